@@ -1,0 +1,202 @@
+"""The bridge's configuration: one `Settings` object, built once at start and passed in.
+
+This is the only module that reads the environment (and `.env`). Every other module takes
+the values it needs as arguments. Secrets are `SecretStr` so they never end up in a log
+line or a repr; secrets that may be rotated hold several values, given comma-separated.
+
+Names follow DESIGN.md section 3: the `SAGE_*`, `SHOPIFY_*`, `STRIPE_*`, `REDIS_URL`,
+`SENTRY_DSN` variables keep their names; bridge-specific knobs are prefixed `BRIDGE_`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from functools import cached_property
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# The seeded sandbox organisation uses these names; a real organisation will usually need
+# its own (see README, "Going to production").
+DEFAULT_PAYMENT_METHODS: dict[str, str] = {
+    "stripe": "Stripe",
+    "shopify_payments": "Shopify Payments",
+    "paypal": "PayPal",
+    "gift_card": "Gift cards",
+    "manual": "Bank transfer",
+    "bank_transfer": "Bank transfer",
+}
+DEFAULT_FALLBACK_PRODUCTS: dict[str, str] = {
+    "20": "GEN-20",
+    "10": "GEN-10",
+    "5.5": "GEN-5.5",
+    "2.1": "GEN-2.1",
+    "0": "GEN-0",
+}
+
+SANDBOX_CLIENT_ID = "sandbox-client"
+SANDBOX_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - documented development credential
+SANDBOX_API_KEY = "sandbox-key"
+SANDBOX_REFRESH_TOKEN = "sandbox-refresh"  # noqa: S105 - documented development credential
+
+
+class NumberingMode(StrEnum):
+    SAGE = "sage"  # Sage assigns the invoice number on close
+    SOURCE = "source"  # the provider's number is kept (invoice created Closed)
+
+
+class InvoiceMoment(StrEnum):
+    ORDER = "order"
+    PAYMENT = "payment"
+    FULFILMENT = "fulfilment"
+
+
+def _split_secrets(value: Any) -> Any:
+    """`"a,b"` -> `["a", "b"]`; lists pass through; empty -> `[]`."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting of the bridge. See the README's configuration table."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # --- infrastructure -------------------------------------------------------------
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    sentry_dsn: SecretStr | None = Field(default=None, validation_alias="SENTRY_DSN")
+    sentry_environment: str = Field(default="development", validation_alias="SENTRY_ENVIRONMENT")
+    connection: str = Field(
+        default="default",
+        validation_alias="BRIDGE_CONNECTION",
+        description="Namespace of this shop/organisation pair in Redis keys.",
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+    )
+    log_json: bool = Field(default=True, validation_alias="BRIDGE_LOG_JSON")
+    log_level: str = Field(default="INFO", validation_alias="BRIDGE_LOG_LEVEL")
+
+    # --- Sage Active ----------------------------------------------------------------
+    sage_api_url: str | None = Field(default=None, validation_alias="SAGE_API_URL")
+    sage_auth_url: str = Field(default="https://sbcauth.sage.fr", validation_alias="SAGE_AUTH_URL")
+    sage_client_id: str = Field(default=SANDBOX_CLIENT_ID, validation_alias="SAGE_CLIENT_ID")
+    sage_client_secret: SecretStr = Field(
+        default=SecretStr(SANDBOX_CLIENT_SECRET), validation_alias="SAGE_CLIENT_SECRET"
+    )
+    sage_refresh_token: SecretStr = Field(
+        default=SecretStr(SANDBOX_REFRESH_TOKEN), validation_alias="SAGE_REFRESH_TOKEN"
+    )
+    sage_api_key: SecretStr = Field(
+        default=SecretStr(SANDBOX_API_KEY), validation_alias="SAGE_API_KEY"
+    )
+    sage_organization_id: str | None = Field(default=None, validation_alias="SAGE_ORGANIZATION_ID")
+    sage_redirect_uri: str = Field(
+        default="http://127.0.0.1:8765/callback", validation_alias="SAGE_REDIRECT_URI"
+    )
+    sage_timeout: float = Field(default=30.0, gt=0, validation_alias="SAGE_TIMEOUT")
+    sage_rate_limit_per_minute: int = Field(
+        default=3000, gt=0, validation_alias="SAGE_RATE_LIMIT_PER_MINUTE"
+    )
+    sage_rate_headroom: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        validation_alias="SAGE_RATE_HEADROOM",
+        description="Share of the rate limit the bridge allows itself.",
+    )
+    sage_max_concurrent_mutations: int = Field(
+        default=10, gt=0, validation_alias="SAGE_MAX_CONCURRENT_MUTATIONS"
+    )
+    sage_max_retries: int = Field(default=5, ge=0, validation_alias="SAGE_MAX_RETRIES")
+    sage_settlement_mutation: str = Field(
+        default="createSalesOpenItemSettlement", validation_alias="SAGE_SETTLEMENT_MUTATION"
+    )
+    sage_cache_ttl: int = Field(default=3600, gt=0, validation_alias="SAGE_CACHE_TTL")
+
+    # --- providers ------------------------------------------------------------------
+    shopify_webhook_secret: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, validation_alias="SHOPIFY_WEBHOOK_SECRET"
+    )
+    stripe_webhook_secret: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, validation_alias="STRIPE_WEBHOOK_SECRET"
+    )
+    stripe_tolerance: int = Field(default=300, gt=0, validation_alias="STRIPE_TOLERANCE")
+    stripe_api_key: SecretStr | None = Field(default=None, validation_alias="STRIPE_API_KEY")
+    shopify_shop_domain: str | None = Field(default=None, validation_alias="SHOPIFY_SHOP_DOMAIN")
+    shopify_access_token: SecretStr | None = Field(
+        default=None, validation_alias="SHOPIFY_ACCESS_TOKEN"
+    )
+    webhook_max_body: int = Field(default=1024 * 1024, gt=0, validation_alias="BRIDGE_MAX_BODY")
+
+    # --- bridge behaviour ------------------------------------------------------------
+    admin_token: SecretStr | None = Field(default=None, validation_alias="BRIDGE_ADMIN_TOKEN")
+    poll_interval: float = Field(default=30.0, gt=0, validation_alias="BRIDGE_POLL_INTERVAL")
+    poll_overlap: float = Field(default=120.0, ge=0, validation_alias="BRIDGE_POLL_OVERLAP")
+    poll_all_invoices: bool = Field(default=False, validation_alias="BRIDGE_POLL_ALL")
+    outbound_allow_private: bool = Field(
+        default=False,
+        validation_alias="BRIDGE_OUTBOUND_ALLOW_PRIVATE",
+        description="Allow subscriber URLs on private/loopback addresses and plain http.",
+    )
+    outbound_timeout: float = Field(default=15.0, gt=0, validation_alias="BRIDGE_OUTBOUND_TIMEOUT")
+    outbound_subscriptions: list[dict[str, Any]] = Field(
+        default_factory=list,
+        validation_alias="BRIDGE_SUBSCRIPTIONS",
+        description='JSON list of {"url", "event_types", "secret"} created at start.',
+    )
+
+    # --- mapping ----------------------------------------------------------------------
+    numbering: NumberingMode = Field(default=NumberingMode.SAGE, validation_alias="BRIDGE_NUMBERING")
+    invoice_on: InvoiceMoment = Field(
+        default=InvoiceMoment.ORDER, validation_alias="BRIDGE_INVOICE_ON"
+    )
+    payment_methods: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_PAYMENT_METHODS),
+        validation_alias="BRIDGE_PAYMENT_METHODS",
+        description="JSON: provider gateway -> Sage paymentMethod referenceName.",
+    )
+    sales_journal_code: str = Field(default="VT", validation_alias="BRIDGE_SALES_JOURNAL")
+    shipping_product_code: str = Field(
+        default="SHIPPING", validation_alias="BRIDGE_SHIPPING_PRODUCT"
+    )
+    rounding_product_code: str = Field(
+        default="ROUNDING", validation_alias="BRIDGE_ROUNDING_PRODUCT"
+    )
+    fallback_products: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_FALLBACK_PRODUCTS),
+        validation_alias="BRIDGE_FALLBACK_PRODUCTS",
+        description="JSON: VAT rate (percent) -> Sage product code used when a SKU has no match.",
+    )
+    walkin_customer_code: str = Field(default="WALKIN", validation_alias="BRIDGE_WALKIN_CUSTOMER")
+    rounding_tolerance: Decimal = Field(
+        default=Decimal("0.05"), ge=0, validation_alias="BRIDGE_ROUNDING_TOLERANCE"
+    )
+    shop_currency: str = Field(default="EUR", validation_alias="BRIDGE_SHOP_CURRENCY")
+
+    @field_validator("shopify_webhook_secret", "stripe_webhook_secret", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return _split_secrets(value)
+
+    @cached_property
+    def shopify_secrets(self) -> list[bytes]:
+        return [s.get_secret_value().encode() for s in self.shopify_webhook_secret]
+
+    @cached_property
+    def stripe_secrets(self) -> list[str]:
+        return [s.get_secret_value() for s in self.stripe_webhook_secret]
+
+    def key(self, *parts: str) -> str:
+        """A Redis key in this connection's namespace: `bridge:<connection>:<parts...>`."""
+        return ":".join(("bridge", self.connection, *parts))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings from the environment, `.env` and explicit overrides."""
+    return Settings(**overrides)

@@ -1,0 +1,5 @@
+"""Suite-wide fixtures live in `tests/support/`, one module per part of the system."""
+
+pytest_plugins = [
+    "tests.support.redis",
+]

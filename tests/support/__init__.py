@@ -1,0 +1,1 @@
+"""Test fixtures shared by the whole suite, one module per part of the system."""

@@ -1,0 +1,475 @@
+"""The event ledger and its outbox: every accepted webhook, its status and its attempts.
+
+Keys (under `bridge:<connection>:`):
+    event:<ref>            hash: the record (raw body, kept headers, provider, topic, status...)
+    attempts:<ref>         list: JSON processing attempts (time, task id, outcome, error)
+    events:index:all       zset ref -> received time (µs), newest last
+    events:index:<status>  zset ref -> received time, one per status
+    outbox                 list of refs whose processing is to be sent to Celery
+    outbox:inflight        list of refs taken by a relay, not yet confirmed sent
+    outbox:seen            hash ref -> when a sweep first saw it in flight
+    parked                 zset ref -> due time (s) of parked events
+
+Why no acknowledged event can be lost:
+1. The ingress answers 2xx only after `record` returned, and `record` is ONE Lua script:
+   Redis runs it atomically, so the record, its indexes and its outbox entry exist together
+   or not at all. There is no instant where the event is recorded but not queued.
+2. The relay moves a ref from `outbox` to `outbox:inflight` atomically (BLMOVE), sends the
+   Celery task, then removes it from `inflight`. If it dies in between, the ref stays in
+   `inflight`, and `sweep` puts it back on the outbox once it has been there a minute.
+3. Celery runs tasks with `acks_late` and `reject_on_worker_lost`: a task message is only
+   acknowledged after the task ran, so a worker dying mid-task gets it redelivered.
+4. If anything else drops the ball (a Celery message lost with its Redis), the event's
+   status is still `queued`; `sweep` re-sends events queued for longer than a grace period,
+   and parked events when they fall due. Tasks are idempotent, so a double send is harmless.
+Durability across a Redis crash is Redis's: run it with the append-only file on
+(`appendonly yes`; `appendfsync always` to lose nothing acknowledged).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Literal
+
+import redis
+from pydantic import BaseModel, ConfigDict, Field
+
+from bridge.metrics import Metrics, label_field
+from bridge.settings import Settings
+
+Provider = Literal["shopify", "stripe"]
+Scored = list[tuple[str, float]]  # (ref, score) pairs; named so `EventStore.list` can't shadow
+
+
+class EventStatus(StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    PARKED = "parked"  # waits for its order; retried when due
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    FAILED = "failed"  # dead-lettered, with its reason
+
+
+STATUSES: tuple[EventStatus, ...] = tuple(EventStatus)
+
+
+class NewEvent(BaseModel):
+    """An authenticated delivery, as the ingress hands it to the ledger."""
+
+    model_config = ConfigDict(frozen=True)
+
+    provider: Provider
+    provider_id: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,200}$")
+    topic: str = Field(min_length=1, max_length=200)
+    body: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    status: Literal[EventStatus.QUEUED, EventStatus.IGNORED] = EventStatus.QUEUED
+
+    @property
+    def ref(self) -> str:
+        return f"{self.provider}:{self.provider_id}"
+
+
+class Attempt(BaseModel):
+    """One processing attempt of an event."""
+
+    task_id: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    outcome: str | None = None  # processed / ignored / parked / retry / failed
+    error: str | None = None
+
+
+class EventSummary(BaseModel):
+    """What lists show: the record without its body, headers and attempts."""
+
+    ref: str
+    provider: Provider
+    provider_id: str
+    topic: str
+    status: EventStatus
+    received_at: dt.datetime
+    updated_at: dt.datetime
+    error: str | None = None
+
+
+class EventRecord(EventSummary):
+    """The whole record of one event."""
+
+    body: str
+    headers: dict[str, str]
+    attempts: list[Attempt] = Field(default_factory=list)
+    due_at: dt.datetime | None = None
+
+
+class SweepResult(BaseModel):
+    inflight: int = 0
+    stale: int = 0
+    parked: int = 0
+
+
+_RECORD = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HINCRBY', KEYS[7], ARGV[5], 1)
+  redis.call('SADD', KEYS[6], 'counter:bridge_events_duplicate_total')
+  return 0
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+if ARGV[3] == 'queued' then redis.call('LPUSH', KEYS[4], ARGV[1]) end
+redis.call('HINCRBY', KEYS[5], ARGV[4], 1)
+redis.call('SADD', KEYS[6], 'counter:bridge_events_received_total')
+return 1
+"""
+
+# KEYS: event, attempts, parked, outbox, processed counter, metric names, 6 status indexes.
+# ARGV: ref, new status, now iso, now s, error, due s, requeue, metric field,
+#       allowed current statuses (comma list, '' = any), attempt mode, attempt json, task id.
+_MARK = """
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return {-1, ''} end
+if ARGV[9] ~= '' and not string.find(',' .. ARGV[9] .. ',', ',' .. cur .. ',', 1, true) then
+  return {0, cur}
+end
+local names = {'queued', 'processing', 'parked', 'processed', 'ignored', 'failed'}
+local idx = {}
+for i, name in ipairs(names) do idx[name] = KEYS[6 + i] end
+local score = redis.call('HGET', KEYS[1], 'score')
+redis.call('ZREM', idx[cur], ARGV[1])
+redis.call('ZADD', idx[ARGV[2]], score, ARGV[1])
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'updated_at', ARGV[3], 'error', ARGV[5])
+if ARGV[2] == 'parked' then
+  redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
+  redis.call('HSET', KEYS[1], 'due', ARGV[6])
+else
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  redis.call('HDEL', KEYS[1], 'due')
+end
+if ARGV[7] == '1' then
+  redis.call('LPUSH', KEYS[4], ARGV[1])
+  redis.call('HSET', KEYS[1], 'queued_at', ARGV[4])
+elseif ARGV[2] == 'queued' then
+  -- waiting for a Celery retry: not stale before it is due
+  redis.call('HSET', KEYS[1], 'queued_at', ARGV[6])
+end
+if ARGV[8] ~= '' then
+  redis.call('HINCRBY', KEYS[5], ARGV[8], 1)
+  redis.call('SADD', KEYS[6], 'counter:bridge_events_processed_total')
+end
+if ARGV[10] == 'start' then
+  redis.call('RPUSH', KEYS[2], ARGV[11])
+elseif ARGV[10] == 'finish' then
+  local n = redis.call('LLEN', KEYS[2])
+  local done = false
+  for i = n - 1, math.max(0, n - 20), -1 do
+    local a = cjson.decode(redis.call('LINDEX', KEYS[2], i))
+    if a['task_id'] == ARGV[12] and a['finished_at'] == cjson.null then
+      redis.call('LSET', KEYS[2], i, ARGV[11])
+      done = true
+      break
+    end
+  end
+  if not done then redis.call('RPUSH', KEYS[2], ARGV[11]) end
+end
+return {1, cur}
+"""
+
+# KEYS: inflight, outbox, seen. ARGV: ref. Only re-sends a ref still in flight.
+_RESEND = """
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) > 0 then
+  redis.call('LPUSH', KEYS[2], ARGV[1])
+end
+redis.call('HDEL', KEYS[3], ARGV[1])
+return 1
+"""
+
+
+def _iso(seconds: float) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat()
+
+
+class EventStore:
+    """The ledger of inbound events and the outbox feeding Celery."""
+
+    def __init__(
+        self, client: redis.Redis, settings: Settings, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._redis = client
+        self._settings = settings
+        self._clock = clock
+        self._metrics = Metrics(client, settings)
+        self._record = client.register_script(_RECORD)
+        self._mark = client.register_script(_MARK)
+        self._resend = client.register_script(_RESEND)
+        self.outbox_key = settings.key("outbox")
+        self.inflight_key = settings.key("outbox", "inflight")
+        self._seen_key = settings.key("outbox", "seen")
+        self.parked_key = settings.key("parked")
+
+    def _event_key(self, ref: str) -> str:
+        return self._settings.key("event", ref)
+
+    def _attempts_key(self, ref: str) -> str:
+        return self._settings.key("attempts", ref)
+
+    def index_key(self, status: EventStatus | None = None) -> str:
+        return self._settings.key("events", "index", status.value if status else "all")
+
+    def record(self, event: NewEvent) -> bool:
+        """Record `event` and queue it (unless ignored) in one atomic call; False if known.
+
+        Raises:
+            redis.RedisError: Redis is unreachable; nothing was recorded.
+        """
+        now = self._clock()
+        fields = {
+            "ref": event.ref,
+            "provider": event.provider,
+            "provider_id": event.provider_id,
+            "topic": event.topic,
+            "status": event.status.value,
+            "received_at": _iso(now),
+            "updated_at": _iso(now),
+            "queued_at": repr(now),
+            "score": str(int(now * 1_000_000)),
+            "error": "",
+            "headers": json.dumps(event.headers, sort_keys=True),
+            "body": event.body,
+        }
+        keys = [
+            self._event_key(event.ref),
+            self.index_key(),
+            self.index_key(event.status),
+            self.outbox_key,
+            self._metrics.counter_key("bridge_events_received_total"),
+            self._metrics.names_key,
+            self._metrics.counter_key("bridge_events_duplicate_total"),
+        ]
+        args: list[str] = [
+            event.ref,
+            fields["score"],
+            event.status.value,
+            label_field({"provider": event.provider, "topic": event.topic}),
+            label_field({"provider": event.provider}),
+        ]
+        for name, value in fields.items():
+            args += [name, value]
+        return bool(self._record(keys=keys, args=args))
+
+    def get(self, ref: str) -> EventRecord | None:
+        """The whole record of `ref`, or None if there is none.
+
+        Raises:
+            redis.RedisError: Redis is unreachable.
+        """
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.hgetall(self._event_key(ref))
+        pipe.lrange(self._attempts_key(ref), 0, -1)
+        raw, attempts = pipe.execute()
+        if not raw:
+            return None
+        due = raw.get("due")
+        return EventRecord(
+            **self._summary_fields(raw),
+            body=raw["body"],
+            headers=json.loads(raw["headers"]),
+            attempts=[Attempt.model_validate_json(a) for a in attempts],
+            due_at=dt.datetime.fromtimestamp(float(due), dt.UTC) if due else None,
+        )
+
+    @staticmethod
+    def _summary_fields(raw: dict[str, str]) -> dict[str, str | None]:
+        names = ("ref", "provider", "provider_id", "topic", "status", "received_at")
+        fields: dict[str, str | None] = {name: raw[name] for name in names}
+        fields["updated_at"] = raw["updated_at"]
+        fields["error"] = raw.get("error") or None
+        return fields
+
+    def list(
+        self,
+        provider: str | None = None,
+        topic: str | None = None,
+        status: EventStatus | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> tuple[list[EventSummary], str | None]:
+        """Events newest first, filtered; returns the page and the cursor of the next one.
+
+        Raises:
+            ValueError: the cursor is not one this method returned.
+            redis.RedisError: Redis is unreachable.
+        """
+        top, after_ref = self._parse_cursor(cursor)
+        index, scanned = self.index_key(status), 0
+        page: list[EventSummary] = []
+        while len(page) < limit and scanned < 10_000:
+            entries = self._page_of_index(index, top, after_ref, max(limit * 4, 100))
+            if not entries:
+                return page, None
+            pipe = self._redis.pipeline(transaction=False)
+            for member, _ in entries:
+                pipe.hgetall(self._event_key(member))
+            for (member, score), raw in zip(entries, pipe.execute(), strict=True):
+                scanned += 1
+                top, after_ref = score, member
+                if raw and (provider in (None, raw["provider"])) and topic in (None, raw["topic"]):
+                    page.append(EventSummary.model_validate(self._summary_fields(raw)))
+                    if len(page) == limit:
+                        break
+        return page, f"{int(top)}|{after_ref}"
+
+    def _page_of_index(self, index: str, top: float, after_ref: str | None, count: int) -> Scored:
+        """Up to `count` (ref, score) from `top` down, skipping ties already returned."""
+        raw = self._redis.zrevrangebyscore(
+            index, top, "-inf", start=0, num=count + 1, withscores=True
+        )
+        entries: Scored = [(str(member), float(score)) for member, score in raw]  # type: ignore[str-unpack]
+        # Equal scores come in reverse lexical order: those >= after_ref were returned.
+        return [(m, s) for m, s in entries if not (after_ref and s == top and m >= after_ref)]
+
+    @staticmethod
+    def _parse_cursor(cursor: str | None) -> tuple[float, str | None]:
+        if not cursor:
+            return float("inf"), None
+        score, sep, ref = cursor.partition("|")
+        if not sep or not score.isdigit() or not ref:
+            raise ValueError(f"invalid cursor {cursor!r}")
+        return float(score), ref
+
+    def counts(self) -> dict[str, int]:
+        """Number of events by status (every status present, zeros included).
+
+        Raises:
+            redis.RedisError: Redis is unreachable.
+        """
+        pipe = self._redis.pipeline(transaction=False)
+        for status in STATUSES:
+            pipe.zcard(self.index_key(status))
+        return {s.value: int(n) for s, n in zip(STATUSES, pipe.execute(), strict=True)}
+
+    def mark(
+        self,
+        ref: str,
+        status: EventStatus,
+        *,
+        error: str | None = None,
+        retry_in: float | None = None,
+        requeue: bool = False,
+        allowed: tuple[EventStatus, ...] = (),
+        outcome: str | None = None,
+        attempt: tuple[str, Attempt] | None = None,
+    ) -> EventStatus | None:
+        """Move `ref` to `status` atomically; returns its previous status, None if unknown.
+
+        `allowed` restricts the statuses it may move from (the move is skipped otherwise and
+        the current status returned); `retry_in` is the delay of a parked event (or of a
+        queued one waiting for a Celery retry); `requeue` puts it back on the outbox;
+        `outcome` counts it in `bridge_events_processed_total`; `attempt` =
+        ("start"|"finish", attempt) records one.
+
+        Raises:
+            redis.RedisError: Redis is unreachable.
+        """
+        now = self._clock()
+        event_key = self._event_key(ref)
+        keys = [event_key, self._attempts_key(ref), self.parked_key, self.outbox_key]
+        keys += [self._metrics.counter_key("bridge_events_processed_total")]
+        keys += [self._metrics.names_key] + [self.index_key(s) for s in STATUSES]
+        field = ""
+        if outcome:
+            provider, _, _ = ref.partition(":")
+            topic = self._redis.hget(event_key, "topic") or ""
+            field = label_field({"provider": provider, "topic": str(topic), "outcome": outcome})
+        mode, payload, task_id = "", "", ""
+        if attempt is not None:
+            mode, payload, task_id = attempt[0], attempt[1].model_dump_json(), attempt[1].task_id
+        args = [ref, status.value, _iso(now), repr(now), error or ""]
+        args += [repr(now + (retry_in or 0.0)), "1" if requeue else "0", field]
+        args += [",".join(s.value for s in allowed), mode, payload, task_id]
+        moved, previous = self._mark(keys=keys, args=args)
+        if int(moved) < 0:
+            return None
+        return EventStatus(previous)
+
+    def requeue(self, ref: str) -> EventStatus | None:
+        """Put `ref` back on the outbox as `queued` (replay); returns its previous status.
+
+        Raises:
+            redis.RedisError: Redis is unreachable.
+        """
+        return self.mark(ref, EventStatus.QUEUED, requeue=True)
+
+    def next_for_relay(self, timeout: float = 1.0) -> str | None:
+        """Take the oldest outbox ref into `inflight` (blocking up to `timeout` s), or None.
+
+        Raises:
+            redis.RedisError: Redis is unreachable.
+        """
+        ref = self._redis.blmove(
+            self.outbox_key,
+            self.inflight_key,
+            timeout,  # type: ignore[arg-type] # redis accepts fractional seconds
+            "RIGHT",
+            "LEFT",
+        )
+        return str(ref) if ref is not None else None
+
+    def relayed(self, ref: str) -> None:
+        """Confirm `ref` was handed to Celery: drop it from `inflight`.
+
+        Raises:
+            redis.RedisError: Redis is unreachable.
+        """
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.lrem(self.inflight_key, 1, ref)
+        pipe.hdel(self._seen_key, ref)
+        pipe.execute()
+
+    def sweep(self, inflight_grace: float = 60.0, queued_grace: float = 300.0) -> SweepResult:
+        """Re-send what may have been dropped: see the module docstring. Idempotent.
+
+        Raises:
+            redis.RedisError: Redis is unreachable.
+        """
+        now, result = self._clock(), SweepResult()
+        inflight: list[str] = self._redis.lrange(self.inflight_key, 0, 999)  # type: ignore[assignment]
+        seen: dict[str, str] = self._redis.hgetall(self._seen_key)  # type: ignore[assignment]
+        for ref in set(inflight):
+            if ref not in seen:
+                self._redis.hsetnx(self._seen_key, ref, repr(now))
+            elif now - float(seen[ref]) >= inflight_grace:
+                self._resend(keys=[self.inflight_key, self.outbox_key, self._seen_key], args=[ref])
+                result.inflight += 1
+        for ref in set(seen) - set(inflight):
+            self._redis.hdel(self._seen_key, ref)
+        due: list[str] = self._redis.zrangebyscore(self.parked_key, "-inf", now, 0, 500)  # type: ignore[assignment]
+        for ref in due:
+            moved = self.mark(ref, EventStatus.QUEUED, requeue=True, allowed=(EventStatus.PARKED,))
+            result.parked += moved == EventStatus.PARKED
+        queued: list[str] = self._redis.zrange(self.index_key(EventStatus.QUEUED), 0, 499)  # type: ignore[assignment]
+        pipe = self._redis.pipeline(transaction=False)
+        for ref in queued:
+            pipe.hget(self._event_key(ref), "queued_at")
+        for ref, queued_at in zip(queued, pipe.execute(), strict=True):
+            if queued_at and now - float(queued_at) >= queued_grace:
+                self.mark(ref, EventStatus.QUEUED, requeue=True, allowed=(EventStatus.QUEUED,))
+                result.stale += 1
+        return result
+
+    def queue_lengths(self) -> dict[str, int]:
+        """Lengths of the outbox, the relay's in-flight list and the parked set.
+
+        Raises:
+            redis.RedisError: Redis is unreachable.
+        """
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.llen(self.outbox_key)
+        pipe.llen(self.inflight_key)
+        pipe.zcard(self.parked_key)
+        outbox, inflight, parked = pipe.execute()
+        return {"outbox": int(outbox), "inflight": int(inflight), "parked": int(parked)}

@@ -1,0 +1,159 @@
+"""Pure translation of provider payloads into the neutral models, behind one entry point.
+
+`translate(provider, topic, payload, context)` parses the webhook body into the provider's
+payload model and calls the matching translator:
+
+| provider | topic | result |
+| --- | --- | --- |
+| shopify | `orders/create`, `orders/updated`, `orders/edited` | `Order` |
+| shopify | `orders/paid` | `list[Payment]` (fallback, see `payments_from_paid_order`) |
+| shopify | `orders/cancelled` | `Refund(full=True)` or None |
+| shopify | `order_transactions/create` | `Payment` or None |
+| shopify | `refunds/create` | `Refund` |
+| stripe | `invoice.paid`, `invoice.finalized` | `Order` |
+| stripe | `payment_intent.succeeded`, `charge.succeeded` | `Payment` (None: uncaptured) |
+| stripe | `charge.refunded`, `refund.created` | `Refund` (None: refunds not listed) |
+
+Any other topic gives None (record, acknowledge, ignore). Shopify's `orders/edited` body
+is only the edit (`{"order_edit": ...}`): it gives None, as Shopify follows every edit with
+an `orders/updated` carrying the whole order. Stripe payloads may be the whole event or
+its `data.object`; the event's `account` (Connect) wins over `context.account`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from bridge.models import Order, Payment, Refund, TranslationError
+from bridge.translate import shopify, stripe
+from connectors.shopify import payloads as sp
+from connectors.stripe import payloads as st
+
+M = TypeVar("M", bound=BaseModel)
+Translated = Order | Payment | Refund | list[Payment] | None
+
+
+@dataclass(frozen=True)
+class TranslationContext:
+    """What translation needs besides the payload, passed explicitly (no settings)."""
+
+    shop_domain: str | None = None
+    account: str = "default"
+    tolerance: Decimal = Decimal("0.05")
+    # Shopify refunds: the order's taxes_included flag (the refund payload lacks it).
+    taxes_included: bool = False
+    # Stripe refunds without metadata: the order found by the caller (payment link).
+    order_reference: str | None = None
+
+
+def _parse(model: type[M], payload: Mapping[str, Any], where: str) -> M:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
+            for err in exc.errors()[:5]
+        )
+        raise TranslationError(
+            f"{where}: payload is not a valid {model.__name__}: {details}"
+        ) from exc
+
+
+def _shopify(topic: str, payload: Mapping[str, Any], ctx: TranslationContext) -> Translated:
+    if not ctx.shop_domain:
+        raise TranslationError(f"shopify {topic}: the shop domain is unknown")
+    shop, where = ctx.shop_domain, f"shopify {topic}"
+    if topic in {"orders/create", "orders/updated", "orders/edited"}:
+        if "order_edit" in payload:
+            return None
+        order = _parse(sp.ShopifyOrder, payload, where)
+        return shopify.order_from_shopify(order, shop_domain=shop, tolerance=ctx.tolerance)
+    if topic == "orders/paid":
+        order = _parse(sp.ShopifyOrder, payload, where)
+        return shopify.payments_from_paid_order(order, shop_domain=shop)
+    if topic == "orders/cancelled":
+        order = _parse(sp.ShopifyOrder, payload, where)
+        return shopify.refund_from_cancelled_order(order, shop_domain=shop)
+    if topic == "order_transactions/create":
+        tx = _parse(sp.ShopifyTransaction, payload, where)
+        return shopify.payment_from_shopify_transaction(tx, shop_domain=shop)
+    if topic == "refunds/create":
+        refund = _parse(sp.ShopifyRefund, payload, where)
+        return shopify.refund_from_shopify(
+            refund, shop_domain=shop, taxes_included=ctx.taxes_included
+        )
+    return None
+
+
+def _stripe_charge_payment(obj: Mapping[str, Any], ctx: TranslationContext) -> Translated:
+    charge = _parse(st.StripeCharge, obj, "stripe charge.succeeded")
+    if not charge.captured:
+        return None  # an authorisation only: the capture brings the money
+    return stripe.payment_from_stripe(charge, account=ctx.account)
+
+
+def _stripe_charge_refund(obj: Mapping[str, Any], ctx: TranslationContext) -> Translated:
+    charge = _parse(st.StripeCharge, obj, "stripe charge.refunded")
+    if stripe.latest_refund(charge) is None:
+        return None  # recent API versions do not list refunds: refund.created carries it
+    return stripe.refund_from_stripe(
+        charge, account=ctx.account, order_reference=ctx.order_reference
+    )
+
+
+_STRIPE: dict[str, Callable[[Mapping[str, Any], TranslationContext], Translated]] = {
+    "invoice.paid": lambda o, c: stripe.order_from_stripe_invoice(
+        _parse(st.StripeInvoice, o, "stripe invoice"), account=c.account, tolerance=c.tolerance
+    ),
+    "payment_intent.succeeded": lambda o, c: stripe.payment_from_stripe(
+        _parse(st.StripePaymentIntent, o, "stripe payment_intent.succeeded"), account=c.account
+    ),
+    "charge.succeeded": _stripe_charge_payment,
+    "charge.refunded": _stripe_charge_refund,
+    "refund.created": lambda o, c: stripe.refund_from_stripe(
+        _parse(st.StripeRefund, o, "stripe refund.created"),
+        account=c.account,
+        order_reference=c.order_reference,
+    ),
+}
+_STRIPE["invoice.finalized"] = _STRIPE["invoice.paid"]
+
+
+def _stripe(topic: str, payload: Mapping[str, Any], ctx: TranslationContext) -> Translated:
+    handler = _STRIPE.get(topic)
+    if handler is None:
+        return None
+    obj: Any = payload
+    if payload.get("object") == "event":
+        data = payload.get("data")
+        obj = data.get("object") if isinstance(data, Mapping) else None
+        account = payload.get("account")
+        if isinstance(account, str) and account:
+            ctx = replace(ctx, account=account)
+    if not isinstance(obj, Mapping):
+        raise TranslationError(f"stripe {topic}: the event has no data.object")
+    return handler(obj, ctx)
+
+
+def translate(
+    provider: str, topic: str, payload: Mapping[str, Any], context: TranslationContext
+) -> Translated:
+    """The neutral model(s) for one provider webhook body (see the module table).
+
+    Raises:
+        TranslationError: the payload does not parse, or cannot become a correct model
+            (the message says which field and why).
+    """
+    if provider == "shopify":
+        return _shopify(topic, payload, context)
+    if provider == "stripe":
+        return _stripe(topic, payload, context)
+    raise TranslationError(f"unknown provider {provider!r}")
+
+
+__all__ = ["Translated", "TranslationContext", "TranslationError", "translate"]

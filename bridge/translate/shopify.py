@@ -1,0 +1,356 @@
+"""Shopify payloads -> neutral Order / Payment / Refund (pure: no I/O, no clock, no settings).
+
+Choices (DESIGN.md section 4):
+- Amounts are the shop currency's (`*_set.shop_money`); the order's currency is the shop's.
+- Discounts: Shopify already allocates every discount application (line-level and
+  order-level "across" codes) to lines in `discount_allocations`, by share; those
+  allocations are what reduce each line (see `bridge.translate.common.priced_line`).
+- A line's VAT rate is the sum of its tax line rates; a line with no tax charged (tax
+  exempt customer, export, gift card) is at 0 %. A gift card sold is a 0 % product line;
+  a gift card used to pay is only a gateway (`gift_card`), never revenue.
+- Shipping lines with a price become `shipping` lines (no SKU: the caller maps them to the
+  shipping product); free shipping rates (price 0) add no line.
+- Dates are the calendar date in the offset Shopify sent (the shop's time zone).
+- A customer without a Shopify customer record is a guest (`provider_id=None`), kept with
+  its billing name so the invoice stays readable; no customer at all gives `None`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bridge.models import (
+    Address,
+    Line,
+    LineKind,
+    Order,
+    Party,
+    Payment,
+    Refund,
+    RefundLine,
+    TranslationError,
+)
+from bridge.money import ZERO
+from bridge.translate.common import normalise_gateway, percent_from_fraction, priced_line
+from bridge.translate.common import settle_total as _settle
+from connectors.shopify import payloads as sp
+
+PAID_STATUSES = frozenset({"paid", "partially_refunded", "refunded"})
+# A cancelled order in these states kept no money: the whole invoice is credited.
+CANCEL_CREDIT_STATUSES = frozenset({"refunded", "voided", "pending", "authorized", "expired"})
+PAYMENT_KINDS = frozenset({"sale", "capture"})
+_VAT_ATTRIBUTES = frozenset({"vat_number", "vat number", "vat_id", "vat id", "tva", "tax_id"})
+
+
+def order_reference(shop_domain: str, order_id: int | str) -> str:
+    """The Sage `salesOrderNumber` of a Shopify order: `shopify:<shop>:<order id>`."""
+    return f"shopify:{shop_domain}:{order_id}"
+
+
+def _shop(amount: Decimal | None, money_set: sp.MoneySet | None, what: str) -> Decimal:
+    try:
+        return sp.amount_in_shop(amount, money_set)
+    except ValueError as exc:
+        raise TranslationError(f"{what}: {exc}") from exc
+
+
+def _allocated(allocations: list[sp.DiscountAllocation], what: str) -> Decimal:
+    return sum((_shop(a.amount, a.amount_set, what) for a in allocations), ZERO)
+
+
+def _vat_rate(tax_lines: list[sp.TaxLine], taxed: bool, what: str) -> Decimal:
+    """Percent rate of a line: sum of its tax lines, 0 when nothing is charged."""
+    if not taxed or not tax_lines:
+        return ZERO
+    charged = sum((_shop(t.price, t.price_set, what) for t in tax_lines), ZERO)
+    if charged == 0:
+        return ZERO
+    return percent_from_fraction(sum((t.rate for t in tax_lines), ZERO))
+
+
+def _product_line(item: sp.LineItem, taxes_included: bool) -> Line | None:
+    what = f"line item {item.id}"
+    if item.quantity == 0:
+        return None
+    discount = _allocated(item.discount_allocations, what)
+    gross_before = item.quantity * _shop(item.price, item.price_set, what)
+    rate = _vat_rate(item.tax_lines, item.taxable and not item.gift_card, what)
+    if gross_before - discount == 0 and item.tax_lines:
+        rate = percent_from_fraction(sum((t.rate for t in item.tax_lines), ZERO))
+    return priced_line(
+        kind=LineKind.PRODUCT,
+        title=item.name or item.title,
+        sku=item.sku or None,
+        provider_line_id=str(item.id),
+        quantity=Decimal(item.quantity),
+        amount=gross_before,
+        discount=discount,
+        vat_rate=rate,
+        taxes_included=taxes_included,
+    )
+
+
+def _shipping_line(ship: sp.ShippingLine, taxes_included: bool) -> Line | None:
+    what = f"shipping line {ship.id}"
+    price = _shop(ship.price, ship.price_set, what)
+    if price == 0:
+        return None
+    discount = _allocated(ship.discount_allocations, what)
+    rate = _vat_rate(ship.tax_lines, True, what)
+    if price - discount == 0 and ship.tax_lines:
+        rate = percent_from_fraction(sum((t.rate for t in ship.tax_lines), ZERO))
+    return priced_line(
+        kind=LineKind.SHIPPING,
+        title=ship.title,
+        provider_line_id=str(ship.id),
+        quantity=Decimal(1),
+        amount=price,
+        discount=discount,
+        vat_rate=rate,
+        taxes_included=taxes_included,
+    )
+
+
+def _address(address: sp.Address | None) -> Address | None:
+    if address is None:
+        return None
+    return Address(
+        line1=address.address1,
+        line2=address.address2,
+        city=address.city,
+        zip=address.zip,
+        province=address.province,
+        country_code=address.country_code,
+    )
+
+
+def _party(payload: sp.ShopifyOrder) -> Party | None:
+    customer, billing = payload.customer, payload.billing_address
+    if customer is None and billing is None:
+        return None
+    source = billing or (customer.default_address if customer else None)
+    first = (customer.first_name if customer else None) or (source.first_name if source else None)
+    last = (customer.last_name if customer else None) or (source.last_name if source else None)
+    company = source.company if source else None
+    email = (customer.email if customer else None) or payload.email
+    person = " ".join(part for part in (first, last) if part)
+    name = company or person or email or f"Client {payload.name}"
+    vat = next(
+        (a.value for a in payload.note_attributes if a.name.strip().lower() in _VAT_ATTRIBUTES),
+        None,
+    )
+    return Party(
+        provider_id=str(customer.id) if customer else None,
+        email=email,
+        name=name[:70],
+        company=company,
+        first_name=first,
+        last_name=last,
+        phone=(customer.phone if customer else None) or (source.phone if source else None),
+        address=_address(source),
+        vat_number=vat,
+    )
+
+
+def order_from_shopify(payload: sp.ShopifyOrder, *, shop_domain: str, tolerance: Decimal) -> Order:
+    """The neutral Order for a Shopify order payload.
+
+    Raises:
+        TranslationError: an amount is missing, a discount exceeds its line, or the lines
+            miss `total_price` by more than `tolerance` (the message names the order and
+            both totals).
+    """
+    what = f"Shopify order {payload.name} ({payload.id})"
+    taxes_included = payload.taxes_included
+    lines = [
+        line
+        for line in [
+            *(_product_line(item, taxes_included) for item in payload.line_items),
+            *(_shipping_line(ship, taxes_included) for ship in payload.shipping_lines),
+        ]
+        if line is not None
+    ]
+    total = _shop(payload.total_price, payload.total_price_set, f"{what} total_price")
+    currency = (
+        payload.total_price_set.shop_money.currency_code
+        if payload.total_price_set
+        else payload.currency
+    ).upper()
+    lines, rounding = _settle(lines, total, currency=currency, tolerance=tolerance, what=what)
+    return Order(
+        provider="shopify",
+        account=shop_domain,
+        provider_id=str(payload.id),
+        number=payload.name,
+        reference=order_reference(shop_domain, payload.id),
+        external_reference=payload.name[:20],
+        source_number=None,
+        currency=currency,
+        date=(payload.processed_at or payload.created_at).date(),
+        customer=_party(payload),
+        lines=lines,
+        total=total,
+        rounding=rounding,
+        taxes_included=taxes_included,
+        gateways=[normalise_gateway(name) for name in payload.payment_gateway_names],
+        cancelled=payload.cancelled_at is not None,
+        fulfilled=payload.fulfillment_status == "fulfilled",
+        paid=payload.financial_status in PAID_STATUSES,
+    )
+
+
+def payment_from_shopify_transaction(
+    tx: sp.ShopifyTransaction, *, shop_domain: str
+) -> Payment | None:
+    """The Payment for a successful `sale` or `capture`; None for any other transaction.
+
+    Uses the shop-currency amount (`amount_set.shop_money`) when Shopify sends it.
+    """
+    if tx.kind not in PAYMENT_KINDS or tx.status != "success":
+        return None
+    if tx.amount_set is not None:
+        amount, currency = tx.amount_set.shop_money.amount, tx.amount_set.shop_money.currency_code
+    else:
+        amount, currency = tx.amount, tx.currency
+    if amount <= 0:
+        return None
+    return Payment(
+        provider="shopify",
+        account=shop_domain,
+        provider_id=str(tx.id),
+        order_reference=order_reference(shop_domain, tx.order_id),
+        amount=amount,
+        currency=currency.upper(),
+        gateway=normalise_gateway(tx.gateway),
+        date=(tx.processed_at or tx.created_at).date(),
+    )
+
+
+def payments_from_paid_order(payload: sp.ShopifyOrder, *, shop_domain: str) -> list[Payment]:
+    """The fallback payment for `orders/paid`, which carries no transaction.
+
+    One Payment of `total_price - total_outstanding` (what the customer has paid), with
+    id `paid:<order id>` and `fallback=True` so the sync settles it only when no
+    transaction has been settled for the order. Its gateway is the first non gift card
+    gateway of the order (the split between gateways is unknown without transactions).
+    Nothing is returned when nothing was paid.
+    """
+    total = _shop(payload.total_price, payload.total_price_set, f"order {payload.id} total")
+    paid = total - (payload.total_outstanding or ZERO)
+    if paid <= 0 or payload.financial_status not in PAID_STATUSES:
+        return []
+    gateways = [normalise_gateway(name) for name in payload.payment_gateway_names]
+    gateway = next((g for g in gateways if g != "gift_card"), gateways[0] if gateways else None)
+    return [
+        Payment(
+            provider="shopify",
+            account=shop_domain,
+            provider_id=f"paid:{payload.id}",
+            order_reference=order_reference(shop_domain, payload.id),
+            amount=paid,
+            currency=(
+                payload.total_price_set.shop_money.currency_code
+                if payload.total_price_set
+                else payload.currency
+            ).upper(),
+            gateway=gateway or "manual",
+            date=(payload.processed_at or payload.created_at).date(),
+            fallback=True,
+        )
+    ]
+
+
+def _refund_line(item: sp.RefundLineItem, taxes_included: bool) -> RefundLine:
+    what = f"refund line item {item.id}"
+    subtotal = _shop(None, item.subtotal_set, what) if item.subtotal_set else ZERO
+    tax = _shop(None, item.total_tax_set, what) if item.total_tax_set else ZERO
+    line = item.line_item
+    return RefundLine(
+        kind=LineKind.PRODUCT,
+        sku=(line.sku or None) if line else None,
+        provider_line_id=str(item.line_item_id),
+        quantity=Decimal(item.quantity),
+        amount=subtotal if taxes_included else subtotal + tax,
+    )
+
+
+def refund_from_shopify(
+    refund: sp.ShopifyRefund, *, shop_domain: str, taxes_included: bool = False
+) -> Refund:
+    """The Refund for a `refunds/create` payload.
+
+    `taxes_included` is the order's flag (a refund payload does not repeat it): Shopify's
+    refund line `subtotal` already includes VAT when the order's prices did.
+    Shipping refunded comes from `refund_shipping_lines`, or on older API versions from
+    `shipping_refund` order adjustments; other order adjustments (refund discrepancies,
+    goodwill) become `adjustments`. Shopify records money going back as a negative
+    adjustment, so the sign is turned (positive = back to the customer). `amount` is the
+    sum of the successful refund transactions.
+
+    Raises:
+        TranslationError: an amount is missing.
+    """
+    what = f"Shopify refund {refund.id}"
+    shipping = sum(
+        (
+            _shop(None, s.subtotal_amount_set, what)
+            + (_shop(None, s.tax_amount_set, what) if s.tax_amount_set else ZERO)
+            for s in refund.refund_shipping_lines
+        ),
+        ZERO,
+    )
+    adjustments = ZERO
+    for adj in refund.order_adjustments:
+        value = _shop(adj.amount, adj.amount_set, what)
+        if adj.tax_amount is not None or adj.tax_amount_set is not None:
+            value += _shop(adj.tax_amount, adj.tax_amount_set, what)
+        if adj.kind == "shipping_refund":
+            if not refund.refund_shipping_lines:
+                shipping -= value
+        else:
+            adjustments -= value
+    money = [t for t in refund.transactions if t.kind == "refund" and t.status == "success"]
+    amount = sum(
+        (t.amount_set.shop_money.amount if t.amount_set else t.amount for t in money), ZERO
+    )
+    return Refund(
+        provider="shopify",
+        account=shop_domain,
+        provider_id=str(refund.id),
+        order_reference=order_reference(shop_domain, refund.order_id),
+        lines=[_refund_line(item, taxes_included) for item in refund.refund_line_items],
+        shipping=shipping,
+        adjustments=adjustments,
+        amount=amount,
+        full=False,
+        date=(refund.processed_at or refund.created_at).date(),
+        gateways=list(dict.fromkeys(normalise_gateway(t.gateway) for t in money)),
+        currency=money[0].amount_set.shop_money.currency_code.upper()
+        if money and money[0].amount_set
+        else (money[0].currency.upper() if money else None),
+    )
+
+
+def refund_from_cancelled_order(payload: sp.ShopifyOrder, *, shop_domain: str) -> Refund | None:
+    """`orders/cancelled`: a full credit when the cancelled order kept no money.
+
+    Financial status refunded, voided, pending, authorized or expired -> `Refund(full=True)`
+    (id `cancel:<order id>`, amount 0: money going back arrives as `refunds/create`, whose
+    line credits the sync subtracts from the "credit the rest" of a full refund). A
+    cancelled order that is still paid or partially paid keeps its invoice: None.
+    """
+    if payload.cancelled_at is None or payload.financial_status not in CANCEL_CREDIT_STATUSES:
+        return None
+    return Refund(
+        provider="shopify",
+        account=shop_domain,
+        provider_id=f"cancel:{payload.id}",
+        order_reference=order_reference(shop_domain, payload.id),
+        full=True,
+        date=payload.cancelled_at.date(),
+        currency=(
+            payload.total_price_set.shop_money.currency_code
+            if payload.total_price_set
+            else payload.currency
+        ).upper(),
+    )

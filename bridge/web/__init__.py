@@ -1,0 +1,84 @@
+"""The bridge's web app: `create_app(settings=None, services=None)`.
+
+Blueprints are listed in `BLUEPRINTS` ("module:attribute"); add yours there, one line.
+Every error is JSON (`{"error", "detail"}`); Redis being unreachable is a 503 wherever it
+happens; only a bug reaches the 500 handler, and no client input should.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+import redis
+from flask import Flask, Response
+from werkzeug.exceptions import HTTPException
+
+from bridge.services import Services, build_services
+from bridge.settings import Settings, load_settings
+from bridge.web.common import (
+    SERVICES_KEY,
+    admin_denial,
+    current_services,
+    json_error,
+    require_admin,
+)
+
+__all__ = ["admin_denial", "create_app", "current_services", "json_error", "require_admin"]
+
+log = logging.getLogger(__name__)
+
+BLUEPRINTS: list[str] = [
+    "bridge.web.health:bp",
+    "bridge.web.ingress:bp",
+    "bridge.web.admin:bp",
+    "bridge.web.subscriptions:bp",
+]
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    """Build the Flask app from `settings` (or the environment) and shared `services`.
+
+    Raises:
+        ConfigurationError: a needed setting (e.g. `REDIS_URL`) is missing.
+    """
+    settings = settings or (services.settings if services else load_settings())
+    services = services or build_services(settings)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.webhook_max_body
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions[SERVICES_KEY] = services
+    for target in BLUEPRINTS:
+        module, _, attribute = target.partition(":")
+        app.register_blueprint(getattr(importlib.import_module(module), attribute))
+    _register_error_handlers(app)
+    return app
+
+
+def create_production_app() -> Flask:
+    """The app as `bridge web` serves it: settings from the environment, logs, Sentry."""
+    from bridge.observability import configure_logging, init_sentry
+
+    settings = load_settings()
+    configure_logging(settings)
+    init_sentry(settings, "web")
+    return create_app(settings)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        slug = (exc.name or "error").lower().replace(" ", "_")
+        return json_error(exc.code or 500, slug, exc.description)
+
+    @app.errorhandler(redis.RedisError)
+    def redis_down(exc: redis.RedisError) -> Response:
+        log.warning("Redis unreachable: %s", exc)
+        return json_error(
+            503, "unavailable", "the event store is unreachable; retry later", {"Retry-After": "5"}
+        )
+
+    @app.errorhandler(Exception)
+    def bug(exc: Exception) -> Response:
+        log.exception("unhandled error")
+        return json_error(500, "internal_error", "an unexpected error occurred; it was logged")

@@ -1,0 +1,76 @@
+"""What every blueprint of the web app shares: the process's Services, JSON errors, admin auth.
+
+Blueprints get the `Services` built by the app factory with `current_services()`, answer
+errors with `json_error(...)` (`{"error": <slug>, "detail": ...}`), and protect admin
+endpoints with `@require_admin`: `Authorization: Bearer <BRIDGE_ADMIN_TOKEN>`, compared in
+constant time. With no token configured, admin endpoints answer 503: never open by default.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Response, current_app, jsonify, request
+
+from bridge.services import Services
+
+SERVICES_KEY = "bridge.services"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def current_services() -> Services:
+    """The `Services` of the running app (set by `create_app`)."""
+    return cast(Services, current_app.extensions[SERVICES_KEY])
+
+
+def json_error(
+    status: int, error: str, detail: Any = None, headers: dict[str, str] | None = None
+) -> Response:
+    """A JSON error response: `{"error": error, "detail": detail}` with `status`."""
+    response = jsonify({"error": error, "detail": detail})
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def admin_denial() -> Response | None:
+    """Why the current request may not use the admin API, or None if it may."""
+    token = current_services().settings.admin_token
+    if token is None or not token.get_secret_value():
+        return json_error(
+            503, "admin_disabled", "the admin API is off: set BRIDGE_ADMIN_TOKEN to turn it on"
+        )
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        return json_error(
+            401,
+            "unauthorized",
+            "send Authorization: Bearer <BRIDGE_ADMIN_TOKEN>",
+            {"WWW-Authenticate": 'Bearer realm="bridge-admin"'},
+        )
+    expected = token.get_secret_value().encode()
+    if not hmac.compare_digest(given.strip().encode(), expected):
+        return json_error(
+            401,
+            "unauthorized",
+            "the bearer token is not the admin token",
+            {"WWW-Authenticate": 'Bearer realm="bridge-admin", error="invalid_token"'},
+        )
+    return None
+
+
+def require_admin(view: F) -> F:
+    """Decorator: the view runs only for requests carrying the admin bearer token."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        denial = admin_denial()
+        if denial is not None:
+            return denial
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)

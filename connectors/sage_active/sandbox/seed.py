@@ -1,0 +1,115 @@
+"""The seeded organisation (the team's "Sandbox seed" contract) and fast bulk invoices.
+
+Ids are uuid5 of a stable name, so docs and tests can rely on them: `seed_id("product",
+"MUG-001")` is the same on every machine and after every reset.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from connectors.sage_active.sandbox.books import Books, Clock
+from connectors.sage_active.sandbox.entities import (
+    Customer,
+    JournalType,
+    Organization,
+    PaymentMethod,
+    Product,
+    SalesInvoice,
+    SalesInvoiceLine,
+    Tax,
+    TaxGroup,
+)
+from connectors.sage_active.sandbox.errors import BusinessError
+from connectors.sage_active.sandbox.invoices import recompute_totals, today
+from connectors.sage_active.sandbox.ledger import make_open_items
+
+NAMESPACE = uuid5(NAMESPACE_URL, "https://sage-active-bridge/sandbox")
+ORGANIZATION_NAME = "Boutique Démo SAS"
+VAT_RATES = ("20", "10", "5.5", "2.1", "0")
+PAYMENT_METHODS = ("Stripe", "Shopify Payments", "PayPal", "Gift cards", "Bank transfer")
+PRODUCTS = (
+    ("SHIPPING", "Frais de port", "20", "0"),
+    ("ROUNDING", "Arrondi", "0", "0"),
+    *((f"GEN-{rate}", f"Article TVA {rate} %", rate, "0") for rate in VAT_RATES),
+    ("MUG-001", "Mug Démo", "20", "12.50"),
+    ("TSHIRT-001", "T-shirt Démo", "20", "25.00"),
+    ("BOOK-001", "Livre Démo", "5.5", "18.90"),
+    ("TEA-001", "Thé Démo", "5.5", "8.40"),
+    ("WINE-001", "Vin Démo", "20", "14.00"),
+)
+BULK_STATUSES = ("Pending", "Closed", "Posted")
+
+
+def seed_id(kind: str, name: str) -> UUID:
+    """The stable id of a seeded record, e.g. `seed_id("journalType", "VT")`."""
+    return uuid5(NAMESPACE, f"{kind}:{name}")
+
+
+def seed_books(clock: Clock) -> Books:
+    """A fresh FR organisation with journals, payment methods, taxes, products, WALKIN."""
+    now = clock.now()
+    org = Organization(
+        id=seed_id("organization", ORGANIZATION_NAME),
+        social_name=ORGANIZATION_NAME,
+        legislation_code="FR",
+        creation_date=now,
+        modification_date=now,
+    )
+    books = Books(organization=org)
+    for rate in VAT_RATES:
+        group = TaxGroup(seed_id("taxGroup", rate), f"TVA {rate} %", f"T{rate}", now, now)
+        books.tax_groups[group.id] = group
+        tax = Tax(seed_id("tax", rate), f"TVA {rate} %", Decimal(rate), group.id, group.name, now, now)
+        books.taxes[tax.id] = tax
+    for code, name, kind in (("VT", "Ventes", "SALES_INVOICE"), ("BQ", "Banque", "FINANCIAL")):
+        journal = JournalType(seed_id("journalType", code), code, name, kind, now, now)
+        books.journal_types[journal.id] = journal
+    bank = seed_id("journalType", "BQ")
+    for name in PAYMENT_METHODS:
+        method = PaymentMethod(seed_id("paymentMethod", name), name, bank, now, now)
+        books.payment_methods[method.id] = method
+    for code, name, rate, price in PRODUCTS:
+        product = Product(seed_id("product", code), code, name, seed_id("taxGroup", rate), now, now)
+        product.sales_unit_price = Decimal(price)
+        product.category = "SERVICE" if code in ("SHIPPING", "ROUNDING") else "PRODUCT"
+        books.products[product.id] = product
+    walkin = Customer(seed_id("customer", "WALKIN"), "WALKIN", "Clients comptoir", now, now)
+    books.customers[walkin.id] = walkin
+    return books
+
+
+def bulk_invoices(books: Books, clock: Clock, count: int, status: str) -> list[UUID]:
+    """`count` one-line invoices for WALKIN built straight into the books (benchmarks).
+
+    Closed ones get a number; Posted ones also get their open item, but no ledger entry
+    (to keep 100,000 of them cheap in memory).
+
+    Raises:
+        BusinessError: `invalidBulkSeed` for a status other than Pending, Closed, Posted.
+    """
+    if status not in BULK_STATUSES or count < 0:
+        raise BusinessError("invalidBulkSeed", status=status, count=count)
+    customer = books.customers[seed_id("customer", "WALKIN")]
+    product = books.products[seed_id("product", "MUG-001")]
+    tax = books.taxes[seed_id("tax", "20")]
+    day = today()
+    made: list[UUID] = []
+    for _ in range(count):
+        now = clock.now()
+        invoice = SalesInvoice(uuid4(), customer.id, customer.social_name, day, now, now)
+        line = SalesInvoiceLine(
+            uuid4(), invoice.id, product.id, product.code, product.name, 1, Decimal(1),
+            product.sales_unit_price, Decimal(0), tax.percentage, tax.id, now, now,
+        )  # fmt: skip
+        invoice.lines.append(line)
+        recompute_totals(invoice)
+        if status != "Pending":
+            invoice.operational_number = books.next_invoice_number()
+            invoice.status = status
+        if status == "Posted":
+            make_open_items(books, invoice, now)
+        books.put_invoice(invoice)
+        made.append(invoice.id)
+    return made

@@ -1,0 +1,1 @@
+"""Shopify connector: webhook verification and payload models."""

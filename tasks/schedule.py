@@ -1,0 +1,20 @@
+"""The beat schedule: one entry per periodic task. Add yours here, one entry each.
+
+Entries take the settings so intervals can follow configuration.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.settings import Settings
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    """The Celery `beat_schedule` for these settings."""
+    return {
+        # Re-sends dropped relay hand-offs, stale queued events and due parked events.
+        "ingest-sweep": {"task": "tasks.ingest.sweep", "schedule": 15.0},
+        # Hands due outbound webhook deliveries to workers (each claimed once).
+        "outbound-pump": {"task": "tasks.outbound.pump", "schedule": 2.0},
+    }

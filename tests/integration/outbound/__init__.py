@@ -1,0 +1,1 @@
+"""Outbound webhooks against a real Redis and real local HTTP subscribers."""

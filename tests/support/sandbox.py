@@ -1,0 +1,82 @@
+"""The Sage Active sandbox for tests: one app served over HTTP per session, reset per test.
+
+Fixtures: `sandbox_app` (the Flask app, for WSGI-transport clients), `sandbox_url` (base
+URL of the served app, reset before each test), `sandbox_token` (a fresh access token)
+and `sandbox_headers` (Authorization, x-api-key and X-OrganizationId of the seeded org).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from flask import Flask
+
+from connectors.sage_active.sandbox import SandboxConfig, create_app, seed_id
+from tests.support.servers import serve_wsgi
+
+ORGANIZATION_ID = str(seed_id("organization", "Boutique Démo SAS"))
+CREDENTIALS = {
+    "client_id": "sandbox-client",
+    "client_secret": "sandbox-secret",
+    "refresh_token": "sandbox-refresh",
+    "api_key": "sandbox-key",
+}
+
+
+@pytest.fixture(scope="session")
+def _sandbox_session_app() -> Iterator[Flask]:
+    app = create_app(SandboxConfig())
+    yield app
+    app.extensions["sandbox"].close()
+
+
+@pytest.fixture(scope="session")
+def _sandbox_base_url(_sandbox_session_app: Flask) -> Iterator[str]:
+    with serve_wsgi(_sandbox_session_app) as url:
+        yield url
+
+
+@pytest.fixture
+def sandbox_app(_sandbox_session_app: Flask) -> Flask:
+    """The session's sandbox app, freshly reset (seeded books, no faults, no stats)."""
+    _sandbox_session_app.extensions["sandbox"].reset()
+    return _sandbox_session_app
+
+
+@pytest.fixture
+def sandbox_url(_sandbox_base_url: str, sandbox_app: Flask) -> str:
+    """Base URL of a freshly reset sandbox (GraphQL at `<url>/graphql`)."""
+    return _sandbox_base_url
+
+
+def fetch_token(base_url: str) -> str:
+    """An access token from the sandbox's token endpoint (refresh_token grant)."""
+    response = httpx.post(
+        f"{base_url}/connect/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": CREDENTIALS["refresh_token"],
+            "client_id": CREDENTIALS["client_id"],
+            "client_secret": CREDENTIALS["client_secret"],
+        },
+        timeout=5,
+    )
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token
+
+
+@pytest.fixture
+def sandbox_token(sandbox_url: str) -> str:
+    return fetch_token(sandbox_url)
+
+
+@pytest.fixture
+def sandbox_headers(sandbox_token: str) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {sandbox_token}",
+        "x-api-key": CREDENTIALS["api_key"],
+        "X-OrganizationId": ORGANIZATION_ID,
+    }

@@ -6,9 +6,14 @@ once (`load_settings`) and hand them to the code they start.
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
+
 import click
 
 from bridge import __version__
+from bridge.settings import Settings, load_settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -50,6 +55,74 @@ def sandbox(
         state_file=state_file, token_lifetime=token_lifetime, rate_limit_per_minute=rate_limit
     )
     serve(config, host=host, port=port)
+
+
+def _settings_with_redis() -> Settings:
+    settings = load_settings()
+    if not settings.redis_url:
+        raise click.ClickException("REDIS_URL is not set (e.g. redis://127.0.0.1:6379/0)")
+    return settings
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn processes.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per process.")
+def web(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve webhooks, the admin API and metrics with gunicorn (gthread workers)."""
+    _settings_with_redis()
+    argv = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread"]
+    argv += ["--workers", str(workers), "--threads", str(threads), "--bind", f"{host}:{port}"]
+    argv += ["--access-logfile", "-", "bridge.web:create_production_app()"]
+    os.execv(sys.executable, argv)  # noqa: S606 - replace this process: signals reach gunicorn
+
+
+@main.command()
+@click.option("--pool", default="prefork", show_default=True, help="Celery pool.")
+@click.option("--concurrency", default=2, show_default=True, type=int, help="Pool size.")
+def worker(pool: str, concurrency: int) -> None:
+    """Run a Celery worker (with its outbox relay) for inbound events and outbound deliveries."""
+    settings = _settings_with_redis()
+    argv = [sys.executable, "-m", "celery", "-A", "tasks.app", "worker", "--pool", pool]
+    argv += ["--concurrency", str(concurrency), "--loglevel", settings.log_level]
+    os.execv(sys.executable, argv)  # noqa: S606 - replace this process: signals reach celery
+
+
+@main.command()
+@click.option(
+    "--schedule-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Where beat keeps its last-run times (default: the temp directory).",
+)
+def beat(schedule_file: str | None) -> None:
+    """Run Celery beat: the periodic sweep, outbound pump and poller."""
+    settings = _settings_with_redis()
+    path = schedule_file or os.path.join(
+        tempfile.gettempdir(), f"bridge-beat-{settings.connection}"
+    )
+    argv = [sys.executable, "-m", "celery", "-A", "tasks.app", "beat", "--schedule", path]
+    argv += ["--loglevel", settings.log_level]
+    os.execv(sys.executable, argv)  # noqa: S606 - replace this process: signals reach celery
+
+
+@main.command()
+@click.argument("ref")
+def replay(ref: str) -> None:
+    """Queue inbound event REF (e.g. stripe:evt_123) for processing again."""
+    from bridge.services import build_services
+
+    services = build_services(_settings_with_redis())
+    try:
+        previous = services.events.requeue(ref)
+    finally:
+        services.close()
+    if previous is None:
+        raise click.ClickException(
+            f"no event {ref!r} (refs look like stripe:evt_... or shopify:<id>)"
+        )
+    click.echo(f"{ref}: {previous.value} -> queued (back on the outbox; a worker will process it)")
 
 
 if __name__ == "__main__":  # pragma: no cover

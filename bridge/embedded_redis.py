@@ -93,22 +93,31 @@ class EmbeddedRedis:
             self.port = free_port(self.host)
         argv = [
             str(find_redis_server()),
-            "--bind", self.host,
-            "--port", str(self.port),
-            "--dir", str(self.data_dir),
-            "--daemonize", "no",
-            "--save", "",
-            "--appendonly", "yes" if self.persistent else "no",
-            "--protected-mode", "yes",
-            "--loglevel", "warning",
-            "--logfile", str(self.data_dir / "redis.log"),
+            "--bind",
+            self.host,
+            "--port",
+            str(self.port),
+            "--dir",
+            str(self.data_dir),
+            "--daemonize",
+            "no",
+            "--save",
+            "",
+            "--appendonly",
+            "yes" if self.persistent else "no",
+            "--protected-mode",
+            "yes",
+            "--loglevel",
+            "warning",
+            "--logfile",
+            str(self.data_dir / "redis.log"),
         ]
         self._process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self._wait_ready(timeout)
         return self
 
     def _wait_ready(self, timeout: float) -> None:
-        client = redis.Redis(host=self.host, port=self.port, socket_connect_timeout=0.2)
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2)
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline:

@@ -12,7 +12,7 @@ person reading the invoice would check it.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator
@@ -68,8 +68,12 @@ Money = Annotated[Decimal, BeforeValidator(_reject_float)]
 
 
 def round_cents(amount: Decimal) -> Decimal:
-    """`amount` rounded to the cent, half-up (Sage's rule), always with two places."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    """`amount` rounded to the cent, half-up (Sage's rule), always with two places.
+
+    A zero result is always `0.00`, never `-0.00` (VAT of a negative 0 % line).
+    """
+    result = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    return result if result else result.copy_abs()
 
 
 def sage_line_amounts(
@@ -112,20 +116,3 @@ def from_minor_units(amount: int, currency: str) -> Decimal:
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise ValueError(f"a minor-unit amount must be an int, got {amount!r}")
     return Decimal(amount).scaleb(-currency_exponent(currency))
-
-
-def parse_decimal(value: str | int | Decimal, *, field: str) -> Decimal:
-    """A finite Decimal from a provider string such as Shopify's `"19.90"`.
-
-    Raises:
-        ValueError: the value is a float, not numeric, or not finite (names `field`).
-    """
-    if isinstance(value, bool | float):
-        raise ValueError(f"{field}: {value!r} is not a decimal string")
-    try:
-        result = Decimal(value)
-    except (InvalidOperation, ValueError) as exc:
-        raise ValueError(f"{field}: {value!r} is not a decimal amount") from exc
-    if not result.is_finite():
-        raise ValueError(f"{field}: {value!r} is not a finite amount")
-    return result

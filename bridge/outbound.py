@@ -22,6 +22,7 @@ import socket
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 import redis
@@ -33,7 +34,6 @@ from bridge.outbound_subscriptions import (
     NotFound,
     OutboundError,
     SubscriptionAdmin,
-    SubscriptionSpec,
 )
 from bridge.settings import Settings
 from bridge.store.outbound import (
@@ -43,6 +43,7 @@ from bridge.store.outbound import (
     EventRecord,
     OutboundStore,
     Subscription,
+    new_delivery,
     new_id,
 )
 from connectors.outbound import DeliveryResult, deliver, signed_headers
@@ -115,15 +116,7 @@ class Outbound(SubscriptionAdmin):
         now = self._clock()
         body = {"type": kind.value, "timestamp": _iso(now), "data": payload.model_dump(mode="json")}
         deliveries = [
-            Delivery(
-                id=new_id("dlv"),
-                event_id=event_id,
-                event_type=kind,
-                subscription_id=sub.id,
-                next_attempt_at=now,
-                created_at=now,
-                updated_at=now,
-            )
+            new_delivery(event_id, kind, sub.id, now)
             for sub in self.store.subscriptions()
             if sub.enabled and kind in sub.event_types
         ]
@@ -159,16 +152,8 @@ class Outbound(SubscriptionAdmin):
         limit: int = 100,
     ) -> list[Delivery]:
         """Recent deliveries, newest first, optionally of one status and/or subscription."""
-        found: list[Delivery] = []
-        for delivery in self.store.recent_deliveries():
-            if status is not None and delivery.status is not status:
-                continue
-            if subscription is not None and delivery.subscription_id != subscription:
-                continue
-            found.append(delivery)
-            if len(found) >= limit:
-                break
-        return found
+        found = self.store.recent_deliveries(status=status, subscription=subscription)
+        return list(islice(found, limit))
 
     def due(self, now: float | None = None, limit: int = 100) -> list[str]:
         """Ids of the pending deliveries whose time has come (not claimed by a pump)."""
@@ -213,7 +198,8 @@ class Outbound(SubscriptionAdmin):
             reason = "its event expired" if event is None else "its subscription was deleted"
             if sub is not None and not sub.enabled:
                 reason = f"its subscription is disabled ({sub.disabled_reason})"
-            self._finish(delivery, DeliveryStatus.DEAD, now, dead_reason=reason)
+            update = {"status": DeliveryStatus.DEAD, "next_attempt_at": None, "updated_at": now}
+            self.store.save_delivery(delivery.model_copy(update={**update, "dead_reason": reason}))
             return None
         body = event.body.encode()
         headers = signed_headers(secret, event.id, int(now), body)
@@ -247,9 +233,9 @@ class Outbound(SubscriptionAdmin):
             update.update(status=DeliveryStatus.SUCCEEDED, next_attempt_at=None)
         elif result.disable:
             reason = f"the subscriber answered 410 Gone at {_iso(now)}"
-            self.store.put_subscription(
-                sub.model_copy(update={"enabled": False, "disabled_reason": reason})
-            )
+            current = self.store.subscription(sub.id) or sub  # keep edits made meanwhile
+            disabled = {"enabled": False, "disabled_reason": reason, "updated_at": now}
+            self.store.put_subscription(current.model_copy(update=disabled))
             update.update(status=DeliveryStatus.DEAD, next_attempt_at=None, dead_reason=reason)
         elif step >= len(self._schedule):
             reason = f"gave up after {update['attempt_count']} attempts; last: {result.error}"
@@ -272,10 +258,6 @@ class Outbound(SubscriptionAdmin):
         )
         self.store.save_delivery(saved, attempt)
         return attempt
-
-    def _finish(self, delivery: Delivery, status: DeliveryStatus, now: float, **extra: Any) -> None:
-        fields = {"status": status, "next_attempt_at": None, "updated_at": now, **extra}
-        self.store.save_delivery(delivery.model_copy(update=fields))
 
     def replay(self, delivery_id: str) -> Delivery:
         """Send a delivery again from the start of the schedule, same `webhook-id`, due now.
@@ -309,9 +291,7 @@ class Outbound(SubscriptionAdmin):
         """Replay every dead delivery created at or after `since` whose subscription is
         enabled; returns how many were replayed."""
         count = 0
-        for delivery in list(self.store.recent_deliveries(since)):
-            if delivery.status is not DeliveryStatus.DEAD:
-                continue
+        for delivery in list(self.store.recent_deliveries(since, DeliveryStatus.DEAD)):
             try:
                 self.replay(delivery.id)
             except OutboundError:
@@ -320,11 +300,4 @@ class Outbound(SubscriptionAdmin):
         return count
 
 
-__all__ = [
-    "RETRY_SCHEDULE",
-    "InvalidSubscription",
-    "NotFound",
-    "Outbound",
-    "OutboundError",
-    "SubscriptionSpec",
-]
+__all__ = ["RETRY_SCHEDULE", "InvalidSubscription", "NotFound", "Outbound", "OutboundError"]

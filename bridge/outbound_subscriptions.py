@@ -62,13 +62,13 @@ class SubscriptionAdmin:
     def _check(self, url: str | None, types: list[str] | None, secret: str | None) -> None:
         """Raises InvalidSubscription with a message a person can act on."""
         try:
-            if url is not None:
-                allow = self._settings.outbound_allow_private
-                check_destination(url, allow_private=allow, resolver=self._resolver)
             for value in types or []:
                 parse_event_type(value)
             if secret is not None:
                 secret_key(secret)
+            if url is not None:  # last: it may wait for DNS
+                allow = self._settings.outbound_allow_private
+                check_destination(url, allow_private=allow, resolver=self._resolver)
         except DestinationRefused as exc:
             raise InvalidSubscription(f"url refused: {exc.reason}") from exc
         except (ValueError, InvalidSecret) as exc:
@@ -158,5 +158,6 @@ class SubscriptionAdmin:
                 created_at=now,
                 updated_at=now,
             )
-            created += self.store.add_subscription_once(sub, spec.secret or new_secret())
+            secret, keep = (spec.secret, False) if spec.secret else (new_secret(), True)
+            created += self.store.add_subscription_once(sub, secret, keep_secret=keep)
         return created

@@ -16,7 +16,12 @@ import redis
 from bridge.metrics import Metrics
 from bridge.outbound import Outbound
 from bridge.settings import Settings
+from bridge.store.attention import AttentionStore
 from bridge.store.events import EventStore
+from bridge.store.links import LinkStore
+from connectors.sage_active.client import SageClient
+from connectors.sage_active.config import SageConfig
+from connectors.sage_active.operations import SageActive
 
 
 class ConfigurationError(RuntimeError):
@@ -41,6 +46,33 @@ def redis_client(settings: Settings) -> redis.Redis:
     )
 
 
+def sage_config(settings: Settings) -> SageConfig:
+    """The Sage Active connector's configuration from the bridge's settings.
+
+    Raises:
+        ConfigurationError: `SAGE_API_URL` is not set.
+    """
+    if not settings.sage_api_url:
+        raise ConfigurationError("SAGE_API_URL is not set (the Sage Active GraphQL endpoint)")
+    return SageConfig(
+        api_url=settings.sage_api_url,
+        auth_url=settings.sage_auth_url,
+        client_id=settings.sage_client_id,
+        client_secret=settings.sage_client_secret,
+        refresh_token=settings.sage_refresh_token,
+        api_key=settings.sage_api_key,
+        organization_id=settings.sage_organization_id,
+        timeout=settings.sage_timeout,
+        rate_limit_per_minute=settings.sage_rate_limit_per_minute,
+        rate_headroom=settings.sage_rate_headroom,
+        max_concurrent_mutations=settings.sage_max_concurrent_mutations,
+        max_retries=settings.sage_max_retries,
+        settlement_mutation=settings.sage_settlement_mutation,
+        cache_ttl=settings.sage_cache_ttl,
+        key_prefix=settings.key("sage"),
+    )
+
+
 @dataclass
 class Services:
     """What every part of the bridge shares within one process."""
@@ -51,12 +83,33 @@ class Services:
     metrics: Metrics
 
     @cached_property
+    def sage(self) -> SageActive:
+        """The Sage Active API (typed operations), built on first use.
+
+        Raises:
+            ConfigurationError: `SAGE_API_URL` is not set.
+        """
+        return SageActive(SageClient(sage_config(self.settings), self.redis))
+
+    @cached_property
+    def links(self) -> LinkStore:
+        """Order -> invoice, payment -> settlement, refund -> credit note links."""
+        return LinkStore(self.redis, self.settings)
+
+    @cached_property
+    def attention(self) -> AttentionStore:
+        """What the sync could not express in Sage, for a person to handle."""
+        return AttentionStore(self.redis, self.settings)
+
+    @cached_property
     def outbound(self) -> Outbound:
         """Outbound webhooks (subscriptions of the settings created on first use)."""
         return Outbound.start(self.redis, self.settings)
 
     def close(self) -> None:
-        """Release the Redis connections."""
+        """Release the Redis connections (and the Sage client's, if one was built)."""
+        if "sage" in self.__dict__:
+            self.sage.client.close()
         self.redis.close()
 
 

@@ -15,7 +15,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The seeded sandbox organisation uses these names; a real organisation will usually need
@@ -152,7 +152,9 @@ class Settings(BaseSettings):
     )
 
     # --- mapping ----------------------------------------------------------------------
-    numbering: NumberingMode = Field(default=NumberingMode.SAGE, validation_alias="BRIDGE_NUMBERING")
+    numbering: NumberingMode = Field(
+        default=NumberingMode.SAGE, validation_alias="BRIDGE_NUMBERING"
+    )
     invoice_on: InvoiceMoment = Field(
         default=InvoiceMoment.ORDER, validation_alias="BRIDGE_INVOICE_ON"
     )

@@ -107,6 +107,19 @@ class Attempt(_Record):
     next_attempt_at: float | None
 
 
+def new_delivery(event_id: str, event_type: EventType, sub_id: str, now: float) -> Delivery:
+    """A pending delivery of one event to one subscription, due `now`."""
+    return Delivery(
+        id=new_id("dlv"),
+        event_id=event_id,
+        event_type=event_type,
+        subscription_id=sub_id,
+        next_attempt_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+
+
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -137,12 +150,17 @@ class OutboundStore:
                 pipe.hset(self._key("secrets"), sub.id, secret)
             pipe.execute()
 
-    def add_subscription_once(self, sub: Subscription, secret: str) -> bool:
-        """Create `sub` unless its id exists; True when it was created."""
-        created = bool(self._r.hsetnx(self._key("subscriptions"), sub.id, sub.model_dump_json()))
-        if created:
-            self._r.hset(self._key("secrets"), sub.id, secret)
-        return created
+    def add_subscription_once(self, sub: Subscription, secret: str, *, keep_secret: bool) -> bool:
+        """Create `sub` unless its id exists (True when created), and set its secret;
+        with `keep_secret`, an existing secret is left as it is."""
+        with self._r.pipeline(transaction=True) as pipe:
+            if keep_secret:
+                pipe.hsetnx(self._key("secrets"), sub.id, secret)
+            else:
+                pipe.hset(self._key("secrets"), sub.id, secret)
+            pipe.hsetnx(self._key("subscriptions"), sub.id, sub.model_dump_json())
+            created = pipe.execute()[-1]
+        return bool(created)
 
     def subscription(self, sub_id: str) -> Subscription | None:
         raw = self._r.hget(self._key("subscriptions"), sub_id)
@@ -215,8 +233,14 @@ class OutboundStore:
         raw = self._r.lrange(self._key("attempts", delivery_id), 0, -1)
         return [Attempt.model_validate_json(item) for item in raw]
 
-    def recent_deliveries(self, since: float | None = None) -> Iterator[Delivery]:
-        """Deliveries newest first (created at or after `since`), at most a few thousand."""
+    def recent_deliveries(
+        self,
+        since: float | None = None,
+        status: DeliveryStatus | None = None,
+        subscription: str | None = None,
+    ) -> Iterator[Delivery]:
+        """Deliveries newest first (created at or after `since`, of a status, to a
+        subscription), looking at the latest few thousand only."""
         low: float | str = "-inf" if since is None else since
         for start in range(0, _SCAN_LIMIT, _PAGE):
             ids = self._r.zrevrangebyscore(
@@ -224,7 +248,9 @@ class OutboundStore:
             )
             for delivery_id in ids:
                 delivery = self.delivery(_text(delivery_id))
-                if delivery is not None:
+                if delivery is None or (status is not None and delivery.status is not status):
+                    continue
+                if subscription is None or delivery.subscription_id == subscription:
                     yield delivery
             if len(ids) < _PAGE:
                 return

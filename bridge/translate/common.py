@@ -5,8 +5,9 @@ How a provider line becomes a Sage line (`priced_line`):
 - The target is the line's amount after its discounts: its net when prices exclude VAT,
   its gross when they include it. For a gross, the net is the cent amount `n` nearest to
   `gross / (1 + rate)` such that `n + round(n × rate) == gross` (Sage computes VAT from
-  the net); when no cent amount does that, the nearest one is kept and the order's
-  rounding line absorbs the cent.
+  the net); when no cent amount does that, the neighbour that best cancels the cents
+  earlier such lines of the order missed is kept (`LineSet` carries them), and the
+  order's rounding line absorbs what remains.
 - Without a discount the unit price is the provider's (prices excluding VAT) or
   `net / quantity` (prices including VAT). Unit prices that do not terminate keep
   `UNIT_PRICE_PLACES` (6) decimals, enough for `quantity × price` to round back to the
@@ -87,13 +88,21 @@ def unit_price_for(amount: Decimal, quantity: Decimal) -> Decimal:
     return value if value == rounded else rounded
 
 
-def net_for_gross(gross: Decimal, vat_rate: Decimal) -> Decimal:
-    """The cent net whose Sage VAT brings it back to `gross` (the nearest one if none does)."""
+def net_for_gross(gross: Decimal, vat_rate: Decimal, carry: Decimal = ZERO) -> Decimal:
+    """The cent net whose Sage gross (net + VAT) is `gross`, or failing that the closest.
+
+    An exact net always wins, so every line that can be reproduced is. When none exists,
+    `carry` (what earlier lines of the order missed: target - Sage gross) picks between
+    the two neighbours, so missed cents cancel out instead of piling up on the rounding
+    line.
+    """
     nearest = round_cents(gross * HUNDRED / (HUNDRED + vat_rate))
-    for candidate in (nearest, nearest - CENT, nearest + CENT):
-        if candidate + round_cents(candidate * vat_rate / HUNDRED) == gross:
-            return candidate
-    return nearest
+
+    def miss(net: Decimal) -> Decimal:
+        return gross - (net + round_cents(net * vat_rate / HUNDRED))
+
+    candidates = (nearest, nearest - CENT, nearest + CENT)
+    return min(candidates, key=lambda net: (miss(net) != 0, abs(carry + miss(net))))
 
 
 def _discount_percent(
@@ -122,12 +131,14 @@ def priced_line(
     taxes_included: bool,
     sku: str | None = None,
     provider_line_id: str | None = None,
+    carry: Decimal = ZERO,
 ) -> Line:
     """A Sage line for a provider line (see the module docstring for the rules).
 
     `amount` is the provider's line amount before discounts (quantity × unit price,
     including VAT when `taxes_included`), `discount` the total discount allocated to the
-    line on the same basis.
+    line on the same basis; `carry` is the order's running rounding miss (see
+    `net_for_gross`, prices including VAT only).
 
     Raises:
         TranslationError: the quantity is not positive or the discount exceeds the line.
@@ -137,7 +148,7 @@ def priced_line(
     after = amount - discount
     if after < 0:
         raise TranslationError(f"line {title!r}: discount {discount} exceeds the line {amount}")
-    net = net_for_gross(after, vat_rate) if taxes_included else round_cents(after)
+    net = net_for_gross(after, vat_rate, carry) if taxes_included else round_cents(after)
     excl = amount * HUNDRED / (HUNDRED + vat_rate) if taxes_included else amount
     base_unit = unit_price_for(excl, quantity)
     unit_price, percent = unit_price_for(net, quantity), ZERO
@@ -157,6 +168,49 @@ def priced_line(
         vat_rate=vat_rate,
         provider_line_id=provider_line_id,
     )
+
+
+class LineSet:
+    """An order's lines in the making: carries each tax-included line's missed cent into the
+    next line's choice of net (see `net_for_gross`)."""
+
+    def __init__(self) -> None:
+        self.lines: list[Line] = []
+        self._carry = ZERO
+
+    def add(
+        self,
+        *,
+        kind: LineKind,
+        title: str,
+        quantity: Decimal,
+        amount: Decimal,
+        discount: Decimal,
+        vat_rate: Decimal,
+        taxes_included: bool,
+        sku: str | None = None,
+        provider_line_id: str | None = None,
+    ) -> None:
+        """Append the `priced_line` for these values.
+
+        Raises:
+            TranslationError: as `priced_line`.
+        """
+        line = priced_line(
+            kind=kind,
+            title=title,
+            quantity=quantity,
+            amount=amount,
+            discount=discount,
+            vat_rate=vat_rate,
+            taxes_included=taxes_included,
+            sku=sku,
+            provider_line_id=provider_line_id,
+            carry=self._carry,
+        )
+        if taxes_included:
+            self._carry += amount - discount - line.gross
+        self.lines.append(line)
 
 
 def settle_total(

@@ -4,7 +4,7 @@ Choices (DESIGN.md section 4):
 - Amounts are the shop currency's (`*_set.shop_money`); the order's currency is the shop's.
 - Discounts: Shopify already allocates every discount application (line-level and
   order-level "across" codes) to lines in `discount_allocations`, by share; those
-  allocations are what reduce each line (see `bridge.translate.common.priced_line`).
+  allocations are what reduce each line (see `bridge.translate.common`).
 - A line's VAT rate is the sum of its tax line rates; a line with no tax charged (tax
   exempt customer, export, gift card) is at 0 %. A gift card sold is a 0 % product line;
   a gift card used to pay is only a gateway (`gift_card`), never revenue.
@@ -19,65 +19,35 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bridge.models import (
-    Address,
-    Line,
-    LineKind,
-    Order,
-    Party,
-    Payment,
-    Refund,
-    RefundLine,
-    TranslationError,
-)
+from bridge.models import LineKind, Order, Payment, Refund, RefundLine
 from bridge.money import ZERO
-from bridge.translate.common import normalise_gateway, percent_from_fraction, priced_line
-from bridge.translate.common import settle_total as _settle
+from bridge.translate.common import LineSet, normalise_gateway, percent_from_fraction, settle_total
+from bridge.translate.shopify_parts import (
+    allocated,
+    order_reference,
+    party,
+    shop_amount,
+    shop_currency,
+    vat_rate,
+)
 from connectors.shopify import payloads as sp
 
 PAID_STATUSES = frozenset({"paid", "partially_refunded", "refunded"})
 # A cancelled order in these states kept no money: the whole invoice is credited.
 CANCEL_CREDIT_STATUSES = frozenset({"refunded", "voided", "pending", "authorized", "expired"})
 PAYMENT_KINDS = frozenset({"sale", "capture"})
-_VAT_ATTRIBUTES = frozenset({"vat_number", "vat number", "vat_id", "vat id", "tva", "tax_id"})
 
 
-def order_reference(shop_domain: str, order_id: int | str) -> str:
-    """The Sage `salesOrderNumber` of a Shopify order: `shopify:<shop>:<order id>`."""
-    return f"shopify:{shop_domain}:{order_id}"
-
-
-def _shop(amount: Decimal | None, money_set: sp.MoneySet | None, what: str) -> Decimal:
-    try:
-        return sp.amount_in_shop(amount, money_set)
-    except ValueError as exc:
-        raise TranslationError(f"{what}: {exc}") from exc
-
-
-def _allocated(allocations: list[sp.DiscountAllocation], what: str) -> Decimal:
-    return sum((_shop(a.amount, a.amount_set, what) for a in allocations), ZERO)
-
-
-def _vat_rate(tax_lines: list[sp.TaxLine], taxed: bool, what: str) -> Decimal:
-    """Percent rate of a line: sum of its tax lines, 0 when nothing is charged."""
-    if not taxed or not tax_lines:
-        return ZERO
-    charged = sum((_shop(t.price, t.price_set, what) for t in tax_lines), ZERO)
-    if charged == 0:
-        return ZERO
-    return percent_from_fraction(sum((t.rate for t in tax_lines), ZERO))
-
-
-def _product_line(item: sp.LineItem, taxes_included: bool) -> Line | None:
+def _add_product(lines: LineSet, item: sp.LineItem, taxes_included: bool) -> None:
     what = f"line item {item.id}"
     if item.quantity == 0:
-        return None
-    discount = _allocated(item.discount_allocations, what)
-    gross_before = item.quantity * _shop(item.price, item.price_set, what)
-    rate = _vat_rate(item.tax_lines, item.taxable and not item.gift_card, what)
+        return
+    discount = allocated(item.discount_allocations, what)
+    gross_before = item.quantity * shop_amount(item.price, item.price_set, what)
+    rate = vat_rate(item.tax_lines, item.taxable and not item.gift_card, what)
     if gross_before - discount == 0 and item.tax_lines:
         rate = percent_from_fraction(sum((t.rate for t in item.tax_lines), ZERO))
-    return priced_line(
+    lines.add(
         kind=LineKind.PRODUCT,
         title=item.name or item.title,
         sku=item.sku or None,
@@ -90,16 +60,16 @@ def _product_line(item: sp.LineItem, taxes_included: bool) -> Line | None:
     )
 
 
-def _shipping_line(ship: sp.ShippingLine, taxes_included: bool) -> Line | None:
+def _add_shipping(lines: LineSet, ship: sp.ShippingLine, taxes_included: bool) -> None:
     what = f"shipping line {ship.id}"
-    price = _shop(ship.price, ship.price_set, what)
+    price = shop_amount(ship.price, ship.price_set, what)
     if price == 0:
-        return None
-    discount = _allocated(ship.discount_allocations, what)
-    rate = _vat_rate(ship.tax_lines, True, what)
+        return
+    discount = allocated(ship.discount_allocations, what)
+    rate = vat_rate(ship.tax_lines, True, what)
     if price - discount == 0 and ship.tax_lines:
         rate = percent_from_fraction(sum((t.rate for t in ship.tax_lines), ZERO))
-    return priced_line(
+    lines.add(
         kind=LineKind.SHIPPING,
         title=ship.title,
         provider_line_id=str(ship.id),
@@ -108,47 +78,6 @@ def _shipping_line(ship: sp.ShippingLine, taxes_included: bool) -> Line | None:
         discount=discount,
         vat_rate=rate,
         taxes_included=taxes_included,
-    )
-
-
-def _address(address: sp.Address | None) -> Address | None:
-    if address is None:
-        return None
-    return Address(
-        line1=address.address1,
-        line2=address.address2,
-        city=address.city,
-        zip=address.zip,
-        province=address.province,
-        country_code=address.country_code,
-    )
-
-
-def _party(payload: sp.ShopifyOrder) -> Party | None:
-    customer, billing = payload.customer, payload.billing_address
-    if customer is None and billing is None:
-        return None
-    source = billing or (customer.default_address if customer else None)
-    first = (customer.first_name if customer else None) or (source.first_name if source else None)
-    last = (customer.last_name if customer else None) or (source.last_name if source else None)
-    company = source.company if source else None
-    email = (customer.email if customer else None) or payload.email
-    person = " ".join(part for part in (first, last) if part)
-    name = company or person or email or f"Client {payload.name}"
-    vat = next(
-        (a.value for a in payload.note_attributes if a.name.strip().lower() in _VAT_ATTRIBUTES),
-        None,
-    )
-    return Party(
-        provider_id=str(customer.id) if customer else None,
-        email=email,
-        name=name[:70],
-        company=company,
-        first_name=first,
-        last_name=last,
-        phone=(customer.phone if customer else None) or (source.phone if source else None),
-        address=_address(source),
-        vat_number=vat,
     )
 
 
@@ -162,21 +91,16 @@ def order_from_shopify(payload: sp.ShopifyOrder, *, shop_domain: str, tolerance:
     """
     what = f"Shopify order {payload.name} ({payload.id})"
     taxes_included = payload.taxes_included
-    lines = [
-        line
-        for line in [
-            *(_product_line(item, taxes_included) for item in payload.line_items),
-            *(_shipping_line(ship, taxes_included) for ship in payload.shipping_lines),
-        ]
-        if line is not None
-    ]
-    total = _shop(payload.total_price, payload.total_price_set, f"{what} total_price")
-    currency = (
-        payload.total_price_set.shop_money.currency_code
-        if payload.total_price_set
-        else payload.currency
-    ).upper()
-    lines, rounding = _settle(lines, total, currency=currency, tolerance=tolerance, what=what)
+    built = LineSet()
+    for item in payload.line_items:
+        _add_product(built, item, taxes_included)
+    for ship in payload.shipping_lines:
+        _add_shipping(built, ship, taxes_included)
+    total = shop_amount(payload.total_price, payload.total_price_set, f"{what} total_price")
+    currency = shop_currency(payload)
+    lines, rounding = settle_total(
+        built.lines, total, currency=currency, tolerance=tolerance, what=what
+    )
     return Order(
         provider="shopify",
         account=shop_domain,
@@ -187,7 +111,7 @@ def order_from_shopify(payload: sp.ShopifyOrder, *, shop_domain: str, tolerance:
         source_number=None,
         currency=currency,
         date=(payload.processed_at or payload.created_at).date(),
-        customer=_party(payload),
+        customer=party(payload),
         lines=lines,
         total=total,
         rounding=rounding,
@@ -235,7 +159,7 @@ def payments_from_paid_order(payload: sp.ShopifyOrder, *, shop_domain: str) -> l
     gateway of the order (the split between gateways is unknown without transactions).
     Nothing is returned when nothing was paid.
     """
-    total = _shop(payload.total_price, payload.total_price_set, f"order {payload.id} total")
+    total = shop_amount(payload.total_price, payload.total_price_set, f"order {payload.id} total")
     paid = total - (payload.total_outstanding or ZERO)
     if paid <= 0 or payload.financial_status not in PAID_STATUSES:
         return []
@@ -248,11 +172,7 @@ def payments_from_paid_order(payload: sp.ShopifyOrder, *, shop_domain: str) -> l
             provider_id=f"paid:{payload.id}",
             order_reference=order_reference(shop_domain, payload.id),
             amount=paid,
-            currency=(
-                payload.total_price_set.shop_money.currency_code
-                if payload.total_price_set
-                else payload.currency
-            ).upper(),
+            currency=shop_currency(payload),
             gateway=gateway or "manual",
             date=(payload.processed_at or payload.created_at).date(),
             fallback=True,
@@ -262,8 +182,8 @@ def payments_from_paid_order(payload: sp.ShopifyOrder, *, shop_domain: str) -> l
 
 def _refund_line(item: sp.RefundLineItem, taxes_included: bool) -> RefundLine:
     what = f"refund line item {item.id}"
-    subtotal = _shop(None, item.subtotal_set, what) if item.subtotal_set else ZERO
-    tax = _shop(None, item.total_tax_set, what) if item.total_tax_set else ZERO
+    subtotal = shop_amount(None, item.subtotal_set, what) if item.subtotal_set else ZERO
+    tax = shop_amount(None, item.total_tax_set, what) if item.total_tax_set else ZERO
     line = item.line_item
     return RefundLine(
         kind=LineKind.PRODUCT,
@@ -272,6 +192,33 @@ def _refund_line(item: sp.RefundLineItem, taxes_included: bool) -> RefundLine:
         quantity=Decimal(item.quantity),
         amount=subtotal if taxes_included else subtotal + tax,
     )
+
+
+def _shipping_and_adjustments(refund: sp.ShopifyRefund) -> tuple[Decimal, Decimal]:
+    """Shipping refunded (incl. VAT) and other adjustments, both positive = money back.
+
+    Raises:
+        TranslationError: an amount is missing.
+    """
+    what = f"Shopify refund {refund.id}"
+    shipping = sum(
+        (
+            shop_amount(None, s.subtotal_amount_set, what)
+            + (shop_amount(None, s.tax_amount_set, what) if s.tax_amount_set else ZERO)
+            for s in refund.refund_shipping_lines
+        ),
+        ZERO,
+    )
+    adjustments = ZERO
+    for adj in refund.order_adjustments:
+        value = shop_amount(adj.amount, adj.amount_set, what)
+        if adj.tax_amount is not None or adj.tax_amount_set is not None:
+            value += shop_amount(adj.tax_amount, adj.tax_amount_set, what)
+        if adj.kind != "shipping_refund":
+            adjustments -= value
+        elif not refund.refund_shipping_lines:  # older API versions: shipping as adjustment
+            shipping -= value
+    return shipping, adjustments
 
 
 def refund_from_shopify(
@@ -290,25 +237,7 @@ def refund_from_shopify(
     Raises:
         TranslationError: an amount is missing.
     """
-    what = f"Shopify refund {refund.id}"
-    shipping = sum(
-        (
-            _shop(None, s.subtotal_amount_set, what)
-            + (_shop(None, s.tax_amount_set, what) if s.tax_amount_set else ZERO)
-            for s in refund.refund_shipping_lines
-        ),
-        ZERO,
-    )
-    adjustments = ZERO
-    for adj in refund.order_adjustments:
-        value = _shop(adj.amount, adj.amount_set, what)
-        if adj.tax_amount is not None or adj.tax_amount_set is not None:
-            value += _shop(adj.tax_amount, adj.tax_amount_set, what)
-        if adj.kind == "shipping_refund":
-            if not refund.refund_shipping_lines:
-                shipping -= value
-        else:
-            adjustments -= value
+    shipping, adjustments = _shipping_and_adjustments(refund)
     money = [t for t in refund.transactions if t.kind == "refund" and t.status == "success"]
     amount = sum(
         (t.amount_set.shop_money.amount if t.amount_set else t.amount for t in money), ZERO
@@ -348,9 +277,5 @@ def refund_from_cancelled_order(payload: sp.ShopifyOrder, *, shop_domain: str) -
         order_reference=order_reference(shop_domain, payload.id),
         full=True,
         date=payload.cancelled_at.date(),
-        currency=(
-            payload.total_price_set.shop_money.currency_code
-            if payload.total_price_set
-            else payload.currency
-        ).upper(),
+        currency=shop_currency(payload),
     )

@@ -24,7 +24,6 @@ from decimal import Decimal
 
 from bridge.models import (
     Address,
-    Line,
     LineKind,
     Order,
     Party,
@@ -33,8 +32,8 @@ from bridge.models import (
     TranslationError,
 )
 from bridge.money import ZERO, from_minor_units
-from bridge.translate.common import plain, priced_line, settle_total
-from bridge.translate.shopify import order_reference as shopify_reference
+from bridge.translate.common import LineSet, plain, settle_total
+from bridge.translate.shopify_parts import order_reference as shopify_reference
 from connectors.stripe import payloads as st
 
 VAT_ID_TYPES = frozenset({"eu_vat", "gb_vat", "ch_vat", "no_vat"})
@@ -68,14 +67,14 @@ def _line_rate(line: st.InvoiceLine, invoice: st.StripeInvoice) -> Decimal:
     )
 
 
-def _invoice_line(line: st.InvoiceLine, invoice: st.StripeInvoice) -> Line:
+def _add_invoice_line(lines: LineSet, line: st.InvoiceLine, invoice: st.StripeInvoice) -> None:
     currency = invoice.currency
     quantity = line.quantity or 1
     inclusive = any(t.inclusive for t in line.tax_amounts) or any(
         r.inclusive for r in line.tax_rates
     )
     discount = from_minor_units(sum(d.amount for d in line.discount_amounts), currency)
-    return priced_line(
+    lines.add(
         kind=LineKind.PRODUCT,
         title=line.description or (line.price.id if line.price else line.id),
         sku=line.metadata.get("sku") or (line.price.metadata.get("sku") if line.price else None),
@@ -129,9 +128,13 @@ def order_from_stripe_invoice(
             "fetch the invoice's lines and replay"
         )
     currency = invoice.currency.upper()
-    lines = [_invoice_line(line, invoice) for line in invoice.lines.data]
+    built = LineSet()
+    for line in invoice.lines.data:
+        _add_invoice_line(built, line, invoice)
     total = from_minor_units(invoice.total, currency)
-    lines, rounding = settle_total(lines, total, currency=currency, tolerance=tolerance, what=what)
+    lines, rounding = settle_total(
+        built.lines, total, currency=currency, tolerance=tolerance, what=what
+    )
     number = invoice.number or invoice.id
     return Order(
         provider="stripe",

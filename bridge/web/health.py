@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
+from flask.blueprints import BlueprintSetupState
 
-from bridge.web.common import current_services, json_error
+from bridge.services import Services
+from bridge.web.common import SERVICES_KEY, current_services, json_error
 
 bp = Blueprint("health", __name__)
 
@@ -25,13 +27,20 @@ def readyz() -> Response:
     return jsonify({"status": "ready", "redis": "ok"})
 
 
+@bp.record_once
+def _measure_queues(state: BlueprintSetupState) -> None:
+    """Queue depths are measured at each scrape: outbox, in flight, parked, Celery queue."""
+    services: Services = state.app.extensions[SERVICES_KEY]
+
+    def depths() -> dict[str, float]:
+        lengths: dict[str, int] = services.events.queue_lengths()
+        lengths["celery"] = int(services.redis.llen(CELERY_QUEUE))
+        return {f'queue="{name}"': float(n) for name, n in lengths.items()}
+
+    services.metrics.collector("bridge_queue_depth", depths)
+
+
 @bp.get("/metrics")
 def metrics() -> Response:
-    """Every counter and gauge, plus queue depths, in the Prometheus text format."""
-    services = current_services()
-    depths = services.events.queue_lengths()
-    depths["celery"] = int(services.redis.llen(CELERY_QUEUE))
-    services.metrics.collector(
-        "bridge_queue_depth", lambda: {f'queue="{name}"': n for name, n in depths.items()}
-    )
-    return Response(services.metrics.render(), mimetype="text/plain; version=0.0.4")
+    """Every counter and gauge of the deployment, in the Prometheus text format."""
+    return Response(current_services().metrics.render(), mimetype="text/plain; version=0.0.4")

@@ -55,7 +55,7 @@ class DeliveryQuery(_Body):
 
 
 class RecoverBody(_Body):
-    since: float
+    since: float = Field(allow_inf_nan=False)
 
     @field_validator("since", mode="before")
     @classmethod

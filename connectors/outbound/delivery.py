@@ -123,30 +123,47 @@ def deliver(
         return DeliveryResult(False, None, 0.0, error=f"destination refused: {exc.reason}")
     target, host_header, extensions = _pinned(url, address)
     send_headers = {"user-agent": USER_AGENT, **headers, **host_header}
-    if transport is None:
-        transport = httpx.HTTPTransport(verify=_ssl_context())
     try:
-        with (
-            httpx.Client(
-                transport=transport,
-                timeout=httpx.Timeout(timeout),
-                follow_redirects=False,
-                trust_env=False,
-            ) as client,
-            client.stream(
-                "POST", target, content=body, headers=send_headers, extensions=extensions
-            ) as response,
-        ):
-            raw = bytearray()
-            for chunk in response.iter_bytes():
-                raw.extend(chunk)
-                if len(raw) >= _READ_LIMIT:
-                    break
-            excerpt = raw.decode("utf-8", errors="replace")[:EXCERPT_CHARS]
-            return _classify(response, excerpt, time.perf_counter() - started)
+        return _post(target, send_headers, body, extensions, timeout, transport, started)
     except httpx.TimeoutException:
         error = f"timed out after {timeout:g} s"
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}"
     elapsed = round((time.perf_counter() - started) * 1000, 1)
     return DeliveryResult(False, None, elapsed, error=error)
+
+
+def _post(
+    target: httpx.URL,
+    headers: dict[str, str],
+    body: bytes,
+    extensions: dict[str, str],
+    timeout: float,
+    transport: httpx.BaseTransport | None,
+    started: float,
+) -> DeliveryResult:
+    """POST once without following redirects; read only the start of the answer.
+
+    Raises:
+        httpx.HTTPError: timeouts and network failures (`deliver` turns them into data).
+    """
+    if transport is None:
+        transport = httpx.HTTPTransport(verify=_ssl_context())
+    with (
+        httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            trust_env=False,  # environment proxies would bypass the destination check
+        ) as client,
+        client.stream(
+            "POST", target, content=body, headers=headers, extensions=extensions
+        ) as response,
+    ):
+        raw = bytearray()
+        for chunk in response.iter_bytes():
+            raw.extend(chunk)
+            if len(raw) >= _READ_LIMIT:
+                break
+        excerpt = raw.decode("utf-8", errors="replace")[:EXCERPT_CHARS]
+        return _classify(response, excerpt, time.perf_counter() - started)

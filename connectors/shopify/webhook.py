@@ -99,7 +99,9 @@ def parse_envelope(headers: Mapping[str, str]) -> ShopifyEnvelope:
     Raises:
         EnvelopeError: no topic, or neither a webhook id nor an event id.
     """
-    kept = {name: headers[name] for name in KEPT_HEADERS if headers.get(name)}
+    # Header names are case-insensitive; servers hand them over in various spellings.
+    given = {name.lower(): value for name, value in headers.items()}
+    kept = {name: given[name.lower()] for name in KEPT_HEADERS if given.get(name.lower())}
     topic = kept.get("X-Shopify-Topic")
     if not topic:
         raise EnvelopeError("missing X-Shopify-Topic header")

@@ -11,6 +11,7 @@ import threading
 from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, redirect, request
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from connectors.sage_active.sandbox.auth import OAuthError
 from connectors.sage_active.sandbox.config import SandboxConfig
@@ -55,11 +56,13 @@ def token_endpoint() -> Response:
     return response
 
 
-def authorize_endpoint() -> Response:
+def authorize_endpoint() -> WerkzeugResponse:
     args = request.args
     redirect_uri = args.get("redirect_uri")
     try:
-        code = sandbox().tokens.authorize(args.get("client_id"), redirect_uri, args.get("response_type"))
+        code = sandbox().tokens.authorize(
+            args.get("client_id"), redirect_uri, args.get("response_type")
+        )
     except OAuthError as exc:
         return json_response({"error": exc.error}, exc.status)
     assert redirect_uri is not None
@@ -79,7 +82,9 @@ def graphql_endpoint() -> Response:
 
 
 def _answer(box: Sandbox, operations: list[str]) -> Response:
-    client = box.tokens.client_for(request.headers.get("Authorization"), request.headers.get("x-api-key"))
+    client = box.tokens.client_for(
+        request.headers.get("Authorization"), request.headers.get("x-api-key")
+    )
     if client is None:
         response = json_response({"errors": [{"message": "Unauthorized"}]}, 401)
         response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
@@ -119,7 +124,9 @@ def _faults(box: Sandbox, parsed: Request) -> Response | None:
         return Response(b"", 504)
     status = box.faults.take_error(operations)
     if status is not None:
-        return Response(dumps({"errors": [{"message": "injected fault"}]}), status, mimetype="application/json")
+        return Response(
+            dumps({"errors": [{"message": "injected fault"}]}), status, mimetype="application/json"
+        )
     return None
 
 

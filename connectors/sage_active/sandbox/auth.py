@@ -45,13 +45,9 @@ class Tokens:
         self._refresh: dict[str, str] = {config.refresh_token: config.client_id}
         self._codes: dict[str, _Code] = {}
 
-    def reset(self) -> None:
-        with self._lock:
-            self._access.clear()
-            self._codes.clear()
-            self._refresh = {self.config.refresh_token: self.config.client_id}
-
-    def authorize(self, client_id: str | None, redirect_uri: str | None, response_type: str | None) -> str:
+    def authorize(
+        self, client_id: str | None, redirect_uri: str | None, response_type: str | None
+    ) -> str:
         """A fresh authorization code (the user approves at once).
 
         Raises:
@@ -65,7 +61,9 @@ class Tokens:
             raise OAuthError("unauthorized_client")
         code = secrets.token_urlsafe(24)
         with self._lock:
-            self._codes[code] = _Code(client_id, redirect_uri, time.monotonic() + self.config.code_lifetime)
+            self._codes[code] = _Code(
+                client_id, redirect_uri, time.monotonic() + self.config.code_lifetime
+            )
         return code
 
     def grant(self, form: dict[str, str]) -> dict[str, object]:
@@ -104,8 +102,11 @@ class Tokens:
         access = secrets.token_urlsafe(32)
         refresh = secrets.token_hex(32).upper()
         lifetime = self.config.token_lifetime
+        now = time.monotonic()
         with self._lock:
-            self._access[access] = (self.config.client_id, time.monotonic() + lifetime)
+            # Forget expired tokens, so a long-running sandbox does not grow without end.
+            self._access = {k: v for k, v in self._access.items() if v[1] > now}
+            self._access[access] = (self.config.client_id, now + lifetime)
             self._refresh[refresh] = self.config.client_id
         return {
             "access_token": access,

@@ -92,7 +92,9 @@ class Books:
     def drop_invoice(self, invoice_id: UUID) -> None:
         self.invoices.pop(invoice_id, None)
 
-    def invoices_by_modification(self, since: datetime | None, strict: bool) -> Iterator[SalesInvoice]:
+    def invoices_by_modification(
+        self, since: datetime | None, strict: bool
+    ) -> Iterator[SalesInvoice]:
         """Live invoices in modificationDate order, from `since` (inclusive unless strict)."""
         start = 0
         if since is not None:

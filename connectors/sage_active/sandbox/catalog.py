@@ -167,4 +167,3 @@ def _contact(item: ContactInput) -> Contact:
 def _next_code(books: Books) -> str:
     numbers = [int(c.code) for c in books.customers.values() if c.code.isdigit()]
     return str(max(numbers, default=0) + 1)
-

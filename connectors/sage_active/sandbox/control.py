@@ -10,9 +10,8 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
-from graphql import GraphQLError
-
 from flask import Blueprint, Response, current_app, request
+from graphql import GraphQLError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from connectors.sage_active.sandbox.errors import BusinessError
@@ -69,7 +68,13 @@ def _body(model: type[M]) -> M | Response:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        return json_response({"error": "invalid body", "details": exc.errors(include_url=False, include_context=False)}, 400)
+        return json_response(
+            {
+                "error": "invalid body",
+                "details": exc.errors(include_url=False, include_context=False),
+            },
+            400,
+        )
 
 
 @blueprint.post("/reset")
@@ -86,7 +91,9 @@ def seed() -> Response:
     box = _box()
     with box.state.lock:
         try:
-            made = bulk_invoices(box.state.default_books(), box.state.clock, body.invoices, body.status)
+            made = bulk_invoices(
+                box.state.default_books(), box.state.clock, body.invoices, body.status
+            )
         except BusinessError as exc:
             return json_response({"error": exc.message, "details": exc.details}, 400)
         box.state.changed()
@@ -131,7 +138,10 @@ def set_config() -> Response:
     if body.token_lifetime is not None:
         config.token_lifetime = body.token_lifetime
     return json_response(
-        {"rate_limit_per_minute": config.rate_limit_per_minute, "token_lifetime": config.token_lifetime},
+        {
+            "rate_limit_per_minute": config.rate_limit_per_minute,
+            "token_lifetime": config.token_lifetime,
+        },
         200,
     )
 
@@ -149,7 +159,9 @@ def settle_by_hand(invoice_id: str) -> Response:
             box.state.changed()
     except BusinessError as exc:
         return json_response({"error": exc.message, "details": exc.details}, 422)
-    return json_response({"accountingEntryId": entry.id, "accountingEntryNumber": entry.number}, 200)
+    return json_response(
+        {"accountingEntryId": entry.id, "accountingEntryNumber": entry.number}, 200
+    )
 
 
 def _entry_date(text: str | None) -> datetime | None:
@@ -169,10 +181,14 @@ def _settle(box: Sandbox, invoice_id: str, body: SettleBody) -> Any:
         raise BusinessError("salesInvoiceNotFound", id=invoice_id) from exc
     if invoice.status not in POSTED_STATES:
         raise BusinessError("salesInvoiceNotPosted", status=invoice.status)
-    method = next((m for m in books.payment_methods.values() if m.reference_name == body.payment_method), None)
+    method = next(
+        (m for m in books.payment_methods.values() if m.reference_name == body.payment_method), None
+    )
     if method is None:
         raise BusinessError("paymentMethodNotFound", referenceName=body.payment_method)
-    items = sorted((books.open_items[i] for i in invoice.open_item_ids), key=lambda item: item.due_date)
+    items = sorted(
+        (books.open_items[i] for i in invoice.open_item_ids), key=lambda item: item.due_date
+    )
     left = to_decimal(body.amount) if body.amount is not None else None
     parts = []
     for item in items:

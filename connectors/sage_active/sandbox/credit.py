@@ -7,6 +7,7 @@ never for more than each line's `availableForCreditNoteQuantity`.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal
 from uuid import uuid4
 
@@ -42,19 +43,7 @@ def generate_credit_note(books: Books, clock: Clock, data: CreditNoteInput) -> S
     if not takes:
         raise BusinessError("nothingToCredit", id=str(source.id))
     now = clock.now()
-    note = SalesInvoice(
-        id=uuid4(),
-        customer_id=source.customer_id,
-        social_name=source.social_name,
-        country_acronym=source.country_acronym,
-        document_date=data.output_document_date or source.document_date,
-        creation_date=now,
-        modification_date=now,
-        type="CREDIT_NOTE",
-        source_sales_invoice_id=source.id,
-        external_reference=source.external_reference,
-        sales_order_number=source.sales_order_number,
-    )
+    note = _new_note(source, data, now)
     for order, (line, quantity) in enumerate(takes, start=1):
         line.credited_quantity += quantity
         note.lines.append(
@@ -75,6 +64,22 @@ def generate_credit_note(books: Books, clock: Clock, data: CreditNoteInput) -> S
     books.put_invoice(source)
     books.put_invoice(note)
     return note
+
+
+def _new_note(source: SalesInvoice, data: CreditNoteInput, now: datetime) -> SalesInvoice:
+    return SalesInvoice(
+        id=uuid4(),
+        customer_id=source.customer_id,
+        social_name=source.social_name,
+        country_acronym=source.country_acronym,
+        document_date=data.output_document_date or source.document_date,
+        creation_date=now,
+        modification_date=now,
+        type="CREDIT_NOTE",
+        source_sales_invoice_id=source.id,
+        external_reference=source.external_reference,
+        sales_order_number=source.sales_order_number,
+    )
 
 
 def _partial(

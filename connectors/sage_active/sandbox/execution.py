@@ -21,7 +21,7 @@ from graphql import (
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
-    execute,
+    execute_sync,
     get_operation_ast,
     parse,
     validate,
@@ -48,7 +48,11 @@ class Request:
     @property
     def root_fields(self) -> list[str]:
         """Root field names (not aliases): what statistics and faults are keyed on."""
-        return [s.name.value for s in self.operation.selection_set.selections if isinstance(s, FieldNode)]
+        return [
+            s.name.value
+            for s in self.operation.selection_set.selections
+            if isinstance(s, FieldNode)
+        ]
 
     @property
     def is_mutation(self) -> bool:
@@ -67,7 +71,8 @@ class BadRequest(Exception):
 def executable_schema() -> GraphQLSchema:
     """The schema with the root resolvers installed."""
     built = schema()
-    assert built.query_type is not None and built.mutation_type is not None
+    assert built.query_type is not None
+    assert built.mutation_type is not None
     for name in resolvers.SOURCES:
         built.query_type.fields[name].resolve = resolvers.list_resolver(name)
     built.query_type.fields["organizations"].resolve = resolvers.organizations
@@ -112,7 +117,7 @@ def run(state: SandboxState, request: Request, organization: str | None) -> tupl
     """
     context = resolvers.Context(state=state, organization_header=organization)
     with state.lock:
-        result = execute(
+        result = execute_sync(
             executable_schema(),
             request.document,
             variable_values=request.variables,

@@ -12,6 +12,7 @@ import base64
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLSchema
@@ -147,10 +148,10 @@ class Filter:
         """Sort by each `order` key in turn (stable sorts, last key first)."""
         keys = [path for spec in order or [] for path in _paths(spec, ())]
         for path, direction in reversed(keys):
-            items.sort(key=lambda item, p=path: self._sort_key(item, p), reverse=direction == "DESC")
+            items.sort(key=partial(self._sort_key, path), reverse=direction == "DESC")
         return items
 
-    def _sort_key(self, item: Any, path: tuple[str, ...]) -> tuple[int, Any]:
+    def _sort_key(self, path: tuple[str, ...], item: Any) -> tuple[int, Any]:
         value = item
         for name in path:
             value = None if value is None else self._read(value, name)

@@ -177,7 +177,9 @@ def _apply_fields(invoice: SalesInvoice, data: InvoiceFields) -> None:
             setattr(invoice, name, value)
 
 
-def _new_line(books: Books, invoice: SalesInvoice, data: LineInput, now: datetime) -> SalesInvoiceLine:
+def _new_line(
+    books: Books, invoice: SalesInvoice, data: LineInput, now: datetime
+) -> SalesInvoiceLine:
     if data.product_id is None:
         raise BusinessError("requiredField", field="productId")
     product = books.products.get(data.product_id)

@@ -93,6 +93,26 @@ def settle(books: Books, clock: Clock, data: SettlementInput) -> AccountingEntry
         raise BusinessError("paymentMethodNotFound", id=str(data.payment_method_id))
     if data.third_party_id not in books.customers:
         raise BusinessError("thirdPartyNotFound", id=str(data.third_party_id))
+    paying = _amounts_to_pay(books, data)
+    now = clock.now()
+    entry = _new_entry(books, now, data.entry_date, method.journal_type_id, "BANKING")
+    entry.description = data.description
+    entry.document_number = data.document_number
+    total = sum(paying.values(), ZERO)
+    lines = [_line(0, "512000", data.description, total, ZERO, data.document_number)]
+    for position, (item_id, amount) in enumerate(paying.items(), start=1):
+        lines.append(
+            _line(position, "411000", data.description, ZERO, amount, data.document_number)
+        )
+        lines[-1].third_party_id = data.third_party_id
+        _apply_payment(books, books.open_items[item_id], amount, now)
+    entry.accounting_entry_lines = lines
+    books.entries[entry.id] = entry
+    return entry
+
+
+def _amounts_to_pay(books: Books, data: SettlementInput) -> dict[UUID, Decimal]:
+    """Amount per open item, checked against what remains (same item twice adds up)."""
     if not data.sales_open_item_linkage_paid_amounts:
         raise BusinessError("requiredField", field="salesOpenItemLinkagePaidAmounts")
     paying: dict[UUID, Decimal] = {}
@@ -107,19 +127,7 @@ def settle(books: Books, clock: Clock, data: SettlementInput) -> AccountingEntry
         paying[item.id] = paying.get(item.id, ZERO) + part.paid_amount
         if paying[item.id] > item.amount - item.paid_amount_accumulated:
             raise BusinessError("paidAmountExceedsRemaining", id=str(item.id))
-    now = clock.now()
-    entry = _new_entry(books, now, data.entry_date, method.journal_type_id, "BANKING")
-    entry.description = data.description
-    entry.document_number = data.document_number
-    total = sum(paying.values(), ZERO)
-    lines = [_line(0, "512000", data.description, total, ZERO, data.document_number)]
-    for position, (item_id, amount) in enumerate(paying.items(), start=1):
-        lines.append(_line(position, "411000", data.description, ZERO, amount, data.document_number))
-        lines[-1].third_party_id = data.third_party_id
-        _apply_payment(books, books.open_items[item_id], amount, now)
-    entry.accounting_entry_lines = lines
-    books.entries[entry.id] = entry
-    return entry
+    return paying
 
 
 def _apply_payment(books: Books, item: OpenItem, amount: Decimal, now: datetime) -> None:
@@ -168,7 +176,9 @@ def _sales_lines(invoice: SalesInvoice) -> list[AccountingEntryLine]:
     ref = invoice.operational_number
     text = invoice.social_name
 
-    def side(account: str, amount: Decimal, debit_when_positive: bool, order: int) -> AccountingEntryLine:
+    def side(
+        account: str, amount: Decimal, debit_when_positive: bool, order: int
+    ) -> AccountingEntryLine:
         positive = amount >= ZERO
         debit = abs(amount) if positive == debit_when_positive else ZERO
         credit = abs(amount) if positive != debit_when_positive else ZERO

@@ -28,7 +28,7 @@ def to_decimal(value: Any) -> Decimal:
     Raises:
         ValueError: `value` is a float, a bool, not numeric, or not finite.
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise ValueError("amounts must be exact numbers, not floats")
     try:
         result = value if isinstance(value, Decimal) else Decimal(str(value))

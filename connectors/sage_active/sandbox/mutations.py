@@ -51,15 +51,19 @@ class _Out:
 def _posted(entry: AccountingEntry) -> _Out:
     single = _Out(accounting_entry_id=entry.id, accounting_entry_number=entry.number)
     return _Out(
-        accounting_entry_id=entry.id, accounting_entry_number=entry.number, accounting_entries=[single]
+        accounting_entry_id=entry.id,
+        accounting_entry_number=entry.number,
+        accounting_entries=[single],
     )
 
 
 Rule = Callable[[Books, Clock, Any], Any]
 
 
-def _mutation(model: type[BaseModel], rule: Rule, shape: Callable[[Any], Any]) -> Callable[..., Any]:
-    def resolve(_root: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> Any:  # noqa: A002
+def _mutation(
+    model: type[BaseModel], rule: Rule, shape: Callable[[Any], Any]
+) -> Callable[..., Any]:
+    def resolve(_root: Any, info: GraphQLResolveInfo[Context], input: dict[str, Any]) -> Any:
         ctx: Context = info.context
         books = ctx.require_books()
         result = rule(books, ctx.state.clock, _parse(model, input))

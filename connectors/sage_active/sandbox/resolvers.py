@@ -101,7 +101,9 @@ def _third_party(ctx: Context, line: AccountingEntryLine) -> ThirdParty | None:
         return None
     customer = ctx.require_books().customers.get(line.third_party_id)
     return ThirdParty(
-        line.third_party_id, customer.code if customer else None, customer and customer.social_name
+        line.third_party_id,
+        customer.code if customer else None,
+        customer.social_name if customer else None,
     )
 
 
@@ -147,7 +149,7 @@ def read(ctx: Context, item: Any, name: str) -> Any:
     return getattr(item, attribute_name(name), None)
 
 
-def field_resolver(source: Any, info: GraphQLResolveInfo, **_args: Any) -> Any:
+def field_resolver(source: Any, info: GraphQLResolveInfo[Context], **_args: Any) -> Any:
     """The default resolver for every non-root field."""
     return read(info.context, source, info.field_name)
 
@@ -190,21 +192,21 @@ SOURCES: dict[str, tuple[str, Source]] = {
 }
 
 
-def _select(
-    ctx: Context, type_name: str, items: Iterable[Any], args: dict[str, Any]
-) -> Connection:
+def _select(ctx: Context, type_name: str, items: Iterable[Any], args: dict[str, Any]) -> Connection:
     where = args.get("where")
     matcher = ctx.filter
     chosen = [item for item in items if matcher.matches(type_name, item, where)]
     matcher.sort(chosen, args.get("order"))
-    return paginate(chosen, args.get("first"), args.get("after"), args.get("last"), args.get("before"))
+    return paginate(
+        chosen, args.get("first"), args.get("after"), args.get("last"), args.get("before")
+    )
 
 
 def list_resolver(root_field: str) -> Callable[..., Connection]:
     """The resolver of a list query such as `salesInvoices`."""
     type_name, source = SOURCES[root_field]
 
-    def resolve(_root: Any, info: GraphQLResolveInfo, **args: Any) -> Connection:
+    def resolve(_root: Any, info: GraphQLResolveInfo[Context], **args: Any) -> Connection:
         ctx: Context = info.context
         items, where = source(ctx.require_books(), args.get("where"))
         return _select(ctx, type_name, items, {**args, "where": where})
@@ -212,11 +214,11 @@ def list_resolver(root_field: str) -> Callable[..., Connection]:
     return resolve
 
 
-def organizations(_root: Any, info: GraphQLResolveInfo, **args: Any) -> Connection:
+def organizations(_root: Any, info: GraphQLResolveInfo[Context], **args: Any) -> Connection:
     ctx: Context = info.context
     orgs = [books.organization for books in ctx.state.books.values()]
     return _select(ctx, "Organization", orgs, args)
 
 
-def user_profile(_root: Any, _info: GraphQLResolveInfo) -> UserProfile:
+def user_profile(_root: Any, _info: GraphQLResolveInfo[Context]) -> UserProfile:
     return UserProfile(id=seed_id("user", "camille.demo"))

@@ -16,6 +16,7 @@ class Sandbox:
 
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
+        self._initial = (config.rate_limit_per_minute, config.token_lifetime)
         self.state = SandboxState()
         self.tokens = Tokens(config)
         self.limiter = RateLimiter(config)
@@ -30,10 +31,11 @@ class Sandbox:
             self.writer = Writer(self.state, path, config.persist_delay)
 
     def reset(self) -> None:
-        """Fresh seeded books; faults, statistics, tokens and rate windows cleared."""
+        """Fresh seeded books; faults, statistics, rate windows and runtime config back to how
+        the sandbox started. Issued tokens stay valid, so connected clients carry on."""
+        self.config.rate_limit_per_minute, self.config.token_lifetime = self._initial
         self.faults.clear()
         self.stats.reset()
-        self.tokens.reset()
         self.limiter.reset()
         self.state.reset()
 

@@ -80,9 +80,7 @@ def _serialize_decimal(value: Any) -> Decimal:
     raise GraphQLError(f"Decimal cannot serialize {value!r}")
 
 
-def _literal(
-    parse: Callable[[Any], Any], kinds: tuple[type[ValueNode], ...]
-) -> Callable[..., Any]:
+def _literal(parse: Callable[[Any], Any], kinds: tuple[type[ValueNode], ...]) -> Callable[..., Any]:
     def parse_literal(node: ValueNode, *_variables: Any) -> Any:
         if not isinstance(node, kinds):
             raise GraphQLError(f"unexpected literal {type(node).__name__}")

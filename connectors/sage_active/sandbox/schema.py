@@ -45,7 +45,8 @@ def _operation_inputs(enums: list[str]) -> list[str]:
     out = []
     for scalar in _COMPARABLE:
         ops = " ".join(
-            f"{op}: {scalar}" for op in ("eq", "neq", "gt", "gte", "lt", "lte", "ngt", "ngte", "nlt", "nlte")
+            f"{op}: {scalar}"
+            for op in ("eq", "neq", "gt", "gte", "lt", "lte", "ngt", "ngte", "nlt", "nlte")
         )
         out.append(
             f"input {scalar}OperationFilterInput {{ and: [{scalar}OperationFilterInput!] "
@@ -53,7 +54,16 @@ def _operation_inputs(enums: list[str]) -> list[str]:
         )
     text_ops = " ".join(
         f"{op}: String"
-        for op in ("eq", "neq", "contains", "ncontains", "startsWith", "nstartsWith", "endsWith", "nendsWith")
+        for op in (
+            "eq",
+            "neq",
+            "contains",
+            "ncontains",
+            "startsWith",
+            "nstartsWith",
+            "endsWith",
+            "nendsWith",
+        )
     )
     out.append(
         "input StringOperationFilterInput { and: [StringOperationFilterInput!] "
@@ -62,7 +72,8 @@ def _operation_inputs(enums: list[str]) -> list[str]:
     out.append("input BooleanOperationFilterInput { eq: Boolean neq: Boolean }")
     for enum in enums:
         out.append(
-            f"input {enum}OperationFilterInput {{ eq: {enum} neq: {enum} in: [{enum}!] nin: [{enum}!] }}"
+            f"input {enum}OperationFilterInput {{ eq: {enum} neq: {enum} "
+            f"in: [{enum}!] nin: [{enum}!] }}"
         )
     return out
 

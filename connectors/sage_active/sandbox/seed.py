@@ -61,7 +61,9 @@ def seed_books(clock: Clock) -> Books:
     for rate in VAT_RATES:
         group = TaxGroup(seed_id("taxGroup", rate), f"TVA {rate} %", f"T{rate}", now, now)
         books.tax_groups[group.id] = group
-        tax = Tax(seed_id("tax", rate), f"TVA {rate} %", Decimal(rate), group.id, group.name, now, now)
+        tax = Tax(
+            seed_id("tax", rate), f"TVA {rate} %", Decimal(rate), group.id, group.name, now, now
+        )
         books.taxes[tax.id] = tax
     for code, name, kind in (("VT", "Ventes", "SALES_INVOICE"), ("BQ", "Banque", "FINANCIAL")):
         journal = JournalType(seed_id("journalType", code), code, name, kind, now, now)

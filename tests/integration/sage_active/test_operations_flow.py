@@ -90,21 +90,25 @@ def test_customers_are_created_and_found_by_code_and_email(sage: SageActive) -> 
     assert sage.customer_by_code("SHOP-42") == made
     sage.invalidate_cache()
     found = sage.customer_by_email("Jeanne@Example.com")
-    assert found is not None and found.id == made.id
+    assert found is not None
+    assert found.id == made.id
 
 
 def test_an_order_from_creation_to_credit_note(sage: SageActive, control: Control) -> None:
     journal = sage.journal_by_code("VT")
     stripe = sage.payment_method_by_name("Stripe")
-    assert journal is not None and stripe is not None
+    assert journal is not None
+    assert stripe is not None
     invoice_id = _order(sage, "shopify:demo.myshopify.com:1")
     posting = sage.close_and_post(invoice_id, journal.id, "Order #1001")
-    assert posting.closed is not None and posting.closed.operational_number
+    assert posting.closed is not None
+    assert posting.closed.operational_number
     items = sage.open_items(invoice_id)
     # 2 x 12.50 at 20 % + 18.96 at 5.5 %: 30.00 + 20.0028 -> 50.00 due.
     assert sum(i.outstanding for i in items) == Decimal("50.00")
     invoice = sage.invoice(invoice_id)
-    assert invoice is not None and invoice.status == "Posted"
+    assert invoice is not None
+    assert invoice.status == "Posted"
     assert invoice.customer_id == sage.customer_by_code("WALKIN").id  # type: ignore[union-attr]
     settled = sage.settle(
         SettlementInput(
@@ -123,7 +127,8 @@ def test_an_order_from_creation_to_credit_note(sage: SageActive, control: Contro
         invoice_id, [CreditNoteLineInput(product_id=mug.id, quantity=Decimal(1))]
     )
     credit = sage.invoice(credit_id)
-    assert credit is not None and credit.source_sales_invoice_id == invoice_id
+    assert credit is not None
+    assert credit.source_sales_invoice_id == invoice_id
     found = sage.invoices_by_sales_order_number("shopify:demo.myshopify.com:1")
     assert [(i.id, i.type) for i in found if i.type != "CREDIT_NOTE"] == [(invoice_id, "NORMAL")]
     assert {i.id for i in found} <= {invoice_id, credit_id}
@@ -132,7 +137,8 @@ def test_an_order_from_creation_to_credit_note(sage: SageActive, control: Contro
 def test_a_warm_order_costs_at_most_four_requests(sage: SageActive, control: Control) -> None:
     journal = sage.journal_by_code("VT")
     stripe = sage.payment_method_by_name("Stripe")
-    assert journal is not None and stripe is not None
+    assert journal is not None
+    assert stripe is not None
     _order(sage, "warm-up")  # fills the caches
     control.reset_stats()
     invoice_id = _order(sage, "stripe:default:pi_9")
@@ -159,7 +165,8 @@ def test_business_error_surfaces_with_its_key(sage: SageActive) -> None:
     sage.close_and_post(invoice_id, journal.id, "first")
     with pytest.raises(SageBusinessError) as info:
         sage.close_invoice(invoice_id)
-    assert info.value.keys and all(k.startswith("global.") for k in info.value.keys)
+    assert info.value.keys
+    assert all(k.startswith("global.") for k in info.value.keys)
 
 
 def test_batch_with_one_failing_alias_returns_the_others(
@@ -180,8 +187,10 @@ def test_batch_with_one_failing_alias_returns_the_others(
         ]
     )
     assert control.stats()["requests"] == 1
-    assert not isinstance(results[0], SageError) and not isinstance(results[2], SageError)
-    assert isinstance(results[1], SageBusinessError) and results[1].keys
+    assert not isinstance(results[0], SageError)
+    assert not isinstance(results[2], SageError)
+    assert isinstance(results[1], SageBusinessError)
+    assert results[1].keys
     assert [sage.invoice(i).status for i in ids] == ["Posted", "Pending", "Posted"]  # type: ignore[union-attr]
 
 

@@ -24,12 +24,15 @@ class Sage:
         self.headers = headers
 
     def call(
-        self, query: str, variables: dict[str, Any] | None = None, **headers: str
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         return self.http.post(
             "/graphql",
             json={"query": query, "variables": variables},
-            headers={**self.headers, **headers},
+            headers={**self.headers, **(headers or {})},
         )
 
     def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -58,13 +61,15 @@ CLOSE = """mutation($input: CloseSalesInvoiceGLDtoInput!) {
 }"""
 POST = """mutation($input: PostSalesInvoiceGLDtoInput!) {
   postSalesInvoice(input: $input) {
-    accountingEntryId accountingEntryNumber accountingEntries { accountingEntryId accountingEntryNumber }
+    accountingEntryId accountingEntryNumber
+    accountingEntries { accountingEntryId accountingEntryNumber }
   }
 }"""
 SETTLE = """mutation($input: SalesOpenItemSettlementGLDtoInput!) {
   salesOpenItemSettlement(input: $input) { accountingEntryId accountingEntryNumber }
 }"""
-CREDIT = """mutation($input: GenerateCreditNoteGLDtoInput!) { generateCreditNote(input: $input) { id } }"""
+CREDIT = """mutation($input: GenerateCreditNoteGLDtoInput!) {
+  generateCreditNote(input: $input) { id } }"""
 INVOICE = """query ($id: UUID!) { salesInvoices(where: { id: { eq: $id } }) { nodes {
   id status type operationalNumber modificationDate firstDueDate hasCreditNote sourceSalesInvoiceId
   totalGross totalDiscount totalNet totalVat totalLiquid
@@ -88,7 +93,9 @@ def invoice_values(**extra: Any) -> dict[str, Any]:
 
 
 def create(sage: Sage, **extra: Any) -> str:
-    invoice_id: str = sage.data(CREATE, {"values": invoice_values(**extra)})["createSalesInvoice"]["id"]
+    invoice_id: str = sage.data(CREATE, {"values": invoice_values(**extra)})["createSalesInvoice"][
+        "id"
+    ]
     return invoice_id
 
 

@@ -24,7 +24,8 @@ pytestmark = pytest.mark.integration
 
 UPDATE = """mutation ($values: SalesInvoiceUpdateGLDtoInput!) {
   updateSalesInvoice(input: $values) { id totalNet lines { productCode totalQuantity } } }"""
-DELETE = """mutation ($input: SalesInvoiceDeleteGLDtoInput!) { deleteSalesInvoice(input: $input) { id } }"""
+DELETE = """mutation ($input: SalesInvoiceDeleteGLDtoInput!) {
+  deleteSalesInvoice(input: $input) { id } }"""
 
 
 def test_update_and_delete_only_while_pending(sage: Sage) -> None:
@@ -42,25 +43,38 @@ def test_update_and_delete_only_while_pending(sage: Sage) -> None:
     assert refused_update["path"] == ["updateSalesInvoice"]
     assert refused_delete["extensions"]["code"] == "salesInvoiceNotPending"
     assert deleted["deleteSalesInvoice"] == {"id": pending}
-    assert sage.data("query($id: UUID!) { salesInvoices(where: {id: {eq: $id}}) { totalCount } }",
-                     {"id": pending})["salesInvoices"]["totalCount"] == 0
+    assert (
+        sage.data(
+            "query($id: UUID!) { salesInvoices(where: {id: {eq: $id}}) { totalCount } }",
+            {"id": pending},
+        )["salesInvoices"]["totalCount"]
+        == 0
+    )
     assert invoice(sage, closed)["status"] == "Closed"
 
 
 def test_update_lines_by_requested_action(sage: Sage) -> None:
     invoice_id = create(sage)
-    lines = sage.data("query($id: UUID!) { salesInvoices(where: {id: {eq: $id}}) { nodes { lines { id } } } }",
-                      {"id": invoice_id})["salesInvoices"]["nodes"][0]["lines"]
+    lines = sage.data(
+        "query($id: UUID!) { salesInvoices(where: {id: {eq: $id}}) { nodes { lines { id } } } }",
+        {"id": invoice_id},
+    )["salesInvoices"]["nodes"][0]["lines"]
     result = sage.data(
         UPDATE,
-        {"values": {"id": invoice_id, "lines": [
-            {"id": lines[0]["id"], "requestedAction": "MODIFY", "totalQuantity": 2},
-            {"id": lines[1]["id"], "requestedAction": "DELETE"},
-            {"productId": MUG, "totalQuantity": 1, "unitPrice": 10},
-        ]}},
+        {
+            "values": {
+                "id": invoice_id,
+                "lines": [
+                    {"id": lines[0]["id"], "requestedAction": "MODIFY", "totalQuantity": 2},
+                    {"id": lines[1]["id"], "requestedAction": "DELETE"},
+                    {"productId": MUG, "totalQuantity": 1, "unitPrice": 10},
+                ],
+            }
+        },
     )["updateSalesInvoice"]
     assert [(line["productCode"], line["totalQuantity"]) for line in result["lines"]] == [
-        ("MUG-001", 2), ("MUG-001", 1),
+        ("MUG-001", 2),
+        ("MUG-001", 1),
     ]
     assert Decimal(str(result["totalNet"])) == Decimal("30.90")  # 2 x 11 x 0.95 + 10
 
@@ -68,12 +82,22 @@ def test_update_lines_by_requested_action(sage: Sage) -> None:
 def test_refused_update_changes_nothing(sage: Sage) -> None:
     invoice_id = create(sage)
     before = invoice(sage, invoice_id)
-    line_id = sage.data("query($id: UUID!) { salesInvoices(where: {id: {eq: $id}}) { nodes { lines { id } } } }",
-                        {"id": invoice_id})["salesInvoices"]["nodes"][0]["lines"][0]["id"]
-    error = sage.error(UPDATE, {"values": {"id": invoice_id, "lines": [
-        {"id": line_id, "totalQuantity": 7},
-        {"id": line_id, "firstDiscount": 150},
-    ]}})
+    line_id = sage.data(
+        "query($id: UUID!) { salesInvoices(where: {id: {eq: $id}}) { nodes { lines { id } } } }",
+        {"id": invoice_id},
+    )["salesInvoices"]["nodes"][0]["lines"][0]["id"]
+    error = sage.error(
+        UPDATE,
+        {
+            "values": {
+                "id": invoice_id,
+                "lines": [
+                    {"id": line_id, "totalQuantity": 7},
+                    {"id": line_id, "firstDiscount": 150},
+                ],
+            }
+        },
+    )
     assert error["extensions"]["code"] == "invalidDiscount"
     assert invoice(sage, invoice_id) == before
 
@@ -99,10 +123,12 @@ def test_operational_number_on_create_makes_it_closed(sage: Sage) -> None:
 def test_totals_round_each_line_half_up_and_sum(sage: Sage) -> None:
     # 3 x 0.125 = 0.375 -> 0.38 (half-up, not banker's 0.38/0.37); VAT 20 % of 0.38 = 0.076 -> 0.08
     # 1 x 10.05 at -50 % = 5.025 -> 5.03; VAT 20 % = 1.006 -> 1.01
-    values = invoice_values(lines=[
-        {"productId": MUG, "totalQuantity": 3, "unitPrice": 0.125},
-        {"productId": MUG, "totalQuantity": 1, "unitPrice": 10.05, "firstDiscount": 50},
-    ])
+    values = invoice_values(
+        lines=[
+            {"productId": MUG, "totalQuantity": 3, "unitPrice": 0.125},
+            {"productId": MUG, "totalQuantity": 1, "unitPrice": 10.05, "firstDiscount": 50},
+        ]
+    )
     invoice_id = sage.data(CREATE, {"values": values})["createSalesInvoice"]["id"]
     found = invoice(sage, invoice_id)
     lines = [(Decimal(str(x["totalNet"])), Decimal(str(x["totalVat"]))) for x in found["lines"]]
@@ -123,8 +149,13 @@ def test_vat_comes_from_the_product_and_is_read_only(sage: Sage) -> None:
 
 def test_post_requires_closed_and_a_sales_journal(sage: Sage) -> None:
     invoice_id = create(sage)
-    variables = {"input": {"salesInvoiceId": invoice_id, "accountingEntryDescription": "x",
-                           "journalTypeId": BANK_JOURNAL}}
+    variables = {
+        "input": {
+            "salesInvoiceId": invoice_id,
+            "accountingEntryDescription": "x",
+            "journalTypeId": BANK_JOURNAL,
+        }
+    }
     not_closed = sage.error(POST, variables)
     close(sage, invoice_id)
     wrong_journal = sage.error(POST, variables)
@@ -158,8 +189,13 @@ def test_post_creates_entry_open_item_and_first_due_date(sage: Sage) -> None:
 def test_payment_terms_make_one_open_item_each(sage: Sage) -> None:
     terms = [
         {"order": 0, "type": "PERCENTAGE", "value": 30, "condition": "DAY_OF_PAYMENT", "day": 0},
-        {"order": 9999, "type": "REMAINING_AMOUNT", "value": 0, "condition": "DAY_OF_PAYMENT",
-         "day": 30},
+        {
+            "order": 9999,
+            "type": "REMAINING_AMOUNT",
+            "value": 0,
+            "condition": "DAY_OF_PAYMENT",
+            "day": 30,
+        },
     ]
     invoice_id = create(sage, paymentTermLines=terms)
     close(sage, invoice_id)
@@ -177,17 +213,26 @@ def test_payment_terms_make_one_open_item_each(sage: Sage) -> None:
         ("createCustomer(input: $v) { id }", {"code": "C" * 18, "socialName": "X"}, "code"),
         ("createCustomer(input: $v) { id }", {"socialName": "S" * 71}, "socialName"),
         ("createProduct(input: $v) { id }", {"code": "P" * 16, "name": "N"}, "code"),
-        ("createSalesInvoice(input: $v) { id }", invoice_values(externalReference="R" * 21),
-         "externalReference"),
-        ("createSalesInvoice(input: $v) { id }", invoice_values(salesOrderNumber="O" * 251),
-         "salesOrderNumber"),
+        (
+            "createSalesInvoice(input: $v) { id }",
+            invoice_values(externalReference="R" * 21),
+            "externalReference",
+        ),
+        (
+            "createSalesInvoice(input: $v) { id }",
+            invoice_values(salesOrderNumber="O" * 251),
+            "salesOrderNumber",
+        ),
     ],
 )
 def test_field_limits_are_business_errors(
     sage: Sage, mutation: str, values: dict[str, object], field: str
 ) -> None:
-    kind = {"createCustomer": "CustomerCreateGLDtoInput", "createProduct": "ProductCreateGLDtoInput",
-            "createSalesInvoice": "SalesInvoiceCreateGLDtoInput"}[mutation.split("(")[0]]
+    kind = {
+        "createCustomer": "CustomerCreateGLDtoInput",
+        "createProduct": "ProductCreateGLDtoInput",
+        "createSalesInvoice": "SalesInvoiceCreateGLDtoInput",
+    }[mutation.split("(")[0]]
     counts = "{ customers { totalCount } products { totalCount } salesInvoices { totalCount } }"
     before = sage.data(counts)
     error = sage.error(f"mutation ($v: {kind}!) {{ {mutation} }}", {"v": values})
@@ -198,7 +243,8 @@ def test_field_limits_are_business_errors(
 
 def test_limits_at_the_maximum_are_accepted(sage: Sage) -> None:
     created = sage.data(
-        "mutation ($v: SalesInvoiceCreateGLDtoInput!) { createSalesInvoice(input: $v) { externalReference } }",
+        "mutation ($v: SalesInvoiceCreateGLDtoInput!) {"
+        " createSalesInvoice(input: $v) { externalReference } }",
         {"v": invoice_values(externalReference="R" * 20, salesOrderNumber="O" * 250)},
     )
     assert created["createSalesInvoice"]["externalReference"] == "R" * 20

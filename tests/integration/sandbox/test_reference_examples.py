@@ -34,7 +34,8 @@ def test_first_queries_of_the_quickstart(http: httpx.Client, sandbox_token: str)
     headers = {"Authorization": f"Bearer {sandbox_token}", "x-api-key": "sandbox-key"}
     # When the quickstart's two first queries are sent
     profile = http.post(
-        "/graphql", json={"query": "query { userProfile { id fullName authenticationEmail } }"},
+        "/graphql",
+        json={"query": "query { userProfile { id fullName authenticationEmail } }"},
         headers=headers,
     )
     orgs = http.post(
@@ -49,7 +50,11 @@ def test_first_queries_of_the_quickstart(http: httpx.Client, sandbox_token: str)
         "data": {
             "organizations": {
                 "nodes": [
-                    {"id": ORGANIZATION_ID, "socialName": "Boutique Démo SAS", "legislationCode": "FR"}
+                    {
+                        "id": ORGANIZATION_ID,
+                        "socialName": "Boutique Démo SAS",
+                        "legislationCode": "FR",
+                    }
                 ]
             }
         }
@@ -170,7 +175,10 @@ def test_partial_credit_note_example(sage: Sage) -> None:
         {
             "input": {
                 "id": posted["id"],
-                "lines": [{"productId": MUG, "quantity": 1.00}, {"productId": BOOK, "quantity": 0.50}],
+                "lines": [
+                    {"productId": MUG, "quantity": 1.00},
+                    {"productId": BOOK, "quantity": 0.50},
+                ],
             }
         },
     ).json()
@@ -183,7 +191,8 @@ def test_partial_credit_note_example(sage: Sage) -> None:
 
 def test_create_customer_and_product_examples(sage: Sage) -> None:
     customer = sage.data(
-        """mutation ($values: CustomerCreateGLDtoInput!) { createCustomer(input: $values) { id code } }""",
+        """mutation ($values: CustomerCreateGLDtoInput!) {
+          createCustomer(input: $values) { id code } }""",
         {
             "values": {
                 "socialName": "DUPONT SA",
@@ -191,8 +200,12 @@ def test_create_customer_and_product_examples(sage: Sage) -> None:
                 "documentId": "323456789",
                 "vatNumber": "FR33323456789",
                 "addresses": [
-                    {"firstLine": "72 rue Joffre", "city": "PARIS", "zipCode": "75001",
-                     "countryIsoCodeAlpha2": "FR"}
+                    {
+                        "firstLine": "72 rue Joffre",
+                        "city": "PARIS",
+                        "zipCode": "75001",
+                        "countryIsoCodeAlpha2": "FR",
+                    }
                 ],
             }
         },

@@ -21,7 +21,9 @@ from tests.integration.sandbox.helpers import (
 
 pytestmark = pytest.mark.integration
 
-NEW_CUSTOMER = """mutation { createCustomer(input: {code: "C2", socialName: "Autre client"}) { id } }"""
+NEW_CUSTOMER = (
+    """mutation { createCustomer(input: {code: "C2", socialName: "Autre client"}) { id } }"""
+)
 
 
 def test_partial_then_full_settlement_moves_the_statuses(sage: Sage) -> None:
@@ -50,7 +52,8 @@ def test_settlement_entry_carries_the_document_number(sage: Sage) -> None:
     assert len(entries) == 1
     assert entries[0]["journalType"] == {"code": "BQ"}
     assert [(x["debitAmount"], x["creditAmount"]) for x in entries[0]["accountingEntryLines"]] == [
-        (10, 0), (0, 10),
+        (10, 0),
+        (0, 10),
     ]
 
 
@@ -64,7 +67,9 @@ def test_settlement_entry_carries_the_document_number(sage: Sage) -> None:
         ({"documentNumber": "D" * 51}, "maxLengthExceeded"),
     ],
 )
-def test_settlement_refusals_change_nothing(sage: Sage, change: dict[str, object], code: str) -> None:
+def test_settlement_refusals_change_nothing(
+    sage: Sage, change: dict[str, object], code: str
+) -> None:
     posted = posted_invoice(sage)
     amount = change.pop("amount", 100)
     error = sage.error(SETTLE, settlement(posted["openItems"][0]["id"], amount, **change))
@@ -131,7 +136,9 @@ def test_credit_note_on_closed_invoice_and_source_flag(sage: Sage) -> None:
     assert source["hasCreditNote"] is True
     assert [line["availableForCreditNoteQuantity"] for line in source["lines"]] == [0, 0]
     assert (note["type"], note["status"], note["sourceSalesInvoiceId"]) == (
-        "CREDIT_NOTE", "Pending", invoice_id,
+        "CREDIT_NOTE",
+        "Pending",
+        invoice_id,
     )
     again = sage.error(CREDIT, {"input": {"id": invoice_id}})
     assert again["extensions"]["code"] == "nothingToCredit"
@@ -139,7 +146,9 @@ def test_credit_note_on_closed_invoice_and_source_flag(sage: Sage) -> None:
 
 def test_partial_credit_never_exceeds_available_quantity(sage: Sage) -> None:
     posted = posted_invoice(sage)
-    sage.data(CREDIT, {"input": {"id": posted["id"], "lines": [{"productId": MUG, "quantity": 49}]}})
+    sage.data(
+        CREDIT, {"input": {"id": posted["id"], "lines": [{"productId": MUG, "quantity": 49}]}}
+    )
     after = invoice(sage, posted["id"])
     too_much = sage.error(
         CREDIT, {"input": {"id": posted["id"], "lines": [{"productId": MUG, "quantity": 1.5}]}}

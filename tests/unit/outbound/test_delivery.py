@@ -35,11 +35,14 @@ def test_the_request_goes_to_the_checked_address_with_the_original_name() -> Non
 
     result = send(handler)
 
-    assert result.ok and result.status_code == 200 and result.excerpt == "thanks"
+    assert result.ok
+    assert result.status_code == 200
+    assert result.excerpt == "thanks"
     (request,) = seen
     # pinned: the connection target is the address that was checked, not the name
     assert request.url.host == "93.184.216.34"
-    assert request.url.port == 8443 and request.url.raw_path == b"/in?x=1"
+    assert request.url.port == 8443
+    assert request.url.raw_path == b"/in?x=1"
     assert request.headers["host"] == "hooks.example.com:8443"
     assert request.extensions["sni_hostname"] == "hooks.example.com"
     assert request.headers["webhook-id"] == "msg_1"
@@ -52,8 +55,12 @@ def test_a_refused_destination_sends_nothing() -> None:
 
     result = send(lambda r: seen.append(r) or httpx.Response(200), resolver=rebinding)
 
-    assert not result.ok and result.status_code is None
-    assert result.error == "destination refused: hooks.example.com resolves to 127.0.0.1, a loopback address"
+    assert not result.ok
+    assert result.status_code is None
+    assert (
+        result.error
+        == "destination refused: hooks.example.com resolves to 127.0.0.1, a loopback address"
+    )
     assert seen == []
 
 
@@ -66,31 +73,39 @@ def test_redirects_are_failures_and_never_followed() -> None:
 
     result = send(handler)
 
-    assert not result.ok and result.status_code == 302 and not result.disable
+    assert not result.ok
+    assert result.status_code == 302
+    assert not result.disable
     assert "redirect to 'http://169.254.169.254/' not followed" in (result.error or "")
     assert len(seen) == 1
 
 
 def test_410_asks_to_disable() -> None:
     result = send(lambda r: httpx.Response(410))
-    assert not result.ok and result.disable and result.status_code == 410
+    assert not result.ok
+    assert result.disable
+    assert result.status_code == 410
 
 
 @pytest.mark.parametrize("code", [429, 503])
 def test_retry_after_in_seconds_is_reported(code: int) -> None:
     result = send(lambda r: httpx.Response(code, headers={"retry-after": "120"}))
-    assert not result.ok and result.retry_after == 120.0 and not result.disable
+    assert not result.ok
+    assert result.retry_after == 120.0
+    assert not result.disable
 
 
 def test_retry_after_as_an_http_date() -> None:
     when = formatdate(time.time() + 600, usegmt=True)
     result = send(lambda r: httpx.Response(429, headers={"retry-after": when}))
-    assert result.retry_after is not None and 595 <= result.retry_after <= 601
+    assert result.retry_after is not None
+    assert 595 <= result.retry_after <= 601
 
 
 def test_retry_after_is_ignored_on_other_statuses() -> None:
     result = send(lambda r: httpx.Response(500, headers={"retry-after": "120"}))
-    assert result.retry_after is None and result.error == "HTTP 500"
+    assert result.retry_after is None
+    assert result.error == "HTTP 500"
 
 
 def test_a_timeout_is_a_failed_attempt_not_an_exception() -> None:
@@ -98,7 +113,8 @@ def test_a_timeout_is_a_failed_attempt_not_an_exception() -> None:
         raise httpx.ReadTimeout("slow", request=request)
 
     result = send(handler)
-    assert not result.ok and result.status_code is None
+    assert not result.ok
+    assert result.status_code is None
     assert result.error == "timed out after 2 s"
 
 
@@ -107,7 +123,8 @@ def test_a_connection_error_is_data() -> None:
         raise httpx.ConnectError("connection refused", request=request)
 
     result = send(handler)
-    assert result.error == "ConnectError: connection refused" and not result.ok
+    assert result.error == "ConnectError: connection refused"
+    assert not result.ok
 
 
 def test_the_excerpt_is_the_first_500_characters() -> None:

@@ -41,7 +41,8 @@ def test_money_is_written_as_exact_strings() -> None:
         amount_due=Decimal("0.10"),
     )
     dumped = json.loads(data.model_dump_json())
-    assert dumped["amount"] == "10" and dumped["amount_due"] == "0.10"
+    assert dumped["amount"] == "10"
+    assert dumped["amount_due"] == "0.10"
 
 
 def test_floats_are_refused_for_money() -> None:
@@ -56,6 +57,7 @@ def test_a_mapping_is_validated_into_the_payload_model() -> None:
         EventType.SYNC_FAILED,
         {"event_ref": "evt_1", "provider": "stripe", "topic": "charge.refunded", "reason": "x"},
     )
-    assert isinstance(data, SyncFailedData) and data.event_ref == "evt_1"
+    assert isinstance(data, SyncFailedData)
+    assert data.event_ref == "evt_1"
     with pytest.raises(ValidationError):
         validate_data(EventType.SYNC_FAILED, {"event_ref": "evt_1", "surprise": 1})

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from bridge.events import EventType, InvoiceEventData
-from bridge.outbound import RETRY_SCHEDULE, Outbound
+from bridge.outbound import RETRY_SCHEDULE, Outbound, OutboundError
 from bridge.store.outbound import DeliveryStatus
 from tests.unit.outbound.helpers import OK, PUBLIC_DNS, FakeClock, ScriptedSend, fail
 
@@ -65,11 +65,13 @@ def test_an_always_failing_subscriber_gets_the_schedule_then_dead_letter(
         expected.append(total)
     assert offsets == expected
     delivery = outbound.delivery(delivery_id)
-    assert delivery.status is DeliveryStatus.DEAD and delivery.attempt_count == 8
+    assert delivery.status is DeliveryStatus.DEAD
+    assert delivery.attempt_count == 8
     assert delivery.dead_reason == "gave up after 8 attempts; last: HTTP 500"
     attempts = outbound.store.attempts(delivery_id)
     assert [a.number for a in attempts] == list(range(1, 9))
-    assert attempts[-1].next_attempt_at is None and attempts[0].status_code == 500
+    assert attempts[-1].next_attempt_at is None
+    assert attempts[0].status_code == 500
     assert outbound.due(now=clock.now + 10**6) == []
 
 
@@ -86,12 +88,15 @@ def test_every_retry_carries_the_same_id_and_body_but_a_fresh_timestamp(
     assert send.calls[0]["headers"]["webhook-id"].startswith("msg_")
     assert len({c["body"] for c in send.calls}) == 1
     stamps = [int(c["headers"]["webhook-timestamp"]) for c in send.calls]
-    assert stamps == sorted(stamps) and stamps[0] < stamps[-1]
+    assert stamps == sorted(stamps)
+    assert stamps[0] < stamps[-1]
     body = json.loads(send.calls[0]["body"])
     assert body["type"] == "invoice.posted"
-    assert body["data"]["total"] == "12.30" and body["data"]["amount_paid"] == "0"
+    assert body["data"]["total"] == "12.30"
+    assert body["data"]["amount_paid"] == "0"
     assert body["timestamp"] == "2023-11-14T22:13:20.000Z"
-    assert send.calls[0]["timeout"] == 1.0 and send.calls[0]["allow_private"] is False
+    assert send.calls[0]["timeout"] == 1.0
+    assert send.calls[0]["allow_private"] is False
 
 
 @pytest.mark.parametrize(("rng", "factor"), [(0.0, 0.9), (1.0, 1.1)])
@@ -108,11 +113,14 @@ def test_success_ends_the_delivery(outbound: Outbound, clock: FakeClock) -> None
     delivery_id = one_delivery(outbound)
     send = ScriptedSend([OK])
     attempt = outbound.attempt(delivery_id, send=send)
-    assert attempt is not None and attempt.ok and attempt.status_code == 204
+    assert attempt is not None
+    assert attempt.ok
+    assert attempt.status_code == 204
     assert outbound.delivery(delivery_id).status is DeliveryStatus.SUCCEEDED
     clock.now += 10**6
     assert outbound.attempt(delivery_id, send=send) is None  # a duplicate task: no-op
-    assert len(send.calls) == 1 and outbound.due() == []
+    assert len(send.calls) == 1
+    assert outbound.due() == []
 
 
 def test_410_disables_the_subscription(outbound: Outbound, clock: FakeClock) -> None:
@@ -151,7 +159,8 @@ def test_an_attempt_in_progress_is_not_repeated(outbound: Outbound) -> None:
     token = outbound.store.lock(delivery_id, 30)
     assert token is not None
     send = ScriptedSend([OK])
-    assert outbound.attempt(delivery_id, send=send) is None and send.calls == []
+    assert outbound.attempt(delivery_id, send=send) is None
+    assert send.calls == []
     outbound.store.unlock(delivery_id, token)
     assert outbound.attempt(delivery_id, send=send) is not None
 
@@ -159,7 +168,8 @@ def test_an_attempt_in_progress_is_not_repeated(outbound: Outbound) -> None:
 def test_claims_are_exclusive_and_expire(outbound: Outbound, clock: FakeClock) -> None:
     delivery_id = one_delivery(outbound)
     assert outbound.claim_due() == [delivery_id]
-    assert outbound.claim_due() == [] and not outbound.claim(delivery_id)
+    assert outbound.claim_due() == []
+    assert not outbound.claim(delivery_id)
     clock.now += 301  # the worker that claimed it vanished: due again after the lease
     assert outbound.claim_due() == [delivery_id]
 
@@ -185,7 +195,8 @@ def test_replay_sends_a_dead_delivery_again_with_the_same_id(
 
     replayed = outbound.replay(delivery_id)
 
-    assert replayed.status is DeliveryStatus.PENDING and replayed.next_attempt_at == clock.now
+    assert replayed.status is DeliveryStatus.PENDING
+    assert replayed.next_attempt_at == clock.now
     send = ScriptedSend([OK])
     assert outbound.due() == [delivery_id]
     assert outbound.attempt(delivery_id, send=send) is not None
@@ -201,7 +212,9 @@ def test_recover_replays_dead_deliveries_since_a_time(outbound: Outbound, clock:
     sub, _ = outbound.create_subscription(HOOK, ["sync.failed"])
     gone, _ = outbound.create_subscription(HOOK, ["sync.failed"])
     event = outbound.event(
-        outbound.emit("sync.failed", {"event_ref": "e", "provider": "p", "topic": "t", "reason": "r"})
+        outbound.emit(
+            "sync.failed", {"event_ref": "e", "provider": "p", "topic": "t", "reason": "r"}
+        )
     )
     run_until_done(outbound, clock, ScriptedSend([fail(500)]))
     for delivery_id in [old, *event.delivery_ids]:
@@ -213,3 +226,18 @@ def test_recover_replays_dead_deliveries_since_a_time(outbound: Outbound, clock:
     pending = outbound.deliveries(status=DeliveryStatus.PENDING)
     assert [d.subscription_id for d in pending] == [sub.id]
     assert outbound.delivery(old).status is DeliveryStatus.DEAD
+
+
+def test_a_deleted_subscription_kills_its_pending_deliveries(outbound: Outbound) -> None:
+    delivery_id = one_delivery(outbound)
+    outbound.delete_subscription(outbound.delivery(delivery_id).subscription_id)
+    send = ScriptedSend([OK])
+
+    assert outbound.attempt(delivery_id, send=send) is None
+
+    assert send.calls == []
+    assert outbound.delivery(delivery_id).status is DeliveryStatus.DEAD
+    assert outbound.delivery(delivery_id).dead_reason == "its subscription was deleted"
+    assert outbound.due() == []
+    with pytest.raises(OutboundError, match="was deleted"):
+        outbound.replay(delivery_id)

@@ -16,8 +16,10 @@ def test_create_answers_a_secret_that_listing_never_shows(
     outbound: Outbound, rclient: redis.Redis
 ) -> None:
     sub, secret = outbound.create_subscription(HOOK, ["invoice.posted", "invoice.posted"])
-    assert sub.id.startswith("sub_") and secret.startswith("whsec_")
-    assert sub.event_types == [EventType.INVOICE_POSTED] and sub.enabled
+    assert sub.id.startswith("sub_")
+    assert secret.startswith("whsec_")
+    assert sub.event_types == [EventType.INVOICE_POSTED]
+    assert sub.enabled
     listed = outbound.store.subscriptions()
     assert [s.id for s in listed] == [sub.id]
     assert secret not in listed[0].model_dump_json()
@@ -27,7 +29,8 @@ def test_create_answers_a_secret_that_listing_never_shows(
 def test_a_given_secret_is_kept(outbound: Outbound) -> None:
     given = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     sub, secret = outbound.create_subscription(HOOK, ["sync.failed"], secret=given)
-    assert secret == given and outbound.store.secret(sub.id) == given
+    assert secret == given
+    assert outbound.store.secret(sub.id) == given
 
 
 @pytest.mark.parametrize(
@@ -52,11 +55,11 @@ def test_bad_subscriptions_are_refused_and_nothing_is_saved(
 def test_update_and_delete(outbound: Outbound, clock: FakeClock) -> None:
     sub, secret = outbound.create_subscription(HOOK, ["sync.failed"])
     clock.now += 10
-    updated = outbound.update_subscription(
-        sub.id, event_types=["invoice.collected"], enabled=False
-    )
-    assert updated.event_types == [EventType.INVOICE_COLLECTED] and not updated.enabled
-    assert updated.updated_at == clock.now and outbound.store.secret(sub.id) == secret
+    updated = outbound.update_subscription(sub.id, event_types=["invoice.collected"], enabled=False)
+    assert updated.event_types == [EventType.INVOICE_COLLECTED]
+    assert not updated.enabled
+    assert updated.updated_at == clock.now
+    assert outbound.store.secret(sub.id) == secret
     with pytest.raises(InvalidSubscription, match="loopback"):
         outbound.update_subscription(sub.id, url="https://127.0.0.1/", enabled=True)
     assert outbound.subscription(sub.id) == updated  # unchanged by the refused update
@@ -81,12 +84,24 @@ def test_configured_subscriptions_are_created_once(
     assert outbound.sync_configured() == 2
     assert outbound.sync_configured() == 0  # a restart changes nothing
     subs = outbound.store.subscriptions()
-    assert {s.source for s in subs} == {"settings"} and len(subs) == 2
+    assert {s.source for s in subs} == {"settings"}
+    assert len(subs) == 2
     first = next(s for s in subs if s.url == HOOK)
+    second = next(s for s in subs if s.url != HOOK)
     assert outbound.store.secret(first.id) == "whsec_" + "A" * 32
+    generated = outbound.store.secret(second.id)
+
+    # a secret rotated in the settings is applied; a generated one is kept
+    configured[0]["secret"] = "whsec_" + "B" * 32
+    rotated = Settings(redis_url=redis_url, connection="cfg", outbound_subscriptions=configured)
+    assert Outbound(rclient, rotated, clock=clock, resolver=PUBLIC_DNS).sync_configured() == 0
+    assert outbound.store.secret(first.id) == "whsec_" + "B" * 32
+    assert outbound.store.secret(second.id) == generated
 
 
-def test_a_bad_configured_subscription_names_its_entry(redis_url: str, rclient: redis.Redis) -> None:
+def test_a_bad_configured_subscription_names_its_entry(
+    redis_url: str, rclient: redis.Redis
+) -> None:
     settings = Settings(
         redis_url=redis_url,
         outbound_subscriptions=[{"url": HOOK, "event_types": ["sync.failed"]}, {"url": HOOK}],
@@ -95,7 +110,9 @@ def test_a_bad_configured_subscription_names_its_entry(redis_url: str, rclient: 
         Outbound(rclient, settings).sync_configured()
 
 
-def test_emit_refuses_bad_input_and_records_nothing(outbound: Outbound, rclient: redis.Redis) -> None:
+def test_emit_refuses_bad_input_and_records_nothing(
+    outbound: Outbound, rclient: redis.Redis
+) -> None:
     outbound.create_subscription(HOOK, list(EventType))
     failed = SyncFailedData(event_ref="e", provider="stripe", topic="t", reason="r")
     with pytest.raises(ValueError, match="unknown event type"):

@@ -91,9 +91,11 @@ def test_refused_grant_is_an_auth_error(redis_client: redis.Redis) -> None:
         assert "scope" not in parse_qs(request.content.decode())
         return httpx.Response(400, json={"error": "invalid_grant"})
 
-    with httpx.Client(transport=httpx.MockTransport(refuse)) as http:
-        with pytest.raises(SageAuthError, match="invalid_grant"):
-            TokenManager(make_config(), redis_client, http).access_token()
+    with (
+        httpx.Client(transport=httpx.MockTransport(refuse)) as http,
+        pytest.raises(SageAuthError, match="invalid_grant"),
+    ):
+        TokenManager(make_config(), redis_client, http).access_token()
     assert redis_client.get("test:sage:token") is None
 
 
@@ -101,7 +103,9 @@ def test_token_endpoint_outage_is_transient(redis_client: redis.Redis) -> None:
     def down(request: httpx.Request) -> httpx.Response:
         return httpx.Response(503, headers={"Retry-After": "10"})
 
-    with httpx.Client(transport=httpx.MockTransport(down)) as http:
-        with pytest.raises(SageTransientError) as info:
-            TokenManager(make_config(), redis_client, http).access_token()
+    with (
+        httpx.Client(transport=httpx.MockTransport(down)) as http,
+        pytest.raises(SageTransientError) as info,
+    ):
+        TokenManager(make_config(), redis_client, http).access_token()
     assert info.value.retry_after == 10.0

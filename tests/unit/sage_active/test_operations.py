@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -109,10 +109,12 @@ def test_close_and_post_is_one_request(sage: SageActive, fake: FakeSage) -> None
         )
     ]
     result = sage.close_and_post("i1", "j1", "Invoice 0007")
-    assert result.closed is not None and result.closed.operational_number == "0007"
+    assert result.closed is not None
+    assert result.closed.operational_number == "0007"
     assert result.posted.accounting_entry_id == "e1"
     query = _body(fake.graphql[0])["query"]
-    assert "op0: closeSalesInvoice" in query and "op1: postSalesInvoice" in query
+    assert "op0: closeSalesInvoice" in query
+    assert "op1: postSalesInvoice" in query
 
 
 def test_close_and_post_tolerates_an_invoice_closed_earlier(
@@ -164,8 +166,6 @@ def test_changed_since_walks_every_page(sage: SageActive, fake: FakeSage) -> Non
         return answer
 
     fake.responders = [page(0, True), page(1, True), page(2, False)]
-    from datetime import UTC, datetime
-
     ids = [i.id for i in sage.invoices_changed_since(datetime(2026, 1, 1, tzinfo=UTC), page_size=1)]
     assert ids == ["i0", "i1", "i2"]
     assert _body(fake.graphql[0])["variables"]["since"] == "2026-01-01T00:00:00+00:00"

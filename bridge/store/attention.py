@@ -1,0 +1,108 @@
+""""Needs attention" items: what the sync could not express in Sage, kept for a person.
+
+A refund's order adjustment, a shipping refund that no quantity makes exact to the cent,
+an order edited after it was invoiced, a dispute: none of these is skipped silently. Each
+becomes an item with the order it concerns, the amount at stake and the reason, listed by
+the admin API.
+
+Keys (under `bridge:<connection>:`):
+    attention              hash item id -> JSON `AttentionItem`
+    attention:index        zset item id -> creation time (s), newest last
+    attention:resolved     zset item id -> resolution time (s)
+
+Item ids are deterministic (`<kind>:<source id>`), so recording the same finding twice
+(an event processed again) keeps one item.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from decimal import Decimal
+
+import redis
+from pydantic import BaseModel, ConfigDict, Field
+
+from bridge.settings import Settings
+
+
+class AttentionItem(BaseModel):
+    """One finding for a person; `amount` is what is at stake (None when not money)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(min_length=1, max_length=300)
+    kind: str = Field(min_length=1)
+    order_reference: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    reason: str = Field(min_length=1)
+    source: str | None = None  # the provider object (refund id, payment id...)
+    created_at: dt.datetime | None = None
+
+
+class AttentionStore:
+    """Records and lists attention items; see the module docstring."""
+
+    def __init__(
+        self, client: redis.Redis, settings: Settings, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._redis = client
+        self._clock = clock
+        self._hash = settings.key("attention")
+        self._index = settings.key("attention", "index")
+        self._resolved = settings.key("attention", "resolved")
+
+    def add(self, item: AttentionItem) -> bool:
+        """Record `item` unless an item with its id exists; True when it is new.
+
+        Raises:
+            redis.RedisError: Redis is unreachable.
+        """
+        now = self._clock()
+        stamped = item.model_copy(update={"created_at": dt.datetime.fromtimestamp(now, dt.UTC)})
+        if not self._redis.hsetnx(self._hash, item.id, stamped.model_dump_json()):
+            return False
+        self._redis.zadd(self._index, {item.id: now})
+        return True
+
+    def get(self, item_id: str) -> AttentionItem | None:
+        """Raises: redis.RedisError when Redis is unreachable."""
+        raw = self._redis.hget(self._hash, item_id)
+        return AttentionItem.model_validate_json(raw) if raw else None  # type: ignore[arg-type]
+
+    def list(self, limit: int = 100, include_resolved: bool = False) -> list[AttentionItem]:
+        """Items newest first (open ones only unless `include_resolved`).
+
+        Raises:
+            redis.RedisError: Redis is unreachable.
+        """
+        ids: list[str] = self._redis.zrevrange(self._index, 0, -1)  # type: ignore[assignment]
+        if not include_resolved:
+            resolved = set(self._redis.zrange(self._resolved, 0, -1))  # type: ignore[arg-type]
+            ids = [i for i in ids if i not in resolved]
+        ids = ids[:limit]
+        if not ids:
+            return []
+        raws: list[str | None] = self._redis.hmget(self._hash, ids)  # type: ignore[assignment]
+        return [AttentionItem.model_validate_json(r) for r in raws if r]
+
+    def for_order(self, reference: str) -> list[AttentionItem]:
+        """Open items about order `reference`.
+
+        Raises:
+            redis.RedisError: Redis is unreachable.
+        """
+        return [i for i in self.list(limit=10_000) if i.order_reference == reference]
+
+    def resolve(self, item_id: str) -> bool:
+        """Mark an item handled; False when there is no such item.
+
+        Raises:
+            redis.RedisError: Redis is unreachable.
+        """
+        if not self._redis.hexists(self._hash, item_id):
+            return False
+        self._redis.zadd(self._resolved, {item_id: self._clock()})
+        return True

@@ -1,0 +1,83 @@
+"""Outbound events the sync emits after acting, each keyed so that it goes out once.
+
+Keys are `<type>:<Sage document id>`: a step redone after a crash (or the poller seeing
+the same change) emits with the same key, and `Outbound.emit` records the event once.
+The invoice's collected / partially collected transitions are the poller's
+(`bridge.status`), which compares statuses; the sync emits what it did itself.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bridge.events import EventType, InvoiceEventData, PaymentSettledData
+from bridge.models import Payment
+from bridge.store.links import OrderLink
+from bridge.sync.context import SyncContext
+
+
+def invoice_data(link: OrderLink, **extra: object) -> InvoiceEventData:
+    """The `InvoiceEventData` of an order's invoice as the link knows it."""
+    order = link.order
+    total = order.total if order else Decimal("0")
+    values: dict[str, object] = {
+        "invoice_id": link.invoice_id or "",
+        "operational_number": link.number,
+        "status": link.status or "Pending",
+        "order_reference": link.reference,
+        "external_reference": order.external_reference if order else None,
+        "total": total,
+        "currency": order.currency if order else "EUR",
+        "amount_paid": link.paid,
+        "amount_due": max(total - link.paid - link.credited, Decimal("0")),
+        **extra,
+    }
+    return InvoiceEventData.model_validate(values)
+
+
+def invoice_event(ctx: SyncContext, kind: EventType, link: OrderLink) -> None:
+    """Emit `invoice.created` / `invoice.posted` for the link's invoice (once per invoice).
+
+    Raises:
+        redis.RedisError: Redis is unreachable.
+    """
+    ctx.emit(kind, invoice_data(link), f"{kind.value}:{link.invoice_id}")
+
+
+def payment_settled(
+    ctx: SyncContext, link: OrderLink, payment: Payment, entry_id: str, method: str
+) -> None:
+    """Emit `payment.settled` for one settlement entry (once per entry).
+
+    Raises:
+        redis.RedisError: Redis is unreachable.
+    """
+    order = link.order
+    total = order.total if order else payment.amount
+    data = PaymentSettledData(
+        invoice_id=link.invoice_id or "",
+        operational_number=link.number,
+        order_reference=link.reference,
+        provider=payment.provider,
+        document_number=payment.provider_id,
+        settlement_id=entry_id,
+        amount=payment.amount,
+        currency=payment.currency,
+        payment_method=method,
+        amount_due=max(total - link.paid - link.credited, Decimal("0")),
+    )
+    ctx.emit(EventType.PAYMENT_SETTLED, data, f"payment.settled:{entry_id}")
+
+
+def invoice_credited(
+    ctx: SyncContext, link: OrderLink, note_id: str, number: str | None, amount: Decimal
+) -> None:
+    """Emit `invoice.credited` for one credit note (once per credit note).
+
+    Raises:
+        redis.RedisError: Redis is unreachable.
+    """
+    data = invoice_data(
+        link, credit_note_id=note_id, credit_note_number=number, credited_amount=amount
+    )
+    ctx.emit(EventType.INVOICE_CREDITED, data, f"invoice.credited:{note_id}")

@@ -1,0 +1,81 @@
+"""The Sage product of each order line: SKU as product code, else the fallback per VAT rate.
+
+Sage takes a line's VAT from its product, so a product is used only when its sales VAT
+rate is the line's: a catalogue product sold at another rate (an export at 0 %, a reduced
+rate) goes to the fallback product of the line's rate, which keeps the invoice total equal
+to the order total. Shipping and rounding lines use their configured products, under the
+same rule. All codes are looked up in one call (the connector caches them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bridge.models import Line, LineKind
+from bridge.settings import Settings
+from bridge.sync.context import SyncContext
+from bridge.sync.dispatch import PermanentError
+from connectors.sage_active.models import Product
+
+PRODUCT_CODE_MAX = 15
+
+
+def rate_key(rate: Decimal) -> str:
+    """`Decimal("5.50")` -> `"5.5"`, `Decimal("20")` -> `"20"` (keys of the fallback map)."""
+    return format(rate.normalize(), "f")
+
+
+@dataclass(frozen=True)
+class ProductPlan:
+    """Product id per line, and the indexes of lines that use a fallback product."""
+
+    ids: list[str]
+    fallback_lines: list[int]
+
+
+def _own_code(line: Line, settings: Settings) -> str | None:
+    if line.kind is LineKind.SHIPPING:
+        return settings.shipping_product_code
+    if line.kind is LineKind.ROUNDING:
+        return settings.rounding_product_code
+    sku = (line.sku or "").strip()
+    return sku if 0 < len(sku) <= PRODUCT_CODE_MAX else None
+
+
+def _fits(product: Product | None, rate: Decimal) -> bool:
+    return product is not None and (
+        product.sales_vat_percentage is None or product.sales_vat_percentage == rate
+    )
+
+
+def resolve_products(ctx: SyncContext, lines: Sequence[Line]) -> ProductPlan:
+    """The Sage product id of each line (see the module docstring).
+
+    Raises:
+        PermanentError: no usable product and no fallback product for a line's VAT rate.
+        SageError: the look-up failed (classified by the caller).
+    """
+    settings = ctx.settings
+    fallbacks = settings.fallback_products
+    own = [_own_code(line, settings) for line in lines]
+    wanted = [c for c in own if c] + [fallbacks[k] for k in sorted(fallbacks)]
+    found = ctx.sage.products_by_codes(wanted)
+    ids: list[str] = []
+    fallback_lines: list[int] = []
+    for index, (line, code) in enumerate(zip(lines, own, strict=True)):
+        product = found.get(code) if code else None
+        if not _fits(product, line.vat_rate):
+            fallback_code = fallbacks.get(rate_key(line.vat_rate))
+            product = found.get(fallback_code) if fallback_code else None
+            if not _fits(product, line.vat_rate):
+                raise PermanentError(
+                    f"line {line.title!r}: no Sage product for code {code!r} at "
+                    f"{rate_key(line.vat_rate)} % VAT and no fallback product for that rate "
+                    f"(BRIDGE_FALLBACK_PRODUCTS, now {fallbacks})"
+                )
+            fallback_lines.append(index)
+        assert product is not None  # _fits checked it
+        ids.append(product.id)
+    return ProductPlan(ids=ids, fallback_lines=fallback_lines)

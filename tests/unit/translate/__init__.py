@@ -1,0 +1,1 @@
+"""Tests of the pure translation from provider payloads to the neutral models."""

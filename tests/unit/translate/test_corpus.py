@@ -1,0 +1,125 @@
+"""The recorded corpus: every payload under tests/fixtures translates to its expected result.
+
+Each `<name>.json` is a webhook body as the provider sends it; next to it,
+`<name>.expected.json` holds the topic, the translation context and the whole expected
+result (model dump in JSON mode, so amounts are compared as exact decimal strings).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge.models import Order, Payment, Refund
+from bridge.translate import TranslationContext, translate
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+ORDER_TOPICS = {"orders/create", "orders/updated", "invoice.paid", "invoice.finalized"}
+
+
+def _cases() -> list[tuple[str, Path]]:
+    return [
+        (provider, path)
+        for provider in ("shopify", "stripe")
+        for path in sorted((FIXTURES / provider).glob("*.json"))
+        # a payload is part of the corpus when its expected translation sits next to it
+        if not path.name.endswith(".expected.json") and path.with_suffix(".expected.json").exists()
+    ]
+
+
+def _expected(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.with_suffix(".expected.json").read_text("utf-8"))
+    return data
+
+
+def _context(raw: dict[str, Any]) -> TranslationContext:
+    values = dict(raw)
+    if "tolerance" in values:
+        values["tolerance"] = Decimal(values["tolerance"])
+    return TranslationContext(**values)
+
+
+def _dump(result: object) -> object:
+    if result is None:
+        return None
+    if isinstance(result, list):
+        return [item.model_dump(mode="json") for item in result]
+    assert isinstance(result, Order | Payment | Refund)
+    return result.model_dump(mode="json")
+
+
+CASES = _cases()
+
+
+@pytest.mark.parametrize(("provider", "path"), CASES, ids=[p.stem for _, p in CASES])
+def test_payload_translates_to_its_whole_expected_result(provider: str, path: Path) -> None:
+    # given a recorded body and its expected translation
+    expected = _expected(path)
+    body = json.loads(path.read_text("utf-8"))
+
+    # when it is translated
+    result = translate(provider, expected["topic"], body, _context(expected["context"]))
+
+    # then the whole result is the expected one
+    assert _dump(result) == expected["result"]
+    if isinstance(result, Order):
+        # and Sage's computed total equals the provider's total to the cent
+        assert result.sage_total == result.total
+        assert result.net_total + result.vat_total == result.total
+        # and the expected file round-trips into an equal model
+        assert Order.model_validate(expected["result"]) == result
+
+
+def _orders() -> list[tuple[Order, dict[str, Any]]]:
+    found = []
+    for provider, path in CASES:
+        expected = _expected(path)
+        if expected["topic"] in ORDER_TOPICS:
+            body = json.loads(path.read_text("utf-8"))
+            result = translate(provider, expected["topic"], body, _context(expected["context"]))
+            assert isinstance(result, Order)
+            found.append((result, body))
+    return found
+
+
+def test_corpus_covers_what_the_issue_lists() -> None:
+    topics = {_expected(path)["topic"] for _, path in CASES}
+    assert {
+        "order_transactions/create",
+        "orders/paid",
+        "orders/cancelled",
+        "refunds/create",
+    } <= topics
+    assert {
+        "payment_intent.succeeded",
+        "charge.succeeded",
+        "charge.refunded",
+        "refund.created",
+    } <= topics
+    orders = _orders()
+    assert len(orders) >= 30
+    shopify = [o for o, _ in orders if o.provider == "shopify"]
+    assert any(o.taxes_included for o in shopify)
+    assert any(not o.taxes_included for o in shopify)
+    rates = {line.vat_rate for o, _ in orders for line in o.lines}
+    assert {Decimal("20"), Decimal("10"), Decimal("5.5"), Decimal("2.1"), Decimal("0")} <= rates
+    assert any(line.discount_percent > 0 for o in shopify for line in o.lines)
+    assert any(o.rounding != 0 for o in shopify)
+    assert any(o.customer is not None and o.customer.provider_id is None for o in shopify)
+    countries = {
+        o.customer.address.country_code
+        for o, _ in orders
+        if o.customer is not None and o.customer.address is not None
+    }
+    assert {"FR", "BE", "DE", "ES", "US", "CH"} <= countries
+    assert any("gift_card" in o.gateways for o in shopify)
+    assert any(o.currency == "JPY" for o, _ in orders)
+    assert any(o.provider == "stripe" and len(o.lines) > 1 for o, _ in orders)
+    for order, body in orders:
+        if order.provider == "shopify":
+            # independent of the translator: the body's own shop-money total
+            assert order.total == Decimal(body["total_price_set"]["shop_money"]["amount"])

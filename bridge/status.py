@@ -36,6 +36,7 @@ from typing import Protocol
 import redis
 
 from bridge.events import EventType, InvoiceEventData
+from bridge.money import round_cents
 from bridge.outbound import Outbound
 from bridge.settings import Settings
 from bridge.store.poller import InvoiceState, PendingEvent, StatusStore, stamp
@@ -113,9 +114,10 @@ def invoice_state(invoice: SalesInvoice) -> InvoiceState:
         external_reference=invoice.external_reference,
         document_type=invoice.type,
         source_invoice_id=invoice.source_sales_invoice_id,
-        total=total,
-        amount_paid=paid,
-        amount_due=due,
+        # Sage's amounts are to the cent; always written with two places ("12.00")
+        total=round_cents(total),
+        amount_paid=round_cents(paid),
+        amount_due=round_cents(due),
     )
 
 
@@ -194,7 +196,7 @@ def credit_events(
         update={
             "credit_note_id": note.invoice_id,
             "credit_note_number": note.operational_number,
-            "credited_amount": abs(note.total),
+            "credited_amount": round_cents(abs(note.total)),
         }
     )
     key = event_key(EventType.INVOICE_CREDITED, note.invoice_id)

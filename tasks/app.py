@@ -23,6 +23,7 @@ from tasks.schedule import beat_schedule
 TASK_MODULES: list[str] = [
     "tasks.ingest",
     "tasks.outbound",
+    "tasks.poll",
 ]
 
 VISIBILITY_TIMEOUT = 3600  # seconds; every countdown and retry delay stays well below it

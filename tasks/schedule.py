@@ -17,4 +17,10 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         "ingest-sweep": {"task": "tasks.ingest.sweep", "schedule": 15.0},
         # Hands due outbound webhook deliveries to workers (each claimed once).
         "outbound-pump": {"task": "tasks.outbound.pump", "schedule": 2.0},
+        # Sage invoice status changes -> outbound events; a tick not run in time is dropped.
+        "sage-poll": {
+            "task": "tasks.poll.poll",
+            "schedule": settings.poll_interval,
+            "options": {"expires": settings.poll_interval},
+        },
     }

@@ -1,4 +1,4 @@
-""""Needs attention" items: what the sync could not express in Sage, kept for a person.
+""" "Needs attention" items: what the sync could not express in Sage, kept for a person.
 
 A refund's order adjustment, a shipping refund that no quantity makes exact to the cent,
 an order edited after it was invoiced, a dispute: none of these is skipped silently. Each

@@ -67,11 +67,17 @@ class OrderLink(_Link):
     paid: Decimal = Decimal("0")
     credited: Decimal = Decimal("0")
     payments: list[str] = Field(default_factory=list)
+    refunds: list[str] = Field(default_factory=list)
     cancelled: bool = False
 
     @property
     def posted(self) -> bool:
         return self.status in {"Posted", "PartiallyCollected", "Collected"}
+
+    @property
+    def order_total(self) -> Decimal:
+        """The invoiced total (0 before the snapshot is known)."""
+        return self.order.total if self.order else Decimal("0")
 
 
 class PaymentLink(_Link):

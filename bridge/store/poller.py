@@ -7,8 +7,8 @@ Keys, all under `settings.key(...)`:
     status-pending          hash  event key -> PendingEvent JSON: events decided by a
                                   status change and not yet handed to Outbound
     poll:watermark          str   the greatest modificationDate seen (sortable UTC text)
-    poll:seen               zset  "<id>|<mod>" -> unix time seen (de-duplication of the
-                                  overlap window; trimmed to the window)
+    poll:seen               zset  "<id>|<mod>" -> modificationDate as unix time
+                                  (de-duplication of the overlap window; trimmed to it)
     poll:lock               str   the poller's lease: a random token, with an expiry
 
 A status change and the events it implies are written in one Lua script (`compare_and_set`),
@@ -184,12 +184,13 @@ class PollerStore:
         scores = self._r.zmscore(self._seen, [f"{i}|{m}" for i, m in items])
         return [score is None for score in scores]
 
-    def mark_seen(self, items: list[tuple[str, str]], now: float, keep: float) -> None:
-        """Remember `items` as handled; forget what was seen more than `keep` s ago."""
+    def mark_seen(self, items: list[tuple[str, str, float]], floor: float) -> None:
+        """Remember `(invoice id, mod stamp, mod unix time)` items as handled, and forget
+        those modified before `floor` (out of every future query window)."""
         with self._r.pipeline(transaction=False) as pipe:
             if items:
-                pipe.zadd(self._seen, {f"{i}|{m}": now for i, m in items})
-            pipe.zremrangebyscore(self._seen, "-inf", now - keep)
+                pipe.zadd(self._seen, {f"{i}|{m}": score for i, m, score in items})
+            pipe.zremrangebyscore(self._seen, "-inf", f"({floor}")
             pipe.execute()
 
     # --- lease lock -------------------------------------------------------------------

@@ -36,7 +36,9 @@ def invoice_input(
     order: Order, customer_id: str, product_ids: list[str], numbering: NumberingMode
 ) -> SalesInvoiceInput:
     """The `createSalesInvoice` values for `order` (references as DESIGN.md section 3)."""
-    number = (order.source_number or order.number)[:50] if numbering is NumberingMode.SOURCE else None
+    number = (
+        (order.source_number or order.number)[:50] if numbering is NumberingMode.SOURCE else None
+    )
     return SalesInvoiceInput(
         customer_id=customer_id,
         document_date=order.date,

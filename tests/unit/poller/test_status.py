@@ -45,7 +45,7 @@ def test_hand_made_invoice_posted_then_partly_then_fully_collected(parts: Parts)
     assert data["amount_due"] == "100.00"
     assert data["total"] == "120.00"
     assert data["currency"] == "EUR"
-    assert _data(parts, collected[0])["amount_due"] == "0"
+    assert _data(parts, collected[0])["amount_due"] == "0.00"
 
 
 def test_same_news_twice_emits_nothing_the_second_time(parts: Parts) -> None:

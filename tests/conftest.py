@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.support.redis",
     "tests.support.celery",
     "tests.support.sandbox",
+    "tests.support.pipeline",
 ]

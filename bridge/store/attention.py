@@ -70,9 +70,9 @@ class AttentionStore:
     def get(self, item_id: str) -> AttentionItem | None:
         """Raises: redis.RedisError when Redis is unreachable."""
         raw = self._redis.hget(self._hash, item_id)
-        return AttentionItem.model_validate_json(raw) if raw else None  # type: ignore[arg-type]
+        return AttentionItem.model_validate_json(raw) if raw else None
 
-    def list(self, limit: int = 100, include_resolved: bool = False) -> list[AttentionItem]:
+    def items(self, limit: int = 100, include_resolved: bool = False) -> list[AttentionItem]:
         """Items newest first (open ones only unless `include_resolved`).
 
         Raises:
@@ -80,7 +80,7 @@ class AttentionStore:
         """
         ids: list[str] = self._redis.zrevrange(self._index, 0, -1)  # type: ignore[assignment]
         if not include_resolved:
-            resolved = set(self._redis.zrange(self._resolved, 0, -1))  # type: ignore[arg-type]
+            resolved = set(self._redis.zrange(self._resolved, 0, -1))
             ids = [i for i in ids if i not in resolved]
         ids = ids[:limit]
         if not ids:
@@ -94,7 +94,7 @@ class AttentionStore:
         Raises:
             redis.RedisError: Redis is unreachable.
         """
-        return [i for i in self.list(limit=10_000) if i.order_reference == reference]
+        return [i for i in self.items(limit=10_000) if i.order_reference == reference]
 
     def resolve(self, item_id: str) -> bool:
         """Mark an item handled; False when there is no such item.

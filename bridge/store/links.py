@@ -121,7 +121,7 @@ class LinkStore:
 
     def _get(self, model: type[L], key: str) -> L | None:
         raw = self._redis.get(key)
-        return model.model_validate_json(raw) if raw else None  # type: ignore[arg-type]
+        return model.model_validate_json(raw) if raw else None
 
     def _put(self, key: str, link: _Link) -> None:
         link.updated_at = dt.datetime.fromtimestamp(self._clock(), dt.UTC)

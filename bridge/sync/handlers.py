@@ -24,9 +24,13 @@ from bridge.sync.orders import sync_order
 from bridge.sync.payments import sync_payment
 from bridge.sync.refunds import sync_refund
 from bridge.translate import Translated, TranslationContext, translate
-from bridge.translate.shopify import order_reference as shopify_reference
 
 SHOP_HEADER = "X-Shopify-Shop-Domain"
+
+
+def shopify_reference(shop_domain: str, order_id: object) -> str:
+    """An order's `salesOrderNumber`: `shopify:<shop domain>:<order id>` (DESIGN.md 3)."""
+    return f"shopify:{shop_domain}:{order_id}"
 
 
 def _body(event: EventRecord) -> dict[str, Any]:

@@ -169,7 +169,7 @@ def _overpaid(ctx: SyncContext, link: OrderLink, payment: Payment, due: Decimal)
     if fallback is None or payment.fallback:
         raise PermanentError(
             f"payment {payment.provider_id} of {payment.amount} {payment.currency} exceeds the "
-            f"{due} still due on invoice {link.number or link.invoice_id} ({link.reference})"
+            f"{due:.2f} still due on invoice {link.number or link.invoice_id} ({link.reference})"
         )
     ctx.needs_attention(
         AttentionItem(
@@ -179,7 +179,7 @@ def _overpaid(ctx: SyncContext, link: OrderLink, payment: Payment, due: Decimal)
             amount=payment.amount,
             currency=payment.currency,
             reason=f"transaction {payment.provider_id} arrived after the orders/paid fallback "
-            f"settlement {fallback}; only {due} is still due, check the settlements",
+            f"settlement {fallback}; only {due:.2f} is still due, check the settlements",
             source=payment.provider_id,
         )
     )

@@ -92,7 +92,7 @@ def _generate(ctx: SyncContext, link: OrderLink, rlink: RefundLink, plan: Credit
         try:
             rlink.credit_note_id = ctx.sage.generate_credit_note(invoice_id, plan.lines or None)
         except SageBusinessError as exc:
-            if plan.full and NOTHING_TO_CREDIT in " ".join(exc.keys + [exc.message]):
+            if plan.full and NOTHING_TO_CREDIT in " ".join([*exc.keys, exc.message]):
                 rlink.nothing_to_credit = True
                 rlink.done(GENERATE)
                 ctx.links.save_refund(rlink)

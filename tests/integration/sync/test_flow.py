@@ -1,0 +1,147 @@
+"""The sync steps against the sandbox over HTTP and the real Redis, through `run_event`."""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+
+from tests.support.pipeline import SHOP, Pipeline, payload
+
+ORDER_1 = f"shopify:{SHOP}:5910000001013"  # orders-create-001: one mug + shipping, 19.80
+ORDER_3 = f"shopify:{SHOP}:5910000003039"  # orders-create-003: four lines, 64.80
+
+
+def transaction(tx_id: int, amount: str, order_id: int = 5910000001013) -> dict[str, object]:
+    body = copy.deepcopy(payload("shopify", "order-transactions-create-001-sale-shopify-payments"))
+    body.update(id=tx_id, order_id=order_id, amount=amount)
+    body.pop("amount_set", None)
+    return body
+
+
+def test_order_becomes_a_posted_invoice_of_the_order_total(pipeline: Pipeline) -> None:
+    result = pipeline.deliver(
+        "shopify", "orders/create", payload("shopify", "orders-create-001-ttc-single-mug")
+    )
+
+    assert result.status == "processed", result.detail
+    invoice = pipeline.invoice(ORDER_1)
+    assert invoice.status == "Posted"
+    assert invoice.total_liquid == Decimal("19.80")
+    assert invoice.external_reference == "#1001"
+    assert invoice.operational_number
+
+
+def test_payment_collects_and_replays_change_nothing(pipeline: Pipeline) -> None:
+    pipeline.deliver(
+        "shopify", "orders/create", payload("shopify", "orders-create-001-ttc-single-mug")
+    )
+    body = payload("shopify", "order-transactions-create-001-sale-shopify-payments")
+
+    first = pipeline.deliver("shopify", "order_transactions/create", body)
+    again = pipeline.deliver("shopify", "order_transactions/create", body)
+
+    assert (first.status, again.status) == ("processed", "processed")
+    assert pipeline.invoice(ORDER_1).status == "Collected"
+    entries = pipeline.services.sage.accounting_entries_by_document_number("7210000000101")
+    assert len(entries) == 1
+
+
+def test_two_partial_payments_go_through_partially_collected(pipeline: Pipeline) -> None:
+    pipeline.deliver(
+        "shopify", "orders/create", payload("shopify", "orders-create-001-ttc-single-mug")
+    )
+
+    pipeline.deliver("shopify", "order_transactions/create", transaction(801, "10.00"))
+    middle = pipeline.invoice(ORDER_1)
+    pipeline.deliver("shopify", "order_transactions/create", transaction(802, "9.80"))
+
+    assert middle.status == "PartiallyCollected"
+    assert sum(i.outstanding for i in middle.open_items) == Decimal("9.80")
+    assert pipeline.invoice(ORDER_1).status == "Collected"
+
+
+def test_overpayment_fails_naming_both_amounts(pipeline: Pipeline) -> None:
+    pipeline.deliver(
+        "shopify", "orders/create", payload("shopify", "orders-create-001-ttc-single-mug")
+    )
+
+    result = pipeline.deliver("shopify", "order_transactions/create", transaction(803, "25.00"))
+
+    assert result.status == "failed"
+    assert "25.00" in result.detail and "19.80" in result.detail
+    assert pipeline.invoice(ORDER_1).status == "Posted"
+
+
+def test_unmapped_gateway_is_a_clear_error(pipeline: Pipeline) -> None:
+    pipeline.deliver(
+        "shopify", "orders/create", payload("shopify", "orders-create-001-ttc-single-mug")
+    )
+    body = transaction(804, "19.80")
+    body["gateway"] = "klarna"
+
+    result = pipeline.deliver("shopify", "order_transactions/create", body)
+
+    assert result.status == "failed"
+    assert "klarna" in result.detail and "BRIDGE_PAYMENT_METHODS" in result.detail
+
+
+def test_payment_before_its_order_is_parked_then_released(pipeline: Pipeline) -> None:
+    tx = pipeline.record(
+        "shopify",
+        "order_transactions/create",
+        payload("shopify", "order-transactions-create-001-sale-shopify-payments"),
+    )
+    parked = pipeline.run(tx)
+    assert parked.status == "parked"
+
+    pipeline.deliver(
+        "shopify", "orders/create", payload("shopify", "orders-create-001-ttc-single-mug")
+    )
+
+    record = pipeline.services.events.get(tx)
+    assert record is not None and record.status == "queued"  # released at once, not in 5 s
+    assert pipeline.run(tx).status == "processed"
+    assert pipeline.invoice(ORDER_1).status == "Collected"
+
+
+def test_partial_refund_makes_a_posted_credit_note_of_the_refunded_lines(
+    pipeline: Pipeline,
+) -> None:
+    pipeline.deliver(
+        "shopify", "orders/create", payload("shopify", "orders-create-003-ttc-mixed-rates")
+    )
+
+    result = pipeline.deliver(
+        "shopify", "refunds/create", payload("shopify", "refunds-create-001-line-and-shipping")
+    )
+
+    assert result.status == "processed", result.detail
+    notes = [d for d in pipeline.documents(ORDER_3) if d.type == "CREDIT_NOTE"]
+    assert len(notes) == 1
+    note = pipeline.services.sage.invoice(notes[0].id)
+    assert note is not None
+    assert note.status == "Posted"
+    assert note.sales_order_number == f"{ORDER_3}:refund:930100000001"
+    assert note.total_liquid == Decimal("-12.40")  # one tea 8.50 + shipping 3.90
+    assert sorted((line.product_code, line.total_quantity) for line in note.lines) == [
+        ("SHIPPING", Decimal("-1")),
+        ("TEA-001", Decimal("-1")),
+    ]
+    assert pipeline.services.attention.items() == []
+
+
+def test_refund_adjustment_becomes_an_attention_item(pipeline: Pipeline) -> None:
+    order = payload("shopify", "orders-create-003-ttc-mixed-rates")
+    pipeline.deliver("shopify", "orders/create", order)
+    refund = payload("shopify", "refunds-create-001-line-and-shipping")
+    refund["order_adjustments"] = [
+        {"id": 1, "kind": "refund_discrepancy", "amount": "-2.00", "tax_amount": "0.00",
+         "order_id": refund["order_id"], "refund_id": refund["id"], "reason": "goodwill"}
+    ]  # fmt: skip
+
+    result = pipeline.deliver("shopify", "refunds/create", refund)
+
+    assert result.status == "processed", result.detail
+    [item] = pipeline.services.attention.items()
+    assert item.kind == "refund_adjustment" and item.amount == Decimal("2.00")
+    assert item.order_reference == ORDER_3

@@ -1,6 +1,6 @@
 """Ingress benchmark: signed Stripe webhooks on `bridge web` (gunicorn) vs a bare Flask ceiling.
 
-    .venv/bin/python bench/ingress.py [--duration 10] [--connections 16] [--workers 2]
+    .venv/bin/python bench/ingress.py [--duration 10] [--connections 16] [--workers 2xCPUs]
 
 Starts a real Redis (embedded), then, one after the other on 127.0.0.1 with the same
 gunicorn settings (gthread workers):
@@ -189,8 +189,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per target")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
-    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn process")
+    parser.add_argument(
+        "--workers", type=int, default=2 * (os.cpu_count() or 1), help="gunicorn processes"
+    )
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn process")
     args = parser.parse_args()
     with EmbeddedRedis() as redis_server:
         env = {**os.environ, "REDIS_URL": redis_server.url, "STRIPE_WEBHOOK_SECRET": SECRET,

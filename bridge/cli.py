@@ -57,6 +57,34 @@ def sandbox(
     serve(config, host=host, port=port)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface of the web app.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port of the web app.")
+@click.option(
+    "--sandbox-port", default=8090, show_default=True, type=int, help="Port of the sandbox."
+)
+@click.option(
+    "--state-dir",
+    default=".bridge",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where Redis data, the sandbox's books and the dev secrets are kept.",
+)
+@click.option("--concurrency", default=4, show_default=True, type=int, help="Worker threads.")
+def dev(host: str, port: int, sandbox_port: int, state_dir: str, concurrency: int) -> None:
+    """Run everything on this machine: Redis, the sandbox, web, worker, beat (Ctrl-C stops)."""
+    from pathlib import Path
+
+    from bridge.dev.supervisor import DevError, DevOptions, DevServer
+
+    options = DevOptions(host, port, sandbox_port, Path(state_dir), concurrency)
+    try:
+        code = DevServer(load_settings(), options).run()
+    except DevError as exc:
+        raise click.ClickException(str(exc)) from exc
+    sys.exit(code)
+
+
 def _settings_with_redis() -> Settings:
     settings = load_settings()
     if not settings.redis_url:
@@ -67,13 +95,14 @@ def _settings_with_redis() -> Settings:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn processes.")
-@click.option("--threads", default=8, show_default=True, type=int, help="Threads per process.")
-def web(host: str, port: int, workers: int, threads: int) -> None:
+@click.option("--workers", default=None, type=int, help="gunicorn processes [2 x CPUs].")
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per process.")
+def web(host: str, port: int, workers: int | None, threads: int) -> None:
     """Serve webhooks, the admin API and metrics with gunicorn (gthread workers)."""
     _settings_with_redis()
+    processes = workers or 2 * (os.cpu_count() or 1)
     argv = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread"]
-    argv += ["--workers", str(workers), "--threads", str(threads), "--bind", f"{host}:{port}"]
+    argv += ["--workers", str(processes), "--threads", str(threads), "--bind", f"{host}:{port}"]
     argv += ["--access-logfile", "-", "bridge.web:create_production_app()"]
     os.execv(sys.executable, argv)  # noqa: S606 - replace this process: signals reach gunicorn
 

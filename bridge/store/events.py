@@ -19,9 +19,10 @@ Why no acknowledged event can be lost:
    `inflight`, and `sweep` puts it back on the outbox once it has been there a minute.
 3. Celery runs tasks with `acks_late` and `reject_on_worker_lost`: a task message is only
    acknowledged after the task ran, so a worker dying mid-task gets it redelivered.
-4. If anything else drops the ball (a Celery message lost with its Redis), the event's
-   status is still `queued`; `sweep` re-sends events queued for longer than a grace period,
-   and parked events when they fall due. Tasks are idempotent, so a double send is harmless.
+4. If anything else drops the ball (a Celery message lost with its Redis, a whole worker
+   killed mid-task), the event's status is still `queued` or `processing`; `sweep` re-sends
+   events in those statuses for longer than a grace period, and parked events when they
+   fall due. Tasks are idempotent, so a double send is harmless.
 Durability across a Redis crash is Redis's: run it with the append-only file on
 (`appendonly yes`; `appendfsync always` to lose nothing acknowledged).
 """
@@ -32,161 +33,36 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable
-from enum import StrEnum
-from typing import Literal
 
 import redis
-from pydantic import BaseModel, ConfigDict, Field
 
 from bridge.metrics import Metrics, label_field
 from bridge.settings import Settings
+from bridge.store import event_scripts
+from bridge.store.event_models import (
+    STATUSES,
+    Attempt,
+    EventRecord,
+    EventStatus,
+    EventSummary,
+    NewEvent,
+    Provider,
+    SweepResult,
+)
 
-Provider = Literal["shopify", "stripe"]
+__all__ = [
+    "STATUSES",
+    "Attempt",
+    "EventRecord",
+    "EventStatus",
+    "EventStore",
+    "EventSummary",
+    "NewEvent",
+    "Provider",
+    "SweepResult",
+]
+
 Scored = list[tuple[str, float]]  # (ref, score) pairs; named so `EventStore.list` can't shadow
-
-
-class EventStatus(StrEnum):
-    QUEUED = "queued"
-    PROCESSING = "processing"
-    PARKED = "parked"  # waits for its order; retried when due
-    PROCESSED = "processed"
-    IGNORED = "ignored"
-    FAILED = "failed"  # dead-lettered, with its reason
-
-
-STATUSES: tuple[EventStatus, ...] = tuple(EventStatus)
-
-
-class NewEvent(BaseModel):
-    """An authenticated delivery, as the ingress hands it to the ledger."""
-
-    model_config = ConfigDict(frozen=True)
-
-    provider: Provider
-    provider_id: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,200}$")
-    topic: str = Field(min_length=1, max_length=200)
-    body: str
-    headers: dict[str, str] = Field(default_factory=dict)
-    status: Literal[EventStatus.QUEUED, EventStatus.IGNORED] = EventStatus.QUEUED
-
-    @property
-    def ref(self) -> str:
-        return f"{self.provider}:{self.provider_id}"
-
-
-class Attempt(BaseModel):
-    """One processing attempt of an event."""
-
-    task_id: str
-    started_at: dt.datetime
-    finished_at: dt.datetime | None = None
-    outcome: str | None = None  # processed / ignored / parked / retry / failed
-    error: str | None = None
-
-
-class EventSummary(BaseModel):
-    """What lists show: the record without its body, headers and attempts."""
-
-    ref: str
-    provider: Provider
-    provider_id: str
-    topic: str
-    status: EventStatus
-    received_at: dt.datetime
-    updated_at: dt.datetime
-    error: str | None = None
-
-
-class EventRecord(EventSummary):
-    """The whole record of one event."""
-
-    body: str
-    headers: dict[str, str]
-    attempts: list[Attempt] = Field(default_factory=list)
-    due_at: dt.datetime | None = None
-
-
-class SweepResult(BaseModel):
-    inflight: int = 0
-    stale: int = 0
-    parked: int = 0
-
-
-_RECORD = """
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HINCRBY', KEYS[7], ARGV[5], 1)
-  redis.call('SADD', KEYS[6], 'counter:bridge_events_duplicate_total')
-  return 0
-end
-redis.call('HSET', KEYS[1], unpack(ARGV, 6))
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
-if ARGV[3] == 'queued' then redis.call('LPUSH', KEYS[4], ARGV[1]) end
-redis.call('HINCRBY', KEYS[5], ARGV[4], 1)
-redis.call('SADD', KEYS[6], 'counter:bridge_events_received_total')
-return 1
-"""
-
-# KEYS: event, attempts, parked, outbox, processed counter, metric names, 6 status indexes.
-# ARGV: ref, new status, now iso, now s, error, due s, requeue, metric field,
-#       allowed current statuses (comma list, '' = any), attempt mode, attempt json, task id.
-_MARK = """
-local cur = redis.call('HGET', KEYS[1], 'status')
-if not cur then return {-1, ''} end
-if ARGV[9] ~= '' and not string.find(',' .. ARGV[9] .. ',', ',' .. cur .. ',', 1, true) then
-  return {0, cur}
-end
-local names = {'queued', 'processing', 'parked', 'processed', 'ignored', 'failed'}
-local idx = {}
-for i, name in ipairs(names) do idx[name] = KEYS[6 + i] end
-local score = redis.call('HGET', KEYS[1], 'score')
-redis.call('ZREM', idx[cur], ARGV[1])
-redis.call('ZADD', idx[ARGV[2]], score, ARGV[1])
-redis.call('HSET', KEYS[1], 'status', ARGV[2], 'updated_at', ARGV[3], 'error', ARGV[5])
-if ARGV[2] == 'parked' then
-  redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
-  redis.call('HSET', KEYS[1], 'due', ARGV[6])
-else
-  redis.call('ZREM', KEYS[3], ARGV[1])
-  redis.call('HDEL', KEYS[1], 'due')
-end
-if ARGV[7] == '1' then
-  redis.call('LPUSH', KEYS[4], ARGV[1])
-  redis.call('HSET', KEYS[1], 'queued_at', ARGV[4])
-elseif ARGV[2] == 'queued' then
-  -- waiting for a Celery retry: not stale before it is due
-  redis.call('HSET', KEYS[1], 'queued_at', ARGV[6])
-end
-if ARGV[8] ~= '' then
-  redis.call('HINCRBY', KEYS[5], ARGV[8], 1)
-  redis.call('SADD', KEYS[6], 'counter:bridge_events_processed_total')
-end
-if ARGV[10] == 'start' then
-  redis.call('RPUSH', KEYS[2], ARGV[11])
-elseif ARGV[10] == 'finish' then
-  local n = redis.call('LLEN', KEYS[2])
-  local done = false
-  for i = n - 1, math.max(0, n - 20), -1 do
-    local a = cjson.decode(redis.call('LINDEX', KEYS[2], i))
-    if a['task_id'] == ARGV[12] and a['finished_at'] == cjson.null then
-      redis.call('LSET', KEYS[2], i, ARGV[11])
-      done = true
-      break
-    end
-  end
-  if not done then redis.call('RPUSH', KEYS[2], ARGV[11]) end
-end
-return {1, cur}
-"""
-
-# KEYS: inflight, outbox, seen. ARGV: ref. Only re-sends a ref still in flight.
-_RESEND = """
-if redis.call('LREM', KEYS[1], 1, ARGV[1]) > 0 then
-  redis.call('LPUSH', KEYS[2], ARGV[1])
-end
-redis.call('HDEL', KEYS[3], ARGV[1])
-return 1
-"""
 
 
 def _iso(seconds: float) -> str:
@@ -203,9 +79,9 @@ class EventStore:
         self._settings = settings
         self._clock = clock
         self._metrics = Metrics(client, settings)
-        self._record = client.register_script(_RECORD)
-        self._mark = client.register_script(_MARK)
-        self._resend = client.register_script(_RESEND)
+        self._record = client.register_script(event_scripts.RECORD)
+        self._mark = client.register_script(event_scripts.MARK)
+        self._resend = client.register_script(event_scripts.RESEND)
         self.outbox_key = settings.key("outbox")
         self.inflight_key = settings.key("outbox", "inflight")
         self._seen_key = settings.key("outbox", "seen")
@@ -430,36 +306,60 @@ class EventStore:
         pipe.hdel(self._seen_key, ref)
         pipe.execute()
 
-    def sweep(self, inflight_grace: float = 60.0, queued_grace: float = 300.0) -> SweepResult:
+    def sweep(
+        self,
+        inflight_grace: float = 60.0,
+        queued_grace: float = 300.0,
+        processing_grace: float = 1800.0,
+    ) -> SweepResult:
         """Re-send what may have been dropped: see the module docstring. Idempotent.
+
+        Refs in flight longer than `inflight_grace`, events `queued` longer than
+        `queued_grace` or `processing` longer than `processing_grace` (a worker died
+        mid-task), and parked events that are due go back on the outbox.
 
         Raises:
             redis.RedisError: Redis is unreachable.
         """
-        now, result = self._clock(), SweepResult()
-        inflight: list[str] = self._redis.lrange(self.inflight_key, 0, 999)  # type: ignore[assignment]
-        seen: dict[str, str] = self._redis.hgetall(self._seen_key)  # type: ignore[assignment]
-        for ref in set(inflight):
-            if ref not in seen:
-                self._redis.hsetnx(self._seen_key, ref, repr(now))
-            elif now - float(seen[ref]) >= inflight_grace:
-                self._resend(keys=[self.inflight_key, self.outbox_key, self._seen_key], args=[ref])
-                result.inflight += 1
-        for ref in set(seen) - set(inflight):
-            self._redis.hdel(self._seen_key, ref)
+        now = self._clock()
+        result = SweepResult(inflight=self._sweep_inflight(now, inflight_grace))
         due: list[str] = self._redis.zrangebyscore(self.parked_key, "-inf", now, 0, 500)  # type: ignore[assignment]
         for ref in due:
             moved = self.mark(ref, EventStatus.QUEUED, requeue=True, allowed=(EventStatus.PARKED,))
             result.parked += moved == EventStatus.PARKED
-        queued: list[str] = self._redis.zrange(self.index_key(EventStatus.QUEUED), 0, 499)  # type: ignore[assignment]
-        pipe = self._redis.pipeline(transaction=False)
-        for ref in queued:
-            pipe.hget(self._event_key(ref), "queued_at")
-        for ref, queued_at in zip(queued, pipe.execute(), strict=True):
-            if queued_at and now - float(queued_at) >= queued_grace:
-                self.mark(ref, EventStatus.QUEUED, requeue=True, allowed=(EventStatus.QUEUED,))
-                result.stale += 1
+        result.stale = self._sweep_stale(now, EventStatus.QUEUED, "queued_at", queued_grace)
+        result.stale += self._sweep_stale(
+            now, EventStatus.PROCESSING, "processing_at", processing_grace
+        )
         return result
+
+    def _sweep_inflight(self, now: float, grace: float) -> int:
+        inflight: list[str] = self._redis.lrange(self.inflight_key, 0, 999)  # type: ignore[assignment]
+        seen: dict[str, str] = self._redis.hgetall(self._seen_key)  # type: ignore[assignment]
+        resent = 0
+        for ref in set(inflight):
+            if ref not in seen:
+                self._redis.hsetnx(self._seen_key, ref, repr(now))
+            elif now - float(seen[ref]) >= grace:
+                self._resend(keys=[self.inflight_key, self.outbox_key, self._seen_key], args=[ref])
+                resent += 1
+        for ref in set(seen) - set(inflight):
+            self._redis.hdel(self._seen_key, ref)
+        return resent
+
+    def _sweep_stale(self, now: float, status: EventStatus, field: str, grace: float) -> int:
+        """Re-send (oldest first, up to 500) events in `status` since `field` + `grace`."""
+        refs: list[str] = self._redis.zrange(self.index_key(status), 0, 499)  # type: ignore[assignment]
+        pipe = self._redis.pipeline(transaction=False)
+        for ref in refs:
+            pipe.hget(self._event_key(ref), field)
+        resent = 0
+        for ref, since in zip(refs, pipe.execute(), strict=True):
+            if since and now - float(since) >= grace:
+                resent += (
+                    self.mark(ref, EventStatus.QUEUED, requeue=True, allowed=(status,)) == status
+                )
+        return resent
 
     def queue_lengths(self) -> dict[str, int]:
         """Lengths of the outbox, the relay's in-flight list and the parked set.

@@ -13,18 +13,21 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
+from bridge import status
 from bridge.events import EventType
 from bridge.settings import Settings
 from bridge.store.attention import AttentionItem, AttentionStore
 from bridge.store.events import EventStatus, EventStore
 from bridge.store.links import LinkStore
 from bridge.sync.locks import OrderLock
+from connectors.sage_active.models import SalesInvoice
 from connectors.sage_active.operations import SageActive
 
 if TYPE_CHECKING:
     from bridge.services import Services
 
 Emit = Callable[[EventType, BaseModel, str], str]
+Observe = Callable[[SalesInvoice], object]
 
 
 def _utcnow() -> dt.datetime:
@@ -43,6 +46,8 @@ class SyncContext:
     emit: Emit
     lock: OrderLock | None = None
     now: Callable[[], dt.datetime] = field(default=_utcnow)
+    # `bridge.status.observe`: records the invoice's status, emits its transitions once.
+    observe: Observe | None = None
 
     @classmethod
     def build(cls, services: Services, lock: OrderLock | None = None) -> SyncContext:
@@ -55,6 +60,9 @@ class SyncContext:
         def emit(kind: EventType, data: BaseModel, key: str) -> str:
             return services.outbound.emit(kind, data, key=key)
 
+        def observe(invoice: SalesInvoice) -> list[str]:
+            return status.observe(services, invoice)
+
         return cls(
             settings=services.settings,
             sage=services.sage,
@@ -63,6 +71,7 @@ class SyncContext:
             events=services.events,
             emit=emit,
             lock=lock,
+            observe=observe,
         )
 
     def check(self) -> None:

@@ -57,16 +57,22 @@ def _find_line(lines: list[Line], wanted: RefundLine) -> int | None:
 
 
 def shipping_quantity(line: Line, amount: Decimal) -> Decimal | None:
-    """A quantity of shipping line `line` whose gross is exactly `amount`, or None."""
+    """The share of shipping line `line` that `amount` is, when it is exact, else None.
+
+    Exact means: `amount / line gross` is a quantity of at most 6 decimals with no
+    remainder (half the shipping: 0.5), and Sage's arithmetic on it gives `amount` to the
+    cent. A share that only rounds to the amount (0.01 of 6.00) is not a credit of part
+    of the shipping but an amount without line detail.
+    """
     if amount == line.gross:
         return line.quantity
-    if line.gross <= 0:
+    if line.gross <= 0 or amount <= 0:
         return None
-    guess = (amount / line.gross * line.quantity).quantize(QUANTITY_QUANTUM, ROUND_HALF_UP)
-    for candidate in (guess, guess - QUANTITY_QUANTUM, guess + QUANTITY_QUANTUM):
-        if 0 < candidate <= line.quantity and _gross(line, candidate) == amount:
-            return candidate.normalize()
-    return None
+    share = amount * line.quantity / line.gross
+    quantity = share.quantize(QUANTITY_QUANTUM, ROUND_HALF_UP)
+    if quantity != share or not 0 < quantity <= line.quantity:
+        return None
+    return quantity.normalize() if _gross(line, quantity) == amount else None
 
 
 class _Planner:

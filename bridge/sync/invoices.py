@@ -23,7 +23,7 @@ from bridge.store.links import OrderLink
 from bridge.sync.context import SyncContext
 from bridge.sync.customers import resolve_customer
 from bridge.sync.dispatch import PermanentError
-from bridge.sync.notify import invoice_event
+from bridge.sync.notify import invoice_event, observe_invoice
 from bridge.sync.products import resolve_products
 from connectors.sage_active.models import SalesInvoice, SalesInvoiceInput, SalesInvoiceLineInput
 
@@ -141,6 +141,7 @@ def post_invoice(ctx: SyncContext, link: OrderLink, order: Order) -> None:
             current = ctx.sage.invoice(invoice_id)
             link.number = current.operational_number if current else None
     invoice_event(ctx, EventType.INVOICE_POSTED, link)
+    observe_invoice(ctx, link, [])
     link.done(POST)
     ctx.links.save_order(link)
 

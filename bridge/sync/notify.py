@@ -2,8 +2,9 @@
 
 Keys are `<type>:<Sage document id>`: a step redone after a crash (or the poller seeing
 the same change) emits with the same key, and `Outbound.emit` records the event once.
-The invoice's collected / partially collected transitions are the poller's
-(`bridge.status`), which compares statuses; the sync emits what it did itself.
+The invoice's collected / partially collected transitions go through `bridge.status`
+(`ctx.observe`), shared with the poller: whoever sees a transition first emits it. The
+invoice handed to it is built from what the sync knows (no extra request to Sage).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from bridge.events import EventType, InvoiceEventData, PaymentSettledData
 from bridge.models import Payment
 from bridge.store.links import OrderLink
 from bridge.sync.context import SyncContext
+from connectors.sage_active.models import OpenItem, SalesInvoice
 
 
 def invoice_data(link: OrderLink, **extra: object) -> InvoiceEventData:
@@ -81,3 +83,27 @@ def invoice_credited(
         link, credit_note_id=note_id, credit_note_number=number, credited_amount=amount
     )
     ctx.emit(EventType.INVOICE_CREDITED, data, f"invoice.credited:{note_id}")
+
+
+def observe_invoice(ctx: SyncContext, link: OrderLink, open_items: list[OpenItem]) -> None:
+    """Tell `bridge.status` the invoice's status as the sync left it.
+
+    Raises:
+        StatusConflict: the recorded state kept changing (retried by the task).
+        redis.RedisError: Redis is unreachable.
+    """
+    if ctx.observe is None or link.invoice_id is None or link.status is None:
+        return
+    order = link.order
+    invoice = SalesInvoice(
+        id=link.invoice_id,
+        status=link.status,
+        operational_number=link.number,
+        sales_order_number=link.reference,
+        external_reference=order.external_reference if order else None,
+        type="NORMAL",
+        customer_id=link.customer_id,
+        total_liquid=link.order_total,
+        open_items=open_items,
+    )
+    ctx.observe(invoice)

@@ -19,7 +19,7 @@ from bridge.store.links import OrderLink, PaymentLink
 from bridge.sync.context import SyncContext
 from bridge.sync.dispatch import Outcome, Parked, PermanentError, Processed
 from bridge.sync.invoices import ensure_invoice
-from bridge.sync.notify import payment_settled
+from bridge.sync.notify import observe_invoice, payment_settled
 from connectors.sage_active.models import OpenItem, SettlementInput, SettlementLine
 
 SETTLE = "settle"
@@ -88,14 +88,34 @@ def _invoice_ready(
     return link
 
 
+def after_settlement(items: list[OpenItem], lines: list[SettlementLine]) -> list[OpenItem]:
+    """The open items as they are once `lines` are paid."""
+    paid: dict[str, Decimal] = {}
+    for line in lines:
+        paid[line.open_item_id] = paid.get(line.open_item_id, Decimal("0")) + line.paid_amount
+    return [
+        item.model_copy(
+            update={"paid_amount_accumulated": item.paid_amount_accumulated + paid.get(item.id, 0)}
+        )
+        for item in items
+    ]
+
+
 def _record(
-    ctx: SyncContext, link: OrderLink, plink: PaymentLink, payment: Payment, method: str
+    ctx: SyncContext,
+    link: OrderLink,
+    plink: PaymentLink,
+    payment: Payment,
+    method: str,
+    items: list[OpenItem],
 ) -> Processed:
-    payment_settled(ctx, link, payment, plink.entry_id or "", method)
+    collected = all(item.outstanding <= 0 for item in items)
     if payment.provider_id not in link.payments:
         link.payments.append(payment.provider_id)
         link.paid += payment.amount
-        link.status = "Collected" if link.paid >= link.order_total else "PartiallyCollected"
+    link.status = "Collected" if collected else "PartiallyCollected"
+    payment_settled(ctx, link, payment, plink.entry_id or "", method)
+    observe_invoice(ctx, link, items)
     ctx.links.save_order(link)
     plink.status = link.status
     plink.done(SETTLE)
@@ -135,20 +155,22 @@ def sync_payment(ctx: SyncContext, payment: Payment, event_ref: str, parked: int
         entries = ctx.sage.accounting_entries_by_document_number(payment.provider_id)
         if entries:
             plink.entry_id, plink.entry_number = entries[0].id, entries[0].number
-            return _record(ctx, link, plink, payment, method)
+            items = ctx.sage.open_items(link.invoice_id or "")
+            return _record(ctx, link, plink, payment, method, items)
     if payment.fallback and link.payments:
         return Processed(f"orders/paid fallback: {link.reference} has settlements already")
     items = ctx.sage.open_items(link.invoice_id or "")
     due = sum((i.outstanding for i in items), Decimal("0"))
     if payment.amount > due:
         return _overpaid(ctx, link, payment, due)
+    lines = allocate(items, payment.amount)
     values = SettlementInput(
         entry_date=payment.date,
         payment_method_id=method_id,
         third_party_id=link.customer_id or "",
         description=f"{payment.provider} {payment.provider_id} {link.number or ''}".strip()[:200],
         document_number=payment.provider_id[:50],
-        lines=allocate(items, payment.amount),
+        lines=lines,
     )
     ctx.check()
     plink.intend(SETTLE, ctx.now())
@@ -156,7 +178,7 @@ def sync_payment(ctx: SyncContext, payment: Payment, event_ref: str, parked: int
     settlement = ctx.sage.settle(values)
     plink.entry_id = settlement.accounting_entry_id
     plink.entry_number = settlement.accounting_entry_number
-    return _record(ctx, link, plink, payment, method)
+    return _record(ctx, link, plink, payment, method, after_settlement(items, lines))
 
 
 def _overpaid(ctx: SyncContext, link: OrderLink, payment: Payment, due: Decimal) -> Processed:

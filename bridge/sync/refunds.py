@@ -11,14 +11,13 @@ note API cannot express is recorded as "needs attention" (`bridge.sync.credit_pl
 
 from __future__ import annotations
 
-from collections import Counter
 from decimal import Decimal
 
 from bridge.models import Refund
 from bridge.store.links import OrderLink, RefundLink
 from bridge.sync.context import SyncContext
 from bridge.sync.credit_plan import CreditPlan, plan_credit
-from bridge.sync.dispatch import Outcome, Parked, PermanentError, Processed
+from bridge.sync.dispatch import Outcome, PermanentError, Processed
 from bridge.sync.invoices import POSTED_STATES, ensure_invoice
 from bridge.sync.notify import invoice_credited
 from bridge.sync.payments import park
@@ -39,12 +38,13 @@ def note_reference(order_reference: str, refund_id: str) -> str:
 def _same_lines(note: SalesInvoice, plan: CreditPlan) -> bool:
     if plan.full:
         return True
-    wanted: Counter[str] = Counter()
+    wanted: dict[str, Decimal] = {}
     for line in plan.lines:
-        wanted[line.product_id] += line.quantity  # type: ignore[assignment]
-    got: Counter[str] = Counter()
+        wanted[line.product_id] = wanted.get(line.product_id, Decimal(0)) + line.quantity
+    got: dict[str, Decimal] = {}
     for note_line in note.lines:
-        got[str(note_line.product_id)] += abs(note_line.total_quantity)  # type: ignore[assignment]
+        key = str(note_line.product_id)
+        got[key] = got.get(key, Decimal(0)) + abs(note_line.total_quantity)
     return wanted == got
 
 
@@ -179,6 +179,3 @@ def _record(
     rlink.done(POST)
     ctx.links.save_refund(rlink)
     return Processed(f"refund {refund.provider_id} credited {amount} ({rlink.number})")
-
-
-__all__ = ["Parked", "note_reference", "sync_refund"]

@@ -45,7 +45,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     settings = settings or (services.settings if services else load_settings())
     services = services or build_services(settings)
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = settings.webhook_max_body
+    # One byte over the limit: werkzeug truncates a chunked body (no Content-Length) at this
+    # size instead of refusing it, so the ingress reads limit + 1 bytes to see an overflow.
+    app.config["MAX_CONTENT_LENGTH"] = settings.webhook_max_body + 1
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[SERVICES_KEY] = services
     for target in BLUEPRINTS:

@@ -26,14 +26,25 @@ bp = Blueprint("ingress", __name__, url_prefix="/webhooks")
 log = logging.getLogger(__name__)
 
 
+def _too_large(limit: int) -> Response:
+    return json_error(413, "payload_too_large", f"the body is over {limit} bytes")
+
+
 def _precheck() -> Response | None:
     """Size and content type, before the body is read."""
     limit = current_services().settings.webhook_max_body
     if request.content_length is not None and request.content_length > limit:
-        return json_error(413, "payload_too_large", f"the body is over {limit} bytes")
+        return _too_large(limit)
     if request.mimetype != "application/json":
         return json_error(415, "unsupported_media_type", "Content-Type must be application/json")
     return None
+
+
+def _read_body() -> bytes | Response:
+    """The raw body, or 413 if a body without Content-Length (chunked) runs over the limit."""
+    limit = current_services().settings.webhook_max_body
+    body = request.get_data(cache=False)  # at most limit + 1 bytes (MAX_CONTENT_LENGTH)
+    return _too_large(limit) if len(body) > limit else body
 
 
 def _json_object(body: bytes) -> dict[str, object] | Response:
@@ -41,6 +52,8 @@ def _json_object(body: bytes) -> dict[str, object] | Response:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return json_error(400, "malformed_json", f"the body is not valid JSON: {exc}")
+    except RecursionError:
+        return json_error(400, "malformed_json", "the body's JSON is nested too deeply")
     if not isinstance(data, dict):
         return json_error(400, "malformed_json", "the body must be a JSON object")
     return data
@@ -72,7 +85,9 @@ def shopify_webhook() -> Response:
     settings = current_services().settings
     if not settings.shopify_secrets:
         return _not_configured("Shopify")
-    body = request.get_data(cache=False)
+    body = _read_body()
+    if isinstance(body, Response):
+        return body
     try:
         shopify.verify(
             body, request.headers.get(shopify.SIGNATURE_HEADER), settings.shopify_secrets
@@ -110,7 +125,9 @@ def stripe_webhook_view() -> Response:
     settings = current_services().settings
     if not settings.stripe_secrets:
         return _not_configured("Stripe")
-    body = request.get_data(cache=False)
+    body = _read_body()
+    if isinstance(body, Response):
+        return body
     header = request.headers.get(stripe_webhook.SIGNATURE_HEADER)
     try:
         stripe_webhook.verify(body, header, settings.stripe_secrets, settings.stripe_tolerance)

@@ -110,7 +110,8 @@ class Pipeline:
 
     def invoice(self, reference: str) -> SalesInvoice:
         link = self.services.links.order(reference)
-        assert link is not None and link.invoice_id is not None
+        assert link is not None
+        assert link.invoice_id is not None
         found = self.services.sage.invoice(link.invoice_id)
         assert found is not None
         return found

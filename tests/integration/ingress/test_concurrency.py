@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -59,3 +60,23 @@ def test_ten_concurrent_copies_make_one_record_and_one_task(
     assert redis_client.lrange(settings.key("outbox"), 0, -1) == [ref.encode()]
     assert redis_client.zcard(settings.key("events", "index", "all")) == 1
     assert redis_client.hget(settings.key("event", ref), "body") == body
+
+
+def test_a_chunked_body_over_the_limit_is_413_over_http(
+    redis_url: str, redis_client: redis.Redis
+) -> None:
+    services = build_services(Settings(REDIS_URL=redis_url, STRIPE_WEBHOOK_SECRET=STRIPE_SECRET))
+    body = stripe_event("evt_big", pad="x" * (1024 * 1024))
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the server must count as it reads
+        for start in range(0, len(body), 64 * 1024):
+            yield body[start : start + 64 * 1024]
+
+    with serve_wsgi(create_app(services=services)) as base, httpx.Client(timeout=10) as client:
+        response = client.post(
+            f"{base}/webhooks/stripe", content=chunks(), headers=stripe_headers(body)
+        )
+    services.close()
+    assert response.status_code == 413
+    assert response.json()["error"] == "payload_too_large"
+    assert redis_client.dbsize() == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from datetime import timedelta
 
 from bridge.poller import Poller, poll_once
@@ -165,3 +166,26 @@ def test_only_one_poller_runs_at_a_time(env: Env) -> None:
     report = poll_once(env, env.sage)
     assert report is not None
     assert store.acquire(30) is not None  # poll_once released its own lock
+
+
+def test_two_pollers_at_once_run_one_cycle(env: Env) -> None:
+    # given a slow Sage, so that two cycles started together overlap in time
+    poller = Poller(env, env.sage)
+    poller.cycle()  # warm: token and watermark in place
+    env.control.post("/_sandbox/faults", json={"latency_ms": 500}).raise_for_status()
+    results: list[object] = []
+    try:
+        threads = [
+            threading.Thread(target=lambda: results.append(poll_once(env, env.sage)))
+            for _ in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        env.control.delete("/_sandbox/faults").raise_for_status()
+
+    # then one of them ran, the other found the lock held
+    assert len(results) == 2
+    assert sum(r is None for r in results) == 1

@@ -68,7 +68,8 @@ def test_overpayment_fails_naming_both_amounts(pipeline: Pipeline) -> None:
     result = pipeline.deliver("shopify", "order_transactions/create", transaction(803, "25.00"))
 
     assert result.status == "failed"
-    assert "25.00" in result.detail and "19.80" in result.detail
+    assert "25.00" in result.detail
+    assert "19.80" in result.detail
     assert pipeline.invoice(ORDER_1).status == "Posted"
 
 
@@ -82,7 +83,8 @@ def test_unmapped_gateway_is_a_clear_error(pipeline: Pipeline) -> None:
     result = pipeline.deliver("shopify", "order_transactions/create", body)
 
     assert result.status == "failed"
-    assert "klarna" in result.detail and "BRIDGE_PAYMENT_METHODS" in result.detail
+    assert "klarna" in result.detail
+    assert "BRIDGE_PAYMENT_METHODS" in result.detail
 
 
 def test_payment_before_its_order_is_parked_then_released(pipeline: Pipeline) -> None:
@@ -99,7 +101,8 @@ def test_payment_before_its_order_is_parked_then_released(pipeline: Pipeline) ->
     )
 
     record = pipeline.services.events.get(tx)
-    assert record is not None and record.status == "queued"  # released at once, not in 5 s
+    assert record is not None
+    assert record.status == "queued"
     assert pipeline.run(tx).status == "processed"
     assert pipeline.invoice(ORDER_1).status == "Collected"
 
@@ -143,5 +146,6 @@ def test_refund_adjustment_becomes_an_attention_item(pipeline: Pipeline) -> None
 
     assert result.status == "processed", result.detail
     [item] = pipeline.services.attention.items()
-    assert item.kind == "refund_adjustment" and item.amount == Decimal("2.00")
+    assert item.kind == "refund_adjustment"
+    assert item.amount == Decimal("2.00")
     assert item.order_reference == ORDER_3

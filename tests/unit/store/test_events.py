@@ -204,3 +204,14 @@ def test_sweep_resends_events_queued_for_too_long_once_per_grace(
     assert store.sweep(queued_grace=300).stale == 1
     assert store.sweep(queued_grace=300).stale == 0  # not again before another grace
     assert outbox(store) == ["stripe:evt_1"]
+
+
+def test_sweep_resends_events_stuck_processing(store: EventStore, clock: Clock) -> None:
+    store.record(event())
+    store._redis.delete(store.outbox_key)
+    store.mark("stripe:evt_1", EventStatus.PROCESSING)  # its worker was killed
+    assert store.sweep(processing_grace=1800).stale == 0
+    clock.now += 1801
+    assert store.sweep(processing_grace=1800).stale == 1
+    assert store.get("stripe:evt_1").status == "queued"
+    assert outbox(store) == ["stripe:evt_1"]

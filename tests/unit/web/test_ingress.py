@@ -15,6 +15,7 @@ from bridge.services import Services, build_services
 from bridge.settings import Settings
 from bridge.web import create_app
 from tests.support.webhooks import (
+    STRIPE_SECRET,
     shopify_headers,
     stripe_event,
     stripe_headers,
@@ -246,3 +247,24 @@ def test_redis_unreachable_is_503_never_2xx(unreachable_client: FlaskClient, pro
     assert response.status_code == 503
     assert response.json["error"] == "unavailable"
     assert response.headers["Retry-After"] == "5"
+
+
+def test_a_header_made_by_the_official_stripe_library_is_accepted(client: FlaskClient) -> None:
+    import stripe
+
+    body = stripe_event("evt_official")
+    header = stripe.WebhookSignature.generate_signature_header(body.decode(), STRIPE_SECRET)
+    response = client.post(
+        "/webhooks/stripe",
+        data=body,
+        headers={"Content-Type": "application/json", "Stripe-Signature": header},
+    )
+    assert response.status_code == 202
+
+
+def test_deeply_nested_json_is_400_not_500(client: FlaskClient, redis_client: redis.Redis) -> None:
+    body = b"[" * 100_000 + b"]" * 100_000
+    response = client.post("/webhooks/shopify", data=body, headers=shopify_headers(body))
+    assert response.status_code == 400
+    assert response.json["error"] == "malformed_json"
+    assert_nothing_stored(redis_client)

@@ -1,0 +1,1 @@
+"""`bridge dev` (the supervisor) and the state it shares with `bridge demo`."""

@@ -1,0 +1,249 @@
+"""`bridge dev`: the whole bridge on one machine, supervised by one Python process.
+
+Started in order, each waited for before the next: Redis (embedded, in the state directory,
+unless `REDIS_URL` is set), the Sage Active sandbox (its books in `sandbox.json`, unless
+`SAGE_API_URL` is set), the web app (gunicorn), a Celery worker and Celery beat. Then the
+banner: webhook URLs, console, admin token, where state lives. Ctrl-C or SIGTERM stops the
+children (SIGTERM to each process group, a grace period, SIGKILL), then Redis. A child that
+dies on its own stops everything too, with its last lines shown: a half-running bridge would
+only mislead.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from bridge.dev.processes import Child, echo, stop_all, wait_http, wait_marker
+from bridge.dev.state import (
+    DevSecrets,
+    RunInfo,
+    clear_run_info,
+    load_or_create_secrets,
+    write_run_info,
+)
+from bridge.embedded_redis import EmbeddedRedis, EmbeddedRedisError, free_port
+from bridge.settings import Settings
+
+START_TIMEOUT = 60.0
+STOP_GRACE = 20.0
+# Periodic work logs a line every few seconds; shown, it would bury what people look for.
+MUTE = {
+    "sandbox": ('"POST /graphql', '"GET /_sandbox/stats', '"POST /connect/token'),
+    "web": ('"GET /readyz', '"GET /admin/', '"GET /static/'),
+    "worker": ("tasks.outbound.pump", "tasks.poll.poll", "tasks.ingest.sweep", "[poll]"),
+    "beat": ("Sending due task",),
+}
+DEV_POLL_INTERVAL = "5"  # seconds: the demo sees Sage status changes quickly
+
+
+class DevError(RuntimeError):
+    """`bridge dev` could not start; the message says which part and why."""
+
+
+@dataclass
+class DevOptions:
+    """What `bridge dev` was asked for on the command line."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    sandbox_port: int = 8090
+    state_dir: Path = Path(".bridge")
+    concurrency: int = 4
+
+
+@dataclass
+class DevServer:
+    """The supervisor. `run()` blocks until stopped; `start()` / `stop()` for finer use."""
+
+    settings: Settings
+    options: DevOptions
+    children: list[Child] = field(default_factory=list)
+    redis: EmbeddedRedis | None = None
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def _bridge(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "bridge.cli", *args]
+
+    def _start_redis(self) -> str:
+        if self.settings.redis_url:
+            return self.settings.redis_url
+        data_dir = self.options.state_dir / "redis"
+        try:
+            self.redis = EmbeddedRedis(data_dir=data_dir, persistent=True).start()
+        except EmbeddedRedisError as exc:
+            raise DevError(f"embedded Redis did not start: {exc}") from exc
+        return self.redis.url
+
+    def _env(self, redis_url: str, secrets: DevSecrets, sage: tuple[str, str]) -> dict[str, str]:
+        """The children's environment: ours, plus what makes them one development bridge."""
+        # Passed through, not interpreted: each child reads it with its own Settings.
+        env = dict(os.environ)
+        given = self.settings.model_fields_set
+        env.update(REDIS_URL=redis_url, SAGE_API_URL=sage[0], SAGE_AUTH_URL=sage[1])
+        env.update(SHOPIFY_WEBHOOK_SECRET=self._secret("shopify_webhook_secret", secrets))
+        env.update(STRIPE_WEBHOOK_SECRET=self._secret("stripe_webhook_secret", secrets))
+        env.update(BRIDGE_ADMIN_TOKEN=self._secret("admin_token", secrets))
+        env.update(BRIDGE_OUTBOUND_ALLOW_PRIVATE="true", PYTHONUNBUFFERED="1")
+        if "poll_interval" not in given:
+            env["BRIDGE_POLL_INTERVAL"] = DEV_POLL_INTERVAL
+        if "log_json" not in given:
+            env["BRIDGE_LOG_JSON"] = "false"  # people read these lines, machines do not
+        return env
+
+    def _secret(self, name: str, secrets: DevSecrets) -> str:
+        """The configured value of secret `name`, or the generated development one."""
+        configured = getattr(self.settings, name)
+        if isinstance(configured, list) and configured:
+            return ",".join(s.get_secret_value() for s in configured)
+        if configured is not None and not isinstance(configured, list):
+            return str(configured.get_secret_value())
+        return str(getattr(secrets, name))
+
+    def _add(self, child: Child) -> Child:
+        self.children.append(child)
+        child.start()
+        return child
+
+    def _start_sandbox(self, env: dict[str, str]) -> str:
+        port = self.options.sandbox_port or free_port()
+        state_file = str(self.options.state_dir / "sandbox.json")
+        argv = self._bridge("sandbox", "--port", str(port), "--state-file", state_file)
+        child = self._add(Child("sandbox", argv, env, mute=MUTE["sandbox"]))
+        base = f"http://127.0.0.1:{port}"
+        wait_http(f"{base}/_sandbox/stats", child, START_TIMEOUT)
+        return base
+
+    def start(self) -> RunInfo:
+        """Start everything and return where it is.
+
+        Raises:
+            DevError: a part did not start (what was started is stopped again).
+        """
+        state_dir = self.options.state_dir
+        state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            return self._start_all(state_dir)
+        except (RuntimeError, OSError) as exc:
+            self.stop()
+            raise DevError(str(exc)) from exc
+
+    def _start_all(self, state_dir: Path) -> RunInfo:
+        secrets = load_or_create_secrets(state_dir)
+        redis_url = self._start_redis()
+        sandbox_url: str | None = None
+        sage = (self.settings.sage_api_url or "", self.settings.sage_auth_url)
+        if not self.settings.sage_api_url:
+            sandbox_url = self._start_sandbox(self._env(redis_url, secrets, ("", "")))
+            sage = (f"{sandbox_url}/graphql", sandbox_url)
+        env = self._env(redis_url, secrets, sage)
+        opts = self.options
+        web = self._add(
+            Child("web", self._bridge("web", "--host", opts.host, "--port", str(opts.port),
+                                      "--workers", "1", "--threads", "8"), env, mute=MUTE["web"])
+        )  # fmt: skip
+        web_url = f"http://{_client_host(opts.host)}:{opts.port}"
+        wait_http(f"{web_url}/readyz", web, START_TIMEOUT)
+        worker_argv = [
+            *self._bridge("worker", "--pool", "threads", "--concurrency", str(opts.concurrency)),
+        ]
+        worker = self._add(Child("worker", worker_argv, env, " ready.", MUTE["worker"]))
+        beat_argv = self._bridge("beat", "--schedule-file", str(state_dir / "beat-schedule"))
+        beat = self._add(Child("beat", beat_argv, env, "beat: Starting", MUTE["beat"]))
+        wait_marker(worker, START_TIMEOUT)
+        wait_marker(beat, START_TIMEOUT)
+        info = RunInfo(
+            pid=os.getpid(),
+            web_url=web_url,
+            redis_url=redis_url,
+            sage_api_url=sage[0],
+            sage_auth_url=sage[1],
+            sandbox_url=sandbox_url,
+            admin_token=env["BRIDGE_ADMIN_TOKEN"],
+            shopify_webhook_secret=env["SHOPIFY_WEBHOOK_SECRET"].split(",")[0],
+            stripe_webhook_secret=env["STRIPE_WEBHOOK_SECRET"].split(",")[0],
+            state_dir=str(state_dir.resolve()),
+        )
+        write_run_info(state_dir, info)
+        return info
+
+    def stop(self) -> None:
+        """Stop the children (grace period, then SIGKILL), then Redis; idempotent."""
+        stop_all(self.children, STOP_GRACE)
+        self.children.clear()
+        if self.redis is not None:
+            self.redis.stop()
+            self.redis = None
+        clear_run_info(self.options.state_dir, os.getpid())
+
+    def watch(self) -> int:
+        """Block until asked to stop (0) or until a child dies on its own (1)."""
+        while not self.stopping.wait(0.5):
+            for child in self.children:
+                if not child.alive:
+                    echo(f"{child.name} stopped unexpectedly; stopping everything")
+                    return 1
+        return 0
+
+    def run(self) -> int:
+        """Start, print the banner, supervise until Ctrl-C / SIGTERM, stop. The exit code.
+
+        Raises:
+            DevError: a part did not start.
+        """
+
+        def request_stop(signum: int, _frame: FrameType | None) -> None:
+            echo(f"\n{signal.Signals(signum).name} received: stopping (this takes a few seconds)")
+            self.stopping.set()
+
+        previous = {sig: signal.signal(sig, request_stop) for sig in _STOP_SIGNALS}
+        try:
+            info = self.start()
+            echo(banner(info, self.settings, self.options))
+            code = self.watch()
+        finally:
+            self.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        echo("bridge dev stopped; nothing left running")
+        return code
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _client_host(host: str) -> str:
+    """The address a local client uses to reach a server bound to `host`."""
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104 - a comparison
+
+
+def banner(info: RunInfo, settings: Settings, options: DevOptions) -> str:
+    """What a person needs to use the running bridge."""
+    web, state = info.web_url, options.state_dir
+    redis_where = "yours (REDIS_URL)" if settings.redis_url else f"embedded, data in {state}/redis"
+    if info.sandbox_url:
+        sage_line = f"sandbox {info.sandbox_url}/graphql (books in {state}/sandbox.json)"
+    else:
+        sage_line = f"{info.sage_api_url} (SAGE_API_URL)"
+    rows = [
+        ("Shopify webhooks", f"{web}/webhooks/shopify"),
+        ("Stripe webhooks", f"{web}/webhooks/stripe"),
+        ("Console", f"{web}/console"),
+        ("Admin API", f"{web}/admin/events"),
+        ("Metrics", f"{web}/metrics"),
+        ("Admin token", info.admin_token),
+        ("Shopify secret", info.shopify_webhook_secret),
+        ("Stripe secret", info.stripe_webhook_secret),
+        ("Sage Active", sage_line),
+        ("Redis", f"{info.redis_url} ({redis_where})"),
+        ("State", f"{state}/ (secrets in {state}/dev.env)"),
+    ]
+    lines = ["", "Sage Active Bridge is running. Ctrl-C stops everything.", ""]
+    lines += [f"  {name:<17} {value}" for name, value in rows]
+    lines += ["", "  Try it: bridge demo   (in another terminal)", ""]
+    return "\n".join(lines)

@@ -85,6 +85,33 @@ def dev(host: str, port: int, sandbox_port: int, state_dir: str, concurrency: in
     sys.exit(code)
 
 
+@main.command()
+@click.option(
+    "--state-dir",
+    default=".bridge",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="The state directory of the running `bridge dev`.",
+)
+@click.option("--url", default=None, help="The bridge's base URL (default: from `bridge dev`).")
+@click.option("--timeout", default=120.0, show_default=True, type=float, help="Seconds to wait.")
+def demo(state_dir: str, url: str | None, timeout: float) -> None:
+    """Send signed sample Shopify and Stripe events to `bridge dev`; print what happened."""
+    from pathlib import Path
+
+    from bridge.demo import DemoError, run_demo
+    from bridge.dev.state import DevStateError, read_run_info
+
+    try:
+        info = read_run_info(Path(state_dir))
+        if url:
+            info = info.model_copy(update={"web_url": url.rstrip("/")})
+        code = run_demo(info, timeout)
+    except (DevStateError, DemoError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    sys.exit(code)
+
+
 def _settings_with_redis() -> Settings:
     settings = load_settings()
     if not settings.redis_url:

@@ -13,6 +13,7 @@ from functools import cached_property
 
 import redis
 
+from bridge.activity import SageActivity
 from bridge.metrics import Metrics
 from bridge.outbound import Outbound
 from bridge.settings import Settings
@@ -89,7 +90,14 @@ class Services:
         Raises:
             ConfigurationError: `SAGE_API_URL` is not set.
         """
-        return SageActive(SageClient(sage_config(self.settings), self.redis))
+        activity = SageActivity(self.redis, self.settings)  # metrics of every request
+        client = SageClient(
+            sage_config(self.settings),
+            self.redis,
+            on_request=activity.on_request,
+            on_wait=activity.on_wait,
+        )
+        return SageActive(client)
 
     @cached_property
     def links(self) -> LinkStore:

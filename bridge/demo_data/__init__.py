@@ -1,5 +1,5 @@
-"""The sample events `bridge demo` sends: a Shopify order, its payment, a partial refund, and
-a Stripe Billing invoice, signed the way Shopify and Stripe sign them.
+"""The sample events `bridge demo` sends: a Shopify order, its payment, a partial refund, a
+Stripe Billing invoice and the charge that paid it, signed the way Shopify and Stripe sign them.
 
 The payloads are recorded provider payloads (the JSON files next to this module). Each run
 gives them fresh ids, derived from `run`, so that running the demo again books new
@@ -67,13 +67,14 @@ class DemoRun:
     payment: DemoEvent
     refund: DemoEvent
     invoice: DemoEvent
+    charge: DemoEvent
     order_reference: str
     stripe_reference: str
     order_name: str
 
     @property
     def events(self) -> list[DemoEvent]:
-        return [self.order, self.payment, self.refund, self.invoice]
+        return [self.order, self.payment, self.refund, self.invoice, self.charge]
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -98,21 +99,23 @@ def _shopify(run: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     return order, payment, refund
 
 
-def _stripe(run: int) -> dict[str, Any]:
-    event = _load("stripe-invoice-paid.json")
-    event["id"] = f"evt_demo{run}"
-    event["created"] = int(time.time())
-    invoice = event["data"]["object"]
-    invoice.update(id=f"in_demo{run}", number=f"DEMO-{run % 1_000_000:06d}")
-    invoice.update(charge=f"ch_demo{run}", payment_intent=f"pi_demo{run}")
-    return event
+def _stripe(run: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    ids = {"invoice": f"in_demo{run}", "charge": f"ch_demo{run}", "payment_intent": f"pi_demo{run}"}
+    paid, charged = _load("stripe-invoice-paid.json"), _load("stripe-charge-succeeded.json")
+    paid.update(id=f"evt_demo{run}i", created=int(time.time()))
+    charged.update(id=f"evt_demo{run}c", created=int(time.time()))
+    invoice, charge = paid["data"]["object"], charged["data"]["object"]
+    invoice.update(id=ids["invoice"], number=f"DEMO-{run % 1_000_000:06d}")
+    invoice.update(charge=ids["charge"], payment_intent=ids["payment_intent"])
+    charge.update(id=ids["charge"], invoice=ids["invoice"], payment_intent=ids["payment_intent"])
+    return paid, charged
 
 
 def demo_run(run: int) -> DemoRun:
     """The four events of run number `run` (e.g. the current time in seconds)."""
     order, payment, refund = _shopify(run)
-    stripe_event = _stripe(run)
-    name = str(order["name"])
+    stripe_event, charge = _stripe(run)
+    name, number = str(order["name"]), str(stripe_event["data"]["object"]["number"])
     return DemoRun(
         run=run,
         order=DemoEvent(f"Shopify order {name}", "shopify", "orders/create", f"demo-{run}-order",
@@ -121,8 +124,10 @@ def demo_run(run: int) -> DemoRun:
                           f"demo-{run}-payment", payment),
         refund=DemoEvent(f"Shopify partial refund of {name}", "shopify", "refunds/create",
                          f"demo-{run}-refund", refund),
-        invoice=DemoEvent(f"Stripe Billing invoice {stripe_event['data']['object']['number']}",
-                          "stripe", "invoice.paid", str(stripe_event["id"]), stripe_event),
+        invoice=DemoEvent(f"Stripe Billing invoice {number}", "stripe", "invoice.paid",
+                          str(stripe_event["id"]), stripe_event),
+        charge=DemoEvent(f"Stripe payment of {number}", "stripe", "charge.succeeded",
+                         str(charge["id"]), charge),
         order_reference=f"shopify:{SHOP_DOMAIN}:{order['id']}",
         stripe_reference=f"stripe:{STRIPE_ACCOUNT}:{stripe_event['data']['object']['id']}",
         order_name=name,

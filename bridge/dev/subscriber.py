@@ -14,12 +14,19 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from connectors.outbound.signing import InvalidSecret, sign
 
 PATH = "/demo-hooks"
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: the demo prints what it received itself."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,9 @@ class Subscriber:
             return list(self.received)
 
     def __enter__(self) -> Subscriber:
-        self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
+        self._server = make_server(
+            "127.0.0.1", 0, self._app, threaded=True, request_handler=_QuietHandler
+        )
         self._thread = threading.Thread(target=self._server.serve_forever, name="demo-subscriber")
         self._thread.daemon = True
         self._thread.start()

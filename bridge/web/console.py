@@ -1,0 +1,251 @@
+"""The operator console at `/console`: server-rendered pages over the admin data.
+
+Behind the admin token: the login form takes `BRIDGE_ADMIN_TOKEN` and sets a session cookie
+(HttpOnly, SameSite=Strict) signed with a key derived from the token, so changing the token
+logs everyone out. Every POST form carries a CSRF token kept in the session. With no admin
+token configured the console is off (503), like the admin API.
+
+Pages read the same stores as the admin API: events (status, errors, attempts, replay),
+parked events and dead letters, orders and their Sage invoices, outbound subscriptions,
+deliveries and attempts, and a chart of events and Sage requests per minute (inline SVG
+drawn by the template; no JavaScript, no build step).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.blueprints import BlueprintSetupState
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
+
+from bridge.activity import events_per_minute, sage_requests_per_minute
+from bridge.outbound import OutboundError
+from bridge.services import Services
+from bridge.store.events import EventStatus
+from bridge.store.outbound import DeliveryStatus
+from bridge.web.common import SERVICES_KEY, current_services
+
+bp = Blueprint(
+    "console",
+    __name__,
+    url_prefix="/console",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+CHART_MINUTES = 30
+PAGE = 50
+_OPEN = ("console.login", "console.static")
+
+
+def _token() -> str | None:
+    token = current_services().settings.admin_token
+    return token.get_secret_value() if token is not None and token.get_secret_value() else None
+
+
+def _login_mark(token: str) -> str:
+    """What the session holds once logged in: proves the token without storing it."""
+    return hmac.new(token.encode(), b"bridge-console-login", hashlib.sha256).hexdigest()
+
+
+@bp.record_once
+def _configure_sessions(state: BlueprintSetupState) -> None:
+    services: Services = state.app.extensions[SERVICES_KEY]
+    token = services.settings.admin_token
+    if token is not None and token.get_secret_value():
+        # Every web process derives the same key, so any of them accepts the cookie.
+        material = b"bridge-console-session:" + token.get_secret_value().encode()
+        state.app.secret_key = hashlib.sha256(material).hexdigest()
+    state.app.config.update(
+        SESSION_COOKIE_NAME="bridge_console",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+    )
+
+
+@bp.before_request
+def _guard() -> BaseResponse | tuple[str, int] | None:
+    """Off without a token; login page unless logged in; CSRF check on every POST."""
+    token = _token()
+    if token is None:
+        return render_template("console/off.html"), 503
+    if request.endpoint in _OPEN:
+        return None
+    if not hmac.compare_digest(str(session.get("login", "")), _login_mark(token)):
+        return redirect(url_for("console.login", next=request.path))
+    if request.method == "POST":
+        given = request.form.get("csrf", "")
+        if not hmac.compare_digest(given, str(session.get("csrf", ""))):
+            abort(400, "the form expired or did not come from the console: reload the page")
+    return None
+
+
+@bp.app_template_global()
+def csrf_token() -> str:
+    """The session's CSRF token (created on first use)."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return str(session["csrf"])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> BaseResponse | str | tuple[str, int]:
+    """The login form; a right token opens a session."""
+    if request.method == "GET":
+        return render_template("console/login.html")
+    token = _token() or ""
+    given = request.form.get("token", "")
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        return render_template("console/login.html", error="That is not the admin token."), 401
+    session.clear()
+    session.permanent = True
+    session["login"] = _login_mark(token)
+    target = request.args.get("next", "")
+    # Only paths inside the console: never an open redirect.
+    return redirect(target if target.startswith("/console") else url_for("console.overview"))
+
+
+@bp.post("/logout")
+def logout() -> BaseResponse:
+    session.clear()
+    return redirect(url_for("console.login"))
+
+
+def _chart(services: Services) -> dict[str, Any]:
+    now = time.time()
+    index = services.events.index_key()
+    events = events_per_minute(services.redis, index, CHART_MINUTES, now)
+    sage = sage_requests_per_minute(services.redis, services.settings, CHART_MINUTES, now)
+    peak = max([1, *(n for _, n in events), *(n for _, n in sage)])
+    return {"events": events, "sage": sage, "peak": peak, "minutes": CHART_MINUTES}
+
+
+@bp.get("/")
+def overview() -> str:
+    """Counts, the chart, dead letters, parked events and items needing attention."""
+    services = current_services()
+    failed, _ = services.events.list(status=EventStatus.FAILED, limit=PAGE)
+    parked, _ = services.events.list(status=EventStatus.PARKED, limit=PAGE)
+    dead = services.outbound.deliveries(status=DeliveryStatus.DEAD, limit=PAGE)
+    return render_template(
+        "console/overview.html",
+        counts=services.events.counts(),
+        queues=services.events.queue_lengths(),
+        chart=_chart(services),
+        failed=failed,
+        parked=[services.events.get(e.ref) or e for e in parked],
+        dead=dead,
+        attention=services.attention.items(limit=PAGE),
+    )
+
+
+@bp.get("/events")
+def events() -> str:
+    """Events newest first, by status, a page at a time."""
+    status = request.args.get("status") or None
+    if status is not None and status not in EventStatus.__members__.values():
+        abort(400, f"unknown status {status!r}")
+    try:
+        page, cursor = current_services().events.list(
+            status=EventStatus(status) if status else None,
+            cursor=request.args.get("cursor") or None,
+            limit=PAGE,
+        )
+    except ValueError:
+        abort(400, "invalid cursor")
+    return render_template(
+        "console/events.html", events=page, cursor=cursor, status=status, statuses=EventStatus
+    )
+
+
+@bp.get("/events/<ref>")
+def event(ref: str) -> str:
+    """One event: its error, attempts, kept headers and body."""
+    record = current_services().events.get(ref)
+    if record is None:
+        abort(404, f"no event {ref!r}")
+    return render_template("console/event.html", event=record)
+
+
+@bp.post("/events/<ref>/replay")
+def replay(ref: str) -> BaseResponse:
+    """Queue the event again, then go back where the button was."""
+    previous = current_services().events.requeue(ref)
+    if previous is None:
+        abort(404, f"no event {ref!r}")
+    flash(f"{ref}: {previous.value} -> queued for processing again")
+    back = request.form.get("back", "")
+    return redirect(back if back.startswith("/console") else url_for("console.event", ref=ref))
+
+
+@bp.get("/orders")
+def orders() -> str:
+    """Orders (and Stripe invoices) with their Sage invoice, status and amounts."""
+    links = current_services().links
+    found = [links.order(ref) for ref in links.order_references(limit=PAGE * 2)]
+    return render_template("console/orders.html", orders=[o for o in found if o is not None])
+
+
+@bp.get("/outbound")
+def outbound() -> str:
+    """Subscriptions and recent deliveries (by status)."""
+    status = request.args.get("status") or None
+    if status is not None and status not in DeliveryStatus.__members__.values():
+        abort(400, f"unknown status {status!r}")
+    out = current_services().outbound
+    deliveries = out.deliveries(status=DeliveryStatus(status) if status else None, limit=PAGE)
+    return render_template(
+        "console/outbound.html",
+        subscriptions=out.store.subscriptions(),
+        deliveries=deliveries,
+        status=status,
+        statuses=DeliveryStatus,
+    )
+
+
+@bp.get("/deliveries/<delivery_id>")
+def delivery(delivery_id: str) -> str:
+    """One delivery with every attempt."""
+    out = current_services().outbound
+    found = out.store.delivery(delivery_id)
+    if found is None:
+        abort(404, f"no delivery {delivery_id!r}")
+    return render_template(
+        "console/delivery.html", delivery=found, attempts=out.store.attempts(delivery_id)
+    )
+
+
+@bp.post("/deliveries/<delivery_id>/replay")
+def replay_delivery(delivery_id: str) -> BaseResponse:
+    """Send a delivery again from the start of its schedule."""
+    try:
+        current_services().outbound.replay(delivery_id)
+    except OutboundError as exc:
+        flash(f"{delivery_id}: not replayed: {exc}", "error")
+    else:
+        flash(f"{delivery_id}: queued for delivery again")
+    return redirect(url_for("console.delivery", delivery_id=delivery_id))
+
+
+@bp.errorhandler(HTTPException)
+def _error_page(exc: HTTPException) -> tuple[str, int]:
+    """Errors inside the console are pages, not JSON."""
+    return render_template("console/error.html", error=exc), exc.code or 500

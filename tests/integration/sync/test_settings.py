@@ -1,0 +1,76 @@
+"""Stripe Billing with source numbering, and invoicing on payment."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+
+from bridge.services import build_services
+from tests.support.pipeline import SHOP, Pipeline, SandboxControl, payload, sandbox_settings
+
+STRIPE_ORDER = "stripe:default:in_1QmG1aBDemoInv0001"
+
+
+@pytest.fixture
+def make_pipeline(redis_url: str, sandbox_url: str) -> Iterator[object]:
+    made: list[Pipeline] = []
+
+    def make(**overrides: object) -> Pipeline:
+        services = build_services(sandbox_settings(redis_url, sandbox_url, **overrides))
+        made.append(Pipeline(services, SandboxControl(sandbox_url), itertools.count(1)))
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.control.close()
+        each.services.close()
+
+
+def test_stripe_invoice_keeps_its_number_and_a_partial_refund_needs_attention(
+    make_pipeline: object,
+) -> None:
+    pipeline: Pipeline = make_pipeline(BRIDGE_NUMBERING="source")  # type: ignore[operator]
+
+    order = pipeline.deliver(
+        "stripe", "invoice.paid", payload("stripe", "invoice-paid-001-several-lines-exclusive-tax")
+    )
+    pay = pipeline.deliver(
+        "stripe", "charge.succeeded", payload("stripe", "charge-succeeded-002-invoice-payment")
+    )
+    refund = pipeline.deliver(
+        "stripe",
+        "refund.created",
+        payload("stripe", "refund-created-001-invoice-partial-linked-by-caller"),
+    )
+
+    assert (order.status, pay.status, refund.status) == ("processed", "processed", "processed")
+    invoice = pipeline.invoice(STRIPE_ORDER)
+    assert invoice.operational_number == "BDEMO-0042"
+    assert invoice.status == "Collected"
+    assert invoice.total_liquid == Decimal("282.00")
+    [item] = pipeline.services.attention.items()
+    assert item.kind == "refund_adjustment"
+    assert item.amount == Decimal("20.00")
+    assert item.order_reference == STRIPE_ORDER
+
+
+def test_invoice_on_payment_waits_for_the_payment(make_pipeline: object) -> None:
+    pipeline: Pipeline = make_pipeline(BRIDGE_INVOICE_ON="payment")  # type: ignore[operator]
+    reference = f"shopify:{SHOP}:5910000001013"
+
+    pipeline.deliver(
+        "shopify", "orders/create", payload("shopify", "orders-create-001-ttc-single-mug")
+    )
+    link = pipeline.services.links.order(reference)
+    assert link is not None
+    assert link.invoice_id is None
+    pipeline.deliver(
+        "shopify",
+        "order_transactions/create",
+        payload("shopify", "order-transactions-create-001-sale-shopify-payments"),
+    )
+
+    assert pipeline.invoice(reference).status == "Collected"

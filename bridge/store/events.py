@@ -100,17 +100,19 @@ class EventStore:
         """Record `event` and queue it (unless ignored) in one atomic call; False if known.
 
         Raises:
-            redis.RedisError: Redis is unreachable; nothing was recorded.
+            redis.RedisError: Redis is unreachable. Do not acknowledge: if the call did run
+                before the connection broke, the provider's retry is seen as a duplicate.
         """
         now = self._clock()
+        stamp = _iso(now)
         fields = {
             "ref": event.ref,
             "provider": event.provider,
             "provider_id": event.provider_id,
             "topic": event.topic,
             "status": event.status.value,
-            "received_at": _iso(now),
-            "updated_at": _iso(now),
+            "received_at": stamp,
+            "updated_at": stamp,
             "queued_at": repr(now),
             "score": str(int(now * 1_000_000)),
             "error": "",

@@ -33,6 +33,7 @@ BLUEPRINTS: list[str] = [
     "bridge.web.ingress:bp",
     "bridge.web.admin:bp",
     "bridge.web.subscriptions:bp",
+    "bridge.web.console:bp",
 ]
 
 

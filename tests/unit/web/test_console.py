@@ -1,0 +1,154 @@
+"""The operator console: login, session cookie, CSRF, pages over the real stores."""
+
+from __future__ import annotations
+
+import re
+import time
+from decimal import Decimal
+
+from flask.testing import FlaskClient
+
+from bridge.activity import SageActivity, events_per_minute, sage_requests_per_minute
+from bridge.services import Services, build_services
+from bridge.settings import Settings
+from bridge.store.events import EventStatus, NewEvent
+from bridge.store.links import OrderLink
+from bridge.web import create_app
+from tests.unit.web.conftest import ADMIN_TOKEN
+
+
+def _login(client: FlaskClient) -> None:
+    response = client.post("/console/login", data={"token": ADMIN_TOKEN})
+    assert response.status_code == 302
+
+
+def _csrf(client: FlaskClient, page: str = "/console/") -> str:
+    html = client.get(page).get_data(as_text=True)
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match is not None
+    return match.group(1)
+
+
+def _failed_event(services: Services, ref_id: str = "evt_console_1") -> str:
+    event = NewEvent(provider="stripe", provider_id=ref_id, topic="invoice.paid", body="{}")
+    services.events.record(event)
+    services.events.mark(event.ref, EventStatus.FAILED, error="unmapped gateway 'cash'")
+    return event.ref
+
+
+def test_pages_need_a_login(client: FlaskClient) -> None:
+    response = client.get("/console/events")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/console/login")
+
+
+def test_a_wrong_token_is_refused(client: FlaskClient) -> None:
+    response = client.post("/console/login", data={"token": "nope"})
+    assert response.status_code == 401
+    assert "not the admin token" in response.get_data(as_text=True)
+    assert client.get("/console/").status_code == 302
+
+
+def test_login_sets_a_strict_httponly_cookie(client: FlaskClient) -> None:
+    response = client.post("/console/login", data={"token": ADMIN_TOKEN})
+    cookie = response.headers["Set-Cookie"]
+    assert "bridge_console=" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie
+    assert ADMIN_TOKEN not in cookie
+
+
+def test_login_never_redirects_outside_the_console(client: FlaskClient) -> None:
+    response = client.post(
+        "/console/login?next=https://evil.example/x", data={"token": ADMIN_TOKEN}
+    )
+    assert response.headers["Location"] == "/console/"
+
+
+def test_overview_shows_a_failed_event_and_replay_needs_csrf(
+    client: FlaskClient, services: Services
+) -> None:
+    ref = _failed_event(services)
+    _login(client)
+    html = client.get("/console/").get_data(as_text=True)
+    assert ref in html
+    assert "unmapped gateway" in html
+
+    refused = client.post(f"/console/events/{ref}/replay", data={"back": "/console/"})
+    assert refused.status_code == 400
+    record = services.events.get(ref)
+    assert record is not None
+    assert record.status is EventStatus.FAILED
+
+    done = client.post(
+        f"/console/events/{ref}/replay", data={"csrf": _csrf(client), "back": "/console/"}
+    )
+    assert done.status_code == 302
+    record = services.events.get(ref)
+    assert record is not None
+    assert record.status is EventStatus.QUEUED
+    assert "failed -&gt; queued" in client.get("/console/").get_data(as_text=True)
+
+
+def test_event_page_and_unknown_things(client: FlaskClient, services: Services) -> None:
+    ref = _failed_event(services)
+    _login(client)
+    page = client.get(f"/console/events/{ref}").get_data(as_text=True)
+    assert "invoice.paid" in page
+    assert client.get("/console/events/stripe:evt_missing").status_code == 404
+    assert client.get("/console/events?status=bogus").status_code == 400
+    assert client.get("/console/outbound?status=bogus").status_code == 400
+
+
+def test_orders_page_lists_invoices_with_their_status(
+    client: FlaskClient, services: Services
+) -> None:
+    link = OrderLink(reference="shopify:demo.myshopify.com:42", invoice_id="inv-1",
+                     number="VT-0042", status="Collected", paid=Decimal("19.80"))  # fmt: skip
+    services.links.save_order(link)
+    _login(client)
+    html = client.get("/console/orders").get_data(as_text=True)
+    assert "VT-0042" in html
+    assert "Collected" in html
+    assert "19.80" in html
+
+
+def test_outbound_page_lists_subscriptions(client: FlaskClient, services: Services) -> None:
+    _login(client)
+    assert client.get("/console/outbound").status_code == 200
+    assert "No subscription." in client.get("/console/outbound").get_data(as_text=True)
+
+
+def test_logout_ends_the_session(client: FlaskClient) -> None:
+    _login(client)
+    client.post("/console/logout", data={"csrf": _csrf(client)})
+    assert client.get("/console/").status_code == 302
+
+
+def test_console_is_off_without_an_admin_token(redis_url: str) -> None:
+    services = build_services(Settings(REDIS_URL=redis_url))
+    try:
+        response = create_app(services=services).test_client().get("/console/login")
+    finally:
+        services.close()
+    assert response.status_code == 503
+    assert "BRIDGE_ADMIN_TOKEN" in response.get_data(as_text=True)
+
+
+def test_per_minute_series(services: Services) -> None:
+    _failed_event(services, "evt_a")
+    _failed_event(services, "evt_b")
+    now = time.time()  # after recording: both events are at most a minute boundary back
+    activity = SageActivity(services.redis, services.settings, clock=lambda: now)
+    activity.on_request("createSalesInvoice", "ok", 0.01)
+    activity.on_wait(0.5)
+
+    events = events_per_minute(services.redis, services.events.index_key(), 5, now)
+    sage = sage_requests_per_minute(services.redis, services.settings, 5, now)
+
+    assert [n for _, n in events][:3] == [0, 0, 0]
+    assert sum(n for _, n in events) == 2
+    assert [n for _, n in sage] == [0, 0, 0, 0, 1]
+    rendered = services.metrics.render()
+    assert 'bridge_sage_requests_total{operation="createSalesInvoice",outcome="ok"} 1' in rendered
+    assert "bridge_sage_rate_limit_waits_total 1" in rendered

@@ -112,6 +112,32 @@ def demo(state_dir: str, url: str | None, timeout: float) -> None:
     sys.exit(code)
 
 
+@main.command("sage-login")
+@click.option("--timeout", default=300.0, show_default=True, type=float, help="Seconds to wait.")
+@click.option("--no-browser", is_flag=True, help="Print the URL only; do not open a browser.")
+def sage_login(timeout: float, no_browser: bool) -> None:
+    """Log in to Sage Active once (OAuth code flow); the refresh token is kept in Redis."""
+    import webbrowser
+
+    from bridge.sage_login import SageLoginError, exchange, wait_for_code
+    from bridge.services import ConfigurationError
+
+    settings = _settings_with_redis()
+
+    def send_person(url: str) -> None:
+        click.echo(f"Open this URL and log in to Sage Active:\n\n  {url}\n")
+        click.echo(f"Waiting for Sage to redirect to {settings.sage_redirect_uri} ...")
+        if not no_browser:
+            webbrowser.open(url)
+
+    try:
+        code = wait_for_code(settings, timeout, send_person)
+        key = exchange(settings, code)
+    except (SageLoginError, ConfigurationError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Logged in. The refresh token is stored in Redis at {key} (rotated there).")
+
+
 def _settings_with_redis() -> Settings:
     settings = load_settings()
     if not settings.redis_url:

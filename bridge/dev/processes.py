@@ -56,6 +56,7 @@ class Child:
     mute: tuple[str, ...] = ()  # lines containing one of these are not shown (periodic noise)
     process: subprocess.Popen[str] | None = field(default=None, init=False)
     ready: threading.Event = field(default_factory=threading.Event, init=False)
+    ready_line: str = field(default="", init=False)
     _relay: threading.Thread | None = field(default=None, init=False)
     _tail: list[str] = field(default_factory=list, init=False)
 
@@ -90,7 +91,8 @@ class Child:
         for raw in self.process.stdout:
             line = raw.rstrip("\n")
             self._tail = [*self._tail[-29:], line]
-            if self.ready_marker and self.ready_marker in line:
+            if self.ready_marker and self.ready_marker in line and not self.ready.is_set():
+                self.ready_line = line
                 self.ready.set()
             if not any(part in line for part in self.mute):
                 echo(f"{self.name:<8}| {line}")

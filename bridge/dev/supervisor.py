@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+import redis
+
 from bridge.dev.processes import Child, echo, stop_all, wait_http, wait_marker
+from bridge.dev.redis_child import READY
 from bridge.dev.state import (
     DevSecrets,
     RunInfo,
@@ -27,7 +31,8 @@ from bridge.dev.state import (
     load_or_create_secrets,
     write_run_info,
 )
-from bridge.embedded_redis import EmbeddedRedis, EmbeddedRedisError, free_port
+from bridge.embedded_redis import free_port
+from bridge.services import sage_config
 from bridge.settings import Settings
 
 START_TIMEOUT = 60.0
@@ -44,6 +49,21 @@ DEV_POLL_INTERVAL = "5"  # seconds: the demo sees Sage status changes quickly
 
 class DevError(RuntimeError):
     """`bridge dev` could not start; the message says which part and why."""
+
+
+def check_port(host: str, port: int, option: str) -> None:
+    """Fail early, and clearly, when `port` is taken (or another bridge would answer there).
+
+    Raises:
+        DevError: something listens on `host:port`.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise DevError(
+                f"{host}:{port} is already in use ({exc.strerror}): pass another {option}"
+            ) from None
 
 
 @dataclass
@@ -64,21 +84,22 @@ class DevServer:
     settings: Settings
     options: DevOptions
     children: list[Child] = field(default_factory=list)
-    redis: EmbeddedRedis | None = None
+    redis: Child | None = None  # the embedded Redis, stopped after everything else
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def _bridge(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "bridge.cli", *args]
 
     def _start_redis(self) -> str:
+        """Redis as a child of its own (see `bridge.dev.redis_child`), unless `REDIS_URL`."""
         if self.settings.redis_url:
             return self.settings.redis_url
-        data_dir = self.options.state_dir / "redis"
-        try:
-            self.redis = EmbeddedRedis(data_dir=data_dir, persistent=True).start()
-        except EmbeddedRedisError as exc:
-            raise DevError(f"embedded Redis did not start: {exc}") from exc
-        return self.redis.url
+        data_dir = str(self.options.state_dir / "redis")
+        argv = [sys.executable, "-m", "bridge.dev.redis_child", data_dir]
+        self.redis = Child("redis", argv, {**os.environ, "PYTHONUNBUFFERED": "1"}, READY)
+        self.redis.start()
+        wait_marker(self.redis, START_TIMEOUT)
+        return self.redis.ready_line.split(READY, 1)[1].strip()
 
     def _env(self, redis_url: str, secrets: DevSecrets, sage: tuple[str, str]) -> dict[str, str]:
         """The children's environment: ours, plus what makes them one development bridge."""
@@ -119,6 +140,22 @@ class DevServer:
         wait_http(f"{base}/_sandbox/stats", child, START_TIMEOUT)
         return base
 
+    def _forget_sandbox_tokens(self, redis_url: str, api_url: str) -> None:
+        """Drop the Sage tokens a previous run kept in Redis.
+
+        Redis outlives the sandbox (both keep their files), but the sandbox forgets the
+        tokens it issued when it stops: a refresh token rotated in an earlier run would be
+        refused. The connector starts again from the configured development refresh token.
+        """
+        config = sage_config(self.settings.model_copy(update={"sage_api_url": api_url}))
+        client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
+        try:
+            client.delete(config.key("token"), config.key("refresh_token"))
+        except redis.RedisError as exc:
+            raise DevError(f"Redis at {redis_url} did not answer: {exc}") from exc
+        finally:
+            client.close()
+
     def start(self) -> RunInfo:
         """Start everything and return where it is.
 
@@ -127,6 +164,9 @@ class DevServer:
         """
         state_dir = self.options.state_dir
         state_dir.mkdir(parents=True, exist_ok=True)
+        check_port(self.options.host, self.options.port, "--port")
+        if not self.settings.sage_api_url and self.options.sandbox_port:
+            check_port("127.0.0.1", self.options.sandbox_port, "--sandbox-port")
         try:
             return self._start_all(state_dir)
         except (RuntimeError, OSError) as exc:
@@ -141,6 +181,7 @@ class DevServer:
         if not self.settings.sage_api_url:
             sandbox_url = self._start_sandbox(self._env(redis_url, secrets, ("", "")))
             sage = (f"{sandbox_url}/graphql", sandbox_url)
+            self._forget_sandbox_tokens(redis_url, sage[0])
         env = self._env(redis_url, secrets, sage)
         opts = self.options
         web = self._add(
@@ -177,14 +218,14 @@ class DevServer:
         stop_all(self.children, STOP_GRACE)
         self.children.clear()
         if self.redis is not None:
-            self.redis.stop()
+            stop_all([self.redis], STOP_GRACE)
             self.redis = None
         clear_run_info(self.options.state_dir, os.getpid())
 
     def watch(self) -> int:
         """Block until asked to stop (0) or until a child dies on its own (1)."""
         while not self.stopping.wait(0.5):
-            for child in self.children:
+            for child in [*self.children, *([self.redis] if self.redis else [])]:
                 if not child.alive:
                     echo(f"{child.name} stopped unexpectedly; stopping everything")
                     return 1
@@ -222,6 +263,12 @@ def _client_host(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104 - a comparison
 
 
+def _bridge_command() -> str:
+    """How to run `bridge` from here: the script next to this Python (a venv's bin) if any."""
+    script = Path(sys.executable).parent / "bridge"
+    return str(script) if script.exists() else "bridge"
+
+
 def banner(info: RunInfo, settings: Settings, options: DevOptions) -> str:
     """What a person needs to use the running bridge."""
     web, state = info.web_url, options.state_dir
@@ -245,5 +292,5 @@ def banner(info: RunInfo, settings: Settings, options: DevOptions) -> str:
     ]
     lines = ["", "Sage Active Bridge is running. Ctrl-C stops everything.", ""]
     lines += [f"  {name:<17} {value}" for name, value in rows]
-    lines += ["", "  Try it: bridge demo   (in another terminal)", ""]
+    lines += ["", f"  Try it: {_bridge_command()} demo   (in another terminal)", ""]
     return "\n".join(lines)

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
+from bridge.events import EventType, SyncFailedData
 from bridge.observability import report
 from bridge.store.events import Attempt, EventStatus
 
@@ -170,6 +171,22 @@ def retry_delay(
     return float(min(delay, RETRY_CAP))
 
 
+def dead_letter(
+    services: Services, event: EventRecord, reason: str, started: dt.datetime, exc: BaseException
+) -> None:
+    """Report a dead-lettered event to Sentry and announce it as `sync.failed`.
+
+    The key makes a retried announcement of the same failed attempt go out once.
+    """
+    report(exc)
+    data = SyncFailedData(
+        event_ref=event.ref, provider=event.provider, topic=event.topic, reason=reason
+    )
+    services.outbound.emit(
+        EventType.SYNC_FAILED, data, key=f"sync.failed:{event.ref}:{started.isoformat()}"
+    )
+
+
 def run_event(services: Services, ref: str, task_id: str, retries: int = 0) -> RunResult:
     """Process event `ref` once: mark it, dispatch it, record the outcome and the attempt.
 
@@ -204,19 +221,21 @@ def run_event(services: Services, ref: str, task_id: str, retries: int = 0) -> R
         result = process_event(event, services)
     except TransientError as exc:
         if retries + 1 >= MAX_ATTEMPTS:
-            finish(EventStatus.FAILED, "failed", f"gave up after {retries + 1}: {exc.reason}")
-            report(exc)
+            reason = f"gave up after {retries + 1}: {exc.reason}"
+            finish(EventStatus.FAILED, "failed", reason)
+            dead_letter(services, event, reason, started, exc)
             return RunResult(EventStatus.FAILED, detail=exc.reason)
         delay = retry_delay(retries, exc.retry_in)
         finish(EventStatus.QUEUED, "retry", exc.reason, retry_in=delay)
         return RunResult(EventStatus.QUEUED, retry_in=delay, detail=exc.reason)
     except PermanentError as exc:
         finish(EventStatus.FAILED, "failed", exc.reason)
-        report(exc)
+        dead_letter(services, event, exc.reason, started, exc)
         return RunResult(EventStatus.FAILED, detail=exc.reason)
     except Exception as exc:  # a bug must not leave the event "processing"
-        finish(EventStatus.FAILED, "failed", f"unexpected error: {type(exc).__name__}: {exc}")
-        report(exc)
+        reason = f"unexpected error: {type(exc).__name__}: {exc}"
+        finish(EventStatus.FAILED, "failed", reason)
+        dead_letter(services, event, reason, started, exc)
         raise
     if isinstance(result, Parked):
         finish(EventStatus.PARKED, "parked", result.reason, retry_in=result.retry_in)

@@ -1,30 +1,32 @@
-"""`bridge dev` as a person runs it, then `bridge demo` against it, then Ctrl-C.
+"""`bridge dev` as a person runs it, then `bridge demo` against it, then Ctrl-C; twice.
 
 Given a fresh state directory and no REDIS_URL / SAGE_API_URL (so Redis and the sandbox are
 embedded), when `bridge dev` is up and `bridge demo` runs, then the demo exits 0 with the
 invoices Collected in Sage, the credit note and the outbound events in its timeline; and
-when `bridge dev` gets SIGINT, then it exits 0 and no process of its session is left.
+when `bridge dev` gets SIGINT, then it exits 0 and no process of its session is left. Started
+again on the same state directory, it keeps its secrets and books, and the demo passes again.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
 import pytest
 
-from bridge.dev.state import RUN_FILE, read_run_info
+from bridge.dev.state import RUN_FILE, RunInfo, read_run_info
 from bridge.embedded_redis import free_port
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
-ROOT = Path(__file__).resolve().parents[3]
 UP_TIMEOUT = 120.0
 
 
@@ -47,10 +49,9 @@ def _env() -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def dev(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, Path]]:
-    """A running `bridge dev` (own session) with its state in a temporary directory."""
-    state, log = tmp_path / "state", tmp_path / "dev.log"
+@contextmanager
+def running_dev(state: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`bridge dev` in its own session, up (its run file written); killed if still there."""
     argv = [
         sys.executable,
         "-m",
@@ -68,7 +69,7 @@ def dev(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, Path]]:
     with log.open("wb") as out:
         process = subprocess.Popen(
             argv,
-            cwd=tmp_path,
+            cwd=state.parent,
             env=_env(),
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -80,7 +81,7 @@ def dev(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, Path]]:
             assert process.poll() is None, f"bridge dev exited:\n{log.read_text()[-4000:]}"
             assert time.monotonic() < deadline, f"not up in time:\n{log.read_text()[-4000:]}"
             time.sleep(0.25)
-        yield process, state, log
+        yield process
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
@@ -89,40 +90,57 @@ def dev(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, Path]]:
             proc.kill()
 
 
-def test_dev_runs_the_demo_and_stops_cleanly(
-    dev: tuple[subprocess.Popen[bytes], Path, Path],
-) -> None:
-    process, state, log = dev
-    info = read_run_info(state)
-    assert info.sandbox_url is not None
-    assert (state / "dev.env").stat().st_mode & 0o077 == 0  # secrets: owner only
-    assert "Admin token" in log.read_text()
-    assert info.admin_token in log.read_text()
-    started = {p.pid for p in _session(process.pid)}
-    # supervisor, redis, sandbox, gunicorn master + worker, celery worker, beat
-    assert len(started) >= 7, log.read_text()[-3000:]
-
+def _demo(state: Path, log: Path) -> str:
     demo = subprocess.run(
         [sys.executable, "-m", "bridge.cli", "demo", "--state-dir", str(state), "--timeout", "120"],
         cwd=state.parent, env=_env(), capture_output=True, text=True, timeout=200, check=False,
     )  # fmt: skip
+    assert demo.returncode == 0, demo.stdout + demo.stderr + log.read_text()[-4000:]
+    return demo.stdout
 
-    out = demo.stdout
-    assert demo.returncode == 0, out + demo.stderr + log.read_text()[-4000:]
-    assert out.count("Collected") >= 2
-    assert "credit note" in out
-    assert "-12.40 EUR" in out
-    delivered = ("invoice.posted", "payment.settled", "invoice.collected", "invoice.credited")
-    for event_type in delivered:
-        assert event_type in out
-    assert "All as expected" in out
 
-    process.send_signal(signal.SIGINT)
+def _stop(process: subprocess.Popen[bytes], state: Path, log: Path) -> None:
+    started = {p.pid for p in _session(process.pid)}
+    # supervisor, redis (+ its keeper), sandbox, gunicorn master + worker, celery worker, beat
+    assert len(started) >= 8, log.read_text()[-3000:]
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole group
     assert process.wait(60) == 0, log.read_text()[-4000:]
     assert "nothing left running" in log.read_text()
+    # Redis stops last: nothing lost its connection while shutting down.
+    assert "redis.exceptions" not in log.read_text(), log.read_text()[-4000:]
     assert not (state / RUN_FILE).exists()
-    leftover = [p.pid for p in _session(process.pid)]
-    assert leftover == [], leftover
+    assert _session(process.pid) == []
     assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"
                    for pid in started)  # fmt: skip
-    assert (state / "sandbox.json").exists()  # the books survive a restart
+
+
+def _invoice_numbers(out: str) -> list[str]:
+    return re.findall(r"^\s+invoice\s+(\S+)", out, flags=re.MULTILINE)
+
+
+def test_dev_runs_the_demo_stops_cleanly_and_restarts_with_its_state(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    first_log, second_log = tmp_path / "dev-1.log", tmp_path / "dev-2.log"
+
+    with running_dev(state, first_log) as process:
+        info: RunInfo = read_run_info(state)
+        assert info.sandbox_url is not None
+        assert (state / "dev.env").stat().st_mode & 0o077 == 0  # secrets: owner only
+        assert info.admin_token in first_log.read_text()  # the banner shows it
+        out = _demo(state, first_log)
+        assert out.count("Collected") >= 2
+        assert "credit note" in out
+        assert "-12.40 EUR" in out
+        for event_type in ("invoice.posted", "payment.settled", "invoice.collected"):
+            assert event_type in out
+        assert "invoice.credited" in out
+        assert "All as expected" in out
+        _stop(process, state, first_log)
+    assert (state / "sandbox.json").exists()
+
+    with running_dev(state, second_log) as process:
+        assert read_run_info(state).admin_token == info.admin_token
+        again = _demo(state, second_log)
+        # The sandbox kept its books: numbering goes on from the first run.
+        assert set(_invoice_numbers(again)).isdisjoint(_invoice_numbers(out))
+        _stop(process, state, second_log)

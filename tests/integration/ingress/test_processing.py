@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 
@@ -127,6 +128,31 @@ def test_permanent_error_dead_letters(services: Services, register: Callable[...
     record = services.events.get(ref)
     assert record is not None
     assert (record.status, record.error) == ("failed", "global.businessErrors.customerUnknown")
+
+
+def test_a_dead_lettered_event_is_announced_as_sync_failed(
+    services: Services, register: Callable[..., None]
+) -> None:
+    # Given a subscriber to sync.failed (a real URL check, so an https name that resolves)
+    sub, _ = services.outbound.create_subscription("https://93.184.215.14/hooks", ["sync.failed"])
+
+    def refuse(*_: object) -> Outcome:
+        raise PermanentError("global.businessErrors.customerUnknown")
+
+    register(refuse)
+    ref = recorded(services)
+    # When the event is dead-lettered
+    assert run_event(services, ref, "t").status == "failed"
+    # Then one sync.failed delivery is due for the subscriber, carrying the reason
+    (delivery,) = services.outbound.deliveries(subscription=sub.id)
+    assert delivery.event_type == "sync.failed"
+    body = json.loads(services.outbound.event(delivery.event_id).body)
+    assert body["data"] == {
+        "event_ref": ref,
+        "provider": "stripe",
+        "topic": TOPIC,
+        "reason": "global.businessErrors.customerUnknown",
+    }
 
 
 def test_a_bug_is_recorded_as_failed_and_raised(

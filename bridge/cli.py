@@ -11,6 +11,7 @@ import sys
 import tempfile
 
 import click
+from pydantic import ValidationError
 
 from bridge import __version__
 from bridge.settings import Settings, load_settings
@@ -77,7 +78,7 @@ def dev(host: str, port: int, sandbox_port: int, state_dir: str, concurrency: in
 
     from bridge.dev.supervisor import DevError, DevOptions, DevServer
 
-    options = DevOptions(host, port, sandbox_port, Path(state_dir), concurrency)
+    options = DevOptions(host, port, sandbox_port, Path(state_dir).resolve(), concurrency)
     try:
         code = DevServer(load_settings(), options).run()
     except DevError as exc:
@@ -139,7 +140,10 @@ def sage_login(timeout: float, no_browser: bool) -> None:
 
 
 def _settings_with_redis() -> Settings:
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValidationError as exc:  # e.g. a bad BRIDGE_SUBSCRIPTIONS entry: stop at start
+        raise click.ClickException(f"invalid settings: {exc}") from exc
     if not settings.redis_url:
         raise click.ClickException("REDIS_URL is not set (e.g. redis://127.0.0.1:6379/0)")
     return settings

@@ -12,11 +12,12 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from bridge.events import EventType, parse_event_type
 from bridge.settings import Settings
 from bridge.store.outbound import OutboundStore, Subscription, new_id
+from bridge.subscription_spec import SubscriptionSpec
 from connectors.outbound import (
     DestinationRefused,
     InvalidSecret,
@@ -26,6 +27,14 @@ from connectors.outbound import (
     secret_key,
 )
 from connectors.outbound.destination import Resolver
+
+__all__ = [
+    "InvalidSubscription",
+    "NotFound",
+    "OutboundError",
+    "SubscriptionAdmin",
+    "SubscriptionSpec",
+]
 
 
 class OutboundError(Exception):
@@ -38,16 +47,6 @@ class NotFound(OutboundError):
 
 class InvalidSubscription(OutboundError):
     """A subscription with a bad URL, destination, event type or secret."""
-
-
-class SubscriptionSpec(BaseModel):
-    """A subscription as an operator writes it (admin API body, `BRIDGE_SUBSCRIPTIONS`)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    url: str = Field(min_length=1, max_length=2048)
-    event_types: list[str] = Field(min_length=1)
-    secret: str | None = None
 
 
 class SubscriptionAdmin:

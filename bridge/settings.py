@@ -15,8 +15,10 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bridge.subscription_spec import subscription_problem
 
 # The seeded sandbox organisation uses these names; a real organisation will usually need
 # its own (see README, "Going to production").
@@ -66,7 +68,11 @@ class Settings(BaseSettings):
     """Every setting of the bridge. See the README's configuration table."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        hide_input_in_errors=True,  # an error message must not print a secret
     )
 
     # --- infrastructure -------------------------------------------------------------
@@ -150,6 +156,19 @@ class Settings(BaseSettings):
         validation_alias="BRIDGE_SUBSCRIPTIONS",
         description='JSON list of {"url", "event_types", "secret"} created at start.',
     )
+    event_retention_days: float = Field(
+        default=35.0,
+        gt=0,
+        validation_alias="BRIDGE_EVENT_RETENTION_DAYS",
+        description="Processed/ignored events are kept this long (> Stripe's 30-day redelivery).",
+    )
+    worker_heartbeat_ttl: float = Field(
+        default=30.0,
+        ge=3,
+        le=600,
+        validation_alias="BRIDGE_WORKER_HEARTBEAT_TTL",
+        description="A worker silent this long (s) is dead: its events are re-sent at once.",
+    )
 
     # --- mapping ----------------------------------------------------------------------
     numbering: NumberingMode = Field(
@@ -185,6 +204,20 @@ class Settings(BaseSettings):
     @classmethod
     def _split(cls, value: Any) -> Any:
         return _split_secrets(value)
+
+    @field_validator("outbound_subscriptions")
+    @classmethod
+    def _check_subscriptions(
+        cls, value: list[dict[str, Any]], info: ValidationInfo
+    ) -> list[dict[str, Any]]:
+        # Checked here, at start: a bad entry must stop the process, not fail a request.
+        # (`outbound_allow_private` is declared before, so it is in `info.data` when valid.)
+        allow_private = bool(info.data.get("outbound_allow_private", False))
+        for index, entry in enumerate(value):
+            problem = subscription_problem(entry, allow_private=allow_private)
+            if problem:
+                raise ValueError(f"BRIDGE_SUBSCRIPTIONS[{index}]: {problem}")
+        return value
 
     @cached_property
     def shopify_secrets(self) -> list[bytes]:

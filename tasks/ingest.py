@@ -20,6 +20,7 @@ from bridge.services import redis_client
 from bridge.store.events import EventStore
 from bridge.sync.dispatch import RunResult, run_event
 from tasks.app import app, get_services, settings
+from tasks.heartbeat import current_worker
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,10 @@ def process_event(self: Task, ref: str) -> str:
     task_id = str(self.request.id or "local")
     with log_context(provider=ref.partition(":")[0], event_id=ref, task_id=task_id):
         try:
-            result: RunResult = run_event(get_services(), ref, task_id, self.request.retries)
+            worker = current_worker(self.request.hostname)
+            result: RunResult = run_event(
+                get_services(), ref, task_id, self.request.retries, worker
+            )
         except redis.RedisError as exc:
             # The ledger is unreachable: nothing was recorded, try again shortly.
             raise self.retry(exc=exc, countdown=5) from exc
@@ -42,9 +46,9 @@ def process_event(self: Task, ref: str) -> str:
 
 @app.task(name="tasks.ingest.sweep")  # type: ignore[untyped-decorator]
 def sweep() -> dict[str, int]:
-    """Re-send dropped relay hand-offs, stale queued events and due parked events."""
+    """Re-send dropped hand-offs, orphaned, stale and due events; trim expired entries."""
     result = get_services().events.sweep()
-    if result.inflight or result.stale or result.parked:
+    if any(result.model_dump().values()):
         log.info("sweep re-sent %s", result.model_dump())
     return result.model_dump()
 

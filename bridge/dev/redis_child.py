@@ -24,7 +24,8 @@ def main(argv: list[str]) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda _signum, _frame: stop.set())
     try:
-        server = EmbeddedRedis(data_dir=Path(argv[0]), persistent=True).start()
+        # Absolute: redis-server enters its --dir before opening its log file there.
+        server = EmbeddedRedis(data_dir=Path(argv[0]).resolve(), persistent=True).start()
     except EmbeddedRedisError as exc:
         print(f"embedded Redis did not start: {exc}", flush=True)
         return 1

@@ -128,7 +128,7 @@ def read_run_info(state_dir: Path) -> RunInfo:
     except FileNotFoundError:
         raise DevStateError(
             f"no running `bridge dev` found ({path} is missing): start it first, "
-            "or pass --url and --admin-token"
+            "or point --state-dir at its state directory"
         ) from None
     except (OSError, ValidationError) as exc:
         raise DevStateError(f"{path} is unreadable: {exc}") from exc

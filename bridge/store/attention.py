@@ -97,12 +97,27 @@ class AttentionStore:
         return [i for i in self.items(limit=10_000) if i.order_reference == reference]
 
     def resolve(self, item_id: str) -> bool:
-        """Mark an item handled; False when there is no such item.
+        """Mark an item handled (the first resolution time is kept); False if no such item.
 
         Raises:
             redis.RedisError: Redis is unreachable.
         """
         if not self._redis.hexists(self._hash, item_id):
             return False
-        self._redis.zadd(self._resolved, {item_id: self._clock()})
+        self._redis.zadd(self._resolved, {item_id: self._clock()}, nx=True)
         return True
+
+    def resolved_at(self, item_ids: list[str]) -> dict[str, dt.datetime]:
+        """When each of `item_ids` that is resolved was resolved.
+
+        Raises:
+            redis.RedisError: Redis is unreachable.
+        """
+        if not item_ids:
+            return {}
+        scores: list[float | None] = self._redis.zmscore(self._resolved, item_ids)
+        return {
+            item_id: dt.datetime.fromtimestamp(score, dt.UTC)
+            for item_id, score in zip(item_ids, scores, strict=True)
+            if score is not None
+        }

@@ -48,6 +48,7 @@ class Attempt(BaseModel):
     finished_at: dt.datetime | None = None
     outcome: str | None = None  # processed / ignored / parked / retry / failed
     error: str | None = None
+    worker: str | None = None  # the Celery hostname of the worker that ran it
 
 
 class EventSummary(BaseModel):
@@ -73,6 +74,10 @@ class EventRecord(EventSummary):
 
 
 class SweepResult(BaseModel):
+    """What one sweep did: refs re-sent (by reason), and index entries trimmed."""
+
     inflight: int = 0
     stale: int = 0
     parked: int = 0
+    orphaned: int = 0  # processing on a worker whose heartbeat is gone
+    trimmed: int = 0  # index entries of expired records

@@ -9,6 +9,8 @@ Keys (under `bridge:<connection>:`):
     outbox:inflight        list of refs taken by a relay, not yet confirmed sent
     outbox:seen            hash ref -> when a sweep first saw it in flight
     parked                 zset ref -> due time (s) of parked events
+    events:trim_cursor     score up to which the sweep last trimmed the `all` index
+    worker:<hostname>      a worker's heartbeat (see `bridge.store.workers`)
 
 Why no acknowledged event can be lost:
 1. The ingress answers 2xx only after `record` returned, and `record` is ONE Lua script:
@@ -23,6 +25,15 @@ Why no acknowledged event can be lost:
    killed mid-task), the event's status is still `queued` or `processing`; `sweep` re-sends
    events in those statuses for longer than a grace period, and parked events when they
    fall due. Tasks are idempotent, so a double send is harmless.
+5. A worker killed mid-task would otherwise wait for that grace (or for Celery's visibility
+   timeout): each attempt records its worker, each worker keeps a heartbeat, and `sweep`
+   re-sends at once an event `processing` on a worker whose heartbeat is gone.
+
+Retention: an event that reaches `processed` or `ignored` expires, with its attempts,
+`settings.event_retention_days` later (longer than Stripe's 30 days of redelivery, so a late
+duplicate is still recognised); `failed` events stay until replayed. `sweep` drops index
+entries whose record expired.
+
 Durability across a Redis crash is Redis's: run it with the append-only file on
 (`appendonly yes`; `appendfsync always` to lose nothing acknowledged).
 """
@@ -33,6 +44,7 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable
+from functools import cached_property, lru_cache
 
 import redis
 
@@ -49,6 +61,8 @@ from bridge.store.event_models import (
     Provider,
     SweepResult,
 )
+from bridge.store.event_sweep import EventSweeper
+from bridge.store.workers import WorkerId
 
 __all__ = [
     "STATUSES",
@@ -63,6 +77,12 @@ __all__ = [
 ]
 
 Scored = list[tuple[str, float]]  # (ref, score) pairs; named so `EventStore.list` can't shadow
+
+
+@lru_cache(maxsize=512)
+def _record_labels(provider: str, topic: str) -> tuple[str, str]:
+    """Label fields of the received and duplicate counters (few distinct; cached)."""
+    return label_field({"provider": provider, "topic": topic}), label_field({"provider": provider})
 
 
 def _iso(seconds: float) -> str:
@@ -93,51 +113,54 @@ class EventStore:
     def _attempts_key(self, ref: str) -> str:
         return self._settings.key("attempts", ref)
 
+    def event_key(self, ref: str) -> str:
+        """The Redis key of `ref`'s record."""
+        return self._event_key(ref)
+
+    def attempts_key(self, ref: str) -> str:
+        """The Redis key of `ref`'s attempts."""
+        return self._attempts_key(ref)
+
     def index_key(self, status: EventStatus | None = None) -> str:
         return self._settings.key("events", "index", status.value if status else "all")
 
+    @cached_property
+    def _record_keys(self) -> tuple[str, str, str, str, str]:
+        """The keys every `record` shares: all index, outbox, received, names, duplicates."""
+        counter = self._metrics.counter_key
+        return (
+            self.index_key(),
+            self.outbox_key,
+            counter("bridge_events_received_total"),
+            self._metrics.names_key,
+            counter("bridge_events_duplicate_total"),
+        )
+
     def record(self, event: NewEvent) -> bool:
         """Record `event` and queue it (unless ignored) in one atomic call; False if known.
+
+        This is the ingress's hot path: one EVALSHA of a pre-registered script, its constant
+        keys and label fields computed once, the record's fields named inside the script.
 
         Raises:
             redis.RedisError: Redis is unreachable. Do not acknowledge: if the call did run
                 before the connection broke, the provider's retry is seen as a duplicate.
         """
         now = self._clock()
-        stamp = _iso(now)
-        fields = {
-            "ref": event.ref,
-            "provider": event.provider,
-            "provider_id": event.provider_id,
-            "topic": event.topic,
-            "status": event.status.value,
-            "received_at": stamp,
-            "updated_at": stamp,
-            "queued_at": repr(now),
-            "score": str(int(now * 1_000_000)),
-            "error": "",
-            "headers": json.dumps(event.headers, sort_keys=True),
-            "body": event.body,
-        }
-        keys = [
-            self._event_key(event.ref),
-            self.index_key(),
-            self.index_key(event.status),
-            self.outbox_key,
-            self._metrics.counter_key("bridge_events_received_total"),
-            self._metrics.names_key,
-            self._metrics.counter_key("bridge_events_duplicate_total"),
-        ]
-        args: list[str] = [
-            event.ref,
-            fields["score"],
-            event.status.value,
-            label_field({"provider": event.provider, "topic": event.topic}),
-            label_field({"provider": event.provider}),
-        ]
-        for name, value in fields.items():
-            args += [name, value]
-        return bool(self._record(keys=keys, args=args))
+        all_index, outbox, received, names, duplicate = self._record_keys
+        ref = event.ref
+        status = event.status.value
+        keys = [self._event_key(ref), all_index, self.index_key(event.status), outbox]
+        keys += [received, names, duplicate]
+        args = [ref, str(int(now * 1_000_000)), status, *_record_labels(event.provider, event.topic)]
+        args += [event.provider, event.provider_id, event.topic, _iso(now), repr(now)]
+        args += [json.dumps(event.headers, sort_keys=True), event.body]
+        try:
+            return bool(self._redis.evalsha(self._record.sha, len(keys), *keys, *args))
+        except redis.exceptions.NoScriptError:
+            # Redis restarted (or flushed its scripts) since: the Script object reloads it.
+            # Nothing ran, so running it now is the first and only time.
+            return bool(self._record(keys=keys, args=args))
 
     def get(self, ref: str) -> EventRecord | None:
         """The whole record of `ref`, or None if there is none.
@@ -241,6 +264,8 @@ class EventStore:
         allowed: tuple[EventStatus, ...] = (),
         outcome: str | None = None,
         attempt: tuple[str, Attempt] | None = None,
+        worker: WorkerId | None = None,
+        only_from: WorkerId | None = None,
     ) -> EventStatus | None:
         """Move `ref` to `status` atomically; returns its previous status, None if unknown.
 
@@ -248,7 +273,9 @@ class EventStore:
         the current status returned); `retry_in` is the delay of a parked event (or of a
         queued one waiting for a Celery retry); `requeue` puts it back on the outbox;
         `outcome` counts it in `bridge_events_processed_total`; `attempt` =
-        ("start"|"finish", attempt) records one.
+        ("start"|"finish", attempt) records one; `worker` is the one taking it (a move to
+        `processing`); `only_from` skips the move unless that worker took it last. A move
+        to `processed`/`ignored` starts the retention clock, any other move stops it.
 
         Raises:
             redis.RedisError: Redis is unreachable.
@@ -269,6 +296,8 @@ class EventStore:
         args = [ref, status.value, _iso(now), repr(now), error or ""]
         args += [repr(now + (retry_in or 0.0)), "1" if requeue else "0", field]
         args += [",".join(s.value for s in allowed), mode, payload, task_id]
+        args += [worker.hostname, worker.boot] if worker else ["", ""]
+        args += [only_from.boot if only_from else "", str(self.retention_ms)]
         moved, previous = self._mark(keys=keys, args=args)
         if int(moved) < 0:
             return None
@@ -308,60 +337,29 @@ class EventStore:
         pipe.hdel(self._seen_key, ref)
         pipe.execute()
 
+    @property
+    def retention_ms(self) -> int:
+        """How long a processed or ignored event is kept, in milliseconds."""
+        return max(1, int(self._settings.event_retention_days * 86_400_000))
+
     def sweep(
         self,
         inflight_grace: float = 60.0,
         queued_grace: float = 300.0,
         processing_grace: float = 1800.0,
     ) -> SweepResult:
-        """Re-send what may have been dropped: see the module docstring. Idempotent.
+        """Re-send what may have been dropped, trim expired index entries. Idempotent.
 
         Refs in flight longer than `inflight_grace`, events `queued` longer than
-        `queued_grace` or `processing` longer than `processing_grace` (a worker died
-        mid-task), and parked events that are due go back on the outbox.
+        `queued_grace`, events `processing` on a worker whose heartbeat is gone (or, with
+        no worker recorded, for longer than `processing_grace`), and parked events that are
+        due go back on the outbox. See `bridge.store.event_sweep`.
 
         Raises:
             redis.RedisError: Redis is unreachable.
         """
-        now = self._clock()
-        result = SweepResult(inflight=self._sweep_inflight(now, inflight_grace))
-        due: list[str] = self._redis.zrangebyscore(self.parked_key, "-inf", now, 0, 500)  # type: ignore[assignment]
-        for ref in due:
-            moved = self.mark(ref, EventStatus.QUEUED, requeue=True, allowed=(EventStatus.PARKED,))
-            result.parked += moved == EventStatus.PARKED
-        result.stale = self._sweep_stale(now, EventStatus.QUEUED, "queued_at", queued_grace)
-        result.stale += self._sweep_stale(
-            now, EventStatus.PROCESSING, "processing_at", processing_grace
-        )
-        return result
-
-    def _sweep_inflight(self, now: float, grace: float) -> int:
-        inflight: list[str] = self._redis.lrange(self.inflight_key, 0, 999)  # type: ignore[assignment]
-        seen: dict[str, str] = self._redis.hgetall(self._seen_key)  # type: ignore[assignment]
-        resent = 0
-        for ref in set(inflight):
-            if ref not in seen:
-                self._redis.hsetnx(self._seen_key, ref, repr(now))
-            elif now - float(seen[ref]) >= grace:
-                self._resend(keys=[self.inflight_key, self.outbox_key, self._seen_key], args=[ref])
-                resent += 1
-        for ref in set(seen) - set(inflight):
-            self._redis.hdel(self._seen_key, ref)
-        return resent
-
-    def _sweep_stale(self, now: float, status: EventStatus, field: str, grace: float) -> int:
-        """Re-send (oldest first, up to 500) events in `status` since `field` + `grace`."""
-        refs: list[str] = self._redis.zrange(self.index_key(status), 0, 499)  # type: ignore[assignment]
-        pipe = self._redis.pipeline(transaction=False)
-        for ref in refs:
-            pipe.hget(self._event_key(ref), field)
-        resent = 0
-        for ref, since in zip(refs, pipe.execute(), strict=True):
-            if since and now - float(since) >= grace:
-                resent += (
-                    self.mark(ref, EventStatus.QUEUED, requeue=True, allowed=(status,)) == status
-                )
-        return resent
+        sweeper = EventSweeper(self, self._redis, self._settings, self._resend)
+        return sweeper.run(self._clock(), inflight_grace, queued_grace, processing_grace)
 
     def queue_lengths(self) -> dict[str, int]:
         """Lengths of the outbox, the relay's in-flight list and the parked set.

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, TypeAlias, TypeVar
 from bridge.events import EventType, SyncFailedData
 from bridge.observability import report
 from bridge.store.events import Attempt, EventStatus
+from bridge.store.workers import WorkerId
 
 if TYPE_CHECKING:
     from bridge.services import Services
@@ -187,10 +188,18 @@ def dead_letter(
     )
 
 
-def run_event(services: Services, ref: str, task_id: str, retries: int = 0) -> RunResult:
+def run_event(
+    services: Services,
+    ref: str,
+    task_id: str,
+    retries: int = 0,
+    worker: WorkerId | None = None,
+) -> RunResult:
     """Process event `ref` once: mark it, dispatch it, record the outcome and the attempt.
 
     An event already processed, ignored or failed is skipped (tasks are idempotent).
+    `worker` (the Celery worker running this) is recorded with the attempt: if it dies
+    mid-task, the sweep sees its heartbeat gone and re-sends the event at once.
 
     Raises:
         redis.RedisError: Redis is unreachable (the task retries).
@@ -202,8 +211,10 @@ def run_event(services: Services, ref: str, task_id: str, retries: int = 0) -> R
         return RunResult("missing", detail=f"no event {ref}")
     started = dt.datetime.now(dt.UTC)
     allowed = (EventStatus.QUEUED, EventStatus.PARKED, EventStatus.PROCESSING)
-    begun = Attempt(task_id=task_id, started_at=started)
-    previous = store.mark(ref, EventStatus.PROCESSING, allowed=allowed, attempt=("start", begun))
+    begun = Attempt(task_id=task_id, started_at=started, worker=worker.hostname if worker else None)
+    previous = store.mark(
+        ref, EventStatus.PROCESSING, allowed=allowed, attempt=("start", begun), worker=worker
+    )
     if previous not in allowed:
         return RunResult("skipped", detail=f"already {previous}")
 

@@ -1,7 +1,9 @@
-"""The admin API for inbound events (bearer token): list, one, replay, counts by status."""
+"""The admin API (bearer token): inbound events (list, one, replay, counts by status) and
+the items that need a person's attention (list, resolve)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from flask import Blueprint, Response, jsonify, request
@@ -23,6 +25,15 @@ class EventQuery(BaseModel):
     status: EventStatus | None = None
     cursor: str | None = Field(default=None, max_length=300)
     limit: int = Field(default=50, ge=1, le=500)
+
+
+class AttentionQuery(BaseModel):
+    """The query string of `GET /admin/attention`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    include_resolved: bool = False
+    limit: int = Field(default=100, ge=1, le=500)
 
 
 def _invalid(exc: ValidationError) -> Response:
@@ -81,3 +92,36 @@ def replay_event(ref: str) -> Response:
     response = jsonify({"id": ref, "previous_status": previous.value, "status": "queued"})
     response.status_code = 202
     return response
+
+
+@bp.get("/attention")
+@require_admin
+def list_attention() -> Response:
+    """Items needing attention newest first (open ones, or all with `include_resolved`)."""
+    try:
+        query = AttentionQuery.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        return _invalid(exc)
+    store = current_services().attention
+    items = store.items(limit=query.limit, include_resolved=query.include_resolved)
+    resolved = store.resolved_at([item.id for item in items])
+    listed = [
+        {**item.model_dump(mode="json"), "resolved_at": _iso(resolved.get(item.id))}
+        for item in items
+    ]
+    return jsonify({"items": listed})
+
+
+@bp.post("/attention/<path:item_id>/resolve")
+@require_admin
+def resolve_attention(item_id: str) -> Response:
+    """Mark an item handled (idempotent); it leaves the default list."""
+    store = current_services().attention
+    if not store.resolve(item_id):
+        return json_error(404, "not_found", f"no attention item {item_id!r}")
+    resolved = store.resolved_at([item_id])
+    return jsonify({"id": item_id, "resolved_at": _iso(resolved.get(item_id))})
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -62,7 +62,7 @@ def running_dev(state: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
         "--sandbox-port",
         str(free_port()),
         "--state-dir",
-        str(state),
+        state.name,  # relative to cwd, as the README runs it
         "--concurrency",
         "2",
     ]
@@ -92,7 +92,7 @@ def running_dev(state: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
 
 def _demo(state: Path, log: Path) -> str:
     demo = subprocess.run(
-        [sys.executable, "-m", "bridge.cli", "demo", "--state-dir", str(state), "--timeout", "120"],
+        [sys.executable, "-m", "bridge.cli", "demo", "--state-dir", state.name, "--timeout", "120"],
         cwd=state.parent, env=_env(), capture_output=True, text=True, timeout=200, check=False,
     )  # fmt: skip
     assert demo.returncode == 0, demo.stdout + demo.stderr + log.read_text()[-4000:]

@@ -4,10 +4,15 @@ the sandbox over HTTP, the real Redis. Every wait is bounded."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -100,3 +105,36 @@ def rig(
         control.clear_faults()
         control.close()
         services.close()
+
+
+@pytest.fixture
+def start_beat(redis_url: str, tmp_path: Path) -> Iterator[Callable[..., None]]:
+    """Factory: `start_beat(**env)` runs a real `celery beat` (the sweep every 15 s) on the
+    test Redis until the test ends."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(**env: str) -> None:
+        child_env = {**os.environ, "REDIS_URL": redis_url, "BRIDGE_LOG_JSON": "false", **env}
+        child_env.pop("SENTRY_DSN", None)
+        argv = [
+            sys.executable, "-m", "celery", "-A", "tasks.app", "beat", "--loglevel", "INFO",
+            "--schedule", str(tmp_path / "beat-schedule"), "--pidfile", "",
+        ]  # fmt: skip
+        root = Path(__file__).resolve().parents[3]
+        with (tmp_path / "beat.log").open("wb") as log_file:  # the child keeps its own copy
+            process = subprocess.Popen(
+                argv, cwd=root, env=child_env, stdout=log_file, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        processes.append(process)
+
+    try:
+        yield start
+    finally:
+        for process in processes:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(10)

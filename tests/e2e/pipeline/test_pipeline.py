@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import time
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +14,7 @@ from tests.support.pipeline import SHOP, payload
 ORDER_1 = f"shopify:{SHOP}:5910000001013"  # 19.80
 ORDER_3 = f"shopify:{SHOP}:5910000003039"  # 64.80
 TX = "order-transactions-create-001-sale-shopify-payments"
+HEARTBEAT_TTL = 6  # seconds: a killed worker is known dead this soon after its last beat
 
 
 def transaction(tx_id: int, amount: str, order_id: int) -> dict[str, Any]:
@@ -114,11 +117,15 @@ def test_lost_answers_on_create_settle_and_credit_note(rig: Rig) -> None:
     assert rig.control.stats()["by_status"].get("502", 0) == 3
 
 
-def test_worker_killed_mid_order_then_recovered(rig: Rig) -> None:
+def test_worker_killed_mid_order_then_recovered(rig: Rig, start_beat: Callable[..., None]) -> None:
     # The close+post request is slow: the worker is killed while Sage is working on it,
-    # and Sage completes it after the worker is gone.
+    # and Sage completes it after the worker is gone. Nobody replays the event: the new
+    # worker gets it back from the sweep (run by beat) once the dead worker's heartbeat
+    # expired, long before the 30-min grace or Celery's 1-h visibility timeout.
+    env = {**rig.worker_env, "BRIDGE_WORKER_HEARTBEAT_TTL": str(HEARTBEAT_TTL)}
+    start_beat(**env)
     rig.control.faults(operations=["closeSalesInvoice"], latency_ms=3000)
-    first = rig.worker(pool="solo", concurrency=1)
+    first = rig.start_worker(pool="solo", concurrency=1, **env)
     ref = rig.send("orders/create", payload("shopify", "orders-create-001-ttc-single-mug"))
 
     def in_post() -> bool:
@@ -127,16 +134,23 @@ def test_worker_killed_mid_order_then_recovered(rig: Rig) -> None:
 
     rig.wait_for(in_post, what="the worker inside close+post")
     first.kill()
+    killed_at = time.monotonic()
     rig.control.clear_faults()
     rig.wait_for(
         lambda: (inv := rig.invoice_status(ORDER_1)) is not None and inv.status == "Posted",
         what="Sage finishing the orphaned close+post",
     )
+    assert rig.event_status(ref) == "processing"  # orphaned on the dead worker
 
-    rig.worker(pool="solo", concurrency=1)
-    rig.services.events.requeue(ref)  # the operator's replay (admin API)
-    rig.wait_for(lambda: rig.event_status(ref) == "processed", timeout=90, what="recovery")
+    second = rig.start_worker(pool="solo", concurrency=1, **env)
+    rig.wait_for(lambda: rig.event_status(ref) == "processed", timeout=60, what="recovery")
+    assert time.monotonic() - killed_at < 60
 
+    record = rig.services.events.get(ref)
+    assert record is not None
+    workers = [(a.worker or "").split("@")[0] for a in record.attempts]
+    assert workers == [first.name.split("@")[0], second.name.split("@")[0]]
+    assert [a.outcome for a in record.attempts] == [None, "processed"]  # killed, recovered
     link = rig.services.links.order(ORDER_1)
     assert link is not None
     assert link.status == "Posted"

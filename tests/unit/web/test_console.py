@@ -9,11 +9,14 @@ from decimal import Decimal
 from flask.testing import FlaskClient
 
 from bridge.activity import SageActivity, events_per_minute, sage_requests_per_minute
+from bridge.events import EventType
 from bridge.services import Services, build_services
 from bridge.settings import Settings
 from bridge.store.events import EventStatus, NewEvent
 from bridge.store.links import OrderLink
+from bridge.store.outbound import Subscription
 from bridge.web import create_app
+from connectors.outbound.signing import new_secret
 from tests.unit.web.conftest import ADMIN_TOKEN
 
 
@@ -152,3 +155,36 @@ def test_per_minute_series(services: Services) -> None:
     rendered = services.metrics.render()
     assert 'bridge_sage_requests_total{operation="createSalesInvoice",outcome="ok"} 1' in rendered
     assert "bridge_sage_rate_limit_waits_total 1" in rendered
+
+
+def test_outbound_pages_show_subscriptions_deliveries_and_replay(
+    client: FlaskClient, services: Services
+) -> None:
+    now = time.time()
+    sub = Subscription(
+        id="sub_console",
+        url="https://hooks.example/in",
+        event_types=[EventType.INVOICE_POSTED],
+        created_at=now,
+        updated_at=now,
+    )
+    services.outbound.store.put_subscription(sub, new_secret())
+    data = {"invoice_id": "inv-1", "status": "Posted", "total": "10.00", "currency": "EUR",
+            "amount_due": "10.00"}  # fmt: skip
+    event_id = services.outbound.emit(EventType.INVOICE_POSTED, data)
+    delivery_id = services.outbound.event(event_id).delivery_ids[0]
+    _login(client)
+
+    listing = client.get("/console/outbound").get_data(as_text=True)
+    assert "https://hooks.example/in" in listing
+    assert delivery_id in listing
+    page = client.get(f"/console/deliveries/{delivery_id}").get_data(as_text=True)
+    assert event_id in page
+    assert "Not attempted yet." in page
+    assert client.get("/console/deliveries/dlv_missing").status_code == 404
+
+    services.outbound.delete_subscription("sub_console")
+    csrf = _csrf(client, f"/console/deliveries/{delivery_id}")
+    answer = client.post(f"/console/deliveries/{delivery_id}/replay", data={"csrf": csrf})
+    assert answer.status_code == 302
+    assert "was deleted" in client.get(answer.headers["Location"]).get_data(as_text=True)

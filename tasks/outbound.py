@@ -20,11 +20,13 @@ from pydantic import BaseModel
 from bridge.events import EventType
 from bridge.observability import log_context
 from bridge.outbound import Outbound
+from bridge.store.outbound import Attempt
 from tasks.app import app, get_services
 
 log = logging.getLogger(__name__)
 
 PUMP_BATCH = 500
+DELIVERIES_METRIC = "bridge_outbound_deliveries_total"
 
 
 @app.task(bind=True, name="tasks.outbound.deliver", max_retries=3)  # type: ignore[untyped-decorator]
@@ -39,6 +41,8 @@ def deliver(self: Task, delivery_id: str) -> str:
             raise self.retry(exc=exc, countdown=5) from exc
         if attempt is None:
             return "skipped"
+        outcome = delivery_outcome(attempt)
+        get_services().metrics.incr(DELIVERIES_METRIC, {"outcome": outcome})
         log.info(
             "delivery %s attempt %d: %s %s",
             delivery_id,
@@ -47,6 +51,13 @@ def deliver(self: Task, delivery_id: str) -> str:
             attempt.error or "ok",
         )
         return "succeeded" if attempt.ok else "failed"
+
+
+def delivery_outcome(attempt: Attempt) -> str:
+    """`succeeded`, `retrying` (another attempt is scheduled) or `dead_lettered`."""
+    if attempt.ok:
+        return "succeeded"
+    return "retrying" if attempt.next_attempt_at is not None else "dead_lettered"
 
 
 def enqueue(outbound: Outbound, delivery_ids: Iterable[str]) -> int:

@@ -14,6 +14,7 @@ import pytest
 import redis
 from standardwebhooks import Webhook
 
+from bridge.metrics import Metrics
 from bridge.outbound import Outbound
 from bridge.settings import Settings
 from bridge.store.outbound import DeliveryStatus
@@ -94,6 +95,11 @@ def test_beat_pumps_a_due_delivery_to_a_worker_that_sends_it(
     assert got.headers["Webhook-Id"] == event_id
     assert outbound.delivery(delivery_id).status is DeliveryStatus.SUCCEEDED
     assert outbound.delivery(delivery_id).attempt_count == 1
+    # and the attempt is counted for /metrics, by outcome
+    with redis.Redis.from_url(redis_url, decode_responses=True) as client:
+        metrics = Metrics(client, Settings(REDIS_URL=redis_url))
+        counted = metrics.values("counter", "bridge_outbound_deliveries_total")
+    assert counted == {'outcome="succeeded"': 1}
 
 
 def test_publish_sends_the_first_attempt_without_waiting_for_the_pump(

@@ -149,6 +149,12 @@ def _settings_with_redis() -> Settings:
     return settings
 
 
+def gunicorn_options(workers: int | None = None, threads: int | None = None) -> list[str]:
+    """gunicorn's worker options for `bridge web` (bench/ingress.py measures with these)."""
+    processes = workers or 2 * (os.cpu_count() or 1)
+    return ["--worker-class", "gthread", "--workers", str(processes), "--threads", str(threads or 4)]
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
@@ -157,10 +163,9 @@ def _settings_with_redis() -> Settings:
 def web(host: str, port: int, workers: int | None, threads: int) -> None:
     """Serve webhooks, the admin API and metrics with gunicorn (gthread workers)."""
     _settings_with_redis()
-    processes = workers or 2 * (os.cpu_count() or 1)
-    argv = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread"]
-    argv += ["--workers", str(processes), "--threads", str(threads), "--bind", f"{host}:{port}"]
-    argv += ["--access-logfile", "-", "bridge.web:create_production_app()"]
+    argv = [sys.executable, "-m", "gunicorn", *gunicorn_options(workers, threads)]
+    argv += ["--bind", f"{host}:{port}", "--access-logfile", "-"]
+    argv += ["bridge.web:create_production_app()"]
     os.execv(sys.executable, argv)  # noqa: S606 - replace this process: signals reach gunicorn
 
 

@@ -3,8 +3,8 @@
     .venv/bin/python bench/ingress.py [--duration 10] [--connections 16] [--rounds 4]
                                       [--workers N] [--threads N]
 
-Starts a real Redis (embedded) and two gunicorn servers on 127.0.0.1 with the same options
-(those of `bridge web`, see `bridge.cli.gunicorn_options`):
+Starts a real Redis (embedded) and two gunicorn servers on 127.0.0.1 with the same worker
+options as `bridge web` (`bridge.cli.gunicorn_options`; no access log, logs at WARNING):
   1. the ceiling: a bare Flask endpoint that reads the body and answers 202;
   2. the bridge: `bridge.web:create_production_app()`, every request a new signed event
      (verify, record + queue in one Redis call, acknowledge).
@@ -12,8 +12,9 @@ One load generator drives both: a small HTTP/1.1 keep-alive client on raw socket
 `selectors` loop, requests signed before the clock starts), so that it takes as little of
 the shared CPU as it can. The two targets take turns in short rounds (ceiling, bridge,
 bridge, ceiling, ...) so that a change in the machine's other load hits both alike. The
-script prints accepted webhooks per second, p50 / p99 acknowledgement latency, and the
-bridge's ratio to the ceiling (overall, and the spread over rounds).
+script prints accepted webhooks per second, p50 / p99 acknowledgement latency, the CPU
+used per request by gunicorn, Redis and the generator, and the bridge's ratio to the
+ceiling (overall, and the spread over rounds).
 Goal: ratio >= 0.5 and p99 < 25 ms at 16 connections.
 """
 
@@ -307,7 +308,8 @@ def main() -> int:
         recorded = _ledger_size(redis_server.url)
     ceiling, bridge = report("ceiling", totals["ceiling"]), report("bridge", totals["bridge"])
     p99 = percentile(totals["bridge"].latencies, 0.99) * 1000
-    rounds = [b / c for b, c in zip(totals["bridge"].round_rates, totals["ceiling"].round_rates)]
+    pairs = zip(totals["bridge"].round_rates, totals["ceiling"].round_rates, strict=True)
+    rounds = [b / c for b, c in pairs]
     print(f"ratio to ceiling {bridge / ceiling:.2f} (goal >= 0.5; rounds "
           f"{min(rounds):.2f}..{max(rounds):.2f}, median {statistics.median(rounds):.2f})   "
           f"bridge p99 {p99:.2f} ms (goal < 25 ms)")  # fmt: skip

@@ -151,8 +151,8 @@ def _settings_with_redis() -> Settings:
 
 def gunicorn_options(workers: int | None = None, threads: int | None = None) -> list[str]:
     """gunicorn's worker options for `bridge web` (bench/ingress.py measures with these)."""
-    processes = workers or 2 * (os.cpu_count() or 1)
-    return ["--worker-class", "gthread", "--workers", str(processes), "--threads", str(threads or 4)]
+    processes = str(workers or 2 * (os.cpu_count() or 1))
+    return ["--worker-class", "gthread", "--workers", processes, "--threads", str(threads or 4)]
 
 
 @main.command()

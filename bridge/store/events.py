@@ -152,7 +152,8 @@ class EventStore:
         status = event.status.value
         keys = [self._event_key(ref), all_index, self.index_key(event.status), outbox]
         keys += [received, names, duplicate]
-        args = [ref, str(int(now * 1_000_000)), status, *_record_labels(event.provider, event.topic)]
+        labels = _record_labels(event.provider, event.topic)
+        args = [ref, str(int(now * 1_000_000)), status, *labels]
         args += [event.provider, event.provider_id, event.topic, _iso(now), repr(now)]
         args += [json.dumps(event.headers, sort_keys=True), event.body]
         try:

@@ -88,7 +88,7 @@ def shopify_webhook() -> Response:
     if isinstance(data, Response):
         return data
     try:
-        envelope = shopify.parse_envelope(request.headers)
+        envelope = shopify.parse_envelope(dict(request.headers))
         event = NewEvent(
             provider="shopify",
             provider_id=envelope.delivery_id,

@@ -22,6 +22,8 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    Flask,
+    Request,
     abort,
     flash,
     redirect,
@@ -31,6 +33,7 @@ from flask import (
     url_for,
 )
 from flask.blueprints import BlueprintSetupState
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -65,6 +68,20 @@ def _login_mark(token: str) -> str:
     return hmac.new(token.encode(), b"bridge-console-login", hashlib.sha256).hexdigest()
 
 
+class ConsoleSessions(SecureCookieSessionInterface):
+    """Signed-cookie sessions for the console's pages only.
+
+    Webhooks, the admin API and health checks never use a session; opening one costs a
+    signature check on every request of the ingress hot path, so elsewhere the session is
+    the null one (read-only, and nothing is ever written back).
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if not request.path.startswith(bp.url_prefix or "/console"):
+            return self.null_session_class()
+        return super().open_session(app, request)
+
+
 @bp.record_once
 def _configure_sessions(state: BlueprintSetupState) -> None:
     services: Services = state.app.extensions[SERVICES_KEY]
@@ -73,6 +90,8 @@ def _configure_sessions(state: BlueprintSetupState) -> None:
         # Every web process derives the same key, so any of them accepts the cookie.
         material = b"bridge-console-session:" + token.get_secret_value().encode()
         state.app.secret_key = hashlib.sha256(material).hexdigest()
+    if isinstance(state.app, Flask):
+        state.app.session_interface = ConsoleSessions()
     state.app.config.update(
         SESSION_COOKIE_NAME="bridge_console",
         SESSION_COOKIE_HTTPONLY=True,

@@ -6,6 +6,7 @@ import re
 import time
 from decimal import Decimal
 
+from flask import request as flask_request
 from flask.testing import FlaskClient
 
 from bridge.activity import SageActivity, events_per_minute, sage_requests_per_minute
@@ -59,6 +60,24 @@ def test_login_sets_a_strict_httponly_cookie(client: FlaskClient) -> None:
     assert "HttpOnly" in cookie
     assert "SameSite=Strict" in cookie
     assert ADMIN_TOKEN not in cookie
+
+
+def test_sessions_are_opened_for_the_console_only(client: FlaskClient) -> None:
+    # Given a logged-in console user (the session cookie is sent with every request)
+    _login(client)
+    app = client.application
+    # When a request outside the console is made, its session is the null one
+    with app.test_request_context("/admin/events", headers={"Cookie": "bridge_console=x"}):
+        outside = app.session_interface.open_session(app, flask_request)
+    with app.test_request_context("/console/"):
+        inside = app.session_interface.open_session(app, flask_request)
+    # Then only the console pays for (and can use) a signed session
+    assert outside is not None
+    assert app.session_interface.is_null_session(outside)
+    assert inside is not None
+    assert not app.session_interface.is_null_session(inside)
+    # and the console still knows the user
+    assert client.get("/console/").status_code == 200
 
 
 def test_login_never_redirects_outside_the_console(client: FlaskClient) -> None:

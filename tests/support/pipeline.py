@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from bridge.services import Services, build_services
@@ -24,6 +23,7 @@ from bridge.settings import Settings
 from bridge.store.events import NewEvent
 from bridge.sync.dispatch import RunResult, run_event
 from connectors.sage_active.models import SalesInvoice
+from tests.support.sandbox import SandboxControl
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SHOP = "boutique-demo.myshopify.com"
@@ -33,31 +33,6 @@ def payload(provider: str, name: str) -> dict[str, Any]:
     """A recorded provider payload from `tests/fixtures/<provider>/<name>.json`."""
     data: dict[str, Any] = json.loads((FIXTURES / provider / f"{name}.json").read_text())
     return data
-
-
-class SandboxControl:
-    """The sandbox's `/_sandbox` control surface."""
-
-    def __init__(self, base: str) -> None:
-        self.http = httpx.Client(base_url=base, timeout=10.0)
-
-    def faults(self, **spec: Any) -> None:
-        self.http.post("/_sandbox/faults", json=spec).raise_for_status()
-
-    def clear_faults(self) -> None:
-        self.http.delete("/_sandbox/faults").raise_for_status()
-
-    def stats(self) -> dict[str, Any]:
-        response = self.http.get("/_sandbox/stats")
-        response.raise_for_status()
-        body: dict[str, Any] = response.json()
-        return body
-
-    def reset_stats(self) -> None:
-        self.http.delete("/_sandbox/stats").raise_for_status()
-
-    def close(self) -> None:
-        self.http.close()
 
 
 def sandbox_settings(redis_url: str, sandbox_url: str, **overrides: Any) -> Settings:

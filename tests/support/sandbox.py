@@ -8,6 +8,7 @@ and `sandbox_headers` (Authorization, x-api-key and X-OrganizationId of the seed
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -49,6 +50,40 @@ def sandbox_app(_sandbox_session_app: Flask) -> Flask:
 def sandbox_url(_sandbox_base_url: str, sandbox_app: Flask) -> str:
     """Base URL of a freshly reset sandbox (GraphQL at `<url>/graphql`)."""
     return _sandbox_base_url
+
+
+class SandboxControl:
+    """A client of the sandbox's `/_sandbox` control surface (faults, stats, config, reset).
+
+    `transport` lets a test reach the sandbox in-process (`httpx.WSGITransport`).
+    """
+
+    def __init__(self, base: str, transport: httpx.BaseTransport | None = None) -> None:
+        self.http = httpx.Client(base_url=base, timeout=10.0, transport=transport)
+
+    def faults(self, **spec: Any) -> None:
+        self.http.post("/_sandbox/faults", json=spec).raise_for_status()
+
+    def clear_faults(self) -> None:
+        self.http.delete("/_sandbox/faults").raise_for_status()
+
+    def stats(self) -> dict[str, Any]:
+        response = self.http.get("/_sandbox/stats")
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
+    def reset_stats(self) -> None:
+        self.http.delete("/_sandbox/stats").raise_for_status()
+
+    def configure(self, **values: Any) -> None:
+        self.http.post("/_sandbox/config", json=values).raise_for_status()
+
+    def reset(self) -> None:
+        self.http.post("/_sandbox/reset").raise_for_status()
+
+    def close(self) -> None:
+        self.http.close()
 
 
 def fetch_token(base_url: str) -> str:

@@ -10,6 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from connectors.sage_active.config import SageConfig
+from tests.support.sandbox import SandboxControl
 
 
 def sandbox_config(base: str, **overrides: Any) -> SageConfig:
@@ -30,43 +31,17 @@ def sandbox_config(base: str, **overrides: Any) -> SageConfig:
     return SageConfig(**values)
 
 
-class Control:
-    """The sandbox's `/_sandbox` control surface."""
-
-    def __init__(self, http: httpx.Client) -> None:
-        self.http = http
-
-    def faults(self, **spec: Any) -> None:
-        self.http.post("/_sandbox/faults", json=spec).raise_for_status()
-
-    def clear_faults(self) -> None:
-        self.http.delete("/_sandbox/faults").raise_for_status()
-
-    def stats(self) -> dict[str, Any]:
-        response = self.http.get("/_sandbox/stats")
-        response.raise_for_status()
-        body: dict[str, Any] = response.json()
-        return body
-
-    def reset_stats(self) -> None:
-        self.http.delete("/_sandbox/stats").raise_for_status()
-
-    def configure(self, **values: Any) -> None:
-        self.http.post("/_sandbox/config", json=values).raise_for_status()
-
-    def reset(self) -> None:
-        self.http.post("/_sandbox/reset").raise_for_status()
+Control = SandboxControl
 
 
 @pytest.fixture
 def control_for() -> Iterator[Callable[..., Control]]:
-    clients: list[httpx.Client] = []
+    made: list[Control] = []
 
     def make(base: str, transport: httpx.BaseTransport | None = None) -> Control:
-        client = httpx.Client(base_url=base, timeout=10.0, transport=transport)
-        clients.append(client)
-        return Control(client)
+        made.append(Control(base, transport))
+        return made[-1]
 
     yield make
-    for client in clients:
-        client.close()
+    for control in made:
+        control.close()

@@ -17,6 +17,7 @@ from HTTP outcomes.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -129,10 +130,8 @@ def parse_retry_after(value: str | None, now: float) -> float:
     """Seconds to wait from a `Retry-After` header (delta-seconds or HTTP date)."""
     if not value:
         return DEFAULT_RETRY_AFTER
-    try:
+    with contextlib.suppress(ValueError):  # not delta-seconds: try an HTTP date
         return max(0.0, float(value))
-    except ValueError:
-        pass
     try:
         return max(0.0, parsedate_to_datetime(value).timestamp() - now)
     except (TypeError, ValueError, IndexError):

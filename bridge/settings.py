@@ -124,6 +124,9 @@ class Settings(BaseSettings):
         default="createSalesOpenItemSettlement", validation_alias="SAGE_SETTLEMENT_MUTATION"
     )
     sage_cache_ttl: int = Field(default=3600, gt=0, validation_alias="SAGE_CACHE_TTL")
+    sage_batch_window_ms: float = Field(
+        default=5.0, ge=0, le=1000, validation_alias="SAGE_BATCH_WINDOW_MS"
+    )
 
     # --- providers ------------------------------------------------------------------
     shopify_webhook_secret: Annotated[list[SecretStr], NoDecode] = Field(

@@ -80,10 +80,6 @@ INVOICES_CHANGED_WHERE = (
     + PAGE_INFO
     + " } }"
 )
-OPEN_ITEMS = (
-    "query ($id: UUID) { salesInvoices(first: 1, where: { id: { eq: $id } }) "
-    "{ nodes { id openItems { " + OPEN_ITEM_FIELDS + " } } } }"
-)
 CREATE_INVOICE = (
     "mutation ($values: SalesInvoiceCreateGLDtoInput!) { createSalesInvoice(input: $values) "
     "{ id status operationalNumber } }"
@@ -100,6 +96,12 @@ POST_INVOICE = (
     "postSalesInvoice",
     "PostSalesInvoiceGLDtoInput!",
     "accountingEntryId accountingEntryNumber",
+)
+# Open items of one invoice as a batchable query: (root field, filter type, selection).
+OPEN_ITEMS_FIELD = (
+    "salesInvoices",
+    SALES_INVOICE_FILTER,
+    "nodes { id openItems { " + OPEN_ITEM_FIELDS + " } }",
 )
 GENERATE_CREDIT_NOTE = ("generateCreditNote", "GenerateCreditNoteGLDtoInput!", "id")
 SETTLEMENT_INPUT_TYPE = "SalesOpenItemSettlementGLDtoInput!"

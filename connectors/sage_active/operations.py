@@ -12,8 +12,12 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+import redis
+
 from connectors.sage_active import documents as doc
 from connectors.sage_active.batch import Operation
+from connectors.sage_active.client import MAX_BATCH_SIZE, SageClient
+from connectors.sage_active.coalesce import Coalescer
 from connectors.sage_active.errors import SageBusinessError, SageError, SageInvalidRequest
 from connectors.sage_active.models import (
     AccountingEntry,
@@ -38,6 +42,12 @@ def _op(spec: tuple[str, str, str], payload: dict[str, Any]) -> Operation:
     return Operation(field, selection, {"input": (input_type, payload)})
 
 
+def _open_items_op(invoice_id: str) -> Operation:
+    field, filter_type, selection = doc.OPEN_ITEMS_FIELD
+    where = {"id": {"eq": invoice_id}}
+    return Operation(field, selection, {"first": ("Int", 1), "where": (filter_type, where)}, False)
+
+
 def _result(value: dict[str, Any] | SageError) -> dict[str, Any]:
     if isinstance(value, SageError):
         raise value
@@ -50,6 +60,21 @@ class SageActive(ReferenceData):
     `SageActive(client, redis=None, cache_ttl=None)`: the cache uses the client's Redis
     and `cache_ttl` from its config unless given.
     """
+
+    def __init__(
+        self,
+        client: SageClient,
+        redis: redis.Redis | None = None,
+        cache_ttl: int | None = None,
+    ) -> None:
+        super().__init__(client, redis, cache_ttl)
+        # Concurrent close/post and open-item calls of this process share requests.
+        self.coalescer = Coalescer(
+            client.execute_batch,
+            window=client.config.batch_window_ms / 1000,
+            max_cost=client.config.max_batch_cost,
+            max_size=MAX_BATCH_SIZE,
+        )
 
     # -- sales invoices ----------------------------------------------------------------
 
@@ -128,7 +153,7 @@ class SageActive(ReferenceData):
             journal_type_id=journal_id,
             accounting_entry_description=description,
         )
-        closed, posted = self.client.execute_batch(
+        closed, posted = self.coalescer.submit(
             [self._close_op(invoice_id), _op(doc.POST_INVOICE, post.to_graphql())]
         )
         if isinstance(posted, SageError):
@@ -153,8 +178,8 @@ class SageActive(ReferenceData):
 
     def open_items(self, invoice_id: str) -> list[OpenItem]:
         """Raises: SageInvalidRequest when Sage has no such invoice."""
-        data = self.client.execute(doc.OPEN_ITEMS, {"id": invoice_id}, name="salesInvoices")
-        nodes = connection(data, "salesInvoices").nodes
+        [result] = self.coalescer.submit([_open_items_op(invoice_id)])
+        nodes = connection({"salesInvoices": _result(result)}, "salesInvoices").nodes
         if not nodes or not isinstance(nodes[0], dict):
             raise SageInvalidRequest(f"no sales invoice {invoice_id} in Sage")
         return [parse(OpenItem, item) for item in nodes[0].get("openItems") or []]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -59,11 +60,9 @@ def test_bridge_web_serves_webhooks_with_gunicorn(redis_url: str) -> None:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
             deadline = time.monotonic() + 20
             while True:
-                try:
+                with contextlib.suppress(httpx.TransportError):  # not listening yet
                     if client.get("/healthz").status_code == 200:
                         break
-                except httpx.TransportError:
-                    pass
                 assert time.monotonic() < deadline, "gunicorn did not come up"
                 assert process.poll() is None, "bridge web exited"
                 time.sleep(0.1)

@@ -13,22 +13,10 @@ from bridge.settings import Settings
 from bridge.store import event_sweep
 from bridge.store.events import Attempt, EventStatus, EventStore, NewEvent
 from bridge.store.workers import WorkerId, WorkerRegistry
+from tests.unit.store.conftest import Clock
 
 DAY_MS = 86_400_000
 A = WorkerId(hostname="celery@a", boot="boot-a1")
-
-
-class Clock:
-    def __init__(self, now: float = 1_750_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

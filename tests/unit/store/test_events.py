@@ -9,19 +9,7 @@ import redis
 
 from bridge.settings import Settings
 from bridge.store.events import Attempt, EventStatus, EventStore, NewEvent
-
-
-class Clock:
-    def __init__(self, now: float = 1_750_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
+from tests.unit.store.conftest import Clock
 
 
 @pytest.fixture

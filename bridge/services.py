@@ -119,6 +119,7 @@ class Services:
         """Release the Redis connections (and the Sage client's, if one was built)."""
         if "sage" in self.__dict__:
             self.sage.client.close()
+        self.events.close()
         self.redis.close()
 
 

@@ -62,6 +62,7 @@ from bridge.store.event_models import (
     SweepResult,
 )
 from bridge.store.event_sweep import EventSweeper
+from bridge.store.held import HeldConnections
 from bridge.store.workers import WorkerId
 
 __all__ = [
@@ -100,6 +101,7 @@ class EventStore:
         self._clock = clock
         self._metrics = Metrics(client, settings)
         self._record = client.register_script(event_scripts.RECORD)
+        self._held = HeldConnections(client.connection_pool)  # record's own connections
         self._mark = client.register_script(event_scripts.MARK)
         self._resend = client.register_script(event_scripts.RESEND)
         self.outbox_key = settings.key("outbox")
@@ -139,8 +141,10 @@ class EventStore:
     def record(self, event: NewEvent) -> bool:
         """Record `event` and queue it (unless ignored) in one atomic call; False if known.
 
-        This is the ingress's hot path: one EVALSHA of a pre-registered script, its constant
-        keys and label fields computed once, the record's fields named inside the script.
+        This is the ingress's hot path: one EVALSHA of a pre-registered script on a
+        connection the calling thread holds (`bridge.store.held`), its constant keys and
+        label fields computed once, the record's fields named inside the script. Sending it
+        twice is harmless (the second finds the record): a stale connection is retried.
 
         Raises:
             redis.RedisError: Redis is unreachable. Do not acknowledge: if the call did run
@@ -157,11 +161,16 @@ class EventStore:
         args += [event.provider, event.provider_id, event.topic, _iso(now), repr(now)]
         args += [json.dumps(event.headers, sort_keys=True), event.body]
         try:
-            return bool(self._redis.evalsha(self._record.sha, len(keys), *keys, *args))
+            sha = self._record.sha
+            return bool(self._held.execute("EVALSHA", sha, len(keys), *keys, *args))
         except redis.exceptions.NoScriptError:
             # Redis restarted (or flushed its scripts) since: the Script object reloads it.
             # Nothing ran, so running it now is the first and only time.
             return bool(self._record(keys=keys, args=args))
+
+    def close(self) -> None:
+        """Close the connections `record` holds (the pool's are the client's to close)."""
+        self._held.close()
 
     def get(self, ref: str) -> EventRecord | None:
         """The whole record of `ref`, or None if there is none.

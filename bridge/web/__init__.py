@@ -1,6 +1,8 @@
 """The bridge's web app: `create_app(settings=None, services=None)`.
 
-Blueprints are listed in `BLUEPRINTS` ("module:attribute"); add yours there, one line.
+Blueprints are listed in `BLUEPRINTS` ("module:attribute"); add yours there, one line. The
+provider webhooks (`/webhooks/shopify`, `/webhooks/stripe`) are not a blueprint: they are a
+plain WSGI callable in front of Flask, `bridge.web.ingress.WebhookIngress` (why: see there).
 Every error is JSON (`{"error", "detail"}`); Redis being unreachable is a 503 wherever it
 happens; only a bug reaches the 500 handler, and no client input should.
 """
@@ -23,6 +25,7 @@ from bridge.web.common import (
     json_error,
     require_admin,
 )
+from bridge.web.ingress import REDIS_DOWN, WebhookIngress
 
 __all__ = ["admin_denial", "create_app", "current_services", "json_error", "require_admin"]
 
@@ -30,7 +33,6 @@ log = logging.getLogger(__name__)
 
 BLUEPRINTS: list[str] = [
     "bridge.web.health:bp",
-    "bridge.web.ingress:bp",
     "bridge.web.admin:bp",
     "bridge.web.subscriptions:bp",
     "bridge.web.console:bp",
@@ -46,15 +48,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     settings = settings or (services.settings if services else load_settings())
     services = services or build_services(settings)
     app = Flask(__name__)
-    # One byte over the limit: werkzeug truncates a chunked body (no Content-Length) at this
-    # size instead of refusing it, so the ingress reads limit + 1 bytes to see an overflow.
-    app.config["MAX_CONTENT_LENGTH"] = settings.webhook_max_body + 1
+    # The admin and console bodies are small: the webhook limit bounds them too (413 above).
+    app.config["MAX_CONTENT_LENGTH"] = settings.webhook_max_body
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[SERVICES_KEY] = services
     for target in BLUEPRINTS:
         module, _, attribute = target.partition(":")
         app.register_blueprint(getattr(importlib.import_module(module), attribute))
     _register_error_handlers(app)
+    # The provider webhooks are the hot path: served in front of Flask (see bridge.web.ingress).
+    app.wsgi_app = WebhookIngress(services, app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 
@@ -77,9 +80,7 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(redis.RedisError)
     def redis_down(exc: redis.RedisError) -> Response:
         log.warning("Redis unreachable: %s", exc)
-        return json_error(
-            503, "unavailable", "the event store is unreachable; retry later", {"Retry-After": "5"}
-        )
+        return json_error(503, *REDIS_DOWN, {"Retry-After": "5"})
 
     @app.errorhandler(Exception)
     def bug(exc: Exception) -> Response:

@@ -8,7 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Response
 
 from bridge.embedded_redis import free_port
 from bridge.services import Services, build_services
@@ -205,7 +208,10 @@ def test_body_over_one_mib_is_413_and_stores_nothing(
 
 
 def test_wrong_method_and_path_answer_json(client: FlaskClient, redis_client: redis.Redis) -> None:
-    assert client.get("/webhooks/stripe").status_code == 405
+    wrong_method = client.get("/webhooks/stripe")
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["Allow"] == "POST"
+    assert wrong_method.json["error"] == "method_not_allowed"
     missing = client.post(
         "/webhooks/paypal", data=b"{}", headers={"Content-Type": "application/json"}
     )
@@ -268,3 +274,46 @@ def test_deeply_nested_json_is_400_not_500(client: FlaskClient, redis_client: re
     assert response.status_code == 400
     assert response.json["error"] == "malformed_json"
     assert_nothing_stored(redis_client)
+
+
+def test_a_content_length_that_is_not_a_number_is_400(
+    app: Flask, redis_client: redis.Redis
+) -> None:
+    body = stripe_event()
+    builder = EnvironBuilder(path="/webhooks/stripe", method="POST", data=body,
+                             headers=stripe_headers(body))  # fmt: skip
+    environ = builder.get_environ()
+    environ["CONTENT_LENGTH"] = "12x"
+    response = Response.from_app(app, environ)
+    assert response.status_code == 400
+    assert json.loads(response.get_data()) == {
+        "error": "bad_request",
+        "detail": "Content-Length is not a number",
+    }
+    assert_nothing_stored(redis_client)
+
+
+def test_other_paths_are_served_by_flask(client: FlaskClient) -> None:
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/webhooks/").json["error"] == "not_found"
+
+
+def test_a_bug_is_a_json_500_that_is_logged_and_reported(
+    client: FlaskClient,
+    services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    reported: list[BaseException] = []
+    monkeypatch.setattr("bridge.web.ingress.report", reported.append)
+
+    def broken(event: object) -> bool:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(services.events, "record", broken)
+    body = stripe_event("evt_bug")
+    response = client.post("/webhooks/stripe", data=body, headers=stripe_headers(body))
+    assert response.status_code == 500
+    assert response.json["error"] == "internal_error"
+    assert [type(exc) for exc in reported] == [KeyError]
+    assert "unhandled error in the webhook ingress" in caplog.text

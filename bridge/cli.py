@@ -6,6 +6,8 @@ once (`load_settings`) and hand them to the code they start.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import os
 import sys
 import tempfile
@@ -214,6 +216,68 @@ def replay(ref: str) -> None:
             f"no event {ref!r} (refs look like stripe:evt_... or shopify:<id>)"
         )
     click.echo(f"{ref}: {previous.value} -> queued (back on the outbox; a worker will process it)")
+
+
+@main.command()
+@click.option(
+    "--since",
+    required=True,
+    help="Start of the window: ISO date or date-time (UTC unless it says so), or an age (48h, 7d).",
+)
+@click.option("--until", default=None, help="End of the window, same forms [now].")
+@click.option(
+    "--provider",
+    type=click.Choice(["all", "stripe", "shopify"]),
+    default="all",
+    show_default=True,
+    help="Which provider to read; all = every one configured.",
+)
+@click.option("--dry-run", is_flag=True, help="Only count what would be queued; write nothing.")
+def backfill(since: str, until: str | None, provider: str, dry_run: bool) -> None:
+    """Feed what the providers' APIs say happened in a window, and the bridge lacks.
+
+    Stripe needs STRIPE_API_KEY; Shopify SHOPIFY_SHOP_DOMAIN and SHOPIFY_ACCESS_TOKEN.
+    Missing events are recorded and queued like webhooks; the workers book them.
+    """
+    from bridge.backfill import Backfill, open_readers, parse_moment
+    from bridge.services import build_services
+    from connectors.rest import ProviderApiError
+    from connectors.stripe.api import RETENTION
+
+    settings = _settings_with_redis()
+    now = dt.datetime.now(dt.UTC)
+    try:
+        start = parse_moment(since, now)
+        end = parse_moment(until, now) if until else now
+        readers = open_readers(settings, provider)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if start >= end:
+        raise click.UsageError(f"the window is empty: {start.isoformat()} .. {end.isoformat()}")
+    say = functools.partial(click.echo, err=True)  # progress on stderr, the summary on stdout
+    say(f"backfill {start.isoformat()} .. {end.isoformat()}" + (" (dry run)" if dry_run else ""))
+    if "stripe" in readers and start < now - RETENTION:
+        say("stripe: note: Stripe lists only the last 30 days of events")
+    services = build_services(settings)
+    runner = Backfill(services, dry_run=dry_run, progress=say)
+    summary: list[str] = []
+    try:
+        for name, reader in readers.items():
+            tally = runner.read(reader, start, end)
+            for problem in tally.problems:
+                say(f"{name}: skipped {problem}")
+            verb = "would queue" if dry_run else "queued"
+            summary.append(
+                f"{name}: {tally.read} read, {verb} {tally.queued}, "
+                f"{tally.known} already known, {tally.skipped} skipped"
+            )
+    except ProviderApiError as exc:
+        raise click.ClickException(f"{exc}. What was queued stays queued: run it again.") from exc
+    finally:
+        for reader in readers.values():
+            reader.close()
+        services.close()
+    click.echo("\n".join(summary))
 
 
 if __name__ == "__main__":  # pragma: no cover

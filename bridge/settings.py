@@ -141,6 +141,12 @@ class Settings(BaseSettings):
     shopify_access_token: SecretStr | None = Field(
         default=None, validation_alias="SHOPIFY_ACCESS_TOKEN"
     )
+    # Where the backfill reads the providers' APIs (overridable for a proxy or a test double).
+    stripe_api_url: str = Field(default="https://api.stripe.com", validation_alias="STRIPE_API_URL")
+    shopify_api_url: str | None = Field(default=None, validation_alias="SHOPIFY_API_URL")
+    shopify_api_version: str = Field(
+        default="2024-10", pattern=r"^\d{4}-\d{2}$", validation_alias="SHOPIFY_API_VERSION"
+    )
     webhook_max_body: int = Field(default=1024 * 1024, gt=0, validation_alias="BRIDGE_MAX_BODY")
 
     # --- bridge behaviour ------------------------------------------------------------

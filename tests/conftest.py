@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.support.celery",
     "tests.support.sandbox",
     "tests.support.pipeline",
+    "tests.support.providers",
 ]

@@ -4,7 +4,7 @@ Knows nothing of the bridge: it signs bytes and sends them, and reports each att
 data (`DeliveryResult`) rather than raising on a status or a network error.
 """
 
-from connectors.outbound.delivery import DeliveryResult, deliver, parse_retry_after
+from connectors.outbound.delivery import DeliveryResult, deliver
 from connectors.outbound.destination import DestinationRefused, check_destination, check_url
 from connectors.outbound.signing import (
     InvalidSecret,
@@ -13,6 +13,7 @@ from connectors.outbound.signing import (
     sign,
     signed_headers,
 )
+from connectors.retry_after import parse_retry_after
 
 __all__ = [
     "DeliveryResult",

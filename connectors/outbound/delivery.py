@@ -20,7 +20,6 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from functools import cache
 
 import httpx
@@ -31,6 +30,7 @@ from connectors.outbound.destination import (
     as_ip,
     check_destination,
 )
+from connectors.retry_after import parse_retry_after
 
 EXCERPT_CHARS = 500
 _READ_LIMIT = 4096
@@ -54,26 +54,6 @@ class DeliveryResult:
 def _ssl_context() -> ssl.SSLContext:
     # Loading the CA bundle takes a while: one context serves every attempt.
     return ssl.create_default_context()
-
-
-def parse_retry_after(value: str | None, *, now: float) -> float | None:
-    """Seconds to wait from a `Retry-After` value (seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            return None
-        seconds = when.timestamp() - now
-    if seconds != seconds:  # NaN
-        return None
-    return max(0.0, seconds)
 
 
 def _pinned(url: str, address: str) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:

@@ -190,7 +190,7 @@ def worker(pool: str, concurrency: int) -> None:
     help="Where beat keeps its last-run times (default: the temp directory).",
 )
 def beat(schedule_file: str | None) -> None:
-    """Run Celery beat: the periodic sweep, outbound pump and poller."""
+    """Run Celery beat: the periodic sweep, outbound pump, poller and reconciliation."""
     settings = _settings_with_redis()
     path = schedule_file or os.path.join(
         tempfile.gettempdir(), f"bridge-beat-{settings.connection}"

@@ -154,6 +154,13 @@ class Settings(BaseSettings):
     poll_interval: float = Field(default=30.0, gt=0, validation_alias="BRIDGE_POLL_INTERVAL")
     poll_overlap: float = Field(default=120.0, ge=0, validation_alias="BRIDGE_POLL_OVERLAP")
     poll_all_invoices: bool = Field(default=False, validation_alias="BRIDGE_POLL_ALL")
+    # The reconciliation job: a backfill of the last `reconcile_window` s, every interval.
+    reconcile_interval: float = Field(
+        default=3600.0, ge=0, validation_alias="BRIDGE_RECONCILE_INTERVAL"
+    )  # 0 = off
+    reconcile_window: float = Field(
+        default=172_800.0, gt=0, validation_alias="BRIDGE_RECONCILE_WINDOW"
+    )
     outbound_allow_private: bool = Field(
         default=False,
         validation_alias="BRIDGE_OUTBOUND_ALLOW_PRIVATE",

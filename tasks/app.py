@@ -24,6 +24,7 @@ TASK_MODULES: list[str] = [
     "tasks.ingest",
     "tasks.outbound",
     "tasks.poll",
+    "tasks.backfill",
 ]
 
 VISIBILITY_TIMEOUT = 3600  # seconds; every countdown and retry delay stays well below it

@@ -12,7 +12,7 @@ from bridge.settings import Settings
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     """The Celery `beat_schedule` for these settings."""
-    return {
+    schedule: dict[str, dict[str, Any]] = {
         # Re-sends dropped relay hand-offs, stale queued events and due parked events.
         "ingest-sweep": {"task": "tasks.ingest.sweep", "schedule": 15.0},
         # Hands due outbound webhook deliveries to workers (each claimed once).
@@ -24,3 +24,12 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "options": {"expires": settings.poll_interval},
         },
     }
+    shopify = settings.shopify_shop_domain and settings.shopify_access_token
+    if settings.reconcile_interval > 0 and (settings.stripe_api_key or shopify):
+        # What the providers' APIs say happened lately and the webhooks did not bring.
+        schedule["reconcile"] = {
+            "task": "tasks.backfill.reconcile",
+            "schedule": settings.reconcile_interval,
+            "options": {"expires": settings.reconcile_interval},
+        }
+    return schedule

@@ -41,6 +41,10 @@ class TranslationError(ValueError):
     """
 
 
+class NotLinked(TranslationError):
+    """A payment or refund names no order the bridge can find (yet)."""
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 

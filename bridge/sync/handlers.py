@@ -12,16 +12,16 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from bridge.models import Order, Payment, Refund
+from bridge.models import NotLinked, Order, Payment, Refund
 from bridge.services import Services
 from bridge.store.attention import AttentionItem
 from bridge.store.events import EventRecord
 from bridge.sync.context import SyncContext
-from bridge.sync.dispatch import Ignored, Outcome, PermanentError, Processed, handler
+from bridge.sync.dispatch import Ignored, Outcome, Parked, PermanentError, Processed, handler
 from bridge.sync.errors import classified
 from bridge.sync.locks import OrderLock
 from bridge.sync.orders import sync_order
-from bridge.sync.payments import sync_payment
+from bridge.sync.payments import park_delay, sync_payment
 from bridge.sync.refunds import sync_refund
 from bridge.translate import Translated, TranslationContext, translate
 
@@ -121,7 +121,8 @@ def handle_shopify_refund(event: EventRecord, services: Services) -> Outcome:
 
 def handle_stripe_refund(event: EventRecord, services: Services) -> Outcome:
     """`charge.refunded` / `refund.created`: the order is found through the payment link
-    when the refund's metadata does not name it.
+    when the refund's metadata does not name it. A refund of a payment not booked yet (and
+    naming no order) is parked, like a payment before its order, and tried again later.
 
     Raises:
         TransientError, PermanentError: as `handle`.
@@ -139,8 +140,26 @@ def handle_stripe_refund(event: EventRecord, services: Services) -> Outcome:
                     reference = link.order_reference
                     break
         context = _context(event, services, order_reference=reference)
-        result = translate(event.provider, event.topic, body, context)
+        try:
+            result = translate(event.provider, event.topic, body, context)
+        except NotLinked as exc:
+            # Stripe does not promise order: the refund may come before its payment.
+            payment = _payment_named(obj)
+            if reference is not None or payment is None:
+                raise
+            why = f"{exc}; its payment {payment} is not booked yet, waiting for it"
+            return Parked(park_delay(_parked_before(event)), why)
         return _dispatch(event, services, result)
+
+
+def _payment_named(obj: object) -> str | None:
+    """The PaymentIntent or Charge id a Stripe refund (or refunded charge) belongs to."""
+    fields = obj if isinstance(obj, dict) else {}
+    for key in ("payment_intent", "charge", "id"):
+        value = fields.get(key)
+        if isinstance(value, str) and value.startswith(("pi_", "ch_", "py_")):
+            return value
+    return None
 
 
 def handle_dispute(event: EventRecord, services: Services) -> Outcome:

@@ -25,6 +25,7 @@ from decimal import Decimal
 from bridge.models import (
     Address,
     LineKind,
+    NotLinked,
     Order,
     Party,
     Payment,
@@ -164,7 +165,7 @@ def _linked_order(metadata: Mapping[str, str], invoice: str | None, account: str
     """The Order.reference a Stripe payment or refund belongs to.
 
     Raises:
-        TranslationError: no metadata link and no invoice.
+        NotLinked: no metadata link and no invoice.
     """
     if metadata.get("order_reference"):
         return metadata["order_reference"]
@@ -172,7 +173,7 @@ def _linked_order(metadata: Mapping[str, str], invoice: str | None, account: str
         return shopify_reference(metadata["shop_domain"], metadata["shopify_order_id"])
     if invoice:
         return stripe_reference(account, invoice)
-    raise TranslationError(
+    raise NotLinked(
         f"{what}: not linked to an order (set metadata.order_reference, or "
         "metadata.shopify_order_id and metadata.shop_domain, or pay a Stripe invoice)"
     )

@@ -149,3 +149,36 @@ def test_refund_adjustment_becomes_an_attention_item(pipeline: Pipeline) -> None
     assert item.kind == "refund_adjustment"
     assert item.amount == Decimal("2.00")
     assert item.order_reference == ORDER_3
+
+
+STRIPE_ORDER = "stripe:default:in_1QmG1aBDemoInv0001"
+
+
+def test_a_stripe_refund_before_its_payment_waits_for_it(pipeline: Pipeline) -> None:
+    pipeline.deliver(
+        "stripe", "invoice.paid", payload("stripe", "invoice-paid-001-several-lines-exclusive-tax")
+    )
+    body = payload("stripe", "refund-created-001-invoice-partial-linked-by-caller")
+    refund = pipeline.record("stripe", "refund.created", body)
+
+    early = pipeline.run(refund)
+    assert early.status == "parked", early.detail
+    assert "its payment pi_3QmG1aBDemoPI0001 is not booked yet" in (early.detail or "")
+    pay = pipeline.deliver(
+        "stripe", "charge.succeeded", payload("stripe", "charge-succeeded-002-invoice-payment")
+    )
+    assert pay.status == "processed", pay.detail
+    later = pipeline.run(refund)  # what the sweep does when the parked refund falls due
+
+    assert later.status == "processed", later.detail
+    [item] = pipeline.services.attention.items()  # a partial refund of an invoice: a person's
+    assert (item.kind, item.order_reference) == ("refund_adjustment", STRIPE_ORDER)
+    assert item.amount == Decimal("20.00")
+
+
+def test_a_stripe_refund_naming_no_payment_and_no_order_fails_clearly(pipeline: Pipeline) -> None:
+    body = copy.deepcopy(payload("stripe", "refund-created-001-invoice-partial-linked-by-caller"))
+    body["data"]["object"].update(payment_intent=None, charge=None)
+    result = pipeline.deliver("stripe", "refund.created", body)
+    assert result.status == "failed"
+    assert "not linked to an order" in (result.detail or "")

@@ -203,8 +203,11 @@ def beat(schedule_file: str | None) -> None:
 @main.command()
 @click.argument("ref")
 def replay(ref: str) -> None:
-    """Queue inbound event REF (e.g. stripe:evt_123) for processing again."""
+    """Queue inbound event REF (stripe:evt_123, or the bare id evt_123) for processing again."""
     from bridge.services import build_services
+    from bridge.store.event_models import event_ref
+
+    ref = event_ref(ref)
 
     services = build_services(_settings_with_redis())
     try:

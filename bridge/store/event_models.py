@@ -81,3 +81,12 @@ class SweepResult(BaseModel):
     parked: int = 0
     orphaned: int = 0  # processing on a worker whose heartbeat is gone
     trimmed: int = 0  # index entries of expired records
+
+
+def event_ref(value: str) -> str:
+    """The ledger ref for `value`: a ref (`stripe:evt_1`, `shopify:<id>`) as it is, or a
+    provider's bare id (`evt_...` is Stripe's, any other Shopify's)."""
+    provider, sep, _ = value.partition(":")
+    if sep and provider in ("shopify", "stripe"):
+        return value
+    return f"stripe:{value}" if value.startswith("evt_") else f"shopify:{value}"

@@ -13,7 +13,7 @@ from bridge.settings import InvoiceMoment
 from bridge.store.attention import AttentionItem
 from bridge.store.links import OrderLink
 from bridge.sync.context import SyncContext
-from bridge.sync.dispatch import Outcome, Processed
+from bridge.sync.dispatch import Outcome, PermanentError, Processed
 from bridge.sync.invoices import ensure_invoice
 
 
@@ -49,9 +49,16 @@ def sync_order(ctx: SyncContext, order: Order) -> Outcome:
     """Record the order and make its invoice when the configured moment has come.
 
     Raises:
-        PermanentError: no customer / product / journal can be used.
+        PermanentError: the order is not in the books' currency; no customer / product /
+            journal can be used.
         SageError: a call failed (classified by the caller).
     """
+    books = ctx.settings.shop_currency.upper()
+    if order.currency.upper() != books:
+        raise PermanentError(
+            f"order {order.reference} is in {order.currency}, the books in {books} "
+            "(BRIDGE_SHOP_CURRENCY): amounts are not converted, so it is not booked"
+        )
     link = ctx.links.order(order.reference) or OrderLink(reference=order.reference)
     if link.invoice_id is not None:
         _changed_after_invoicing(ctx, link, order)

@@ -23,6 +23,7 @@ from bridge.sync.notify import observe_invoice, payment_settled
 from connectors.sage_active.models import OpenItem, SettlementInput, SettlementLine
 
 SETTLE = "settle"
+DOCUMENT_NUMBER_MAX = 50  # Sage's documentNumber limit: written and looked up cut alike
 PARK_DELAYS = (5.0, 15.0, 60.0, 300.0, 900.0, 1800.0)  # then every 30 min, never dropped
 
 
@@ -152,7 +153,9 @@ def sync_payment(ctx: SyncContext, payment: Payment, event_ref: str, parked: int
         amount=payment.amount,
     )
     if plink.intended(SETTLE):
-        entries = ctx.sage.accounting_entries_by_document_number(payment.provider_id)
+        entries = ctx.sage.accounting_entries_by_document_number(
+            payment.provider_id[:DOCUMENT_NUMBER_MAX]
+        )
         if entries:
             plink.entry_id, plink.entry_number = entries[0].id, entries[0].number
             items = ctx.sage.open_items(link.invoice_id or "")
@@ -169,7 +172,7 @@ def sync_payment(ctx: SyncContext, payment: Payment, event_ref: str, parked: int
         payment_method_id=method_id,
         third_party_id=link.customer_id or "",
         description=f"{payment.provider} {payment.provider_id} {link.number or ''}".strip()[:200],
-        document_number=payment.provider_id[:50],
+        document_number=payment.provider_id[:DOCUMENT_NUMBER_MAX],
         lines=lines,
     )
     ctx.check()

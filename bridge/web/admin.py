@@ -9,6 +9,7 @@ from typing import Literal
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bridge.store.event_models import event_ref
 from bridge.store.events import EventStatus
 from bridge.web.common import current_services, json_error, require_admin
 
@@ -75,7 +76,8 @@ def event_counts() -> Response:
 @bp.get("/events/<ref>")
 @require_admin
 def get_event(ref: str) -> Response:
-    """One event with its body, kept headers, attempts and last error."""
+    """One event with its body, kept headers, attempts and last error (ref or bare id)."""
+    ref = event_ref(ref)
     event = current_services().events.get(ref)
     if event is None:
         return json_error(404, "not_found", f"no event {ref!r}")
@@ -85,7 +87,8 @@ def get_event(ref: str) -> Response:
 @bp.post("/events/<ref>/replay")
 @require_admin
 def replay_event(ref: str) -> Response:
-    """Queue the event for processing again (whatever its status)."""
+    """Queue the event for processing again, whatever its status (ref or bare id)."""
+    ref = event_ref(ref)
     previous = current_services().events.requeue(ref)
     if previous is None:
         return json_error(404, "not_found", f"no event {ref!r}")

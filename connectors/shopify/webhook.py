@@ -97,7 +97,7 @@ def parse_envelope(headers: Mapping[str, str]) -> ShopifyEnvelope:
     """Read the envelope from the request headers (case-insensitive mapping).
 
     Raises:
-        EnvelopeError: no topic, or neither a webhook id nor an event id.
+        EnvelopeError: no topic, no shop domain, or neither a webhook id nor an event id.
     """
     # Header names are case-insensitive; servers hand them over in various spellings.
     given = {name.lower(): value for name, value in headers.items()}
@@ -105,6 +105,9 @@ def parse_envelope(headers: Mapping[str, str]) -> ShopifyEnvelope:
     topic = kept.get("X-Shopify-Topic")
     if not topic:
         raise EnvelopeError("missing X-Shopify-Topic header")
+    if not kept.get("X-Shopify-Shop-Domain"):
+        # Every order is booked under its shop: without it, the delivery cannot be placed.
+        raise EnvelopeError("missing X-Shopify-Shop-Domain header")
     if not kept.get("X-Shopify-Webhook-Id") and not kept.get("X-Shopify-Event-Id"):
         raise EnvelopeError("missing X-Shopify-Webhook-Id (and X-Shopify-Event-Id) header")
     try:

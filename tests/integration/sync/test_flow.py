@@ -182,3 +182,13 @@ def test_a_stripe_refund_naming_no_payment_and_no_order_fails_clearly(pipeline: 
     result = pipeline.deliver("stripe", "refund.created", body)
     assert result.status == "failed"
     assert "not linked to an order" in (result.detail or "")
+
+
+def test_an_order_in_another_currency_than_the_books_is_refused(pipeline: Pipeline) -> None:
+    body = payload("stripe", "invoice-paid-003-jpy-zero-decimal")
+    result = pipeline.deliver("stripe", "invoice.paid", body)
+    assert result.status == "failed"
+    assert "is in JPY, the books in EUR (BRIDGE_SHOP_CURRENCY)" in (result.detail or "")
+    reference = f"stripe:default:{body['data']['object']['id']}"
+    assert pipeline.services.links.order(reference) is None
+    assert pipeline.documents(reference) == []

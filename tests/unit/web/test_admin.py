@@ -165,3 +165,14 @@ def test_readyz_is_503_when_redis_is_away() -> None:
     metrics = client.get("/metrics")
     services.close()
     assert (ready.status_code, alive.status_code, metrics.status_code) == (503, 200, 503)
+
+
+def test_a_bare_provider_id_names_the_event_too(client: FlaskClient, services: Services) -> None:
+    ref = seed(services, 9)  # stripe:evt_...
+    bare = ref.partition(":")[2]
+    assert client.get(f"/admin/events/{bare}", headers=AUTH).json["ref"] == ref
+    response = client.post(f"/admin/events/{bare}/replay", headers=AUTH)
+    assert response.status_code == 202
+    assert response.json["id"] == ref
+    unknown = client.post("/admin/events/12345/replay", headers=AUTH)  # a Shopify id
+    assert unknown.json["detail"] == "no event 'shopify:12345'"

@@ -131,6 +131,7 @@ SHOPIFY_REJECTIONS = {
     "malformed json": ((b"{not json", shopify_headers(b"{not json")), 400, "not valid JSON"),
     "json not an object": ((b"[1, 2]", shopify_headers(b"[1, 2]")), 400, "JSON object"),
     "missing topic": (_shopify(**{"X-Shopify-Topic": None}), 400, "X-Shopify-Topic"),
+    "missing shop": (_shopify(**{"X-Shopify-Shop-Domain": None}), 400, "X-Shopify-Shop-Domain"),
     "missing ids": (
         _shopify(**{"X-Shopify-Webhook-Id": None, "X-Shopify-Event-Id": None}),
         400,

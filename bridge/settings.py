@@ -247,6 +247,15 @@ class Settings(BaseSettings):
         """A Redis key in this connection's namespace: `bridge:<connection>:<parts...>`."""
         return ":".join(("bridge", self.connection, *parts))
 
+    @property
+    def celery_queue(self) -> str:
+        """This connection's Celery queue (a Redis list in the broker's database).
+
+        `celery` (Celery's default) for the default connection; `celery.<connection>` for
+        any other, so that connections sharing one Redis never take each other's tasks.
+        """
+        return "celery" if self.connection == "default" else f"celery.{self.connection}"
+
 
 def load_settings(**overrides: Any) -> Settings:
     """Build the settings from the environment, `.env` and explicit overrides."""

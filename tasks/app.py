@@ -47,6 +47,8 @@ def make_celery(settings: Settings) -> Celery:
         result_expires=3600,
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
+        # One queue per connection: connections sharing a Redis keep to their own tasks.
+        task_default_queue=settings.celery_queue,
         beat_schedule=beat_schedule(settings),
         timezone="UTC",
     )

@@ -10,8 +10,6 @@ from bridge.web.common import SERVICES_KEY, current_services, json_error
 
 bp = Blueprint("health", __name__)
 
-CELERY_QUEUE = "celery"  # Celery's default queue: a Redis list in the broker's database
-
 
 @bp.get("/healthz")
 def healthz() -> Response:
@@ -34,7 +32,7 @@ def _measure_queues(state: BlueprintSetupState) -> None:
 
     def depths() -> dict[str, float]:
         lengths: dict[str, int] = services.events.queue_lengths()
-        lengths["celery"] = int(services.redis.llen(CELERY_QUEUE))
+        lengths["celery"] = int(services.redis.llen(services.settings.celery_queue))
         return {f'queue="{name}"': float(n) for name, n in lengths.items()}
 
     services.metrics.collector("bridge_queue_depth", depths)

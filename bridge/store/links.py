@@ -158,6 +158,19 @@ class LinkStore:
         refs: list[str] = self._redis.zrevrange(self._key("orders"), 0, limit - 1)  # type: ignore[assignment]
         return [str(r) for r in refs]
 
+    def order_page(self, before: float | None, limit: int) -> list[tuple[str, float]]:
+        """Up to `limit` (reference, last change time) pairs, newest first, strictly older
+        than `before` (a time this method returned) when given.
+
+        Raises:
+            redis.RedisError: Redis is unreachable.
+        """
+        top = "+inf" if before is None else f"({before!r}"
+        raw = self._redis.zrevrangebyscore(
+            self._key("orders"), top, "-inf", start=0, num=limit, withscores=True
+        )
+        return [(str(ref), float(score)) for ref, score in raw]  # type: ignore[str-unpack]
+
     # -- payments and refunds ------------------------------------------------------------
 
     def payment(self, provider: str, payment_id: str) -> PaymentLink | None:

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 BLUEPRINTS: list[str] = [
     "bridge.web.health:bp",
     "bridge.web.admin:bp",
+    "bridge.web.admin_orders:bp",
     "bridge.web.subscriptions:bp",
     "bridge.web.console:bp",
 ]

@@ -1,5 +1,6 @@
 """The admin API (bearer token): inbound events (list, one, replay, counts by status) and
-the items that need a person's attention (list, resolve)."""
+the items that need a person's attention (list, resolve). Orders and their links are in
+`bridge.web.admin_orders`, outbound subscriptions in `bridge.web.subscriptions`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bridge.store.event_models import event_ref
 from bridge.store.events import EventStatus
-from bridge.web.common import current_services, json_error, require_admin
+from bridge.web.common import current_services, invalid_query, json_error, require_admin
 
 bp = Blueprint("admin_events", __name__, url_prefix="/admin")
 
@@ -37,14 +38,6 @@ class AttentionQuery(BaseModel):
     limit: int = Field(default=100, ge=1, le=500)
 
 
-def _invalid(exc: ValidationError) -> Response:
-    problems = [
-        {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
-        for err in exc.errors()
-    ]
-    return json_error(400, "invalid_query", problems)
-
-
 @bp.get("/events")
 @require_admin
 def list_events() -> Response:
@@ -52,7 +45,7 @@ def list_events() -> Response:
     try:
         query = EventQuery.model_validate(request.args.to_dict())
     except ValidationError as exc:
-        return _invalid(exc)
+        return invalid_query(exc)
     try:
         page, cursor = current_services().events.list(
             provider=query.provider,
@@ -104,7 +97,7 @@ def list_attention() -> Response:
     try:
         query = AttentionQuery.model_validate(request.args.to_dict())
     except ValidationError as exc:
-        return _invalid(exc)
+        return invalid_query(exc)
     store = current_services().attention
     items = store.items(limit=query.limit, include_resolved=query.include_resolved)
     resolved = store.resolved_at([item.id for item in items])

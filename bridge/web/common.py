@@ -14,6 +14,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import Response, current_app, jsonify, request
+from pydantic import ValidationError
 
 from bridge.services import Services
 
@@ -35,6 +36,15 @@ def json_error(
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def invalid_query(exc: ValidationError) -> Response:
+    """400 listing each query parameter that failed validation, and why."""
+    problems = [
+        {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
+        for err in exc.errors()
+    ]
+    return json_error(400, "invalid_query", problems)
 
 
 def admin_denial() -> Response | None:

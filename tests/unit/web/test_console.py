@@ -18,7 +18,7 @@ from bridge.store.links import OrderLink
 from bridge.store.outbound import Subscription
 from bridge.web import create_app
 from connectors.outbound.signing import new_secret
-from tests.unit.web.conftest import ADMIN_TOKEN
+from tests.unit.web.conftest import ADMIN_TOKEN, REF, booked_order
 
 
 def _login(client: FlaskClient) -> None:
@@ -133,6 +133,18 @@ def test_orders_page_lists_invoices_with_their_status(
     assert "VT-0042" in html
     assert "Collected" in html
     assert "19.80" in html
+
+
+def test_orders_page_shows_lines_booked_on_a_fallback_product(
+    client: FlaskClient, services: Services
+) -> None:
+    booked_order(services)  # its first line (the mug) went to a fallback product
+    _login(client)
+    text = " ".join(client.get("/console/orders").get_data(as_text=True).split())
+    link = services.links.order(REF)
+    assert link is not None
+    assert link.order is not None
+    assert f"on a fallback product: {link.order.lines[0].sku}</div>" in text
 
 
 def test_outbound_page_lists_subscriptions(client: FlaskClient, services: Services) -> None:

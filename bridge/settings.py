@@ -243,6 +243,12 @@ class Settings(BaseSettings):
     def stripe_secrets(self) -> list[str]:
         return [s.get_secret_value() for s in self.stripe_webhook_secret]
 
+    @cached_property
+    def admin_tokens(self) -> list[str]:
+        """`BRIDGE_ADMIN_TOKEN`'s values (comma-separated: rotation); empty = admin off."""
+        raw = self.admin_token.get_secret_value() if self.admin_token else ""
+        return [token.strip() for token in raw.split(",") if token.strip()]
+
     def key(self, *parts: str) -> str:
         """A Redis key in this connection's namespace: `bridge:<connection>:<parts...>`."""
         return ":".join(("bridge", self.connection, *parts))

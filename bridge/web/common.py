@@ -3,7 +3,8 @@
 Blueprints get the `Services` built by the app factory with `current_services()`, answer
 errors with `json_error(...)` (`{"error": <slug>, "detail": ...}`), and protect admin
 endpoints with `@require_admin`: `Authorization: Bearer <BRIDGE_ADMIN_TOKEN>`, compared in
-constant time. With no token configured, admin endpoints answer 503: never open by default.
+constant time; several comma-separated tokens are accepted together (rotation). With no
+token configured, admin endpoints answer 503: never open by default.
 """
 
 from __future__ import annotations
@@ -47,10 +48,16 @@ def invalid_query(exc: ValidationError) -> Response:
     return json_error(400, "invalid_query", problems)
 
 
+def is_admin_token(given: str, tokens: list[str]) -> bool:
+    """Whether `given` is one of `tokens`; every one is compared, each in constant time."""
+    matches = [hmac.compare_digest(given.encode(), token.encode()) for token in tokens]
+    return any(matches)
+
+
 def admin_denial() -> Response | None:
     """Why the current request may not use the admin API, or None if it may."""
-    token = current_services().settings.admin_token
-    if token is None or not token.get_secret_value():
+    tokens = current_services().settings.admin_tokens
+    if not tokens:
         return json_error(
             503, "admin_disabled", "the admin API is off: set BRIDGE_ADMIN_TOKEN to turn it on"
         )
@@ -62,8 +69,7 @@ def admin_denial() -> Response | None:
             "send Authorization: Bearer <BRIDGE_ADMIN_TOKEN>",
             {"WWW-Authenticate": 'Bearer realm="bridge-admin"'},
         )
-    expected = token.get_secret_value().encode()
-    if not hmac.compare_digest(given.strip().encode(), expected):
+    if not is_admin_token(given.strip(), tokens):
         return json_error(
             401,
             "unauthorized",

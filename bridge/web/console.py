@@ -42,7 +42,7 @@ from bridge.outbound import OutboundError
 from bridge.services import Services
 from bridge.store.events import EventStatus
 from bridge.store.outbound import DeliveryStatus
-from bridge.web.common import SERVICES_KEY, current_services
+from bridge.web.common import SERVICES_KEY, current_services, is_admin_token
 
 bp = Blueprint(
     "console",
@@ -58,9 +58,8 @@ PAGE = 50
 _OPEN = ("console.login", "console.static")
 
 
-def _token() -> str | None:
-    token = current_services().settings.admin_token
-    return token.get_secret_value() if token is not None and token.get_secret_value() else None
+def _tokens() -> list[str]:
+    return current_services().settings.admin_tokens
 
 
 def _login_mark(token: str) -> str:
@@ -85,10 +84,10 @@ class ConsoleSessions(SecureCookieSessionInterface):
 @bp.record_once
 def _configure_sessions(state: BlueprintSetupState) -> None:
     services: Services = state.app.extensions[SERVICES_KEY]
-    token = services.settings.admin_token
-    if token is not None and token.get_secret_value():
+    tokens = services.settings.admin_tokens
+    if tokens:
         # Every web process derives the same key, so any of them accepts the cookie.
-        material = b"bridge-console-session:" + token.get_secret_value().encode()
+        material = b"bridge-console-session:" + ",".join(sorted(tokens)).encode()
         state.app.secret_key = hashlib.sha256(material).hexdigest()
     if isinstance(state.app, Flask):
         state.app.session_interface = ConsoleSessions()
@@ -103,12 +102,14 @@ def _configure_sessions(state: BlueprintSetupState) -> None:
 @bp.before_request
 def _guard() -> BaseResponse | tuple[str, int] | None:
     """Off without a token; login page unless logged in; CSRF check on every POST."""
-    token = _token()
-    if token is None:
+    tokens = _tokens()
+    if not tokens:
         return render_template("console/off.html"), 503
     if request.endpoint in _OPEN:
         return None
-    if not hmac.compare_digest(str(session.get("login", "")), _login_mark(token)):
+    # A session opened with a token dropped from BRIDGE_ADMIN_TOKEN is over.
+    mark = str(session.get("login", ""))
+    if not any([hmac.compare_digest(mark, _login_mark(token)) for token in tokens]):
         return redirect(url_for("console.login", next=request.path))
     if request.method == "POST":
         given = request.form.get("csrf", "")
@@ -130,13 +131,12 @@ def login() -> BaseResponse | str | tuple[str, int]:
     """The login form; a right token opens a session."""
     if request.method == "GET":
         return render_template("console/login.html")
-    token = _token() or ""
-    given = request.form.get("token", "")
-    if not hmac.compare_digest(given.encode(), token.encode()):
+    given = request.form.get("token", "").strip()
+    if not is_admin_token(given, _tokens()):
         return render_template("console/login.html", error="That is not the admin token."), 401
     session.clear()
     session.permanent = True
-    session["login"] = _login_mark(token)
+    session["login"] = _login_mark(given)
     target = request.args.get("next", "")
     # Only paths inside the console: never an open redirect.
     return redirect(target if target.startswith("/console") else url_for("console.overview"))

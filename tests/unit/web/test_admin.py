@@ -176,3 +176,17 @@ def test_a_bare_provider_id_names_the_event_too(client: FlaskClient, services: S
     assert response.json["id"] == ref
     unknown = client.post("/admin/events/12345/replay", headers=AUTH)  # a Shopify id
     assert unknown.json["detail"] == "no event 'shopify:12345'"
+
+
+def test_several_admin_tokens_are_accepted_together(redis_url: str) -> None:
+    settings = Settings(REDIS_URL=redis_url, BRIDGE_ADMIN_TOKEN="new-token, old-token")
+    services = build_services(settings)
+    client = create_app(services=services).test_client()
+    codes = [
+        client.get("/admin/events", headers={"Authorization": f"Bearer {token}"}).status_code
+        for token in ("new-token", "old-token", "new-token, old-token", "other")
+    ]
+    console = client.post("/console/login", data={"token": "old-token"})
+    services.close()
+    assert codes == [200, 200, 401, 401]
+    assert console.status_code == 302  # logged in with the token being rotated out

@@ -45,8 +45,10 @@ SANDBOX_REFRESH_TOKEN = "sandbox-refresh"  # noqa: S105 - documented development
 
 
 class NumberingMode(StrEnum):
+    """Who numbers the invoice of a Shopify order (a Stripe invoice keeps Stripe's, always)."""
+
     SAGE = "sage"  # Sage assigns the invoice number on close
-    SOURCE = "source"  # the provider's number is kept (invoice created Closed)
+    SOURCE = "source"  # the order's number is kept (invoice created Closed)
 
 
 class InvoiceMoment(StrEnum):

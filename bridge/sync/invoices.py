@@ -32,13 +32,25 @@ POST = "post"
 POSTED_STATES = frozenset({"Posted", "PartiallyCollected", "Collected"})
 
 
+def invoice_number(order: Order, numbering: NumberingMode) -> str | None:
+    """The `operationalNumber` to create the invoice with; None lets Sage number it on close.
+
+    An invoice its provider already numbered (a Stripe Billing invoice, sent to the
+    customer under that number) keeps it in every mode: one sale, one invoice number.
+    The `source` mode also keeps a Shopify order's number (`#1001`).
+    """
+    if order.source_number:
+        return order.source_number[:50]
+    if numbering is NumberingMode.SOURCE:
+        return order.number[:50] or None
+    return None
+
+
 def invoice_input(
     order: Order, customer_id: str, product_ids: list[str], numbering: NumberingMode
 ) -> SalesInvoiceInput:
     """The `createSalesInvoice` values for `order` (references as DESIGN.md section 3)."""
-    number = (
-        (order.source_number or order.number)[:50] if numbering is NumberingMode.SOURCE else None
-    )
+    number = invoice_number(order, numbering)
     return SalesInvoiceInput(
         customer_id=customer_id,
         document_date=order.date,

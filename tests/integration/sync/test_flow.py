@@ -192,3 +192,14 @@ def test_an_order_in_another_currency_than_the_books_is_refused(pipeline: Pipeli
     reference = f"stripe:default:{body['data']['object']['id']}"
     assert pipeline.services.links.order(reference) is None
     assert pipeline.documents(reference) == []
+
+
+def test_a_stripe_invoice_keeps_its_number_in_the_default_mode(pipeline: Pipeline) -> None:
+    assert pipeline.services.settings.numbering == "sage"
+    body = payload("stripe", "invoice-paid-001-several-lines-exclusive-tax")
+    assert pipeline.deliver("stripe", "invoice.paid", body).status == "processed"
+    assert pipeline.invoice(STRIPE_ORDER).operational_number == "BDEMO-0042"  # not renumbered
+    pipeline.deliver(
+        "shopify", "orders/create", payload("shopify", "orders-create-001-ttc-single-mug")
+    )
+    assert pipeline.invoice(ORDER_1).operational_number != "#1001"  # Sage numbers orders

@@ -5,8 +5,11 @@ requests), a real Celery worker subprocess and the sandbox over HTTP with added 
 per GraphQL call. Prints orders per second, p50 / p99 webhook-to-Posted and
 webhook-to-Collected latency, and the Sage requests per order counted by the sandbox
 (after one warm-up order, so customer / product / journal / payment method caches are warm).
+It runs twice in the same process: first with no coalescing of Sage calls (the baseline),
+then with the coalescing window of `SAGE_BATCH_WINDOW_MS` (or `--window-ms`), and compares.
 
     .venv/bin/python bench/pipeline.py [--orders 50] [--latency-ms 20] [--concurrency 4]
+                                       [--window-ms 5]
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ def signed(body: bytes, topic: str) -> dict[str, str]:
 
 
 def order_and_payment(n: int) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """Order n and its payment (ids differ per n, so the two runs never share an order)."""
     order = copy.deepcopy(fixture("orders-create-001-ttc-single-mug"))
     order_id = 5930000000000 + n
     order.update(id=order_id, name=f"#B{n}", order_number=90000 + n)
@@ -108,19 +112,29 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
-def run(args: argparse.Namespace, redis_url: str, sandbox_url: str, tmp: Path) -> None:
+def run(
+    args: argparse.Namespace,
+    redis_url: str,
+    sandbox_url: str,
+    tmp: Path,
+    window_ms: float,
+    first: int,
+) -> float:
+    """One run of `args.orders` orders (ids from `first`) with a worker coalescing Sage calls
+    within `window_ms` (0: none); prints its figures, returns Sage requests per order."""
     env = {
         "REDIS_URL": redis_url,
         "SAGE_API_URL": f"{sandbox_url}/graphql",
         "SAGE_AUTH_URL": sandbox_url,
         "SHOPIFY_WEBHOOK_SECRET": SECRET,
         "BRIDGE_LOG_JSON": "false",
+        "SAGE_BATCH_WINDOW_MS": str(window_ms),
     }
     settings = Settings(**env)  # type: ignore[arg-type]
     services = build_services(settings)
     web = create_app(settings, services).test_client()
     control = httpx.Client(base_url=sandbox_url, timeout=10)
-    worker = start_worker(env, args.concurrency, tmp / "worker.log")
+    worker = start_worker(env, args.concurrency, tmp / f"worker-{first}.log")
     try:
         control.post("/_sandbox/faults", json={"latency_ms": args.latency_ms}).raise_for_status()
 
@@ -133,13 +147,13 @@ def run(args: argparse.Namespace, redis_url: str, sandbox_url: str, tmp: Path) -
                 assert response.status_code == 202, response.get_data(as_text=True)
             return ref, sent
 
-        warm, _ = push(0)  # fills the caches: customer, products, journal, payment methods
+        warm, _ = push(first)  # fills the caches: customer, products, journal, payment methods
         if not wait_statuses(services, [warm], {"Collected"}, 120):
-            raise SystemExit(f"warm-up order not collected; see {tmp / 'worker.log'}")
+            raise SystemExit(f"warm-up order not collected; see {tmp / f'worker-{first}.log'}")
         control.delete("/_sandbox/stats").raise_for_status()
 
         started = time.monotonic()
-        sent = dict(push(n) for n in range(1, args.orders + 1))
+        sent = dict(push(first + n) for n in range(1, args.orders + 1))
         refs = list(sent)
         posted: dict[str, float] = {}
         booked = {"Posted", "PartiallyCollected", "Collected"}
@@ -151,7 +165,7 @@ def run(args: argparse.Namespace, redis_url: str, sandbox_url: str, tmp: Path) -
         poster.join()
         elapsed = time.monotonic() - started
         stats = control.get("/_sandbox/stats").json()
-        report(args, sent, posted, collected, elapsed, stats)
+        return report(args, window_ms, sent, posted, collected, elapsed, stats)
     finally:
         control.delete("/_sandbox/faults")
         control.close()
@@ -166,15 +180,17 @@ def run(args: argparse.Namespace, redis_url: str, sandbox_url: str, tmp: Path) -
 
 def report(
     args: argparse.Namespace,
+    window_ms: float,
     sent: dict[str, float],
     posted: dict[str, float],
     collected: dict[str, float],
     elapsed: float,
     stats: dict[str, Any],
-) -> None:
+) -> float:
     to_posted = [posted[r] - sent[r] for r in posted]
     to_collected = [collected[r] - sent[r] for r in collected]
-    print(f"orders: {args.orders} (+1 warm-up), each with one payment")
+    mode = f"coalescing window {window_ms:g} ms" if window_ms else "no coalescing (baseline)"
+    print(f"\n== {mode}: {args.orders} orders (+1 warm-up), each with one payment")
     print(f"sandbox latency: {args.latency_ms} ms per request; worker threads: {args.concurrency}")
     print(f"completed (Collected): {len(collected)}/{args.orders} in {elapsed:.1f} s")
     print(f"throughput: {len(collected) / elapsed:.2f} orders/s")
@@ -184,6 +200,7 @@ def report(
     requests = int(stats.get("requests", 0))
     print(f"Sage requests: {requests} ({requests / max(args.orders, 1):.2f} per order+payment)")
     print(f"by operation: {json.dumps(stats.get('by_operation', {}), sort_keys=True)}")
+    return requests / max(args.orders, 1)
 
 
 def main() -> None:
@@ -192,6 +209,12 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument(
+        "--window-ms",
+        type=float,
+        default=Settings().sage_batch_window_ms,
+        help="coalescing window of the measured run (the baseline runs with 0)",
+    )
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     sandbox = create_sandbox(SandboxConfig())
@@ -200,7 +223,14 @@ def main() -> None:
     thread.start()
     try:
         with EmbeddedRedis() as embedded, tempfile.TemporaryDirectory() as tmp:
-            run(args, embedded.url, f"http://127.0.0.1:{server.server_port}", Path(tmp))
+            url = f"http://127.0.0.1:{server.server_port}"
+            baseline = run(args, embedded.url, url, Path(tmp), 0, first=0)
+            measured = run(args, embedded.url, url, Path(tmp), args.window_ms, first=100_000)
+        print(
+            f"\nSage requests per order+payment: {measured:.2f} with a {args.window_ms:g} ms "
+            f"window against {baseline:.2f} without coalescing, same run "
+            f"({measured / baseline:.0%} of the baseline)"
+        )
     finally:
         server.shutdown()
         server.server_close()

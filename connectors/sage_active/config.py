@@ -69,8 +69,8 @@ class SageConfig(BaseModel):
         default=5.0,
         ge=0,
         le=1000,
-        description="How long concurrent close/post and open-item calls of one process wait "
-        "to share one request (`coalesce`); 0 sends each call on its own.",
+        description="How long concurrent creates, close+posts, settlements and open-item "
+        "reads of one process wait to share one request (`coalesce`); 0: each on its own.",
     )
     cache_ttl: int = Field(default=3600, gt=0, description="Seconds reference data is cached.")
     key_prefix: str = Field(default="sage", min_length=1, description="Prefix of Redis keys.")

@@ -80,10 +80,6 @@ INVOICES_CHANGED_WHERE = (
     + PAGE_INFO
     + " } }"
 )
-CREATE_INVOICE = (
-    "mutation ($values: SalesInvoiceCreateGLDtoInput!) { createSalesInvoice(input: $values) "
-    "{ id status operationalNumber } }"
-)
 ACCOUNTING_ENTRIES_BY_DOCUMENT = (
     "query ($doc: String) { accountingEntries(first: 50, where: { documentNumber: "
     "{ eq: $doc } }) { nodes { id number documentNumber description date journalTypeId "
@@ -91,6 +87,11 @@ ACCOUNTING_ENTRIES_BY_DOCUMENT = (
 )
 
 # Batchable operations: (root field, input type, selection).
+CREATE_INVOICE = (
+    "createSalesInvoice",
+    "SalesInvoiceCreateGLDtoInput!",
+    "id status operationalNumber",
+)
 CLOSE_INVOICE = ("closeSalesInvoice", "CloseSalesInvoiceGLDtoInput!", "id operationalNumber")
 POST_INVOICE = (
     "postSalesInvoice",

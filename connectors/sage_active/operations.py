@@ -68,7 +68,8 @@ class SageActive(ReferenceData):
         cache_ttl: int | None = None,
     ) -> None:
         super().__init__(client, redis, cache_ttl)
-        # Concurrent close/post and open-item calls of this process share requests.
+        # Concurrent creates, close+posts, settlements and open-item reads of this process
+        # share requests.
         self.coalescer = Coalescer(
             client.execute_batch,
             window=client.config.batch_window_ms / 1000,
@@ -113,13 +114,9 @@ class SageActive(ReferenceData):
             yield parse(SalesInvoice, node)
 
     def create_invoice(self, values: SalesInvoiceInput) -> CreatedInvoice:
-        data = self.client.execute(
-            doc.CREATE_INVOICE,
-            {"values": values.to_graphql()},
-            mutation=True,
-            name="createSalesInvoice",
-        )
-        return parse(CreatedInvoice, data.get("createSalesInvoice"))
+        """Create a Pending invoice (shares a request with concurrent callers' mutations)."""
+        [result] = self.coalescer.submit([_op(doc.CREATE_INVOICE, values.to_graphql())])
+        return parse(CreatedInvoice, _result(result))
 
     def close_invoice(self, invoice_id: str) -> ClosedInvoice:
         [result] = self.client.execute_batch([self._close_op(invoice_id)])
@@ -187,18 +184,11 @@ class SageActive(ReferenceData):
     # -- settlements, credit notes, ledger ---------------------------------------------
 
     def settle(self, values: SettlementInput) -> Settlement:
-        field = self.client.config.settlement_mutation
-        document = (
-            f"mutation ($input: {doc.SETTLEMENT_INPUT_TYPE}) {{ {field}(input: $input) "
-            f"{{ {doc.SETTLEMENT_FIELDS} }} }}"
-        )
-        data = self.client.execute(
-            document,
-            {"input": values.model_dump(by_alias=True, exclude_none=True, mode="python")},
-            mutation=True,
-            name=field,
-        )
-        return parse(Settlement, data.get(field))
+        """Settle open items (shares a request with concurrent callers' mutations)."""
+        payload = values.model_dump(by_alias=True, exclude_none=True, mode="python")
+        spec = (self.client.config.settlement_mutation, doc.SETTLEMENT_INPUT_TYPE)
+        [result] = self.coalescer.submit([_op((*spec, doc.SETTLEMENT_FIELDS), payload)])
+        return parse(Settlement, _result(result))
 
     def generate_credit_note(
         self, invoice_id: str, lines: Sequence[CreditNoteLineInput] | None = None

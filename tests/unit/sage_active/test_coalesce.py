@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,12 @@ from connectors.sage_active.errors import (
     SageError,
     SageInvalidRequest,
     SageTransientError,
+)
+from connectors.sage_active.models import (
+    SalesInvoiceInput,
+    SalesInvoiceLineInput,
+    SettlementInput,
+    SettlementLine,
 )
 from connectors.sage_active.operations import SageActive
 
@@ -256,3 +263,46 @@ def test_window_zero_sends_each_call_alone_and_kinds_are_checked() -> None:
         coalescer.submit([_op(1), Operation("taxes", "id", mutation=False)])
     with pytest.raises(ValueError, match="one kind"):
         coalescer.submit([])
+
+
+def test_concurrent_creates_and_settlements_share_requests(
+    sage: SageActive, fake: FakeSage
+) -> None:
+    _window_of(sage, calls=2, ops_each=1)
+
+    def respond(payload: dict[str, Any], _r: httpx.Request) -> httpx.Response:
+        data: dict[str, Any] = {}
+        for alias, field in _ALIAS.findall(payload["query"]):
+            given = payload["variables"][f"{alias}_input"]
+            if field == "createSalesInvoice":
+                data[alias] = {"id": f"inv-{given['salesOrderNumber']}", "status": "Pending"}
+            else:
+                data[alias] = {"accountingEntryId": f"E-{given['documentNumber']}"}
+        return httpx.Response(200, json={"data": data})
+
+    fake.default = respond
+
+    def create(ref: str) -> Callable[[], Any]:
+        line = SalesInvoiceLineInput(
+            product_id="p1", total_quantity=Decimal(1), unit_price=Decimal(9)
+        )
+        values = SalesInvoiceInput(customer_id="c1", document_date=date(2026, 11, 23),
+                                   sales_order_number=ref, lines=[line])  # fmt: skip
+        return lambda: sage.create_invoice(values)
+
+    def settle(number: str) -> Callable[[], Any]:
+        values = SettlementInput(
+            entry_date=date(2026, 11, 23), payment_method_id="pm", third_party_id="c1",
+            document_number=number,
+            lines=[SettlementLine(open_item_id="o1", paid_amount=Decimal("9.00"))],
+        )  # fmt: skip
+        return lambda: sage.settle(values)
+
+    made = _concurrently(create("a"), create("b"))
+    paid = _concurrently(settle("pi_a"), settle("pi_b"))
+
+    assert len(fake.graphql) == 2  # one request per pair
+    assert sorted(invoice.id for invoice in made) == ["inv-a", "inv-b"]
+    assert sorted(s.accounting_entry_id for s in paid) == ["E-pi_a", "E-pi_b"]
+    second = json.loads(fake.graphql[1].content)
+    assert [f for _, f in _ALIAS.findall(second["query"])] == ["createSalesOpenItemSettlement"] * 2

@@ -79,9 +79,7 @@ def test_settle_uses_the_configured_mutation_and_exact_amounts(
     sage: SageActive, fake: FakeSage
 ) -> None:
     fake.responders = [
-        lambda _p, _r: ok(
-            {"salesOpenItemSettlement": {"accountingEntryId": "e1", "accountingEntryNumber": 7}}
-        )
+        lambda _p, _r: ok({"op0": {"accountingEntryId": "e1", "accountingEntryNumber": 7}})
     ]
     settlement = sage.settle(
         SettlementInput(
@@ -95,7 +93,7 @@ def test_settle_uses_the_configured_mutation_and_exact_amounts(
     assert settlement.accounting_entry_number == 7
     raw = fake.graphql[0].content.decode()
     assert '"paidAmount":19.90' in raw
-    assert "salesOpenItemSettlement(input: $input)" in _body(fake.graphql[0])["query"]
+    assert "op0: salesOpenItemSettlement(input: " in _body(fake.graphql[0])["query"]
     assert '"entryDate":"2026-01-02"' in raw
 
 

@@ -97,6 +97,7 @@ def _answer(box: Sandbox, operations: list[str]) -> Response:
     except BadRequest as exc:
         return Response(exc.body, 400, mimetype="application/json")
     operations.extend(parsed.root_fields)
+    box.stats.begin(operations)
     faulted = _faults(box, parsed)
     if faulted is not None:
         return faulted

@@ -106,19 +106,30 @@ class Faults:
 
 
 class Stats:
-    """HTTP requests to /graphql: total, by root field name, by status code."""
+    """HTTP requests to /graphql: total, by root field name, by status code, and the root
+    fields of the requests being worked on right now (`in_flight`, e.g. during a latency
+    fault: a test can act while Sage is busy with a request)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.requests = 0
         self.by_operation: Counter[str] = Counter()
         self.by_status: Counter[str] = Counter()
+        self.in_flight: Counter[str] = Counter()
+
+    def begin(self, operations: list[str]) -> None:
+        """A parsed request's `operations` start (`record` ends them)."""
+        with self._lock:
+            self.in_flight.update(operations)
 
     def record(self, operations: list[str], status: int) -> None:
+        """A request answered; `operations` are those passed to `begin` (or none)."""
         with self._lock:
             self.requests += 1
             self.by_operation.update(operations)
             self.by_status[str(status)] += 1
+            self.in_flight.subtract(operations)
+            self.in_flight = +self.in_flight  # drop the zeros
 
     def reset(self) -> None:
         with self._lock:
@@ -132,4 +143,5 @@ class Stats:
                 "requests": self.requests,
                 "by_operation": dict(self.by_operation),
                 "by_status": dict(self.by_status),
+                "in_flight": dict(self.in_flight),
             }

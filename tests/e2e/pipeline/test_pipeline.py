@@ -130,9 +130,12 @@ def test_worker_killed_mid_order_then_recovered(rig: Rig, start_beat: Callable[.
 
     def in_post() -> bool:
         link = rig.services.links.order(ORDER_1)
-        return link is not None and link.intended("post")
+        in_sage = rig.control.stats()["in_flight"].get("closeSalesInvoice", 0) > 0
+        return link is not None and link.intended("post") and in_sage
 
-    rig.wait_for(in_post, what="the worker inside close+post")
+    # Killed once Sage is working on the request: not in the moment between the intent
+    # marker and the request leaving the worker (that case never reaches Sage).
+    rig.wait_for(in_post, what="the worker inside close+post, the request in Sage")
     first.kill()
     killed_at = time.monotonic()
     rig.control.clear_faults()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import httpx
@@ -55,9 +56,23 @@ def test_stats_count_requests_by_root_field_and_status(http: httpx.Client, sage:
         "requests": 3,
         "by_operation": {"products": 2, "taxes": 1},
         "by_status": {"200": 1, "400": 1, "401": 1},
+        "in_flight": {},
     }
     http.delete("/_sandbox/stats")
     assert http.get("/_sandbox/stats").json()["requests"] == 0
+
+
+def test_stats_show_the_requests_in_flight(http: httpx.Client, sage: Sage) -> None:
+    http.post("/_sandbox/faults", json={"latency_ms": 1500, "operations": ["taxes"]})
+    slow = threading.Thread(target=sage.data, args=("{ taxes { totalCount } }",))
+    slow.start()
+    deadline = time.monotonic() + 5
+    while http.get("/_sandbox/stats").json()["in_flight"] != {"taxes": 1}:
+        assert time.monotonic() < deadline, "the slow request never showed as in flight"
+        time.sleep(0.02)
+    slow.join(10)
+    http.delete("/_sandbox/faults")
+    assert http.get("/_sandbox/stats").json()["in_flight"] == {}
 
 
 def test_injected_errors_limited_by_operation_and_count(http: httpx.Client, sage: Sage) -> None:

@@ -16,8 +16,9 @@ import logging
 import redis
 from celery import Task
 
-from bridge.backfill import Backfill, open_readers
+from bridge.backfill import Backfill, Reader, open_readers
 from bridge.observability import log_context, report
+from bridge.services import Services
 from bridge.sync.locks import LockBusy, OrderLock
 from connectors.rest import ProviderApiError
 from tasks.app import app, get_services
@@ -39,21 +40,10 @@ def reconcile(self: Task) -> str:
             return "off"  # no provider API configured
         lock = OrderLock(services.redis, settings.key("lock", "reconcile"), lease=LEASE, wait=0)
         try:
-            lock.acquire()
+            with lock:
+                _backfill_window(services, readers)
         except LockBusy:
-            for reader in readers.values():
-                reader.close()
             return "busy"
-        until = dt.datetime.now(dt.UTC)
-        since = until - dt.timedelta(seconds=settings.reconcile_window)
-        try:
-            runner = Backfill(services, progress=log.debug)
-            for name, reader in readers.items():
-                tally = runner.read(reader, since, until)
-                for outcome, count in (("queued", tally.queued), ("known", tally.known)):
-                    labels = {"provider": name, "outcome": outcome}
-                    services.metrics.incr("bridge_backfill_events_total", labels, count)
-                log.info("reconcile: %s", tally.line(name))
         except (ProviderApiError, redis.RedisError) as exc:
             log.warning("reconcile failed: %s", exc)
             report(exc)
@@ -61,5 +51,21 @@ def reconcile(self: Task) -> str:
         finally:
             for reader in readers.values():
                 reader.close()
-            lock.release()
         return "ok"
+
+
+def _backfill_window(services: Services, readers: dict[str, Reader]) -> None:
+    """Backfill the last `reconcile_window` seconds from each reader; count the outcomes.
+
+    Raises:
+        ProviderApiError, redis.RedisError: a provider or Redis failed.
+    """
+    until = dt.datetime.now(dt.UTC)
+    since = until - dt.timedelta(seconds=services.settings.reconcile_window)
+    runner = Backfill(services, progress=log.debug)
+    for name, reader in readers.items():
+        tally = runner.read(reader, since, until)
+        for outcome, count in (("queued", tally.queued), ("known", tally.known)):
+            labels = {"provider": name, "outcome": outcome}
+            services.metrics.incr("bridge_backfill_events_total", labels, count)
+        log.info("reconcile: %s", tally.line(name))

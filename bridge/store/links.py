@@ -137,6 +137,17 @@ class LinkStore:
         """
         return self._get(OrderLink, self._key("order", reference))
 
+    def orders(self, references: list[str]) -> list[OrderLink]:
+        """The links of `references` that exist, in order, read in one round trip.
+
+        Raises:
+            redis.RedisError: Redis is unreachable.
+        """
+        if not references:
+            return []
+        raws = self._redis.mget([self._key("order", ref) for ref in references])
+        return [OrderLink.model_validate_json(raw) for raw in raws if raw]
+
     def save_order(self, link: OrderLink) -> None:
         """Store `link` (caller holds the order lock).
 

@@ -61,8 +61,7 @@ def list_orders() -> Response:
         return invalid_query(exc)
     links = current_services().links
     page = links.order_page(query.cursor, query.limit)
-    found = [(links.order(ref), score) for ref, score in page]
-    orders = [_summary(link) for link, _ in found if link is not None]
+    orders = [_summary(link) for link in links.orders([ref for ref, _ in page])]
     cursor = page[-1][1] if len(page) == query.limit else None
     return jsonify({"orders": orders, "next_cursor": cursor})
 

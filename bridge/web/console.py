@@ -219,8 +219,8 @@ def replay(ref: str) -> BaseResponse:
 def orders() -> str:
     """Orders (and Stripe invoices) with their Sage invoice, status and amounts."""
     links = current_services().links
-    found = [links.order(ref) for ref in links.order_references(limit=PAGE * 2)]
-    return render_template("console/orders.html", orders=[o for o in found if o is not None])
+    found = links.orders(links.order_references(limit=PAGE * 2))
+    return render_template("console/orders.html", orders=found)
 
 
 @bp.get("/outbound")

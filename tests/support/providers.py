@@ -27,6 +27,7 @@ import json
 import operator
 import re
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -53,7 +54,7 @@ class _Fault:
     retry_after: str | None
 
 
-class _FakeApi:
+class _FakeApi(ABC):
     """What both fakes share: the Flask app, the request log and the queue of failures."""
 
     def __init__(self, name: str) -> None:
@@ -72,9 +73,9 @@ class _FakeApi:
         with self._lock:
             self._faults.append(_Fault(status, count, retry_after))
 
+    @abstractmethod
     def error(self, status: int, message: str) -> Response:
         """The provider's error body for `status`."""
-        raise NotImplementedError
 
     def _record_or_fail(self) -> Response | None:
         with self._lock:

@@ -92,13 +92,18 @@ def test_replay_a_failed_event_from_the_console(
         browser.find_element(By.ID, "token").send_keys(TOKEN)
         browser.find_element(By.ID, "login").click()
 
-        row = browser.find_element(By.CSS_SELECTOR, f'tr.event[data-ref="{run.charge.ref}"]')
+        wait = WebDriverWait(browser, 15)
+        # The click only starts the login's POST and redirect: wait for the overview.
+        row = wait.until(
+            expected_conditions.presence_of_element_located(
+                (By.CSS_SELECTOR, f'tr.event[data-ref="{run.charge.ref}"]')
+            )
+        )
         assert row.get_attribute("data-status") == "failed"
         assert "stripe" in row.find_element(By.CSS_SELECTOR, "td.error").text.lower()
         browser.save_screenshot(str(artifacts / "console-failed-event.png"))
 
         row.find_element(By.CSS_SELECTOR, "button.replay").click()
-        wait = WebDriverWait(browser, 15)
         wait.until(expected_conditions.staleness_of(row))  # the POST, then its redirect
         flash = wait.until(
             expected_conditions.presence_of_element_located((By.CLASS_NAME, "flash"))

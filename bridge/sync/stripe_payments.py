@@ -14,6 +14,8 @@ three events for the same money settle it once, whichever comes first.
   way (Stripe does not promise order): it is parked, at most
   `BRIDGE_STRIPE_UNLINKED_PARKS` times (5 s, 15 s, 1 min...). Still linked to nothing
   after that, it belongs to nothing the bridge books (`bridge.sync.unlinked`): `ignored`.
+  Should its `invoice_payment.paid` come later still, that books it (and resolves the
+  attention item).
 """
 
 from __future__ import annotations
@@ -25,11 +27,11 @@ from bridge.models import NotLinked
 from bridge.money import from_minor_units
 from bridge.services import Services
 from bridge.store.events import EventRecord
-from bridge.sync.dispatch import Ignored, Outcome, Parked, handler
+from bridge.sync.dispatch import Ignored, Outcome, Parked, Processed, handler
 from bridge.sync.errors import classified
 from bridge.sync.handlers import _body, _context, _dispatch, _parked_before, handle
 from bridge.sync.payments import park_delay
-from bridge.sync.unlinked import KIND, record_unlinked
+from bridge.sync.unlinked import KIND, item_id, record_unlinked
 from bridge.translate import translate
 
 
@@ -101,6 +103,26 @@ def _unlinked(
     return Ignored(f"{reason} (listed as {KIND})")
 
 
-handler("stripe", "invoice_payment.paid")(handle)
+def handle_invoice_payment(event: EventRecord, services: Services) -> Outcome:
+    """`invoice_payment.paid`: a payment of the invoice it names (see the module docstring).
+    When it books a payment that was ignored as unlinked (its invoice payment came after
+    the parks ran out), that attention item is resolved: the money is booked after all.
+
+    Raises:
+        TransientError, PermanentError: as `bridge.sync.handlers.handle`.
+    """
+    outcome = handle(event, services)
+    if isinstance(outcome, Processed):
+        money = _object(_body(event)).get("payment")
+        money = money if isinstance(money, Mapping) else {}
+        for field in ("payment_intent", "charge"):
+            value = money.get(field)
+            value = value.get("id") if isinstance(value, Mapping) else value
+            if isinstance(value, str) and value:
+                services.attention.resolve(item_id("stripe", value))
+    return outcome
+
+
+handler("stripe", "invoice_payment.paid")(handle_invoice_payment)
 for _topic in ("payment_intent.succeeded", "charge.succeeded"):
     handler("stripe", _topic)(handle_stripe_payment)

@@ -149,3 +149,22 @@ def test_an_unrelated_payment_is_ignored_listed_and_counted_not_failed(
     assert refunded.status == "ignored", refunded.detail
     assert len(p.services.attention.items(kind=KIND)) == 1
     assert p.services.metrics.values("counter", METRIC) == {'provider="stripe"': 1.0}
+
+
+def test_an_invoice_payment_after_the_parks_books_the_money_and_resolves_the_item(
+    stripe_pipeline: Pipeline,
+) -> None:
+    p = stripe_pipeline
+    charge = p.record("stripe", "charge.succeeded", payload("stripe", CHARGE))
+    p.run(charge)
+    assert p.run(charge).status == "ignored"
+    assert [i.source for i in p.services.attention.items(kind=KIND)] == [INTENT]
+
+    p.deliver("stripe", "invoice.paid", payload("stripe", INVOICE))
+    assert p.deliver("stripe", "invoice_payment.paid", payload("stripe", PAYMENT)).status == (
+        "processed"
+    )
+
+    assert p.invoice(ORDER).status == "Collected"
+    assert p.services.attention.items(kind=KIND) == []
+    assert len(p.services.sage.accounting_entries_by_document_number(INTENT)) == 1

@@ -45,6 +45,18 @@ def _body(event: EventRecord) -> dict[str, Any]:
     return data
 
 
+def book_vat_rates(fallback_products: dict[str, str]) -> tuple[Decimal, ...]:
+    """The VAT rates the books know: those of `BRIDGE_FALLBACK_PRODUCTS` (a key that is not
+    a number names no rate)."""
+    rates = []
+    for key in fallback_products:
+        try:
+            rates.append(Decimal(key))
+        except ArithmeticError:
+            continue
+    return tuple(r for r in rates if r.is_finite())
+
+
 def _parked_before(event: EventRecord) -> int:
     return sum(1 for a in event.attempts if a.outcome == "parked")
 
@@ -59,7 +71,7 @@ def _context(event: EventRecord, services: Services, **extra: Any) -> Translatio
     return TranslationContext(
         shop_domain=event.headers.get(SHOP_HEADER),
         tolerance=services.settings.rounding_tolerance,
-        vat_rates=tuple(Decimal(rate) for rate in services.settings.fallback_products),
+        vat_rates=book_vat_rates(services.settings.fallback_products),
         **extra,
     )
 

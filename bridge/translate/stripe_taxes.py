@@ -157,8 +157,9 @@ class LineTaxes:
         entries = [e for each in self._by_line.values() for e in each if e.key == key and e.taxable]
         if not entries:
             return None
-        tax = sum(e.amount for e in entries)
-        taxable = Decimal(sum(e.taxable or 0 for e in entries))
+        # in absolute values: a proration credit (negative) must not cancel its charge out
+        tax = sum(abs(e.amount) for e in entries)
+        taxable = Decimal(sum(abs(e.taxable or 0) for e in entries))
         best = _closest(self._vat_rates, tax, taxable, len(entries))
         if best is None:
             found = (Decimal(tax) * HUNDRED / taxable).quantize(Decimal("0.001"))

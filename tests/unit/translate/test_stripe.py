@@ -19,6 +19,7 @@ from bridge.translate.stripe import (
     payment_from_stripe,
     refund_from_stripe,
 )
+from bridge.translate.stripe_taxes import LineTaxes
 from connectors.stripe.payloads import (
     StripeCharge,
     StripeInvoice,
@@ -100,6 +101,22 @@ def test_a_rate_is_derived_over_every_line_of_the_invoice_within_stripes_roundin
     body["total"] = 3 * 104
     order = _order(body, api_version="2026-10-28.endive")
     assert {ln.vat_rate for ln in order.lines} == {D("5.5")}
+
+
+def test_a_proration_credit_does_not_cancel_the_rate_out() -> None:
+    # given a charge of 100.00 and a proration credit of -99.99 at the same rate (id only):
+    # summed with their signs, 0.00 of tax on 0.01 would read as 0 %
+    body = _invoice(ENDIVE)
+    line = body["lines"]["data"][0]
+    credit = copy.deepcopy(line)
+    credit.update(id="il_credit", amount=-9999, description="Temps non utilisé")
+    credit["taxes"][0].update(amount=-2000, taxable_amount=-9999)
+    body["lines"]["data"].append(credit)
+    invoice = StripeInvoice.model_validate(body)
+
+    taxes = LineTaxes(invoice, api_version="2026-10-28.endive")
+
+    assert [taxes.rate(ln) for ln in invoice.lines.data] == [D(20), D(20)]
 
 
 def test_the_event_api_version_decides_the_shape_read() -> None:

@@ -2,7 +2,8 @@
 
 1. Start a local subscriber and register it (`POST /admin/subscriptions`, every event type).
 2. Send, signed like the providers do, a Shopify order, its payment, a partial refund, and a
-   Stripe Billing invoice (`bridge.demo_data`), each waited for (admin API) before the next.
+   Stripe Billing invoice with its invoice payment and charge (API version
+   `2026-10-28.endive`, `bridge.demo_data`), each waited for (admin API) before the next.
 3. Wait, bounded, until Sage shows the invoices posted and collected, the settlement and the
    credit note, and the subscriber has the outbound events (a progress line meanwhile).
 4. Print the timeline; exit 1 if the expected outcome did not happen (it says what is missing).

@@ -28,6 +28,7 @@ HELP: dict[str, str] = {
     "bridge_events_duplicate_total": "Duplicate webhook deliveries, by provider.",
     "bridge_events_processed_total": "Event processing outcomes, by provider, topic, outcome.",
     "bridge_outbound_deliveries_total": "Outbound webhook attempts, by outcome.",
+    "bridge_unlinked_payments_total": "Payments linked to nothing the bridge books, ignored.",
     "bridge_queue_depth": "Work waiting: outbox, relay in-flight, Celery queue, parked events.",
 }
 

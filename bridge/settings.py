@@ -217,6 +217,14 @@ class Settings(BaseSettings):
         default=Decimal("0.05"), ge=0, validation_alias="BRIDGE_ROUNDING_TOLERANCE"
     )
     shop_currency: str = Field(default="EUR", validation_alias="BRIDGE_SHOP_CURRENCY")
+    stripe_unlinked_parks: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        validation_alias="BRIDGE_STRIPE_UNLINKED_PARKS",
+        description="Times a Stripe payment linked to nothing is parked (5 s, 15 s, 1 min...) "
+        "waiting for its invoice payment before it is ignored as unlinked.",
+    )
 
     @field_validator("shopify_webhook_secret", "stripe_webhook_secret", mode="before")
     @classmethod

@@ -1,5 +1,7 @@
 """The sample events `bridge demo` sends: a Shopify order, its payment, a partial refund, a
-Stripe Billing invoice and the charge that paid it, signed the way Shopify and Stripe sign them.
+Stripe Billing invoice, its invoice payment and the charge that paid it, signed the way
+Shopify and Stripe sign them. The Stripe events are in the shapes of API version
+`2026-10-28.endive` (the charge names no invoice: the InvoicePayment links them).
 
 The payloads are recorded provider payloads (the JSON files next to this module). Each run
 gives them fresh ids, derived from `run`, so that running the demo again books new
@@ -67,6 +69,7 @@ class DemoRun:
     payment: DemoEvent
     refund: DemoEvent
     invoice: DemoEvent
+    invoice_payment: DemoEvent
     charge: DemoEvent
     order_reference: str
     stripe_reference: str
@@ -74,7 +77,14 @@ class DemoRun:
 
     @property
     def events(self) -> list[DemoEvent]:
-        return [self.order, self.payment, self.refund, self.invoice, self.charge]
+        return [
+            self.order,
+            self.payment,
+            self.refund,
+            self.invoice,
+            self.invoice_payment,
+            self.charge,
+        ]
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -99,22 +109,24 @@ def _shopify(run: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     return order, payment, refund
 
 
-def _stripe(run: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def _stripe(run: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     ids = {"invoice": f"in_demo{run}", "charge": f"ch_demo{run}", "payment_intent": f"pi_demo{run}"}
     paid, charged = _load("stripe-invoice-paid.json"), _load("stripe-charge-succeeded.json")
-    paid.update(id=f"evt_demo{run}i", created=int(time.time()))
-    charged.update(id=f"evt_demo{run}c", created=int(time.time()))
-    invoice, charge = paid["data"]["object"], charged["data"]["object"]
+    settled = _load("stripe-invoice-payment-paid.json")
+    for suffix, event in (("i", paid), ("p", settled), ("c", charged)):
+        event.update(id=f"evt_demo{run}{suffix}", created=int(time.time()))
+    invoice, payment, charge = (e["data"]["object"] for e in (paid, settled, charged))
     invoice.update(id=ids["invoice"], number=f"DEMO-{run % 1_000_000:06d}")
-    invoice.update(charge=ids["charge"], payment_intent=ids["payment_intent"])
-    charge.update(id=ids["charge"], invoice=ids["invoice"], payment_intent=ids["payment_intent"])
-    return paid, charged
+    payment.update(id=f"inpay_demo{run}", invoice=ids["invoice"])
+    payment["payment"].update(payment_intent=ids["payment_intent"])
+    charge.update(id=ids["charge"], payment_intent=ids["payment_intent"])
+    return paid, settled, charged
 
 
 def demo_run(run: int) -> DemoRun:
-    """The four events of run number `run` (e.g. the current time in seconds)."""
+    """The events of run number `run` (e.g. the current time in seconds)."""
     order, payment, refund = _shopify(run)
-    stripe_event, charge = _stripe(run)
+    stripe_event, invoice_payment, charge = _stripe(run)
     name, number = str(order["name"]), str(stripe_event["data"]["object"]["number"])
     return DemoRun(
         run=run,
@@ -126,7 +138,10 @@ def demo_run(run: int) -> DemoRun:
                          f"demo-{run}-refund", refund),
         invoice=DemoEvent(f"Stripe Billing invoice {number}", "stripe", "invoice.paid",
                           str(stripe_event["id"]), stripe_event),
-        charge=DemoEvent(f"Stripe payment of {number}", "stripe", "charge.succeeded",
+        invoice_payment=DemoEvent(f"Stripe invoice payment of {number}", "stripe",
+                                  "invoice_payment.paid", str(invoice_payment["id"]),
+                                  invoice_payment),
+        charge=DemoEvent(f"Stripe charge of {number}", "stripe", "charge.succeeded",
                          str(charge["id"]), charge),
         order_reference=f"shopify:{SHOP_DOMAIN}:{order['id']}",
         stripe_reference=f"stripe:{STRIPE_ACCOUNT}:{stripe_event['data']['object']['id']}",

@@ -26,6 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bridge.settings import Settings
 
+KIND_SCAN_PAGE = 500  # items read per round trip when listing one kind
+
 
 class AttentionItem(BaseModel):
     """One finding for a person; `amount` is what is at stake (None when not money)."""
@@ -72,8 +74,10 @@ class AttentionStore:
         raw = self._redis.hget(self._hash, item_id)
         return AttentionItem.model_validate_json(raw) if raw else None
 
-    def items(self, limit: int = 100, include_resolved: bool = False) -> list[AttentionItem]:
-        """Items newest first (open ones only unless `include_resolved`).
+    def items(
+        self, limit: int = 100, include_resolved: bool = False, kind: str | None = None
+    ) -> list[AttentionItem]:
+        """Items newest first (open ones only unless `include_resolved`; of one `kind`).
 
         Raises:
             redis.RedisError: Redis is unreachable.
@@ -82,11 +86,27 @@ class AttentionStore:
         if not include_resolved:
             resolved = set(self._redis.zrange(self._resolved, 0, -1))
             ids = [i for i in ids if i not in resolved]
+        if kind is not None:
+            # ids are `<kind>:<source>`, but read the items: the id is a convention only
+            return self._of_kind(ids, kind, limit)
         ids = ids[:limit]
         if not ids:
             return []
         raws: list[str | None] = self._redis.hmget(self._hash, ids)  # type: ignore[assignment]
         return [AttentionItem.model_validate_json(r) for r in raws if r]
+
+    def _of_kind(self, ids: list[str], kind: str, limit: int) -> list[AttentionItem]:
+        found: list[AttentionItem] = []
+        for start in range(0, len(ids), KIND_SCAN_PAGE):
+            page = ids[start : start + KIND_SCAN_PAGE]
+            raws: list[str | None] = self._redis.hmget(self._hash, page)  # type: ignore[assignment]
+            for raw in raws:
+                item = AttentionItem.model_validate_json(raw) if raw else None
+                if item is not None and item.kind == kind:
+                    found.append(item)
+                    if len(found) >= limit:
+                        return found
+        return found
 
     def for_order(self, reference: str) -> list[AttentionItem]:
         """Open items about order `reference`.

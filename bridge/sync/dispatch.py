@@ -97,7 +97,10 @@ _HANDLERS: dict[tuple[str, str], Handler] = {}
 
 # Modules that register handlers when imported; the worker imports them all before the
 # first event (`load_handlers`). Add yours here, one line each.
-HANDLER_MODULES: tuple[str, ...] = ("bridge.sync.handlers",)
+HANDLER_MODULES: tuple[str, ...] = (
+    "bridge.sync.handlers",
+    "bridge.sync.stripe_payments",
+)
 
 
 def load_handlers() -> None:
@@ -252,7 +255,7 @@ def run_event(
         finish(EventStatus.PARKED, "parked", result.reason, retry_in=result.retry_in)
         return RunResult(EventStatus.PARKED, detail=result.reason)
     if isinstance(result, Ignored):
-        finish(EventStatus.IGNORED, "ignored")
+        finish(EventStatus.IGNORED, "ignored", result.reason)  # the why, kept as a parked one
         return RunResult(EventStatus.IGNORED, detail=result.reason)
     finish(EventStatus.PROCESSED, "processed")
     return RunResult(EventStatus.PROCESSED, detail=result.detail)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from bridge.models import NotLinked, Order, Payment, Refund
@@ -23,6 +24,7 @@ from bridge.sync.locks import OrderLock
 from bridge.sync.orders import sync_order
 from bridge.sync.payments import park_delay, sync_payment
 from bridge.sync.refunds import sync_refund
+from bridge.sync.unlinked import unlinked_among
 from bridge.translate import Translated, TranslationContext, translate
 
 SHOP_HEADER = "X-Shopify-Shop-Domain"
@@ -43,6 +45,18 @@ def _body(event: EventRecord) -> dict[str, Any]:
     return data
 
 
+def book_vat_rates(fallback_products: dict[str, str]) -> tuple[Decimal, ...]:
+    """The VAT rates the books know: those of `BRIDGE_FALLBACK_PRODUCTS` (a key that is not
+    a number names no rate)."""
+    rates = []
+    for key in fallback_products:
+        try:
+            rates.append(Decimal(key))
+        except ArithmeticError:
+            continue
+    return tuple(r for r in rates if r.is_finite())
+
+
 def _parked_before(event: EventRecord) -> int:
     return sum(1 for a in event.attempts if a.outcome == "parked")
 
@@ -57,6 +71,7 @@ def _context(event: EventRecord, services: Services, **extra: Any) -> Translatio
     return TranslationContext(
         shop_domain=event.headers.get(SHOP_HEADER),
         tolerance=services.settings.rounding_tolerance,
+        vat_rates=book_vat_rates(services.settings.fallback_products),
         **extra,
     )
 
@@ -147,6 +162,10 @@ def handle_stripe_refund(event: EventRecord, services: Services) -> Outcome:
             payment = _payment_named(obj)
             if reference is not None or payment is None:
                 raise
+            fields = obj if isinstance(obj, dict) else {}
+            ids = [v for k in ("payment_intent", "charge") if isinstance(v := fields.get(k), str)]
+            if (unlinked := unlinked_among(services, "stripe", ids)) is not None:
+                return Ignored(f"{exc}; its payment {unlinked} was ignored as unlinked")
             why = f"{exc}; its payment {payment} is not booked yet, waiting for it"
             return Parked(park_delay(_parked_before(event)), why)
         return _dispatch(event, services, result)
@@ -195,8 +214,9 @@ for _topic in (
 ):
     handler("shopify", _topic)(handle)
 handler("shopify", "refunds/create")(handle_shopify_refund)
-for _topic in ("invoice.paid", "invoice.finalized", "payment_intent.succeeded", "charge.succeeded"):
+for _topic in ("invoice.paid", "invoice.finalized"):
     handler("stripe", _topic)(handle)
+# payment_intent.succeeded, charge.succeeded, invoice_payment.paid: bridge.sync.stripe_payments
 for _topic in ("charge.refunded", "refund.created"):
     handler("stripe", _topic)(handle_stripe_refund)
 handler("stripe", "charge.dispute.created")(handle_dispute)

@@ -11,13 +11,16 @@ payload model and calls the matching translator:
 | shopify | `order_transactions/create` | `Payment` or None |
 | shopify | `refunds/create` | `Refund` |
 | stripe | `invoice.paid`, `invoice.finalized` | `Order` |
+| stripe | `invoice_payment.paid` | `Payment` (None: not paid) |
 | stripe | `payment_intent.succeeded`, `charge.succeeded` | `Payment` (None: uncaptured) |
 | stripe | `charge.refunded`, `refund.created` | `Refund` (None: refunds not listed) |
 
 Any other topic gives None (record, acknowledge, ignore). Shopify's `orders/edited` body
 is only the edit (`{"order_edit": ...}`): it gives None, as Shopify follows every edit with
 an `orders/updated` carrying the whole order. Stripe payloads may be the whole event or
-its `data.object`; the event's `account` (Connect) wins over `context.account`.
+its `data.object`; the event's `account` (Connect) wins over `context.account`, and its
+`api_version` over `context.api_version` (each Stripe event is read in its own version's
+shapes).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from pydantic import BaseModel, ValidationError
 
 from bridge.models import Order, Payment, Refund, TranslationError
 from bridge.translate import shopify, stripe
+from bridge.translate.stripe_taxes import DEFAULT_VAT_RATES
 from connectors.shopify import payloads as sp
 from connectors.stripe import payloads as st
 
@@ -47,8 +51,14 @@ class TranslationContext:
     tolerance: Decimal = Decimal("0.05")
     # Shopify refunds: the order's taxes_included flag (the refund payload lacks it).
     taxes_included: bool = False
-    # Stripe refunds without metadata: the order found by the caller (payment link).
+    # Stripe refunds and payments without metadata: the order found by the caller
+    # (payment link).
     order_reference: str | None = None
+    # Stripe: the API version of the shapes (the event's own `api_version` wins).
+    api_version: str | None = None
+    # The books' VAT rates (BRIDGE_FALLBACK_PRODUCTS): a Stripe tax rate derived from the
+    # amounts must be one of them.
+    vat_rates: tuple[Decimal, ...] = DEFAULT_VAT_RATES
 
 
 def _parse(model: type[M], payload: Mapping[str, Any], where: str) -> M:
@@ -94,7 +104,9 @@ def _stripe_charge_payment(obj: Mapping[str, Any], ctx: TranslationContext) -> T
     charge = _parse(st.StripeCharge, obj, "stripe charge.succeeded")
     if not charge.captured:
         return None  # an authorisation only: the capture brings the money
-    return stripe.payment_from_stripe(charge, account=ctx.account)
+    return stripe.payment_from_stripe(
+        charge, account=ctx.account, order_reference=ctx.order_reference
+    )
 
 
 def _stripe_charge_refund(obj: Mapping[str, Any], ctx: TranslationContext) -> Translated:
@@ -108,10 +120,19 @@ def _stripe_charge_refund(obj: Mapping[str, Any], ctx: TranslationContext) -> Tr
 
 _STRIPE: dict[str, Callable[[Mapping[str, Any], TranslationContext], Translated]] = {
     "invoice.paid": lambda o, c: stripe.order_from_stripe_invoice(
-        _parse(st.StripeInvoice, o, "stripe invoice"), account=c.account, tolerance=c.tolerance
+        _parse(st.StripeInvoice, o, "stripe invoice"),
+        account=c.account,
+        tolerance=c.tolerance,
+        api_version=c.api_version,
+        vat_rates=c.vat_rates,
+    ),
+    "invoice_payment.paid": lambda o, c: stripe.payment_from_invoice_payment(
+        _parse(st.StripeInvoicePayment, o, "stripe invoice_payment.paid"), account=c.account
     ),
     "payment_intent.succeeded": lambda o, c: stripe.payment_from_stripe(
-        _parse(st.StripePaymentIntent, o, "stripe payment_intent.succeeded"), account=c.account
+        _parse(st.StripePaymentIntent, o, "stripe payment_intent.succeeded"),
+        account=c.account,
+        order_reference=c.order_reference,
     ),
     "charge.succeeded": _stripe_charge_payment,
     "charge.refunded": _stripe_charge_refund,
@@ -135,6 +156,9 @@ def _stripe(topic: str, payload: Mapping[str, Any], ctx: TranslationContext) -> 
         account = payload.get("account")
         if isinstance(account, str) and account:
             ctx = replace(ctx, account=account)
+        version = payload.get("api_version")
+        if isinstance(version, str) and version:
+            ctx = replace(ctx, api_version=version)
     if not isinstance(obj, Mapping):
         raise TranslationError(f"stripe {topic}: the event has no data.object")
     return handler(obj, ctx)

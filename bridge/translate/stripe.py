@@ -3,22 +3,29 @@
 Choices (DESIGN.md section 4):
 - Amounts are integers in the currency's minor unit (`bridge.money.from_minor_units`,
   zero- and three-decimal currencies included); the order's currency is the invoice's.
+- Every API version from `2024-06-20` to `2026-10-28.endive`: each event is read in the
+  shape of its own `api_version` (`stripe_taxes.new_shapes`, the one place that branches).
 - Invoice lines: `amount` is before discounts (and includes VAT when the tax is
   inclusive); `discount_amounts` are Stripe's own allocation of invoice and line
-  discounts; the rate is the line's `tax_rates` (or the invoice's `default_tax_rates`, or
-  expanded `tax_amounts[].tax_rate`), 0 % when no tax is charged.
+  discounts; the rate is the line's (`stripe_taxes.LineTaxes`: the rate object when the
+  payload has it, else derived from the tax and taxable amounts and checked against the
+  books' rates), 0 % when no tax is charged.
+- Payments of invoices: up to `2025-02-24.acacia` the Charge / PaymentIntent names its
+  `invoice`; from `2025-03-31.basil` each payment is an InvoicePayment
+  (`invoice_payment.paid`), several per invoice when it is paid in parts.
 - Dates are UTC calendar dates of Stripe's Unix timestamps.
 - Stripe has no fulfilment: a Billing invoice counts as fulfilled.
-- A payment's id is its PaymentIntent's (`pi_...`) even when it arrives as a Charge, so
-  that `payment_intent.succeeded` and `charge.succeeded` for the same money become one
-  settlement; a Charge without a PaymentIntent keeps its `ch_...` id.
+- A payment's id is its PaymentIntent's (`pi_...`) even when it arrives as a Charge or an
+  InvoicePayment, so that `payment_intent.succeeded`, `charge.succeeded` and
+  `invoice_payment.paid` for the same money become one settlement; a Charge without a
+  PaymentIntent keeps its `ch_...` id.
 - Refunds carry no line detail: the money is an `adjustments` amount, keyed by the
   refund's `re_...` id whichever event (`refund.created`, `charge.refunded`) brought it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -32,9 +39,10 @@ from bridge.models import (
     Refund,
     TranslationError,
 )
-from bridge.money import ZERO, from_minor_units
-from bridge.translate.common import LineSet, plain, settle_total
+from bridge.money import from_minor_units
+from bridge.translate.common import LineSet, settle_total
 from bridge.translate.shopify_parts import order_reference as shopify_reference
+from bridge.translate.stripe_taxes import DEFAULT_VAT_RATES, LineTaxes
 from connectors.stripe import payloads as st
 
 VAT_ID_TYPES = frozenset({"eu_vat", "gb_vat", "ch_vat", "no_vat"})
@@ -49,42 +57,23 @@ def _date(timestamp: int) -> date:
     return datetime.fromtimestamp(timestamp, tz=UTC).date()
 
 
-def _line_rate(line: st.InvoiceLine, invoice: st.StripeInvoice) -> Decimal:
-    """Percent VAT rate of an invoice line.
-
-    Raises:
-        TranslationError: tax was charged but no rate object is in the payload.
-    """
-    rates = line.tax_rates or invoice.default_tax_rates
-    if not rates:
-        rates = [t.tax_rate for t in line.tax_amounts if isinstance(t.tax_rate, st.TaxRate)]
-    if rates:
-        return plain(sum((r.percentage for r in rates), ZERO))
-    if all(t.amount == 0 for t in line.tax_amounts):
-        return ZERO
-    raise TranslationError(
-        f"Stripe invoice {invoice.id} line {line.id}: tax charged but its rate is not in the "
-        "payload (expand lines.data.tax_amounts.tax_rate)"
-    )
-
-
-def _add_invoice_line(lines: LineSet, line: st.InvoiceLine, invoice: st.StripeInvoice) -> None:
+def _add_invoice_line(
+    lines: LineSet, line: st.InvoiceLine, invoice: st.StripeInvoice, taxes: LineTaxes
+) -> None:
     currency = invoice.currency
     quantity = line.quantity or 1
-    inclusive = any(t.inclusive for t in line.tax_amounts) or any(
-        r.inclusive for r in line.tax_rates
-    )
     discount = from_minor_units(sum(d.amount for d in line.discount_amounts), currency)
+    price = line.price_object
     lines.add(
         kind=LineKind.PRODUCT,
-        title=line.description or (line.price.id if line.price else line.id),
-        sku=line.metadata.get("sku") or (line.price.metadata.get("sku") if line.price else None),
+        title=line.description or line.price_id or line.id,
+        sku=line.metadata.get("sku") or (price.metadata.get("sku") if price else None),
         provider_line_id=line.id,
         quantity=Decimal(quantity),
         amount=from_minor_units(line.amount, currency),
         discount=discount,
-        vat_rate=_line_rate(line, invoice),
-        taxes_included=inclusive,
+        vat_rate=taxes.rate(line),
+        taxes_included=taxes.inclusive(line),
     )
 
 
@@ -113,14 +102,21 @@ def _party(invoice: st.StripeInvoice) -> Party | None:
 
 
 def order_from_stripe_invoice(
-    invoice: st.StripeInvoice, *, account: str, tolerance: Decimal
+    invoice: st.StripeInvoice,
+    *,
+    account: str,
+    tolerance: Decimal,
+    api_version: str | None = None,
+    vat_rates: Sequence[Decimal] = DEFAULT_VAT_RATES,
 ) -> Order:
-    """The neutral Order for a Stripe Billing invoice (`invoice.paid` / `invoice.finalized`).
+    """The neutral Order for a Stripe Billing invoice (`invoice.paid` / `invoice.finalized`)
+    in the shape of `api_version` (the event's; see `stripe_taxes`), its derived tax rates
+    checked against `vat_rates` (the books').
 
     Raises:
         TranslationError: the lines are paginated (`has_more`: the event holds only the
-            first page), a line's tax rate is missing, or the lines miss `total` by more
-            than `tolerance`.
+            first page), a line's tax rate is missing or unknown to the books, or the lines
+            miss `total` by more than `tolerance`.
     """
     what = f"Stripe invoice {invoice.number or invoice.id}"
     if invoice.lines.has_more:
@@ -129,9 +125,10 @@ def order_from_stripe_invoice(
             "fetch the invoice's lines and replay"
         )
     currency = invoice.currency.upper()
+    taxes = LineTaxes(invoice, api_version=api_version, vat_rates=vat_rates)
     built = LineSet()
     for line in invoice.lines.data:
-        _add_invoice_line(built, line, invoice)
+        _add_invoice_line(built, line, invoice, taxes)
     total = from_minor_units(invoice.total, currency)
     lines, rounding = settle_total(
         built.lines, total, currency=currency, tolerance=tolerance, what=what
@@ -153,7 +150,7 @@ def order_from_stripe_invoice(
         lines=lines,
         total=total,
         rounding=rounding,
-        taxes_included=any(t.inclusive for ln in invoice.lines.data for t in ln.tax_amounts),
+        taxes_included=taxes.any_inclusive(),
         gateways=["stripe"],
         cancelled=invoice.status == "void",
         fulfilled=True,
@@ -161,11 +158,18 @@ def order_from_stripe_invoice(
     )
 
 
-def _linked_order(metadata: Mapping[str, str], invoice: str | None, account: str, what: str) -> str:
-    """The Order.reference a Stripe payment or refund belongs to.
+def _linked_order(
+    metadata: Mapping[str, str],
+    invoice: str | None,
+    account: str,
+    what: str,
+    found: str | None = None,
+) -> str:
+    """The Order.reference a Stripe payment or refund belongs to: its metadata, else its
+    invoice (API versions before `2025-03-31.basil`), else what the caller `found`.
 
     Raises:
-        NotLinked: no metadata link and no invoice.
+        NotLinked: none of them links it.
     """
     if metadata.get("order_reference"):
         return metadata["order_reference"]
@@ -173,14 +177,25 @@ def _linked_order(metadata: Mapping[str, str], invoice: str | None, account: str
         return shopify_reference(metadata["shop_domain"], metadata["shopify_order_id"])
     if invoice:
         return stripe_reference(account, invoice)
+    if found:
+        return found
     raise NotLinked(
         f"{what}: not linked to an order (set metadata.order_reference, or "
         "metadata.shopify_order_id and metadata.shop_domain, or pay a Stripe invoice)"
     )
 
 
-def payment_from_stripe(obj: st.StripePaymentIntent | st.StripeCharge, *, account: str) -> Payment:
+def payment_from_stripe(
+    obj: st.StripePaymentIntent | st.StripeCharge,
+    *,
+    account: str,
+    order_reference: str | None = None,
+) -> Payment:
     """The Payment for a succeeded PaymentIntent or a captured Charge.
+
+    The order comes from the metadata, the `invoice` (up to `2025-02-24.acacia`), or
+    `order_reference` when the caller found it (the payment already booked through its
+    `invoice_payment.paid`).
 
     Raises:
         TranslationError: the object has not succeeded / captured any money, or it is not
@@ -199,11 +214,40 @@ def payment_from_stripe(obj: st.StripePaymentIntent | st.StripeCharge, *, accoun
         provider="stripe",
         account=account,
         provider_id=payment_id,
-        order_reference=_linked_order(obj.metadata, obj.invoice, account, what),
+        order_reference=_linked_order(obj.metadata, obj.invoice, account, what, order_reference),
         amount=from_minor_units(received, obj.currency),
         currency=obj.currency.upper(),
         gateway="stripe",
         date=_date(obj.created),
+    )
+
+
+def invoice_payment_id(obj: st.StripeInvoicePayment) -> str:
+    """The settlement key of an invoice payment: its PaymentIntent's id, else its Charge's
+    (as `payment_intent.succeeded` / `charge.succeeded` for the same money give), else, for
+    money recorded outside Stripe's payments, the InvoicePayment's own id."""
+    money = obj.payment
+    return st.object_id(money.payment_intent) or st.object_id(money.charge) or obj.id
+
+
+def payment_from_invoice_payment(obj: st.StripeInvoicePayment, *, account: str) -> Payment | None:
+    """The Payment for one paid InvoicePayment (`invoice_payment.paid`, API versions from
+    `2025-03-31.basil`): a settlement of the Stripe invoice's order. An invoice paid in
+    parts has one per part. None when it is not paid (nothing to book).
+    """
+    if obj.status != "paid" or not obj.amount_paid or obj.amount_paid <= 0:
+        return None
+    invoice = st.object_id(obj.invoice) or ""
+    paid_at = obj.status_transitions.paid_at if obj.status_transitions else None
+    return Payment(
+        provider="stripe",
+        account=account,
+        provider_id=invoice_payment_id(obj),
+        order_reference=stripe_reference(account, invoice),
+        amount=from_minor_units(obj.amount_paid, obj.currency),
+        currency=obj.currency.upper(),
+        gateway="stripe",
+        date=_date(paid_at or obj.created),
     )
 
 

@@ -36,6 +36,7 @@ class AttentionQuery(BaseModel):
 
     include_resolved: bool = False
     limit: int = Field(default=100, ge=1, le=500)
+    kind: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 @bp.get("/events")
@@ -93,13 +94,14 @@ def replay_event(ref: str) -> Response:
 @bp.get("/attention")
 @require_admin
 def list_attention() -> Response:
-    """Items needing attention newest first (open ones, or all with `include_resolved`)."""
+    """Items needing attention newest first (open ones, or all with `include_resolved`;
+    only those of `kind`, e.g. `unlinked_payment`, when given)."""
     try:
         query = AttentionQuery.model_validate(request.args.to_dict())
     except ValidationError as exc:
         return invalid_query(exc)
     store = current_services().attention
-    items = store.items(limit=query.limit, include_resolved=query.include_resolved)
+    items = store.items(limit=query.limit, include_resolved=query.include_resolved, kind=query.kind)
     resolved = store.resolved_at([item.id for item in items])
     listed = [
         {**item.model_dump(mode="json"), "resolved_at": _iso(resolved.get(item.id))}

@@ -159,8 +159,10 @@ def _chart(services: Services) -> dict[str, Any]:
 
 @bp.get("/")
 def overview() -> str:
-    """Counts, the chart, dead letters, parked events and items needing attention."""
+    """Counts, the chart, dead letters, parked events and items needing attention (of one
+    kind with `?kind=`, e.g. `unlinked_payment`)."""
     services = current_services()
+    kind = (request.args.get("kind") or "")[:100] or None
     failed, _ = services.events.list(status=EventStatus.FAILED, limit=PAGE)
     parked, _ = services.events.list(status=EventStatus.PARKED, limit=PAGE)
     dead = services.outbound.deliveries(status=DeliveryStatus.DEAD, limit=PAGE)
@@ -172,7 +174,8 @@ def overview() -> str:
         failed=failed,
         parked=[services.events.get(e.ref) or e for e in parked],
         dead=dead,
-        attention=services.attention.items(limit=PAGE),
+        attention=services.attention.items(limit=PAGE, kind=kind),
+        attention_kind=kind,
     )
 
 

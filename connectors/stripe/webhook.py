@@ -23,6 +23,7 @@ TOPICS = frozenset(
     {
         "invoice.paid",
         "invoice.finalized",
+        "invoice_payment.paid",
         "payment_intent.succeeded",
         "charge.succeeded",
         "charge.refunded",

@@ -19,7 +19,7 @@ def test_events_are_signed_as_the_providers_sign_them() -> None:
         headers = event.headers("shop-secret")
         shopify_webhook.verify(event.body, headers["X-Shopify-Hmac-Sha256"], [b"shop-secret"])
         assert headers["X-Shopify-Topic"] == event.topic
-    for event in (run.invoice, run.charge):
+    for event in (run.invoice, run.invoice_payment, run.charge):
         headers = event.headers("whsec_demo", now=time.time())
         stripe_webhook.verify(event.body, headers["Stripe-Signature"], ["whsec_demo"], 300)
 
@@ -32,7 +32,14 @@ def test_each_run_gets_fresh_ids_that_point_at_each_other() -> None:
     assert one.refund.payload["order_id"] == order_id
     assert one.order_reference == f"shopify:{SHOP_DOMAIN}:{order_id}"
     invoice = one.invoice.payload["data"]["object"]
-    assert one.charge.payload["data"]["object"]["invoice"] == invoice["id"]
+    payment = one.invoice_payment.payload["data"]["object"]
+    charge = one.charge.payload["data"]["object"]
+    assert payment["invoice"] == invoice["id"]
+    assert payment["payment"]["payment_intent"] == charge["payment_intent"]
+    assert "invoice" not in charge  # the current API's shapes
+    assert {e.payload["api_version"] for e in (one.invoice, one.invoice_payment, one.charge)} == {
+        "2026-10-28.endive"
+    }
     assert one.stripe_reference == f"stripe:default:{invoice['id']}"
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bridge.models import Order, Payment, Refund
+from bridge.models import Order, Payment, Refund, TranslationError
 from bridge.translate import TranslationContext, translate
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -61,6 +61,13 @@ def test_payload_translates_to_its_whole_expected_result(provider: str, path: Pa
     expected = _expected(path)
     body = json.loads(path.read_text("utf-8"))
 
+    if "error" in expected:
+        # when it is translated, then it is refused with the expected message
+        with pytest.raises(TranslationError) as refused:
+            translate(provider, expected["topic"], body, _context(expected["context"]))
+        assert str(refused.value) == expected["error"]
+        return
+
     # when it is translated
     result = translate(provider, expected["topic"], body, _context(expected["context"]))
 
@@ -78,7 +85,7 @@ def _orders() -> list[tuple[Order, dict[str, Any]]]:
     found = []
     for provider, path in CASES:
         expected = _expected(path)
-        if expected["topic"] in ORDER_TOPICS:
+        if expected["topic"] in ORDER_TOPICS and "error" not in expected:
             body = json.loads(path.read_text("utf-8"))
             result = translate(provider, expected["topic"], body, _context(expected["context"]))
             assert isinstance(result, Order)
@@ -99,7 +106,15 @@ def test_corpus_covers_what_the_issue_lists() -> None:
         "charge.succeeded",
         "charge.refunded",
         "refund.created",
+        "invoice_payment.paid",
     } <= topics
+    # every Stripe API version the bridge supports, the oldest and the newest
+    versions = {
+        json.loads(path.read_text("utf-8")).get("api_version")
+        for provider, path in CASES
+        if provider == "stripe"
+    }
+    assert {"2024-06-20", "2026-10-28.endive"} <= versions
     orders = _orders()
     assert len(orders) >= 30
     shopify = [o for o, _ in orders if o.provider == "shopify"]

@@ -13,13 +13,17 @@ import pytest
 from bridge.models import Order, Payment, Refund, TranslationError
 from bridge.translate import TranslationContext, translate
 from bridge.translate.stripe import (
+    invoice_payment_id,
     order_from_stripe_invoice,
+    payment_from_invoice_payment,
     payment_from_stripe,
     refund_from_stripe,
 )
+from bridge.translate.stripe_taxes import LineTaxes
 from connectors.stripe.payloads import (
     StripeCharge,
     StripeInvoice,
+    StripeInvoicePayment,
     StripePaymentIntent,
     StripeRefund,
 )
@@ -46,13 +50,127 @@ def test_paginated_lines_are_refused() -> None:
         )
 
 
-def test_tax_without_a_rate_object_is_refused() -> None:
+def _order(body: dict[str, Any], **kwargs: Any) -> Order:
+    return order_from_stripe_invoice(
+        StripeInvoice.model_validate(body), account="default", tolerance=D("0"), **kwargs
+    )
+
+
+def test_a_rate_given_by_id_only_is_derived_from_the_amounts_2024_06_20() -> None:
+    # given the old shape with its tax rates named only by id (not expanded)
     body = _invoice()
-    body["lines"]["data"][0]["tax_rates"] = []
-    with pytest.raises(TranslationError, match="il_1QmG1aBDemoLine0001: tax charged"):
-        order_from_stripe_invoice(
-            StripeInvoice.model_validate(body), account="default", tolerance=D("0.05")
-        )
+    for line in body["lines"]["data"]:
+        line["tax_rates"] = []
+
+    # then the rate comes from tax_amounts[].amount / taxable_amount, the same as expanded
+    assert _order(body, api_version="2024-06-20") == _order(_invoice())
+
+
+def test_tax_without_rate_or_taxable_amount_is_refused() -> None:
+    body = _invoice()
+    for line in body["lines"]["data"]:
+        line["tax_rates"] = []
+        for tax in line["tax_amounts"]:
+            tax["taxable_amount"] = None
+    with pytest.raises(TranslationError, match="il_1QmG1aBDemoLine0001: tax charged at rate"):
+        _order(body)
+
+
+ENDIVE = "invoice-paid-101-endive-one-line-20-vat-rate-id-only"
+
+
+def test_a_derived_rate_the_books_do_not_know_is_refused_never_zero() -> None:
+    body = _invoice(ENDIVE)
+    with pytest.raises(TranslationError, match=r"charges 2000 on 10000.*20 %.*\(10 %, 0 %\)"):
+        _order(body, api_version="2026-10-28.endive", vat_rates=(D(10), D(0)))
+    # 19.6 % is not a rate of the books either: no nearest guess
+    body["lines"]["data"][0]["taxes"][0]["amount"] = 1960
+    with pytest.raises(TranslationError, match=r"19\.6 %"):
+        _order(body, api_version="2026-10-28.endive")
+
+
+def test_a_rate_is_derived_over_every_line_of_the_invoice_within_stripes_rounding() -> None:
+    # given three lines of 0.99 at 5.5 %: 0.05445 each, rounded to 0.05 per line
+    body = _invoice(ENDIVE)
+    line = body["lines"]["data"][0]
+    tax = line["taxes"][0]
+    tax.update(amount=5, taxable_amount=99, tax_rate_details={"tax_rate": "txr_1TDemoTva055"})
+    line.update(amount=99)
+    lines = [dict(line, id=f"il_{n}") for n in range(3)]
+    body["lines"]["data"] = lines
+    body["total"] = 3 * 104
+    order = _order(body, api_version="2026-10-28.endive")
+    assert {ln.vat_rate for ln in order.lines} == {D("5.5")}
+
+
+def test_a_proration_credit_does_not_cancel_the_rate_out() -> None:
+    # given a charge of 100.00 and a proration credit of -99.99 at the same rate (id only):
+    # summed with their signs, 0.00 of tax on 0.01 would read as 0 %
+    body = _invoice(ENDIVE)
+    line = body["lines"]["data"][0]
+    credit = copy.deepcopy(line)
+    credit.update(id="il_credit", amount=-9999, description="Temps non utilisé")
+    credit["taxes"][0].update(amount=-2000, taxable_amount=-9999)
+    body["lines"]["data"].append(credit)
+    invoice = StripeInvoice.model_validate(body)
+
+    taxes = LineTaxes(invoice, api_version="2026-10-28.endive")
+
+    assert [taxes.rate(ln) for ln in invoice.lines.data] == [D(20), D(20)]
+
+
+def test_the_event_api_version_decides_the_shape_read() -> None:
+    event = json.loads((FIXTURES / f"{ENDIVE}.json").read_text("utf-8"))
+    # an endive line has no tax_rates / tax_amounts: read as old shapes, no tax would show
+    event["api_version"] = "2024-06-20"
+    with pytest.raises(TranslationError, match=r"120\.00 EUR"):
+        translate("stripe", "invoice.paid", event, TranslationContext())
+    event["api_version"] = "2025-03-31.basil"
+    order = translate("stripe", "invoice.paid", event, TranslationContext())
+    assert isinstance(order, Order)
+    assert order.vat_total == D("20.00")
+    # a bare object (no event, no version) is read by the fields it carries
+    bare = translate("stripe", "invoice.paid", event["data"]["object"], TranslationContext())
+    assert bare == order
+
+
+def test_a_line_with_no_tax_entry_bears_no_vat() -> None:
+    body = _invoice(ENDIVE)
+    body["lines"]["data"][0]["taxes"] = None
+    body["total"] = 10000
+    order = _order(body, api_version="2026-10-28.endive")
+    assert (order.lines[0].vat_rate, order.total) == (D(0), D("100.00"))
+
+
+def _invoice_payment(**payment: Any) -> StripeInvoicePayment:
+    body = _object("invoice-payment-paid-101-endive-payment-intent")
+    if payment:
+        body["payment"] = payment
+    return StripeInvoicePayment.model_validate(body)
+
+
+def test_invoice_payment_is_keyed_like_its_charge_and_payment_intent() -> None:
+    charge = _object("charge-succeeded-101-endive-no-invoice-linked-by-caller")
+    by_intent = payment_from_invoice_payment(_invoice_payment(), account="default")
+    by_charge = payment_from_invoice_payment(
+        _invoice_payment(type="charge", charge=charge["id"]), account="default"
+    )
+    recorded = _invoice_payment(type="payment_record", payment_record="pr_1")
+    assert by_intent is not None
+    assert by_charge is not None
+    assert by_intent.provider_id == charge["payment_intent"]
+    assert by_charge.provider_id == charge["id"]
+    assert invoice_payment_id(recorded) == recorded.id
+    expanded = _invoice_payment(type="payment_intent", payment_intent={"id": "pi_9", "x": 1})
+    assert invoice_payment_id(expanded) == "pi_9"
+
+
+def test_an_invoice_payment_not_paid_books_nothing() -> None:
+    body = _object("invoice-payment-paid-101-endive-payment-intent")
+    body.update(status="open", amount_paid=None)
+    assert (
+        payment_from_invoice_payment(StripeInvoicePayment.model_validate(body), account="a") is None
+    )
 
 
 def test_expanded_tax_amount_rate_is_enough() -> None:

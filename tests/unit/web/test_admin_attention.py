@@ -126,3 +126,24 @@ def test_attention_needs_the_admin_token(
 
     assert (listed.status_code, resolved.status_code) == (401, 401)
     assert attention.resolved_at(["order_adjustment:refund/1"]) == {}
+
+
+def test_attention_lists_one_kind_newest_first(
+    client: FlaskClient, store: tuple[AttentionStore, Clock]
+) -> None:
+    attention, clock = store
+    for n in (1, 2, 3, 4):
+        attention.add(item(n, kind="unlinked_payment" if n % 2 else "order_adjustment"))
+        clock.now += 10
+    attention.resolve("unlinked_payment:refund/3")
+
+    listed = client.get("/admin/attention?kind=unlinked_payment", headers=AUTH).json["items"]
+    everything = client.get(
+        "/admin/attention?kind=unlinked_payment&include_resolved=true&limit=1", headers=AUTH
+    ).json["items"]
+    none = client.get("/admin/attention?kind=dispute", headers=AUTH).json["items"]
+
+    assert [i["id"] for i in listed] == ["unlinked_payment:refund/1"]
+    assert [i["id"] for i in everything] == ["unlinked_payment:refund/3"]
+    assert none == []
+    assert client.get("/admin/attention?kind=", headers=AUTH).status_code == 400

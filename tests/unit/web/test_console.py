@@ -219,3 +219,24 @@ def test_outbound_pages_show_subscriptions_deliveries_and_replay(
     answer = client.post(f"/console/deliveries/{delivery_id}/replay", data={"csrf": csrf})
     assert answer.status_code == 302
     assert "was deleted" in client.get(answer.headers["Location"]).get_data(as_text=True)
+
+
+def test_overview_lists_attention_items_of_one_kind(
+    client: FlaskClient, services: Services
+) -> None:
+    from bridge.store.attention import AttentionItem
+
+    for kind, source in (("unlinked_payment", "pi_other_product"), ("dispute", "dp_1")):
+        services.attention.add(
+            AttentionItem(id=f"{kind}:{source}", kind=kind, reason=f"about {source}")
+        )
+    _login(client)
+
+    everything = client.get("/console/").get_data(as_text=True)
+    one_kind = client.get("/console/?kind=unlinked_payment").get_data(as_text=True)
+
+    assert "about pi_other_product" in everything
+    assert "about dp_1" in everything
+    assert "about pi_other_product" in one_kind
+    assert "about dp_1" not in one_kind
+    assert "all kinds" in one_kind

@@ -318,3 +318,21 @@ def test_a_bug_is_a_json_500_that_is_logged_and_reported(
     assert response.json["error"] == "internal_error"
     assert [type(exc) for exc in reported] == [KeyError]
     assert "unhandled error in the webhook ingress" in caplog.text
+
+
+def test_every_topic_a_handler_acts_on_is_queued_by_the_ingress() -> None:
+    from bridge.sync.dispatch import load_handlers, registered
+    from connectors.shopify import webhook as shopify_webhook
+    from connectors.stripe import webhook as stripe_webhook
+
+    load_handlers()
+    topics = {"shopify": shopify_webhook.TOPICS, "stripe": stripe_webhook.TOPICS}
+    for provider, topic in registered():
+        assert topic in topics[provider], f"{provider} {topic} has a handler but is ignored"
+
+
+def test_an_invoice_payment_is_queued(client: FlaskClient, services: Services) -> None:
+    body = stripe_event("evt_inpay", "invoice_payment.paid", id="inpay_1", object="invoice_payment")
+    response = client.post("/webhooks/stripe", data=body, headers=stripe_headers(body))
+    assert response.json == {"id": "stripe:evt_inpay", "status": "queued"}
+    assert outbox(services) == ["stripe:evt_inpay"]

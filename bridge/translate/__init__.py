@@ -13,16 +13,21 @@ payload model and calls the matching translator:
 | stripe | `invoice.paid`, `invoice.finalized` | `Order` |
 | stripe | `payment_intent.succeeded`, `charge.succeeded` | `Payment` (None: uncaptured) |
 | stripe | `charge.refunded`, `refund.created` | `Refund` (None: refunds not listed) |
+| stripe | `checkout.session.completed`, `...async_payment_succeeded` | `Order` (None: no sale) |
+| stripe | `credit_note.created` | `Refund` (its `provider_id` is the `cn_...` id) |
 
 Any other topic gives None (record, acknowledge, ignore). Shopify's `orders/edited` body
 is only the edit (`{"order_edit": ...}`): it gives None, as Shopify follows every edit with
 an `orders/updated` carrying the whole order. Stripe payloads may be the whole event or
 its `data.object`; the event's `account` (Connect) wins over `context.account`.
+
+A Checkout Session needs its line items in `context.checkout_line_items`: events never
+carry them, the sync reads them from Stripe's API (`bridge.sync.checkout`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -30,8 +35,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from bridge.models import Order, Payment, Refund, TranslationError
-from bridge.translate import shopify, stripe
+from bridge.translate import shopify, stripe, stripe_checkout, stripe_credit_note
 from connectors.shopify import payloads as sp
+from connectors.stripe import checkout as co
 from connectors.stripe import payloads as st
 
 M = TypeVar("M", bound=BaseModel)
@@ -49,6 +55,8 @@ class TranslationContext:
     taxes_included: bool = False
     # Stripe refunds without metadata: the order found by the caller (payment link).
     order_reference: str | None = None
+    # Stripe Checkout: the session's line items, read from Stripe's API by the caller.
+    checkout_line_items: Sequence[Mapping[str, Any]] | None = None
 
 
 def _parse(model: type[M], payload: Mapping[str, Any], where: str) -> M:
@@ -106,6 +114,21 @@ def _stripe_charge_refund(obj: Mapping[str, Any], ctx: TranslationContext) -> Tr
     )
 
 
+def _stripe_checkout(obj: Mapping[str, Any], ctx: TranslationContext) -> Translated:
+    where = "stripe checkout.session"
+    session = _parse(co.CheckoutSession, obj, where)
+    if stripe_checkout.skip_reason(session) is not None:
+        return None
+    if ctx.checkout_line_items is None:
+        raise TranslationError(f"{where} {session.id}: its line items were not read from Stripe")
+    items = [
+        _parse(co.CheckoutLineItem, item, f"{where} line item") for item in ctx.checkout_line_items
+    ]
+    return stripe_checkout.order_from_checkout_session(
+        session, items, account=ctx.account, tolerance=ctx.tolerance
+    )
+
+
 _STRIPE: dict[str, Callable[[Mapping[str, Any], TranslationContext], Translated]] = {
     "invoice.paid": lambda o, c: stripe.order_from_stripe_invoice(
         _parse(st.StripeInvoice, o, "stripe invoice"), account=c.account, tolerance=c.tolerance
@@ -122,6 +145,11 @@ _STRIPE: dict[str, Callable[[Mapping[str, Any], TranslationContext], Translated]
     ),
 }
 _STRIPE["invoice.finalized"] = _STRIPE["invoice.paid"]
+_STRIPE["checkout.session.completed"] = _stripe_checkout
+_STRIPE["checkout.session.async_payment_succeeded"] = _stripe_checkout
+_STRIPE["credit_note.created"] = lambda o, c: stripe_credit_note.refund_from_credit_note(
+    _parse(co.CreditNote, o, "stripe credit_note.created"), account=c.account
+)
 
 
 def _stripe(topic: str, payload: Mapping[str, Any], ctx: TranslationContext) -> Translated:

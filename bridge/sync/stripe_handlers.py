@@ -60,6 +60,12 @@ def handle_checkout_session(event: EventRecord, services: Services) -> Outcome:
             return Ignored(reason)
         payment = payment_from_checkout_session(session, account=account)
         reference = stripe_reference(account, session.id)
+        books = services.settings.shop_currency.upper()
+        if (session.currency or books).upper() != books:
+            raise PermanentError(
+                f"order {reference} is in {session.currency}, the books in {books} "
+                "(BRIDGE_SHOP_CURRENCY): amounts are not converted, so it is not booked"
+            )
         if already_booked(services.links, reference, payment.provider_id if payment else None):
             return Processed(f"Checkout Session {session.id} is already booked")
         items = stripe_reads.line_items(services.settings, session.id)

@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from bridge.models import Address, LineKind, Order, Party, Payment, TranslationError
-from bridge.money import ZERO, from_minor_units
+from bridge.money import HUNDRED, ZERO, from_minor_units
 from bridge.translate.common import LineSet, plain, settle_total
 from bridge.translate.stripe import VAT_ID_TYPES, stripe_reference
 from connectors.stripe import checkout as co
@@ -60,8 +60,8 @@ def skip_reason(session: co.CheckoutSession) -> str | None:
 
 
 def derived_rate(tax: int, taxable: int, what: str) -> Decimal:
-    """The simplest percentage (0, 1 or 2 decimals) whose tax on `taxable` is `tax` (both
-    in minor units), as Stripe rounds it.
+    """The simplest percentage (0, 1 or 2 decimals, at most 100) whose tax on `taxable` is
+    `tax` (both in minor units), as Stripe rounds it.
 
     Raises:
         TranslationError: no such rate (the amounts are not one tax on one base).
@@ -70,10 +70,13 @@ def derived_rate(tax: int, taxable: int, what: str) -> Decimal:
         return ZERO
     if taxable <= 0:
         raise TranslationError(f"{what}: tax {tax} charged on a taxable amount of {taxable}")
-    raw = Decimal(tax) * 100 / Decimal(taxable)
+    raw = Decimal(tax) * HUNDRED / Decimal(taxable)
     for places in (Decimal(1), Decimal("0.1"), Decimal("0.01")):
         rate = raw.quantize(places, rounding=ROUND_HALF_UP)
-        if (Decimal(taxable) * rate / 100).quantize(Decimal(1), ROUND_HALF_UP) == tax:
+        if (
+            rate <= HUNDRED
+            and (Decimal(taxable) * rate / HUNDRED).quantize(Decimal(1), ROUND_HALF_UP) == tax
+        ):
             return plain(rate)
     raise TranslationError(
         f"{what}: no VAT rate of at most two decimals gives tax {tax} on {taxable} (minor units)"

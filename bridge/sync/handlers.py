@@ -16,6 +16,7 @@ from bridge.models import NotLinked, Order, Payment, Refund
 from bridge.services import Services
 from bridge.store.attention import AttentionItem
 from bridge.store.events import EventRecord
+from bridge.sync.checkout import checkout_payment
 from bridge.sync.context import SyncContext
 from bridge.sync.credit_notes import explained_refund
 from bridge.sync.dispatch import Ignored, Outcome, Parked, PermanentError, Processed, handler
@@ -98,7 +99,16 @@ def handle(event: EventRecord, services: Services) -> Outcome:
     with classified(f"{event.provider} {event.topic} {event.ref}"):
         body = _body(event)
         context = _context(event, services)
-        result = translate(event.provider, event.topic, body, context)
+        try:
+            result = translate(event.provider, event.topic, body, context)
+        except NotLinked:
+            data = body.get("data")  # a Checkout sale's payment: its session books it
+            sale = checkout_payment(
+                services, data.get("object") if isinstance(data, dict) else None
+            )
+            if sale is None:
+                raise
+            return Ignored(sale)
         return _dispatch(event, services, result)
 
 

@@ -1,7 +1,8 @@
 """Stripe API reads done while processing an event, with their errors classified.
 
-Checkout line items and an invoice's credit notes are not in the webhooks: the sync reads
-them with `STRIPE_API_KEY` (`connectors.stripe.checkout_api`). How a failure ends:
+Checkout line items, an invoice's credit notes and the Checkout Session of a PaymentIntent
+are not in the webhooks: the sync reads them with `STRIPE_API_KEY`
+(`connectors.stripe.checkout_api`). How a failure ends:
 
 | cause                                   | becomes                                       |
 | --------------------------------------- | --------------------------------------------- |
@@ -87,3 +88,13 @@ def credit_notes(settings: Settings, invoice_id: str) -> list[dict[str, Any]]:
     """
     what = f"reading the credit notes of Stripe invoice {invoice_id}"
     return read(settings, what, lambda api: api.credit_notes(invoice_id))
+
+
+def checkout_sessions(settings: Settings, payment_intent: str) -> list[dict[str, Any]]:
+    """The Checkout Sessions of PaymentIntent `payment_intent`.
+
+    Raises:
+        PermanentError, TransientError: as `read`.
+    """
+    what = f"looking up the Checkout Session of {payment_intent}"
+    return read(settings, what, lambda api: api.checkout_sessions(payment_intent))

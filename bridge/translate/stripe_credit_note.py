@@ -12,7 +12,9 @@ once, closed and posted, as a Sage credit note of that invoice.
   2025-03-31.basil: `taxes[]` with `tax_behavior`). A line credited by amount without a
   quantity, a `custom_line_item`, and whatever else makes up the credit note's `total`
   (a document-level discount, ...) is money tied to no invoice line: `adjustments`, which
-  the credit plan records for attention (Sage credits products by quantity only).
+  the credit plan records for attention (Sage credits products by quantity only). So are
+  the lines beyond the first page of a long credit note (`lines.has_more`): nothing is
+  credited that the event does not show.
 - Shipping credited (`shipping_cost.amount_total`) credits the invoice's shipping line.
 - `amount` is the money the credit note refunded (`refunds[].amount_refunded`; with
   2024-06-20's single `refund`, its `total` less what was credited out of band).

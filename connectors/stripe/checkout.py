@@ -51,10 +51,6 @@ class CheckoutTax(_Object):
     taxable_amount: int | None = None
 
 
-class CheckoutDiscount(_Object):
-    amount: int
-
-
 class CheckoutPrice(_Object):
     id: str
     product: str | _Id | None = None
@@ -78,7 +74,6 @@ class CheckoutLineItem(_Object):
     quantity: int | None = None
     price: CheckoutPrice | None = None
     taxes: list[CheckoutTax] | None = None
-    discounts: list[CheckoutDiscount] | None = None
     metadata: dict[str, str] | None = None
 
 
@@ -101,12 +96,6 @@ class ShippingCost(_Object):
     amount_total: int
     shipping_rate: str | ShippingRate | None = None
     taxes: list[CheckoutTax] | None = None
-
-
-class TotalDetails(_Object):
-    amount_discount: int = 0
-    amount_shipping: int | None = None
-    amount_tax: int = 0
 
 
 class CustomerDetails(_Object):
@@ -141,7 +130,6 @@ class CheckoutSession(_Object):
     invoice: str | _Id | None = None
     invoice_creation: InvoiceCreation | None = None
     shipping_cost: ShippingCost | None = None
-    total_details: TotalDetails | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
     livemode: bool = False
 

@@ -5,6 +5,9 @@
   `data.discounts` expanded): a `checkout.session.*` event never includes them.
 - `credit_notes(invoice_id)`: the credit notes of an invoice (`GET /v1/credit_notes`), to
   tell whether a refund was made by one (then its credit note books it).
+- `checkout_sessions(payment_intent)`: the Checkout Session of a PaymentIntent
+  (`GET /v1/checkout/sessions?payment_intent=`), to tell that a payment naming no order is
+  a Checkout sale's (then the session's event books and settles it).
 
 Through the backfill's `RestReader` (bounded retries on 429 / 5xx / network errors, then
 `ProviderUnavailable`; `ProviderAuthError` for a refused key; `ProviderApiError` for any
@@ -80,6 +83,15 @@ class StripeObjects:
         """
         params: dict[str, str | int | list[str]] = {"invoice": invoice_id, "limit": PAGE_SIZE}
         return self._all("/v1/credit_notes", params)
+
+    def checkout_sessions(self, payment_intent: str) -> list[dict[str, Any]]:
+        """The Checkout Sessions of PaymentIntent `payment_intent` (one, or none).
+
+        Raises:
+            ProviderAuthError, ProviderUnavailable, ProviderApiError: as `line_items`.
+        """
+        params: dict[str, str | int | list[str]] = {"payment_intent": payment_intent}
+        return self._all("/v1/checkout/sessions", params)
 
     def close(self) -> None:
         self._client.close()

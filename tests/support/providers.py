@@ -7,8 +7,9 @@ pagination and error bodies:
 - `FakeStripe`: `GET /v1/events` (Bearer key; `created[gte|gt|lt|lte]`, `types[]` or the
   SDK's `types[0]`, `limit`, `starting_after`; newest first);
   `GET /v1/checkout/sessions/<id>/line_items` (`limit`, `starting_after`, `expand[]`; 404
-  for an unknown session) and `GET /v1/credit_notes` (`invoice`, `limit`, `starting_after`)
-  over `add_line_items` / `add_credit_note`.
+  for an unknown session), `GET /v1/checkout/sessions` (`payment_intent`, `limit`,
+  `starting_after`) and `GET /v1/credit_notes` (`invoice`, `limit`, `starting_after`) over
+  `add_line_items` / `add_checkout_session` / `add_credit_note`.
 - `FakeShopify`: `GET /admin/api/<version>/orders.json` (`X-Shopify-Access-Token`;
   `status`, `updated_at_min|max`, `limit`, `fields`, cursor `page_info` with a `Link`
   header) and `GET /admin/api/<version>/orders/<id>/transactions.json`.
@@ -164,14 +165,21 @@ class FakeStripe(_FakeApi):
         self._events: dict[str, dict[str, Any]] = {}
         self._line_items: dict[str, list[dict[str, Any]]] = {}
         self._credit_notes: dict[str, dict[str, Any]] = {}
+        self._sessions: dict[str, dict[str, Any]] = {}
         self.app.get("/v1/events")(self._list_events)
         self.app.get("/v1/checkout/sessions/<session_id>/line_items")(self._list_line_items)
         self.app.get("/v1/credit_notes")(self._list_credit_notes)
+        self.app.get("/v1/checkout/sessions")(self._list_sessions)
 
     def add_line_items(self, session_id: str, items: list[dict[str, Any]]) -> None:
         """Set the line items of Checkout Session `session_id` (copied)."""
         with self._lock:
             self._line_items[session_id] = copy.deepcopy(items)
+
+    def add_checkout_session(self, session: dict[str, Any]) -> None:
+        """Add (or replace, by id) a Checkout Session object; it is copied."""
+        with self._lock:
+            self._sessions[session["id"]] = copy.deepcopy(session)
 
     def add_credit_note(self, note: dict[str, Any]) -> None:
         """Add (or replace, by id) a credit note object; it is copied."""
@@ -234,22 +242,29 @@ class FakeStripe(_FakeApi):
             return self.error(400, str(exc))
 
     def _list_credit_notes(self) -> Response:
+        return self._list_filtered("/v1/credit_notes", self._credit_notes, "invoice")
+
+    def _list_sessions(self) -> Response:
+        return self._list_filtered("/v1/checkout/sessions", self._sessions, "payment_intent")
+
+    def _list_filtered(self, url: str, objects: dict[str, dict[str, Any]], field: str) -> Response:
+        """`objects` newest first, those whose `field` is the query's when it names one."""
         refused = self._refused()
         if refused is not None:
             return refused
         query = request.args.to_dict(flat=False)
         try:
-            unknown = _unknown_params(query, {"invoice", "limit", "starting_after"})
+            unknown = _unknown_params(query, {field, "limit", "starting_after"})
             if unknown:
                 raise _BadRequest(f"Received unknown parameter: {unknown[0]}")
-            invoice = query.get("invoice", [None])[-1]
+            wanted = query.get(field, [None])[-1]
             with self._lock:
-                notes = [
-                    n
-                    for n in sorted(self._credit_notes.values(), key=_event_key, reverse=True)
-                    if invoice is None or n.get("invoice") == invoice
+                found = [
+                    obj
+                    for obj in sorted(objects.values(), key=_event_key, reverse=True)
+                    if wanted is None or obj.get(field) == wanted
                 ]
-            return self._list_page("/v1/credit_notes", notes, query)
+            return self._list_page(url, found, query)
         except _BadRequest as exc:
             return self.error(400, str(exc))
 

@@ -185,3 +185,20 @@ def test_a_refund_booked_before_its_credit_note_is_not_booked_twice(keyless: Pip
     assert keyless.services.attention.items() == []
     again = keyless.deliver("stripe", "refund.created", {**refund, "id": "evt_again"})
     assert again.status == "ignored"
+
+
+def test_a_payment_of_no_checkout_session_is_not_taken_for_a_sale(
+    keyed: tuple[Pipeline, FakeStripe],
+) -> None:
+    # given a PaymentIntent naming no order, of which Stripe knows no Checkout Session
+    pipeline, fake = keyed
+    event = payload("stripe", "payment-intent-succeeded-001-shopify-metadata")
+    event["data"]["object"]["metadata"] = {}
+
+    result = pipeline.deliver("stripe", "payment_intent.succeeded", event)
+
+    # then Stripe was asked, and the payment is left to the unlinked-payment rules
+    assert result.status != "processed"
+    assert "not linked" in result.detail
+    asked = [query for path, query in fake.requests if path == "/v1/checkout/sessions"]
+    assert asked == [{"payment_intent": ["pi_3QmH1aBDemoPI0101"]}]

@@ -146,6 +146,8 @@ def void_credit_note(ctx: SyncContext, note: co.CreditNote, reference: str) -> O
         redis.RedisError: Redis is unreachable.
     """
     own = ctx.links.refund("stripe", note.id)
+    if own is not None and own.status == VOIDED:
+        return Processed(f"credit note {note.id} already known as voided")
     if own is None or (own.credit_note_id is None and not own.intents):
         void = RefundLink(
             provider="stripe",
@@ -155,9 +157,11 @@ def void_credit_note(ctx: SyncContext, note: co.CreditNote, reference: str) -> O
             nothing_to_credit=True,
         )
         ctx.links.save_refund(void)
+        # what it asked a person to book by hand (amounts without a line) is void too
+        for item in ctx.attention.for_order(reference):
+            if item.source == note.id:
+                ctx.attention.resolve(item.id)
         return Processed(f"credit note {note.id} voided before it was booked: nothing to book")
-    if own.status == VOIDED:
-        return Processed(f"credit note {note.id} already known as voided")
     amount = own.credited
     if amount is None:
         amount = from_minor_units(note.total, note.currency)

@@ -202,3 +202,20 @@ def test_a_payment_of_no_checkout_session_is_not_taken_for_a_sale(
     assert "not linked" in result.detail
     asked = [query for path, query in fake.requests if path == "/v1/checkout/sessions"]
     assert asked == [{"payment_intent": ["pi_3QmH1aBDemoPI0101"]}]
+
+
+def test_a_voided_credit_note_of_amounts_only_leaves_nothing_to_book(keyless: Pipeline) -> None:
+    # given a credit note of a custom amount only: a person was asked to book it by hand
+    _book_invoice(keyless)
+    note = _connect(payload("stripe", NOTE))
+    obj = note["data"]["object"]
+    obj["lines"]["data"][0].update(type="custom_line_item", invoice_line_item=None)
+    assert keyless.deliver("stripe", "credit_note.created", note).status == "processed"
+    [item] = keyless.services.attention.items()
+    assert (item.kind, item.amount) == ("refund_adjustment", Decimal("58.80"))
+
+    # when Stripe voids it, then that item is resolved and nothing else is asked
+    voided = copy.deepcopy(note)
+    voided["data"]["object"]["status"] = "void"
+    assert keyless.deliver("stripe", "credit_note.voided", voided).status == "processed"
+    assert keyless.services.attention.items() == []

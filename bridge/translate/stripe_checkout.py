@@ -84,7 +84,10 @@ def derived_rate(tax: int, taxable: int, what: str) -> Decimal:
 
 
 def _rate(taxes: list[co.CheckoutTax] | None, tax: int, taxable: int, what: str) -> Decimal:
-    """The line's percent VAT rate (module docstring)."""
+    """The line's percent VAT rate (module docstring); 0 % when no tax was charged, whatever
+    rate is listed (an exempt customer, a reverse charge)."""
+    if tax == 0:
+        return ZERO
     rates = [t.rate.percentage or t.rate.effective_percentage for t in taxes or [] if t.rate]
     if taxes and len(rates) == len(taxes) and all(r is not None for r in rates):
         return plain(sum((r for r in rates if r is not None), ZERO))

@@ -173,3 +173,19 @@ def test_inclusive_taxes_are_not_added_twice(name: str) -> None:
     assert refund is not None
     assert refund.lines[0].amount == Decimal("58.80")
     assert refund.adjustments == Decimal("0.00")
+
+
+def test_a_line_charged_no_tax_is_at_zero_percent_whatever_rate_is_listed() -> None:
+    # given a reverse-charge sale: the 20 % rate is listed but no tax is charged
+    session, items = _session(B2B), copy.deepcopy(_items(B2B))
+    for item in items:
+        item["amount_total"] -= item["amount_tax"]
+        item["amount_tax"] = 0
+        item["taxes"][0]["amount"] = 0
+    session["shipping_cost"].update(amount_tax=0, amount_total=800)
+    session["amount_total"] = 10800 - 1000 + 800
+
+    order = _order(session, items)
+
+    assert [line.vat_rate for line in order.lines] == [Decimal(0)] * 3
+    assert order.total == Decimal("106.00")

@@ -5,7 +5,8 @@
   exponentially, up to `max_attempts` tries in all;
 - a connection error or timeout is retried the same way (a GET changes nothing);
 - 401 / 403 raise `ProviderAuthError`, any other 4xx `ProviderApiError`, each with the
-  provider's own message; so does running out of attempts.
+  provider's own message; running out of attempts raises `ProviderUnavailable` (a
+  `ProviderApiError` too), which a caller may retry later.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ class ProviderApiError(Exception):
 
 class ProviderAuthError(ProviderApiError):
     """The provider refused the credentials (401 / 403)."""
+
+
+class ProviderUnavailable(ProviderApiError):
+    """The provider stayed unreachable or kept answering 429 / 5xx: trying later may work."""
 
 
 def provider_message(response: httpx.Response) -> str:
@@ -72,7 +77,7 @@ class RestReader:
                 response = self.client.get(url, params=params)
             except httpx.TransportError as exc:
                 if last:
-                    raise ProviderApiError(
+                    raise ProviderUnavailable(
                         f"{self.provider} API unreachable after {attempt} tries: {exc!r}"
                     ) from exc
                 self.sleep(delay)
@@ -91,7 +96,7 @@ class RestReader:
                     f"{provider_message(response)}"
                 )
             if last:
-                raise ProviderApiError(
+                raise ProviderUnavailable(
                     f"{self.provider} still answered {status} after {attempt} tries: "
                     f"{provider_message(response)}"
                 )

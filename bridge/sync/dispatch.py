@@ -100,6 +100,7 @@ _HANDLERS: dict[tuple[str, str], Handler] = {}
 HANDLER_MODULES: tuple[str, ...] = (
     "bridge.sync.handlers",
     "bridge.sync.stripe_payments",
+    "bridge.sync.stripe_handlers",
 )
 
 

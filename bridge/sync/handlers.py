@@ -18,6 +18,7 @@ from bridge.services import Services
 from bridge.store.attention import AttentionItem
 from bridge.store.events import EventRecord
 from bridge.sync.context import SyncContext
+from bridge.sync.credit_notes import explained_refund
 from bridge.sync.dispatch import Ignored, Outcome, Parked, PermanentError, Processed, handler
 from bridge.sync.errors import classified
 from bridge.sync.locks import OrderLock
@@ -154,6 +155,9 @@ def handle_stripe_refund(event: EventRecord, services: Services) -> Outcome:
                 if link is not None:
                     reference = link.order_reference
                     break
+        explained = explained_refund(services, obj, reference)
+        if explained is not None:
+            return Ignored(explained)
         context = _context(event, services, order_reference=reference)
         try:
             result = translate(event.provider, event.topic, body, context)

@@ -27,6 +27,7 @@ from bridge.models import NotLinked
 from bridge.money import from_minor_units
 from bridge.services import Services
 from bridge.store.events import EventRecord
+from bridge.sync.checkout import checkout_payment
 from bridge.sync.dispatch import Ignored, Outcome, Parked, Processed, handler
 from bridge.sync.errors import classified
 from bridge.sync.handlers import _body, _context, _dispatch, _parked_before, handle
@@ -67,6 +68,9 @@ def handle_stripe_payment(event: EventRecord, services: Services) -> Outcome:
         try:
             result = translate(event.provider, event.topic, body, context)
         except NotLinked as exc:
+            sale = checkout_payment(services, obj)  # a Checkout sale's: its session books it
+            if sale is not None:
+                return Ignored(sale)
             return _unlinked(event, services, obj, key, str(exc))
         return _dispatch(event, services, result)
 

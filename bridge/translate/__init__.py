@@ -14,6 +14,8 @@ payload model and calls the matching translator:
 | stripe | `invoice_payment.paid` | `Payment` (None: not paid) |
 | stripe | `payment_intent.succeeded`, `charge.succeeded` | `Payment` (None: uncaptured) |
 | stripe | `charge.refunded`, `refund.created` | `Refund` (None: refunds not listed) |
+| stripe | `checkout.session.completed`, `...async_payment_succeeded` | `Order` (None: no sale) |
+| stripe | `credit_note.created` | `Refund` (its `provider_id` is the `cn_...` id) |
 
 Any other topic gives None (record, acknowledge, ignore). Shopify's `orders/edited` body
 is only the edit (`{"order_edit": ...}`): it gives None, as Shopify follows every edit with
@@ -21,11 +23,14 @@ an `orders/updated` carrying the whole order. Stripe payloads may be the whole e
 its `data.object`; the event's `account` (Connect) wins over `context.account`, and its
 `api_version` over `context.api_version` (each Stripe event is read in its own version's
 shapes).
+
+A Checkout Session needs its line items in `context.checkout_line_items`: events never
+carry them, the sync reads them from Stripe's API (`bridge.sync.checkout`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -33,9 +38,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from bridge.models import Order, Payment, Refund, TranslationError
-from bridge.translate import shopify, stripe
+from bridge.translate import shopify, stripe, stripe_checkout, stripe_credit_note
 from bridge.translate.stripe_taxes import DEFAULT_VAT_RATES
 from connectors.shopify import payloads as sp
+from connectors.stripe import checkout as co
 from connectors.stripe import payloads as st
 
 M = TypeVar("M", bound=BaseModel)
@@ -59,6 +65,8 @@ class TranslationContext:
     # The books' VAT rates (BRIDGE_FALLBACK_PRODUCTS): a Stripe tax rate derived from the
     # amounts must be one of them.
     vat_rates: tuple[Decimal, ...] = DEFAULT_VAT_RATES
+    # Stripe Checkout: the session's line items, read from Stripe's API by the caller.
+    checkout_line_items: Sequence[Mapping[str, Any]] | None = None
 
 
 def _parse(model: type[M], payload: Mapping[str, Any], where: str) -> M:
@@ -118,6 +126,21 @@ def _stripe_charge_refund(obj: Mapping[str, Any], ctx: TranslationContext) -> Tr
     )
 
 
+def _stripe_checkout(obj: Mapping[str, Any], ctx: TranslationContext) -> Translated:
+    where = "stripe checkout.session"
+    session = _parse(co.CheckoutSession, obj, where)
+    if stripe_checkout.skip_reason(session) is not None:
+        return None
+    if ctx.checkout_line_items is None:
+        raise TranslationError(f"{where} {session.id}: its line items were not read from Stripe")
+    items = [
+        _parse(co.CheckoutLineItem, item, f"{where} line item") for item in ctx.checkout_line_items
+    ]
+    return stripe_checkout.order_from_checkout_session(
+        session, items, account=ctx.account, tolerance=ctx.tolerance
+    )
+
+
 _STRIPE: dict[str, Callable[[Mapping[str, Any], TranslationContext], Translated]] = {
     "invoice.paid": lambda o, c: stripe.order_from_stripe_invoice(
         _parse(st.StripeInvoice, o, "stripe invoice"),
@@ -143,6 +166,11 @@ _STRIPE: dict[str, Callable[[Mapping[str, Any], TranslationContext], Translated]
     ),
 }
 _STRIPE["invoice.finalized"] = _STRIPE["invoice.paid"]
+_STRIPE["checkout.session.completed"] = _stripe_checkout
+_STRIPE["checkout.session.async_payment_succeeded"] = _stripe_checkout
+_STRIPE["credit_note.created"] = lambda o, c: stripe_credit_note.refund_from_credit_note(
+    _parse(co.CreditNote, o, "stripe credit_note.created"), account=c.account
+)
 
 
 def _stripe(topic: str, payload: Mapping[str, Any], ctx: TranslationContext) -> Translated:

@@ -29,6 +29,10 @@ TOPICS = frozenset(
         "charge.refunded",
         "refund.created",
         "charge.dispute.created",
+        "checkout.session.completed",
+        "checkout.session.async_payment_succeeded",
+        "credit_note.created",
+        "credit_note.voided",
     }
 )
 

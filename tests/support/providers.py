@@ -5,7 +5,11 @@ and answering the read endpoints the backfill uses, with each provider's auth, f
 pagination and error bodies:
 
 - `FakeStripe`: `GET /v1/events` (Bearer key; `created[gte|gt|lt|lte]`, `types[]` or the
-  SDK's `types[0]`, `limit`, `starting_after`; newest first).
+  SDK's `types[0]`, `limit`, `starting_after`; newest first);
+  `GET /v1/checkout/sessions/<id>/line_items` (`limit`, `starting_after`, `expand[]`; 404
+  for an unknown session), `GET /v1/checkout/sessions` (`payment_intent`, `limit`,
+  `starting_after`) and `GET /v1/credit_notes` (`invoice`, `limit`, `starting_after`) over
+  `add_line_items` / `add_checkout_session` / `add_credit_note`.
 - `FakeShopify`: `GET /admin/api/<version>/orders.json` (`X-Shopify-Access-Token`;
   `status`, `updated_at_min|max`, `limit`, `fields`, cursor `page_info` with a `Link`
   header) and `GET /admin/api/<version>/orders/<id>/transactions.json`.
@@ -159,7 +163,28 @@ class FakeStripe(_FakeApi):
         super().__init__("fake-stripe")
         self.api_key = api_key
         self._events: dict[str, dict[str, Any]] = {}
+        self._line_items: dict[str, list[dict[str, Any]]] = {}
+        self._credit_notes: dict[str, dict[str, Any]] = {}
+        self._sessions: dict[str, dict[str, Any]] = {}
         self.app.get("/v1/events")(self._list_events)
+        self.app.get("/v1/checkout/sessions/<session_id>/line_items")(self._list_line_items)
+        self.app.get("/v1/credit_notes")(self._list_credit_notes)
+        self.app.get("/v1/checkout/sessions")(self._list_sessions)
+
+    def add_line_items(self, session_id: str, items: list[dict[str, Any]]) -> None:
+        """Set the line items of Checkout Session `session_id` (copied)."""
+        with self._lock:
+            self._line_items[session_id] = copy.deepcopy(items)
+
+    def add_checkout_session(self, session: dict[str, Any]) -> None:
+        """Add (or replace, by id) a Checkout Session object; it is copied."""
+        with self._lock:
+            self._sessions[session["id"]] = copy.deepcopy(session)
+
+    def add_credit_note(self, note: dict[str, Any]) -> None:
+        """Add (or replace, by id) a credit note object; it is copied."""
+        with self._lock:
+            self._credit_notes[note["id"]] = copy.deepcopy(note)
 
     def add_event(self, event: dict[str, Any]) -> None:
         """Add (or replace, by id) a Stripe event object; it is copied."""
@@ -173,12 +198,80 @@ class FakeStripe(_FakeApi):
             error["code"] = "rate_limit"
         return _json({"error": error}, status)
 
-    def _list_events(self) -> Response:
+    def _refused(self) -> Response | None:
         auth = request.headers.get("Authorization", "")
         if auth != f"Bearer {self.api_key}":
             given = auth.removeprefix("Bearer ")
             masked = f"{given[:8]}***" if given else ""
             return self.error(401, f"Invalid API Key provided: {masked}")
+        return None
+
+    def _list_page(self, url: str, objects: list[dict[str, Any]], query: Query) -> Response:
+        """A Stripe list of `objects` (in their order) after `starting_after`, `limit` long."""
+        limit = _limit(query, default=10, maximum=100)
+        after = query.get("starting_after", [None])[-1]
+        if after is not None:
+            ids = [obj["id"] for obj in objects]
+            if after not in ids:
+                raise _BadRequest(f"No such object: '{after}'")
+            objects = objects[ids.index(after) + 1 :]
+        page = {"object": "list", "url": url, "has_more": len(objects) > limit}
+        return _json({**page, "data": objects[:limit]})
+
+    def _list_line_items(self, session_id: str) -> Response:
+        refused = self._refused()
+        if refused is not None:
+            return refused
+        query = request.args.to_dict(flat=False)
+        try:
+            unknown = _unknown_params(query, {"limit", "starting_after", "expand[]"})
+            if unknown:
+                raise _BadRequest(f"Received unknown parameter: {unknown[0]}")
+            with self._lock:
+                items = copy.deepcopy(self._line_items.get(session_id))
+            if items is None:
+                return self.error(404, f"No such checkout.session: '{session_id}'")
+            expanded = set(query.get("expand[]", []))
+            for item in items:  # Stripe leaves out what was not expanded
+                for field in ("taxes", "discounts"):
+                    if f"data.{field}" not in expanded:
+                        item.pop(field, None)
+            url = f"/v1/checkout/sessions/{session_id}/line_items"
+            return self._list_page(url, items, query)
+        except _BadRequest as exc:
+            return self.error(400, str(exc))
+
+    def _list_credit_notes(self) -> Response:
+        return self._list_filtered("/v1/credit_notes", self._credit_notes, "invoice")
+
+    def _list_sessions(self) -> Response:
+        return self._list_filtered("/v1/checkout/sessions", self._sessions, "payment_intent")
+
+    def _list_filtered(self, url: str, objects: dict[str, dict[str, Any]], field: str) -> Response:
+        """`objects` newest first, those whose `field` is the query's when it names one."""
+        refused = self._refused()
+        if refused is not None:
+            return refused
+        query = request.args.to_dict(flat=False)
+        try:
+            unknown = _unknown_params(query, {field, "limit", "starting_after"})
+            if unknown:
+                raise _BadRequest(f"Received unknown parameter: {unknown[0]}")
+            wanted = query.get(field, [None])[-1]
+            with self._lock:
+                found = [
+                    obj
+                    for obj in sorted(objects.values(), key=_event_key, reverse=True)
+                    if wanted is None or obj.get(field) == wanted
+                ]
+            return self._list_page(url, found, query)
+        except _BadRequest as exc:
+            return self.error(400, str(exc))
+
+    def _list_events(self) -> Response:
+        refused = self._refused()
+        if refused is not None:
+            return refused
         try:
             return _json(self._events_page(request.args.to_dict(flat=False)))
         except _BadRequest as exc:

@@ -40,6 +40,12 @@ def _context(raw: dict[str, Any]) -> TranslationContext:
     values = dict(raw)
     if "tolerance" in values:
         values["tolerance"] = Decimal(values["tolerance"])
+    if "checkout_line_items" in values:
+        # a Checkout Session's line items: the recorded API answer they were read from
+        page = json.loads(
+            (FIXTURES / "stripe" / f"{values['checkout_line_items']}.json").read_text()
+        )
+        values["checkout_line_items"] = page["data"]
     return TranslationContext(**values)
 
 
@@ -134,6 +140,7 @@ def test_corpus_covers_what_the_issue_lists() -> None:
     assert any("gift_card" in o.gateways for o in shopify)
     assert any(o.currency == "JPY" for o, _ in orders)
     assert any(o.provider == "stripe" and len(o.lines) > 1 for o, _ in orders)
+    assert {"checkout.session.completed", "credit_note.created"} <= topics
     for order, body in orders:
         if order.provider == "shopify":
             # independent of the translator: the body's own shop-money total

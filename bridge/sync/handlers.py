@@ -23,6 +23,7 @@ from bridge.sync.locks import OrderLock
 from bridge.sync.orders import sync_order
 from bridge.sync.payments import park_delay, sync_payment
 from bridge.sync.refunds import sync_refund
+from bridge.sync.shopify_context import refund_context, shopify_api_version
 from bridge.translate import Translated, TranslationContext, translate
 
 SHOP_HEADER = "X-Shopify-Shop-Domain"
@@ -57,6 +58,7 @@ def _context(event: EventRecord, services: Services, **extra: Any) -> Translatio
     return TranslationContext(
         shop_domain=event.headers.get(SHOP_HEADER),
         tolerance=services.settings.rounding_tolerance,
+        api_version=shopify_api_version(event),
         **extra,
     )
 
@@ -102,7 +104,8 @@ def handle(event: EventRecord, services: Services) -> Outcome:
 
 
 def handle_shopify_refund(event: EventRecord, services: Services) -> Outcome:
-    """`refunds/create`: translated with the order's `taxes_included` from its snapshot.
+    """`refunds/create`: translated with the order's `taxes_included`, currencies and totals
+    from its snapshot (Markets refunds are reported in the presentment currency).
 
     Raises:
         TransientError, PermanentError: as `handle`.
@@ -114,7 +117,7 @@ def handle_shopify_refund(event: EventRecord, services: Services) -> Outcome:
         if context.shop_domain and order_id is not None:
             link = services.links.order(shopify_reference(context.shop_domain, order_id))
             if link is not None and link.order is not None:
-                context = _context(event, services, taxes_included=link.order.taxes_included)
+                context = _context(event, services, **refund_context(link.order))
         result = translate(event.provider, event.topic, body, context)
         return _dispatch(event, services, result)
 

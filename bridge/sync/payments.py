@@ -20,6 +20,7 @@ from bridge.sync.context import SyncContext
 from bridge.sync.dispatch import Outcome, Parked, PermanentError, Processed
 from bridge.sync.invoices import ensure_invoice
 from bridge.sync.notify import observe_invoice, payment_settled
+from bridge.translate.markets import settle_share
 from connectors.sage_active.models import OpenItem, SettlementInput, SettlementLine
 
 SETTLE = "settle"
@@ -102,6 +103,47 @@ def after_settlement(items: list[OpenItem], lines: list[SettlementLine]) -> list
     ]
 
 
+def in_shop_money(link: OrderLink, payment: Payment) -> tuple[Payment, Decimal | None]:
+    """`payment` in the invoice's currency, and its presentment amount when it was converted.
+
+    A payment in the order's presentment currency (Shopify Markets) settles its share of
+    the shop total at the order's own ratio, the one completing the presentment total
+    taking the cents that remain (`bridge.translate.markets.settle_share`). Called under
+    the order's lock, so the amounts already paid cannot move meanwhile; a retry computes
+    the same share, as nothing is recorded before the settlement is.
+
+    Raises:
+        PermanentError: the payment's currency is neither the invoice's nor the order's
+            presentment currency, or nothing is left for it to settle.
+    """
+    order = link.order
+    if order is None or payment.currency == order.currency:
+        return payment, None
+    shown = order.presentment
+    if shown is None or payment.currency != shown.currency:
+        also = f" (the order was presented in {shown.currency})" if shown else ""
+        raise PermanentError(
+            f"payment {payment.provider_id} is in {payment.currency}, the invoice in "
+            f"{order.currency}{also}"
+        )
+    share = settle_share(
+        payment.amount,
+        presentment=shown,
+        presentment_paid=link.presentment_paid,
+        shop_total=order.total,
+        shop_paid=link.paid,
+        currency=order.currency,
+    )
+    if share <= 0:
+        raise PermanentError(
+            f"payment {payment.provider_id} of {payment.amount} {payment.currency} completes "
+            f"the order's {shown.total} {shown.currency}, but its {order.total} "
+            f"{order.currency} are already settled ({link.paid})"
+        )
+    converted = payment.model_copy(update={"amount": share, "currency": order.currency})
+    return converted, payment.amount
+
+
 def _record(
     ctx: SyncContext,
     link: OrderLink,
@@ -114,6 +156,7 @@ def _record(
     if payment.provider_id not in link.payments:
         link.payments.append(payment.provider_id)
         link.paid += payment.amount
+        link.presentment_paid += plink.presentment_amount or Decimal("0")
     link.status = "Collected" if collected else "PartiallyCollected"
     payment_settled(ctx, link, payment, plink.entry_id or "", method)
     observe_invoice(ctx, link, items)
@@ -140,17 +183,14 @@ def sync_payment(ctx: SyncContext, payment: Payment, event_ref: str, parked: int
     if isinstance(ready, Parked):
         return ready
     link = ready
-    if link.order is not None and payment.currency != link.order.currency:
-        raise PermanentError(
-            f"payment {payment.provider_id} is in {payment.currency}, the invoice in "
-            f"{link.order.currency}"
-        )
+    payment, shown = in_shop_money(link, payment)
     method_id, method = payment_method_id(ctx, payment.gateway)
     plink = plink or PaymentLink(
         provider=payment.provider,
         payment_id=payment.provider_id,
         order_reference=link.reference,
         amount=payment.amount,
+        presentment_amount=shown,
     )
     if plink.intended(SETTLE):
         entries = ctx.sage.accounting_entries_by_document_number(

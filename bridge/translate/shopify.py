@@ -21,7 +21,9 @@ from decimal import Decimal
 
 from bridge.models import LineKind, Order, Payment, Refund, RefundLine
 from bridge.money import ZERO
+from bridge.translate import shopify_extras as extras
 from bridge.translate.common import LineSet, normalise_gateway, percent_from_fraction, settle_total
+from bridge.translate.markets import OrderMoney
 from bridge.translate.shopify_parts import (
     allocated,
     order_reference,
@@ -38,6 +40,12 @@ CANCEL_CREDIT_STATUSES = frozenset({"refunded", "voided", "pending", "authorized
 PAYMENT_KINDS = frozenset({"sale", "capture"})
 
 
+def _kind(item: sp.LineItem) -> LineKind:
+    if item.is_tip:
+        return LineKind.TIP
+    return LineKind.GIFT_CARD if item.gift_card else LineKind.PRODUCT
+
+
 def _add_product(lines: LineSet, item: sp.LineItem, taxes_included: bool) -> None:
     what = f"line item {item.id}"
     if item.quantity == 0:
@@ -48,7 +56,7 @@ def _add_product(lines: LineSet, item: sp.LineItem, taxes_included: bool) -> Non
     if gross_before - discount == 0 and item.tax_lines:
         rate = percent_from_fraction(sum((t.rate for t in item.tax_lines), ZERO))
     lines.add(
-        kind=LineKind.PRODUCT,
+        kind=_kind(item),
         title=item.name or item.title,
         sku=item.sku or None,
         provider_line_id=str(item.id),
@@ -98,6 +106,8 @@ def order_from_shopify(payload: sp.ShopifyOrder, *, shop_domain: str, tolerance:
         _add_shipping(built, ship, taxes_included)
     total = shop_amount(payload.total_price, payload.total_price_set, f"{what} total_price")
     currency = shop_currency(payload)
+    shown = extras.presentment(payload, currency, extras.cash_rounding(payload)[1])
+    total += extras.add_extras(built, payload, total, shown)
     lines, rounding = settle_total(
         built.lines, total, currency=currency, tolerance=tolerance, what=what
     )
@@ -120,7 +130,22 @@ def order_from_shopify(payload: sp.ShopifyOrder, *, shop_domain: str, tolerance:
         cancelled=payload.cancelled_at is not None,
         fulfilled=payload.fulfillment_status == "fulfilled",
         paid=payload.financial_status in PAID_STATUSES,
+        presentment=shown,
     )
+
+
+def transaction_money(tx: sp.ShopifyTransaction) -> tuple[Decimal, str]:
+    """A transaction's amount and currency: the shop money when Shopify gives it
+    (`amount_set`, else `currency_exchange_adjustment.final_amount`), else its own
+    (presentment) amount and currency. `total_unsettled_set` is what remains to capture,
+    not what this transaction moved, so it is not used."""
+    if tx.amount_set is not None:
+        money = tx.amount_set.shop_money
+        return money.amount, money.currency_code.upper()
+    adjustment = tx.currency_exchange_adjustment
+    if adjustment is not None and adjustment.final_amount is not None and adjustment.currency:
+        return adjustment.final_amount, adjustment.currency.upper()
+    return tx.amount, tx.currency.upper()
 
 
 def payment_from_shopify_transaction(
@@ -128,14 +153,13 @@ def payment_from_shopify_transaction(
 ) -> Payment | None:
     """The Payment for a successful `sale` or `capture`; None for any other transaction.
 
-    Uses the shop-currency amount (`amount_set.shop_money`) when Shopify sends it.
+    Uses the shop-currency amount when Shopify sends it (`transaction_money`); otherwise
+    the Payment is in the presentment currency and the sync converts it with the order's
+    ratio (`bridge.translate.markets`), which needs what the order was already paid.
     """
     if tx.kind not in PAYMENT_KINDS or tx.status != "success":
         return None
-    if tx.amount_set is not None:
-        amount, currency = tx.amount_set.shop_money.amount, tx.amount_set.shop_money.currency_code
-    else:
-        amount, currency = tx.amount, tx.currency
+    amount, currency = transaction_money(tx)
     if amount <= 0:
         return None
     return Payment(
@@ -144,7 +168,7 @@ def payment_from_shopify_transaction(
         provider_id=str(tx.id),
         order_reference=order_reference(shop_domain, tx.order_id),
         amount=amount,
-        currency=currency.upper(),
+        currency=currency,
         gateway=normalise_gateway(tx.gateway),
         date=(tx.processed_at or tx.created_at).date(),
     )
@@ -221,8 +245,32 @@ def _shipping_and_adjustments(refund: sp.ShopifyRefund) -> tuple[Decimal, Decima
     return shipping, adjustments
 
 
+def _refund_money(
+    refund: sp.ShopifyRefund, money: OrderMoney | None
+) -> tuple[list[sp.ShopifyTransaction], Decimal, str | None]:
+    """The successful refund transactions, the money they returned and its currency: in
+    shop money when the order is known (`money`), else as the transactions report it.
+
+    Raises:
+        TranslationError: a transaction in a currency the order has no rate for.
+    """
+    moved = [t for t in refund.transactions if t.kind == "refund" and t.status == "success"]
+    amount, currency = ZERO, None
+    for tx in moved:
+        value, code = transaction_money(tx)
+        if money is not None:
+            value, code = money.in_shop(value, code, f"refund transaction {tx.id}"), money.currency
+        amount += value
+        currency = currency or code
+    return moved, amount, currency
+
+
 def refund_from_shopify(
-    refund: sp.ShopifyRefund, *, shop_domain: str, taxes_included: bool = False
+    refund: sp.ShopifyRefund,
+    *,
+    shop_domain: str,
+    taxes_included: bool = False,
+    money: OrderMoney | None = None,
 ) -> Refund:
     """The Refund for a `refunds/create` payload.
 
@@ -231,17 +279,18 @@ def refund_from_shopify(
     Shipping refunded comes from `refund_shipping_lines`, or on older API versions from
     `shipping_refund` order adjustments; other order adjustments (refund discrepancies,
     goodwill) become `adjustments`. Shopify records money going back as a negative
-    adjustment, so the sign is turned (positive = back to the customer). `amount` is the
-    sum of the successful refund transactions.
+    adjustment, so the sign is turned (positive = back to the customer). Lines, shipping
+    and adjustments are Shopify's shop money (`*_set.shop_money`). `amount` is the sum of
+    the successful refund transactions, in shop money when `money` (the order's
+    currencies and totals) is known: Shopify's when given, else converted at the order's
+    ratio (Markets refunds are reported in the presentment currency).
 
     Raises:
-        TranslationError: an amount is missing.
+        TranslationError: an amount is missing, or a transaction's currency is neither the
+            shop's nor the order's presentment currency.
     """
     shipping, adjustments = _shipping_and_adjustments(refund)
-    money = [t for t in refund.transactions if t.kind == "refund" and t.status == "success"]
-    amount = sum(
-        (t.amount_set.shop_money.amount if t.amount_set else t.amount for t in money), ZERO
-    )
+    moved, amount, currency = _refund_money(refund, money)
     return Refund(
         provider="shopify",
         account=shop_domain,
@@ -253,10 +302,8 @@ def refund_from_shopify(
         amount=amount,
         full=False,
         date=(refund.processed_at or refund.created_at).date(),
-        gateways=list(dict.fromkeys(normalise_gateway(t.gateway) for t in money)),
-        currency=money[0].amount_set.shop_money.currency_code.upper()
-        if money and money[0].amount_set
-        else (money[0].currency.upper() if money else None),
+        gateways=list(dict.fromkeys(normalise_gateway(t.gateway) for t in moved)),
+        currency=currency,
     )
 
 

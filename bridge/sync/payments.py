@@ -5,7 +5,8 @@ Under the order's lock: a payment whose order or invoice does not exist yet is p
 `BRIDGE_INVOICE_ON=payment` the payment makes the invoice first. The open items are
 settled oldest first with the payment's amount, the settlement's `documentNumber` being the
 provider's payment id, which is how an earlier attempt's settlement is found again (only
-when its intent marker says one may have reached Sage).
+when its intent marker says one may have reached Sage). A payment in a Markets order's
+presentment currency settles its share of the shop total (`in_shop_money`).
 """
 
 from __future__ import annotations

@@ -2,12 +2,20 @@
 
 Choices (DESIGN.md section 4):
 - Amounts are the shop currency's (`*_set.shop_money`); the order's currency is the shop's.
+  A Markets order also keeps its presentment currency and total (`Order.presentment`):
+  payments reported only in that currency are converted by the sync at the order's ratio
+  (`bridge.translate.markets`), refunds here when the caller passes the order's money.
 - Discounts: Shopify already allocates every discount application (line-level and
   order-level "across" codes) to lines in `discount_allocations`, by share; those
   allocations are what reduce each line (see `bridge.translate.common`).
 - A line's VAT rate is the sum of its tax line rates; a line with no tax charged (tax
-  exempt customer, export, gift card) is at 0 %. A gift card sold is a 0 % product line;
-  a gift card used to pay is only a gateway (`gift_card`), never revenue.
+  exempt customer, export, gift card) is at 0 %. A gift card sold is a 0 % `gift_card`
+  line (its own product, not revenue); a gift card used to pay is only a gateway
+  (`gift_card`). A tip line item (it carries `tip_payment_gateway`) is a `tip` line.
+- Duties, additional fees, a tip known only from `total_tip_received` and cash rounding
+  become their own lines (`bridge.translate.shopify_extras`).
+- Every supported API version's payload is read alike (new fields are ignored): the
+  version (`TranslationContext.api_version`) needs no branch today.
 - Shipping lines with a price become `shipping` lines (no SKU: the caller maps them to the
   shipping product); free shipping rates (price 0) add no line.
 - Dates are the calendar date in the offset Shopify sent (the shop's time zone).

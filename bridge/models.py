@@ -282,7 +282,11 @@ class Payment(_Frozen):
 
 
 class RefundLine(_Frozen):
-    """What a refund gives back for one order line (`amount` includes VAT)."""
+    """What a refund gives back for one order line (`amount` includes VAT).
+
+    A line of a kind other than `product` with quantity 0 gives back an amount of the
+    order's line of that kind (duties or fees refunded), credited as shipping is.
+    """
 
     kind: LineKind
     sku: str | None = None

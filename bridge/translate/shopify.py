@@ -226,6 +226,19 @@ def _refund_line(item: sp.RefundLineItem, taxes_included: bool) -> RefundLine:
     )
 
 
+def _refunded_charges(refund: sp.ShopifyRefund) -> list[RefundLine]:
+    """Duties and additional fees given back: amount-only lines of those kinds (credited on
+    the order's duties / fees line, as shipping is)."""
+    found = []
+    for kind, money in (
+        (LineKind.DUTIES, refund.total_duties_set),
+        (LineKind.FEES, refund.total_additional_fees_set),
+    ):
+        if money is not None and money.shop_money.amount != 0:
+            found.append(RefundLine(kind=kind, quantity=ZERO, amount=money.shop_money.amount))
+    return found
+
+
 def _shipping_and_adjustments(refund: sp.ShopifyRefund) -> tuple[Decimal, Decimal]:
     """Shipping refunded (incl. VAT) and other adjustments, both positive = money back.
 
@@ -286,7 +299,9 @@ def refund_from_shopify(
     refund line `subtotal` already includes VAT when the order's prices did.
     Shipping refunded comes from `refund_shipping_lines`, or on older API versions from
     `shipping_refund` order adjustments; other order adjustments (refund discrepancies,
-    goodwill) become `adjustments`. Shopify records money going back as a negative
+    goodwill) become `adjustments`. Duties and additional fees given back
+    (`total_duties_set`, `total_additional_fees_set`) are amount-only lines of those kinds
+    (quantity 0). Shopify records money going back as a negative
     adjustment, so the sign is turned (positive = back to the customer). Lines, shipping
     and adjustments are Shopify's shop money (`*_set.shop_money`). `amount` is the sum of
     the successful refund transactions, in shop money when `money` (the order's
@@ -304,7 +319,8 @@ def refund_from_shopify(
         account=shop_domain,
         provider_id=str(refund.id),
         order_reference=order_reference(shop_domain, refund.order_id),
-        lines=[_refund_line(item, taxes_included) for item in refund.refund_line_items],
+        lines=[_refund_line(item, taxes_included) for item in refund.refund_line_items]
+        + _refunded_charges(refund),
         shipping=shipping,
         adjustments=adjustments,
         amount=amount,

@@ -290,3 +290,6 @@ class ShopifyRefund(_Payload):
     refund_shipping_lines: list[RefundShippingLine] = Field(default_factory=list)
     order_adjustments: list[OrderAdjustment] = Field(default_factory=list)
     transactions: list[ShopifyTransaction] = Field(default_factory=list)
+    # Duties and additional fees given back with this refund (both monies).
+    total_duties_set: MoneySet | None = None
+    total_additional_fees_set: MoneySet | None = None

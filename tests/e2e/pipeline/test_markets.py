@@ -92,6 +92,7 @@ def test_a_payment_in_a_third_currency_fails_naming_it(rig: Rig) -> None:
 def test_order_with_duties_tip_gift_card_and_discounted_shipping_is_posted_to_the_cent(
     rig: Rig,
 ) -> None:
+    """...and its return, duties included, is credited to the cent."""
     rig.worker()
     send(rig, "orders/create", "orders-create-041-duties-tip-gift-card-fee-v2026-10")
 
@@ -106,4 +107,14 @@ def test_order_with_duties_tip_gift_card_and_discounted_shipping_is_posted_to_th
         ("GEN-0", Decimal("2")),  # the T-shirts, exported at 0 %
         ("GIFT-CARD", Decimal("1")),
         ("TIP", Decimal("1")),
+    ]
+
+    # when the T-shirts come back and their duties are refunded with them
+    send(rig, "refunds/create", "refunds-create-009-returned-with-duties-v2026-10")
+
+    [note] = rig.wait_for(lambda: posted_notes(rig, invoice.id), what="a posted credit note")
+    assert note.total_liquid == Decimal("-54.50")
+    assert sorted((ln.product_code or "", ln.total_quantity) for ln in note.lines) == [
+        ("DUTIES", Decimal("-1")),
+        ("GEN-0", Decimal("-2")),
     ]

@@ -36,8 +36,11 @@ from bridge.translate.shopify_parts import (
     allocated,
     order_reference,
     party,
+    refund_money,
+    refunded_charges,
     shop_amount,
     shop_currency,
+    transaction_money,
     vat_rate,
 )
 from connectors.shopify import payloads as sp
@@ -142,20 +145,6 @@ def order_from_shopify(payload: sp.ShopifyOrder, *, shop_domain: str, tolerance:
     )
 
 
-def transaction_money(tx: sp.ShopifyTransaction) -> tuple[Decimal, str]:
-    """A transaction's amount and currency: the shop money when Shopify gives it
-    (`amount_set`, else `currency_exchange_adjustment.final_amount`), else its own
-    (presentment) amount and currency. `total_unsettled_set` is what remains to capture,
-    not what this transaction moved, so it is not used."""
-    if tx.amount_set is not None:
-        money = tx.amount_set.shop_money
-        return money.amount, money.currency_code.upper()
-    adjustment = tx.currency_exchange_adjustment
-    if adjustment is not None and adjustment.final_amount is not None and adjustment.currency:
-        return adjustment.final_amount, adjustment.currency.upper()
-    return tx.amount, tx.currency.upper()
-
-
 def payment_from_shopify_transaction(
     tx: sp.ShopifyTransaction, *, shop_domain: str
 ) -> Payment | None:
@@ -226,19 +215,6 @@ def _refund_line(item: sp.RefundLineItem, taxes_included: bool) -> RefundLine:
     )
 
 
-def _refunded_charges(refund: sp.ShopifyRefund) -> list[RefundLine]:
-    """Duties and additional fees given back: amount-only lines of those kinds (credited on
-    the order's duties / fees line, as shipping is)."""
-    found = []
-    for kind, money in (
-        (LineKind.DUTIES, refund.total_duties_set),
-        (LineKind.FEES, refund.total_additional_fees_set),
-    ):
-        if money is not None and money.shop_money.amount != 0:
-            found.append(RefundLine(kind=kind, quantity=ZERO, amount=money.shop_money.amount))
-    return found
-
-
 def _shipping_and_adjustments(refund: sp.ShopifyRefund) -> tuple[Decimal, Decimal]:
     """Shipping refunded (incl. VAT) and other adjustments, both positive = money back.
 
@@ -264,26 +240,6 @@ def _shipping_and_adjustments(refund: sp.ShopifyRefund) -> tuple[Decimal, Decima
         elif not refund.refund_shipping_lines:  # older API versions: shipping as adjustment
             shipping -= value
     return shipping, adjustments
-
-
-def _refund_money(
-    refund: sp.ShopifyRefund, money: OrderMoney | None
-) -> tuple[list[sp.ShopifyTransaction], Decimal, str | None]:
-    """The successful refund transactions, the money they returned and its currency: in
-    shop money when the order is known (`money`), else as the transactions report it.
-
-    Raises:
-        TranslationError: a transaction in a currency the order has no rate for.
-    """
-    moved = [t for t in refund.transactions if t.kind == "refund" and t.status == "success"]
-    amount, currency = ZERO, None
-    for tx in moved:
-        value, code = transaction_money(tx)
-        if money is not None:
-            value, code = money.in_shop(value, code, f"refund transaction {tx.id}"), money.currency
-        amount += value
-        currency = currency or code
-    return moved, amount, currency
 
 
 def refund_from_shopify(
@@ -313,14 +269,14 @@ def refund_from_shopify(
             shop's nor the order's presentment currency.
     """
     shipping, adjustments = _shipping_and_adjustments(refund)
-    moved, amount, currency = _refund_money(refund, money)
+    moved, amount, currency = refund_money(refund, money)
     return Refund(
         provider="shopify",
         account=shop_domain,
         provider_id=str(refund.id),
         order_reference=order_reference(shop_domain, refund.order_id),
         lines=[_refund_line(item, taxes_included) for item in refund.refund_line_items]
-        + _refunded_charges(refund),
+        + refunded_charges(refund),
         shipping=shipping,
         adjustments=adjustments,
         amount=amount,

@@ -192,6 +192,19 @@ class Line(_Frozen):
         return self.net + self.vat
 
 
+def _without_none(data: Any, key: str) -> Any:
+    if isinstance(data, dict) and data.get(key) is None:
+        data.pop(key, None)
+    return data
+
+
+class ShownMoney(_Frozen):
+    """An amount in the currency the customer saw (a Markets order's presentment currency)."""
+
+    amount: Money
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
 class Presentment(_Frozen):
     """What the customer was charged, in the currency they saw (Shopify Markets).
 
@@ -232,10 +245,7 @@ class Order(_Frozen):
 
     @model_serializer(mode="wrap")
     def _omit_single_currency(self, handler: SerializerFunctionWrapHandler) -> Any:
-        data = handler(self)
-        if isinstance(data, dict) and data.get("presentment") is None:
-            data.pop("presentment", None)
-        return data
+        return _without_none(handler(self), "presentment")
 
     @property
     def net_total(self) -> Decimal:
@@ -279,6 +289,13 @@ class Payment(_Frozen):
     # True for a payment inferred from an order's paid status (Shopify `orders/paid`, which
     # carries no transaction): settle it only when the invoice has no settlement yet.
     fallback: bool = False
+    # Markets: what the customer paid in their own currency when `amount` is the shop money
+    # Shopify gave beside it (left out of dumps when None, like `Order.presentment`).
+    shown: ShownMoney | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_single_currency(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return _without_none(handler(self), "shown")
 
 
 class RefundLine(_Frozen):

@@ -107,7 +107,8 @@ def after_settlement(items: list[OpenItem], lines: list[SettlementLine]) -> list
 def in_shop_money(link: OrderLink, payment: Payment) -> tuple[Payment, Decimal | None]:
     """`payment` in the invoice's currency, and its presentment amount when it was converted.
 
-    A payment in the order's presentment currency (Shopify Markets) settles its share of
+    A payment in the invoice's currency is kept as it is. A payment in the order's
+    presentment currency (Shopify Markets) settles its share of
     the shop total at the order's own ratio, the one completing the presentment total
     taking the cents that remain (`bridge.translate.markets.settle_share`). Called under
     the order's lock, so the amounts already paid cannot move meanwhile; a retry computes
@@ -118,9 +119,16 @@ def in_shop_money(link: OrderLink, payment: Payment) -> tuple[Payment, Decimal |
             presentment currency, or nothing is left for it to settle.
     """
     order = link.order
-    if order is None or payment.currency == order.currency:
+    if order is None:
         return payment, None
     shown = order.presentment
+    if payment.currency == order.currency:
+        # Shopify's own shop money: kept as it is; what it was in the presentment currency
+        # counts towards the presentment total, for the payment that will complete it.
+        given = payment.shown
+        if given is not None and shown is not None and given.currency == shown.currency:
+            return payment, given.amount
+        return payment, None
     if shown is None or payment.currency != shown.currency:
         also = f" (the order was presented in {shown.currency})" if shown else ""
         raise PermanentError(

@@ -156,7 +156,7 @@ def payment_from_shopify_transaction(
     """
     if tx.kind not in PAYMENT_KINDS or tx.status != "success":
         return None
-    amount, currency = transaction_money(tx)
+    amount, currency, shown = transaction_money(tx)
     if amount <= 0:
         return None
     return Payment(
@@ -168,6 +168,7 @@ def payment_from_shopify_transaction(
         currency=currency,
         gateway=normalise_gateway(tx.gateway),
         date=(tx.processed_at or tx.created_at).date(),
+        shown=shown,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bridge.models import Address, LineKind, Party, RefundLine, TranslationError
+from bridge.models import Address, LineKind, Party, RefundLine, ShownMoney, TranslationError
 from bridge.money import ZERO
 from bridge.translate.common import percent_from_fraction
 from bridge.translate.markets import OrderMoney
@@ -98,18 +98,31 @@ def party(payload: sp.ShopifyOrder) -> Party | None:
     )
 
 
-def transaction_money(tx: sp.ShopifyTransaction) -> tuple[Decimal, str]:
-    """A transaction's amount and currency: the shop money when Shopify gives it
-    (`amount_set`, else `currency_exchange_adjustment.final_amount`), else its own
-    (presentment) amount and currency. `total_unsettled_set` is what remains to capture,
-    not what this transaction moved, so it is not used."""
+def transaction_money(tx: sp.ShopifyTransaction) -> tuple[Decimal, str, ShownMoney | None]:
+    """A transaction's amount and currency, and what it was in the presentment currency.
+
+    The shop money when Shopify gives it (`amount_set`, else
+    `currency_exchange_adjustment.final_amount`), with the presentment amount beside it
+    when that is another currency; else the transaction's own (presentment) amount and
+    currency. `total_unsettled_set` is what remains to capture, not what this transaction
+    moved, so it is not used.
+    """
+    own = ShownMoney(amount=tx.amount, currency=tx.currency.upper())
     if tx.amount_set is not None:
-        money = tx.amount_set.shop_money
-        return money.amount, money.currency_code.upper()
+        money, shown = tx.amount_set.shop_money, tx.amount_set.presentment_money
+        code = money.currency_code.upper()
+        if shown is not None and shown.currency_code.upper() != code:
+            return (
+                money.amount,
+                code,
+                ShownMoney(amount=shown.amount, currency=shown.currency_code.upper()),
+            )
+        return money.amount, code, None
     adjustment = tx.currency_exchange_adjustment
     if adjustment is not None and adjustment.final_amount is not None and adjustment.currency:
-        return adjustment.final_amount, adjustment.currency.upper()
-    return tx.amount, tx.currency.upper()
+        code = adjustment.currency.upper()
+        return adjustment.final_amount, code, own if own.currency != code else None
+    return tx.amount, own.currency, None
 
 
 def refund_money(
@@ -124,7 +137,7 @@ def refund_money(
     moved = [t for t in refund.transactions if t.kind == "refund" and t.status == "success"]
     amount, currency = ZERO, None
     for tx in moved:
-        value, code = transaction_money(tx)
+        value, code, _ = transaction_money(tx)
         if money is not None:
             value, code = money.in_shop(value, code, f"refund transaction {tx.id}"), money.currency
         amount += value

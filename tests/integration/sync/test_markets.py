@@ -59,3 +59,23 @@ def test_an_order_booked_without_its_presentment_learns_it_from_an_update(
     )
     assert paid.status == "processed", paid.detail
     assert pipeline.invoice(MARKETS).status == "Collected"
+
+
+def test_shop_money_given_then_gbp_only_still_collects_the_eur_total(pipeline: Pipeline) -> None:
+    pipeline.deliver("shopify", "orders/create", payload("shopify", ORDER))
+    first = _gbp_payment(7210000040993, "100.00")
+    first["amount_set"] = {
+        "shop_money": {"amount": "113.90", "currency_code": "EUR"},
+        "presentment_money": {"amount": "100.00", "currency_code": "GBP"},
+    }
+
+    pipeline.deliver("shopify", "order_transactions/create", first)
+    last = pipeline.deliver(
+        "shopify", "order_transactions/create", _gbp_payment(7210000040994, "42.32")
+    )
+
+    assert last.status == "processed", last.detail
+    assert pipeline.invoice(MARKETS).status == "Collected"
+    plink = pipeline.services.links.payment("shopify", "7210000040994")
+    assert plink is not None
+    assert plink.amount == Decimal("48.14")  # 162.04 - 113.90

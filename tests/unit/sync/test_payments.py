@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from bridge.models import Line, LineKind, Order, Payment, Presentment
+from bridge.models import Line, LineKind, Order, Payment, Presentment, ShownMoney
 from bridge.store.links import OrderLink
 from bridge.sync.dispatch import PermanentError
 from bridge.sync.payments import after_settlement, allocate, in_shop_money, park_delay
@@ -113,6 +113,19 @@ def test_a_payment_in_the_shop_currency_is_kept_as_it_is() -> None:
     payment = _payment("20.00", "EUR")
 
     assert in_shop_money(_markets_link(), payment) == (payment, None)
+
+
+def test_shopify_s_shop_money_counts_its_gbp_towards_the_total_for_the_completing_payment() -> None:
+    # given a first payment with Shopify's own shop money (113.90 EUR for 100.00 GBP)
+    given = _payment("113.90", "EUR").model_copy(
+        update={"shown": ShownMoney(amount=D("100.00"), currency="GBP")}
+    )
+    kept, shown = in_shop_money(_markets_link(), given)
+    assert (kept, shown) == (given, D("100.00"))
+
+    # when the rest comes in GBP only, it takes what the EUR total still lacks
+    rest, _ = in_shop_money(_markets_link("100.00", "113.90"), _payment("42.32"))
+    assert rest.amount == D("48.14")
 
 
 def test_a_payment_in_a_third_currency_is_refused_naming_the_currencies() -> None:

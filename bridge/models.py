@@ -19,9 +19,16 @@ import hashlib
 import re
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from bridge.money import ZERO, Money, sage_line_amounts
 
@@ -101,9 +108,24 @@ def customer_code(provider: str, provider_id: str) -> str:
 
 
 class LineKind(StrEnum):
+    """What an invoice line is; the sync picks its Sage product by kind (`sync.products`).
+
+    `product` lines use their SKU (else the fallback product of their VAT rate); every other
+    kind uses its own configured product: shipping, rounding (the bridge's own cent line),
+    duties (import duties collected for the customs of the destination), fees (additional
+    fees an authority levies on the order), tip, gift_card (a gift card sold: money held
+    for a later purchase, not revenue) and cash_rounding (a point-of-sale cash payment
+    rounded to the nearest coin).
+    """
+
     PRODUCT = "product"
     SHIPPING = "shipping"
     ROUNDING = "rounding"
+    DUTIES = "duties"
+    FEES = "fees"
+    TIP = "tip"
+    GIFT_CARD = "gift_card"
+    CASH_ROUNDING = "cash_rounding"
 
 
 class Line(_Frozen):
@@ -170,8 +192,36 @@ class Line(_Frozen):
         return self.net + self.vat
 
 
+def _without_none(data: Any, key: str) -> Any:
+    if isinstance(data, dict) and data.get(key) is None:
+        data.pop(key, None)
+    return data
+
+
+class ShownMoney(_Frozen):
+    """An amount in the currency the customer saw (a Markets order's presentment currency)."""
+
+    amount: Money
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+class Presentment(_Frozen):
+    """What the customer was charged, in the currency they saw (Shopify Markets).
+
+    `total` is the order's total in `currency`, the counterpart of the order's shop-money
+    `total`: their ratio converts the order's payments and refunds reported in this currency.
+    """
+
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    total: Money = Field(gt=0)
+
+
 class Order(_Frozen):
-    """An order or a Stripe Billing invoice, ready to become one Sage sales invoice."""
+    """An order or a Stripe Billing invoice, ready to become one Sage sales invoice.
+
+    `presentment` is set only when the customer paid in another currency than the shop's;
+    it is left out of dumps when None, so single-currency snapshots keep their shape.
+    """
 
     provider: Provider
     account: str = Field(min_length=1)
@@ -191,6 +241,11 @@ class Order(_Frozen):
     cancelled: bool = False
     fulfilled: bool = False
     paid: bool = False
+    presentment: Presentment | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_single_currency(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return _without_none(handler(self), "presentment")
 
     @property
     def net_total(self) -> Decimal:
@@ -234,10 +289,21 @@ class Payment(_Frozen):
     # True for a payment inferred from an order's paid status (Shopify `orders/paid`, which
     # carries no transaction): settle it only when the invoice has no settlement yet.
     fallback: bool = False
+    # Markets: what the customer paid in their own currency when `amount` is the shop money
+    # Shopify gave beside it (left out of dumps when None, like `Order.presentment`).
+    shown: ShownMoney | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_single_currency(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return _without_none(handler(self), "shown")
 
 
 class RefundLine(_Frozen):
-    """What a refund gives back for one order line (`amount` includes VAT)."""
+    """What a refund gives back for one order line (`amount` includes VAT).
+
+    A line of a kind other than `product` with quantity 0 gives back an amount of the
+    order's line of that kind (duties or fees refunded), credited as shipping is.
+    """
 
     kind: LineKind
     sku: str | None = None

@@ -147,7 +147,7 @@ class Settings(BaseSettings):
     stripe_api_url: str = Field(default="https://api.stripe.com", validation_alias="STRIPE_API_URL")
     shopify_api_url: str | None = Field(default=None, validation_alias="SHOPIFY_API_URL")
     shopify_api_version: str = Field(
-        default="2024-10", pattern=r"^\d{4}-\d{2}$", validation_alias="SHOPIFY_API_VERSION"
+        default="2026-10", pattern=r"^\d{4}-\d{2}$", validation_alias="SHOPIFY_API_VERSION"
     )
     webhook_max_body: int = Field(default=1024 * 1024, gt=0, validation_alias="BRIDGE_MAX_BODY")
 
@@ -206,6 +206,16 @@ class Settings(BaseSettings):
     )
     rounding_product_code: str = Field(
         default="ROUNDING", validation_alias="BRIDGE_ROUNDING_PRODUCT"
+    )
+    # Lines that are not product sales (Shopify Markets and retail), each on its own product.
+    duties_product_code: str = Field(default="DUTIES", validation_alias="BRIDGE_DUTIES_PRODUCT")
+    fees_product_code: str = Field(default="FEES", validation_alias="BRIDGE_FEES_PRODUCT")
+    tip_product_code: str = Field(default="TIP", validation_alias="BRIDGE_TIP_PRODUCT")
+    gift_card_product_code: str = Field(
+        default="GIFT-CARD", validation_alias="BRIDGE_GIFT_CARD_PRODUCT"
+    )
+    cash_rounding_product_code: str = Field(
+        default="ROUNDING", validation_alias="BRIDGE_CASH_ROUNDING_PRODUCT"
     )
     fallback_products: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_FALLBACK_PRODUCTS),

@@ -52,7 +52,7 @@ class DemoEvent:
                 "X-Shopify-Hmac-Sha256": base64.b64encode(digest).decode(),
                 "X-Shopify-Topic": self.topic,
                 "X-Shopify-Shop-Domain": SHOP_DOMAIN,
-                "X-Shopify-API-Version": "2025-01",
+                "X-Shopify-API-Version": "2026-10",
                 "X-Shopify-Webhook-Id": self.delivery_id,
             }
         stamp = int(time.time() if now is None else now)

@@ -65,6 +65,8 @@ class OrderLink(_Link):
     line_products: list[str] = Field(default_factory=list)
     fallback_lines: list[int] = Field(default_factory=list)
     paid: Decimal = Decimal("0")
+    # Markets: what the converted payments paid in the order's presentment currency.
+    presentment_paid: Decimal = Decimal("0")
     credited: Decimal = Decimal("0")
     payments: list[str] = Field(default_factory=list)
     refunds: list[str] = Field(default_factory=list)
@@ -87,6 +89,8 @@ class PaymentLink(_Link):
     payment_id: str
     order_reference: str
     amount: Decimal
+    # Markets: the amount in the presentment currency when `amount` was converted from it.
+    presentment_amount: Decimal | None = None
     entry_id: str | None = None
     entry_number: int | None = None
     status: str | None = None  # the invoice's status right after the settlement

@@ -5,7 +5,8 @@ invoice. So:
 - a refunded line credits its order line's product, quantity and unit price; a refund
   amount that differs from what Sage will compute for it is recorded for attention;
 - refunded shipping credits the shipping line with a fractional quantity when one exists
-  that is exact to the cent, else it needs attention;
+  that is exact to the cent, else it needs attention; refunded duties and fees (amount-only
+  refund lines of those kinds) credit the order's duties / fees line the same way;
 - money tied to no line (`adjustments`: goodwill, restocking fees, Stripe refunds, which
   carry no lines) cannot be expressed, except a refund of everything still credited-free
   with no line detail, which is a full credit note; anything else needs attention;
@@ -111,6 +112,9 @@ class _Planner:
 
     def lines(self) -> None:
         for n, wanted in enumerate(self.refund.lines):
+            if wanted.quantity == 0 and wanted.kind is not LineKind.PRODUCT:
+                self.share(wanted.kind, wanted.amount, f"{wanted.kind.value}_refund", n)
+                continue
             if wanted.quantity <= 0:
                 continue
             index = _find_line(self.order.lines, wanted)
@@ -133,19 +137,22 @@ class _Planner:
                 )
 
     def shipping(self) -> None:
-        amount = self.refund.shipping
-        if amount == 0:
-            return
+        if self.refund.shipping != 0:
+            self.share(LineKind.SHIPPING, self.refund.shipping, "shipping_refund")
+
+    def share(self, kind: LineKind, amount: Decimal, attention: str, n: int = 0) -> None:
+        """Credit `amount` as an exact share of the order's line of `kind`, or ask a person."""
         for index, line in enumerate(self.order.lines):
-            if line.kind is LineKind.SHIPPING:
+            if line.kind is kind:
                 quantity = shipping_quantity(line, amount)
                 if quantity is not None:
                     self.credit(index, quantity)
                     return
         self.attention(
-            "shipping_refund",
+            attention,
             amount,
-            f"shipping refund of {amount} matches no exact quantity of a shipping line",
+            f"{kind.value} refund of {amount} matches no exact quantity of a {kind.value} line",
+            n,
         )
 
     def adjustments(self) -> None:

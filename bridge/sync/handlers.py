@@ -25,6 +25,7 @@ from bridge.sync.locks import OrderLock
 from bridge.sync.orders import sync_order
 from bridge.sync.payments import park_delay, sync_payment
 from bridge.sync.refunds import sync_refund
+from bridge.sync.shopify_context import refund_context, shopify_api_version
 from bridge.sync.unlinked import unlinked_among
 from bridge.translate import Translated, TranslationContext, translate
 
@@ -73,6 +74,7 @@ def _context(event: EventRecord, services: Services, **extra: Any) -> Translatio
         shop_domain=event.headers.get(SHOP_HEADER),
         tolerance=services.settings.rounding_tolerance,
         vat_rates=book_vat_rates(services.settings.fallback_products),
+        api_version=shopify_api_version(event),
         **extra,
     )
 
@@ -118,7 +120,8 @@ def handle(event: EventRecord, services: Services) -> Outcome:
 
 
 def handle_shopify_refund(event: EventRecord, services: Services) -> Outcome:
-    """`refunds/create`: translated with the order's `taxes_included` from its snapshot.
+    """`refunds/create`: translated with the order's `taxes_included`, currencies and totals
+    from its snapshot (Markets refunds are reported in the presentment currency).
 
     Raises:
         TransientError, PermanentError: as `handle`.
@@ -130,7 +133,7 @@ def handle_shopify_refund(event: EventRecord, services: Services) -> Outcome:
         if context.shop_domain and order_id is not None:
             link = services.links.order(shopify_reference(context.shop_domain, order_id))
             if link is not None and link.order is not None:
-                context = _context(event, services, taxes_included=link.order.taxes_included)
+                context = _context(event, services, **refund_context(link.order))
         result = translate(event.provider, event.topic, body, context)
         return _dispatch(event, services, result)
 

@@ -45,6 +45,18 @@ def _changed_after_invoicing(ctx: SyncContext, link: OrderLink, order: Order) ->
     )
 
 
+def _learn_presentment(ctx: SyncContext, link: OrderLink, order: Order) -> None:
+    """Give an invoiced order's snapshot the presentment money it was recorded without (an
+    order booked before the bridge kept it), so its Markets payments and refunds can be
+    converted; only when the invoiced total is the same order's."""
+    invoiced = link.order
+    if invoiced is None or invoiced.presentment is not None or order.presentment is None:
+        return
+    if invoiced.total == order.total and invoiced.currency == order.currency:
+        link.order = invoiced.model_copy(update={"presentment": order.presentment})
+        ctx.links.save_order(link)
+
+
 def sync_order(ctx: SyncContext, order: Order) -> Outcome:
     """Record the order and make its invoice when the configured moment has come.
 
@@ -62,6 +74,7 @@ def sync_order(ctx: SyncContext, order: Order) -> Outcome:
     link = ctx.links.order(order.reference) or OrderLink(reference=order.reference)
     if link.invoice_id is not None:
         _changed_after_invoicing(ctx, link, order)
+        _learn_presentment(ctx, link, order)
         ensure_invoice(ctx, link)  # finishes a post an earlier attempt left undone
         return Processed(f"invoice {link.number or link.invoice_id} is {link.status}")
     link.order = order

@@ -5,7 +5,8 @@ Under the order's lock: a payment whose order or invoice does not exist yet is p
 `BRIDGE_INVOICE_ON=payment` the payment makes the invoice first. The open items are
 settled oldest first with the payment's amount, the settlement's `documentNumber` being the
 provider's payment id, which is how an earlier attempt's settlement is found again (only
-when its intent marker says one may have reached Sage).
+when its intent marker says one may have reached Sage). A payment in a Markets order's
+presentment currency settles its share of the shop total (`in_shop_money`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bridge.sync.context import SyncContext
 from bridge.sync.dispatch import Outcome, Parked, PermanentError, Processed
 from bridge.sync.invoices import ensure_invoice
 from bridge.sync.notify import observe_invoice, payment_settled
+from bridge.translate.markets import settle_share
 from connectors.sage_active.models import OpenItem, SettlementInput, SettlementLine
 
 SETTLE = "settle"
@@ -102,6 +104,55 @@ def after_settlement(items: list[OpenItem], lines: list[SettlementLine]) -> list
     ]
 
 
+def in_shop_money(link: OrderLink, payment: Payment) -> tuple[Payment, Decimal | None]:
+    """`payment` in the invoice's currency, and its presentment amount when it was converted.
+
+    A payment in the invoice's currency is kept as it is. A payment in the order's
+    presentment currency (Shopify Markets) settles its share of
+    the shop total at the order's own ratio, the one completing the presentment total
+    taking the cents that remain (`bridge.translate.markets.settle_share`). Called under
+    the order's lock, so the amounts already paid cannot move meanwhile; a retry computes
+    the same share, as nothing is recorded before the settlement is.
+
+    Raises:
+        PermanentError: the payment's currency is neither the invoice's nor the order's
+            presentment currency, or nothing is left for it to settle.
+    """
+    order = link.order
+    if order is None:
+        return payment, None
+    shown = order.presentment
+    if payment.currency == order.currency:
+        # Shopify's own shop money: kept as it is; what it was in the presentment currency
+        # counts towards the presentment total, for the payment that will complete it.
+        given = payment.shown
+        if given is not None and shown is not None and given.currency == shown.currency:
+            return payment, given.amount
+        return payment, None
+    if shown is None or payment.currency != shown.currency:
+        also = f" (the order was presented in {shown.currency})" if shown else ""
+        raise PermanentError(
+            f"payment {payment.provider_id} is in {payment.currency}, the invoice in "
+            f"{order.currency}{also}"
+        )
+    share = settle_share(
+        payment.amount,
+        presentment=shown,
+        presentment_paid=link.presentment_paid,
+        shop_total=order.total,
+        shop_paid=link.paid,
+        currency=order.currency,
+    )
+    if share <= 0:
+        raise PermanentError(
+            f"payment {payment.provider_id} of {payment.amount} {payment.currency} completes "
+            f"the order's {shown.total} {shown.currency}, but its {order.total} "
+            f"{order.currency} are already settled ({link.paid})"
+        )
+    converted = payment.model_copy(update={"amount": share, "currency": order.currency})
+    return converted, payment.amount
+
+
 def _record(
     ctx: SyncContext,
     link: OrderLink,
@@ -114,6 +165,7 @@ def _record(
     if payment.provider_id not in link.payments:
         link.payments.append(payment.provider_id)
         link.paid += payment.amount
+        link.presentment_paid += plink.presentment_amount or Decimal("0")
     link.status = "Collected" if collected else "PartiallyCollected"
     payment_settled(ctx, link, payment, plink.entry_id or "", method)
     observe_invoice(ctx, link, items)
@@ -140,17 +192,14 @@ def sync_payment(ctx: SyncContext, payment: Payment, event_ref: str, parked: int
     if isinstance(ready, Parked):
         return ready
     link = ready
-    if link.order is not None and payment.currency != link.order.currency:
-        raise PermanentError(
-            f"payment {payment.provider_id} is in {payment.currency}, the invoice in "
-            f"{link.order.currency}"
-        )
+    payment, shown = in_shop_money(link, payment)
     method_id, method = payment_method_id(ctx, payment.gateway)
     plink = plink or PaymentLink(
         provider=payment.provider,
         payment_id=payment.provider_id,
         order_reference=link.reference,
         amount=payment.amount,
+        presentment_amount=shown,
     )
     if plink.intended(SETTLE):
         entries = ctx.sage.accounting_entries_by_document_number(

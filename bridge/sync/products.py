@@ -3,8 +3,9 @@
 Sage takes a line's VAT from its product, so a product is used only when its sales VAT
 rate is the line's: a catalogue product sold at another rate (an export at 0 %, a reduced
 rate) goes to the fallback product of the line's rate, which keeps the invoice total equal
-to the order total. Shipping and rounding lines use their configured products, under the
-same rule. All codes are looked up in one call (the connector caches them).
+to the order total. Every other kind of line (shipping, rounding, duties, fees, tip, gift
+card sold, cash rounding) uses its configured product, under the same rule. All codes are
+looked up in one call (the connector caches them).
 """
 
 from __future__ import annotations
@@ -35,11 +36,22 @@ class ProductPlan:
     fallback_lines: list[int]
 
 
+def kind_codes(settings: Settings) -> dict[LineKind, str]:
+    """The configured product code of each line kind that is not a product sale."""
+    return {
+        LineKind.SHIPPING: settings.shipping_product_code,
+        LineKind.ROUNDING: settings.rounding_product_code,
+        LineKind.DUTIES: settings.duties_product_code,
+        LineKind.FEES: settings.fees_product_code,
+        LineKind.TIP: settings.tip_product_code,
+        LineKind.GIFT_CARD: settings.gift_card_product_code,
+        LineKind.CASH_ROUNDING: settings.cash_rounding_product_code,
+    }
+
+
 def _own_code(line: Line, settings: Settings) -> str | None:
-    if line.kind is LineKind.SHIPPING:
-        return settings.shipping_product_code
-    if line.kind is LineKind.ROUNDING:
-        return settings.rounding_product_code
+    if line.kind is not LineKind.PRODUCT:
+        return kind_codes(settings)[line.kind]
     sku = (line.sku or "").strip()
     return sku if 0 < len(sku) <= PRODUCT_CODE_MAX else None
 

@@ -37,8 +37,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from bridge.models import Order, Payment, Refund, TranslationError
+from bridge.models import Order, Payment, Presentment, Refund, TranslationError
 from bridge.translate import shopify, stripe, stripe_checkout, stripe_credit_note
+from bridge.translate.markets import OrderMoney
 from bridge.translate.stripe_taxes import DEFAULT_VAT_RATES
 from connectors.shopify import payloads as sp
 from connectors.stripe import checkout as co
@@ -60,13 +61,29 @@ class TranslationContext:
     # Stripe refunds and payments without metadata: the order found by the caller
     # (payment link).
     order_reference: str | None = None
-    # Stripe: the API version of the shapes (the event's own `api_version` wins).
+    # The API version of the payload's shapes: Shopify's `X-Shopify-API-Version`; for
+    # Stripe the event's own `api_version` wins.
     api_version: str | None = None
     # The books' VAT rates (BRIDGE_FALLBACK_PRODUCTS): a Stripe tax rate derived from the
     # amounts must be one of them.
     vat_rates: tuple[Decimal, ...] = DEFAULT_VAT_RATES
     # Stripe Checkout: the session's line items, read from Stripe's API by the caller.
     checkout_line_items: Sequence[Mapping[str, Any]] | None = None
+    # Shopify refunds: the booked order's shop currency and total, and its presentment
+    # currency and total (Markets), to book money reported in the presentment currency.
+    order_currency: str | None = None
+    order_total: Decimal | None = None
+    presentment_currency: str | None = None
+    presentment_total: Decimal | None = None
+
+    def order_money(self) -> OrderMoney | None:
+        """The order's currencies and totals, when the caller knows the order."""
+        if self.order_currency is None or self.order_total is None:
+            return None
+        shown = None
+        if self.presentment_currency is not None and self.presentment_total is not None:
+            shown = Presentment(currency=self.presentment_currency, total=self.presentment_total)
+        return OrderMoney(self.order_currency, self.order_total, shown)
 
 
 def _parse(model: type[M], payload: Mapping[str, Any], where: str) -> M:
@@ -103,7 +120,7 @@ def _shopify(topic: str, payload: Mapping[str, Any], ctx: TranslationContext) ->
     if topic == "refunds/create":
         refund = _parse(sp.ShopifyRefund, payload, where)
         return shopify.refund_from_shopify(
-            refund, shop_domain=shop, taxes_included=ctx.taxes_included
+            refund, shop_domain=shop, taxes_included=ctx.taxes_included, money=ctx.order_money()
         )
     return None
 

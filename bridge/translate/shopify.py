@@ -2,12 +2,20 @@
 
 Choices (DESIGN.md section 4):
 - Amounts are the shop currency's (`*_set.shop_money`); the order's currency is the shop's.
+  A Markets order also keeps its presentment currency and total (`Order.presentment`):
+  payments reported only in that currency are converted by the sync at the order's ratio
+  (`bridge.translate.markets`), refunds here when the caller passes the order's money.
 - Discounts: Shopify already allocates every discount application (line-level and
   order-level "across" codes) to lines in `discount_allocations`, by share; those
   allocations are what reduce each line (see `bridge.translate.common`).
 - A line's VAT rate is the sum of its tax line rates; a line with no tax charged (tax
-  exempt customer, export, gift card) is at 0 %. A gift card sold is a 0 % product line;
-  a gift card used to pay is only a gateway (`gift_card`), never revenue.
+  exempt customer, export, gift card) is at 0 %. A gift card sold is a 0 % `gift_card`
+  line (its own product, not revenue); a gift card used to pay is only a gateway
+  (`gift_card`). A tip line item (it carries `tip_payment_gateway`) is a `tip` line.
+- Duties, additional fees, a tip known only from `total_tip_received` and cash rounding
+  become their own lines (`bridge.translate.shopify_extras`).
+- Every supported API version's payload is read alike (new fields are ignored): the
+  version (`TranslationContext.api_version`) needs no branch today.
 - Shipping lines with a price become `shipping` lines (no SKU: the caller maps them to the
   shipping product); free shipping rates (price 0) add no line.
 - Dates are the calendar date in the offset Shopify sent (the shop's time zone).
@@ -21,13 +29,18 @@ from decimal import Decimal
 
 from bridge.models import LineKind, Order, Payment, Refund, RefundLine
 from bridge.money import ZERO
+from bridge.translate import shopify_extras as extras
 from bridge.translate.common import LineSet, normalise_gateway, percent_from_fraction, settle_total
+from bridge.translate.markets import OrderMoney
 from bridge.translate.shopify_parts import (
     allocated,
     order_reference,
     party,
+    refund_money,
+    refunded_charges,
     shop_amount,
     shop_currency,
+    transaction_money,
     vat_rate,
 )
 from connectors.shopify import payloads as sp
@@ -36,6 +49,12 @@ PAID_STATUSES = frozenset({"paid", "partially_refunded", "refunded"})
 # A cancelled order in these states kept no money: the whole invoice is credited.
 CANCEL_CREDIT_STATUSES = frozenset({"refunded", "voided", "pending", "authorized", "expired"})
 PAYMENT_KINDS = frozenset({"sale", "capture"})
+
+
+def _kind(item: sp.LineItem) -> LineKind:
+    if item.is_tip:
+        return LineKind.TIP
+    return LineKind.GIFT_CARD if item.gift_card else LineKind.PRODUCT
 
 
 def _add_product(lines: LineSet, item: sp.LineItem, taxes_included: bool) -> None:
@@ -48,7 +67,7 @@ def _add_product(lines: LineSet, item: sp.LineItem, taxes_included: bool) -> Non
     if gross_before - discount == 0 and item.tax_lines:
         rate = percent_from_fraction(sum((t.rate for t in item.tax_lines), ZERO))
     lines.add(
-        kind=LineKind.PRODUCT,
+        kind=_kind(item),
         title=item.name or item.title,
         sku=item.sku or None,
         provider_line_id=str(item.id),
@@ -98,6 +117,8 @@ def order_from_shopify(payload: sp.ShopifyOrder, *, shop_domain: str, tolerance:
         _add_shipping(built, ship, taxes_included)
     total = shop_amount(payload.total_price, payload.total_price_set, f"{what} total_price")
     currency = shop_currency(payload)
+    shown = extras.presentment(payload, currency, extras.cash_rounding(payload)[1])
+    total += extras.add_extras(built, payload, total, shown)
     lines, rounding = settle_total(
         built.lines, total, currency=currency, tolerance=tolerance, what=what
     )
@@ -120,6 +141,7 @@ def order_from_shopify(payload: sp.ShopifyOrder, *, shop_domain: str, tolerance:
         cancelled=payload.cancelled_at is not None,
         fulfilled=payload.fulfillment_status == "fulfilled",
         paid=payload.financial_status in PAID_STATUSES,
+        presentment=shown,
     )
 
 
@@ -128,14 +150,13 @@ def payment_from_shopify_transaction(
 ) -> Payment | None:
     """The Payment for a successful `sale` or `capture`; None for any other transaction.
 
-    Uses the shop-currency amount (`amount_set.shop_money`) when Shopify sends it.
+    Uses the shop-currency amount when Shopify sends it (`transaction_money`); otherwise
+    the Payment is in the presentment currency and the sync converts it with the order's
+    ratio (`bridge.translate.markets`), which needs what the order was already paid.
     """
     if tx.kind not in PAYMENT_KINDS or tx.status != "success":
         return None
-    if tx.amount_set is not None:
-        amount, currency = tx.amount_set.shop_money.amount, tx.amount_set.shop_money.currency_code
-    else:
-        amount, currency = tx.amount, tx.currency
+    amount, currency, shown = transaction_money(tx)
     if amount <= 0:
         return None
     return Payment(
@@ -144,9 +165,10 @@ def payment_from_shopify_transaction(
         provider_id=str(tx.id),
         order_reference=order_reference(shop_domain, tx.order_id),
         amount=amount,
-        currency=currency.upper(),
+        currency=currency,
         gateway=normalise_gateway(tx.gateway),
         date=(tx.processed_at or tx.created_at).date(),
+        shown=shown,
     )
 
 
@@ -222,7 +244,11 @@ def _shipping_and_adjustments(refund: sp.ShopifyRefund) -> tuple[Decimal, Decima
 
 
 def refund_from_shopify(
-    refund: sp.ShopifyRefund, *, shop_domain: str, taxes_included: bool = False
+    refund: sp.ShopifyRefund,
+    *,
+    shop_domain: str,
+    taxes_included: bool = False,
+    money: OrderMoney | None = None,
 ) -> Refund:
     """The Refund for a `refunds/create` payload.
 
@@ -230,33 +256,35 @@ def refund_from_shopify(
     refund line `subtotal` already includes VAT when the order's prices did.
     Shipping refunded comes from `refund_shipping_lines`, or on older API versions from
     `shipping_refund` order adjustments; other order adjustments (refund discrepancies,
-    goodwill) become `adjustments`. Shopify records money going back as a negative
-    adjustment, so the sign is turned (positive = back to the customer). `amount` is the
-    sum of the successful refund transactions.
+    goodwill) become `adjustments`. Duties and additional fees given back
+    (`total_duties_set`, `total_additional_fees_set`) are amount-only lines of those kinds
+    (quantity 0). Shopify records money going back as a negative
+    adjustment, so the sign is turned (positive = back to the customer). Lines, shipping
+    and adjustments are Shopify's shop money (`*_set.shop_money`). `amount` is the sum of
+    the successful refund transactions, in shop money when `money` (the order's
+    currencies and totals) is known: Shopify's when given, else converted at the order's
+    ratio (Markets refunds are reported in the presentment currency).
 
     Raises:
-        TranslationError: an amount is missing.
+        TranslationError: an amount is missing, or a transaction's currency is neither the
+            shop's nor the order's presentment currency.
     """
     shipping, adjustments = _shipping_and_adjustments(refund)
-    money = [t for t in refund.transactions if t.kind == "refund" and t.status == "success"]
-    amount = sum(
-        (t.amount_set.shop_money.amount if t.amount_set else t.amount for t in money), ZERO
-    )
+    moved, amount, currency = refund_money(refund, money)
     return Refund(
         provider="shopify",
         account=shop_domain,
         provider_id=str(refund.id),
         order_reference=order_reference(shop_domain, refund.order_id),
-        lines=[_refund_line(item, taxes_included) for item in refund.refund_line_items],
+        lines=[_refund_line(item, taxes_included) for item in refund.refund_line_items]
+        + refunded_charges(refund),
         shipping=shipping,
         adjustments=adjustments,
         amount=amount,
         full=False,
         date=(refund.processed_at or refund.created_at).date(),
-        gateways=list(dict.fromkeys(normalise_gateway(t.gateway) for t in money)),
-        currency=money[0].amount_set.shop_money.currency_code.upper()
-        if money and money[0].amount_set
-        else (money[0].currency.upper() if money else None),
+        gateways=list(dict.fromkeys(normalise_gateway(t.gateway) for t in moved)),
+        currency=currency,
     )
 
 

@@ -1,4 +1,5 @@
-"""Pieces of Shopify translation: amounts in shop money, rates, the customer.
+"""Pieces of Shopify translation: amounts in shop money, rates, the customer, the money a
+transaction or refund moved.
 
 Pure helpers for `bridge.translate.shopify` (see its docstring for the rules).
 """
@@ -7,9 +8,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bridge.models import Address, Party, TranslationError
+from bridge.models import Address, LineKind, Party, RefundLine, ShownMoney, TranslationError
 from bridge.money import ZERO
 from bridge.translate.common import percent_from_fraction
+from bridge.translate.markets import OrderMoney
 from connectors.shopify import payloads as sp
 
 # note_attributes that checkout apps commonly use to carry a buyer's VAT number
@@ -94,3 +96,63 @@ def party(payload: sp.ShopifyOrder) -> Party | None:
         address=_address(source),
         vat_number=vat,
     )
+
+
+def transaction_money(tx: sp.ShopifyTransaction) -> tuple[Decimal, str, ShownMoney | None]:
+    """A transaction's amount and currency, and what it was in the presentment currency.
+
+    The shop money when Shopify gives it (`amount_set`, else
+    `currency_exchange_adjustment.final_amount`), with the presentment amount beside it
+    when that is another currency; else the transaction's own (presentment) amount and
+    currency. `total_unsettled_set` is what remains to capture, not what this transaction
+    moved, so it is not used.
+    """
+    own = ShownMoney(amount=tx.amount, currency=tx.currency.upper())
+    if tx.amount_set is not None:
+        money, shown = tx.amount_set.shop_money, tx.amount_set.presentment_money
+        code = money.currency_code.upper()
+        if shown is not None and shown.currency_code.upper() != code:
+            return (
+                money.amount,
+                code,
+                ShownMoney(amount=shown.amount, currency=shown.currency_code.upper()),
+            )
+        return money.amount, code, None
+    adjustment = tx.currency_exchange_adjustment
+    if adjustment is not None and adjustment.final_amount is not None and adjustment.currency:
+        code = adjustment.currency.upper()
+        return adjustment.final_amount, code, own if own.currency != code else None
+    return tx.amount, own.currency, None
+
+
+def refund_money(
+    refund: sp.ShopifyRefund, money: OrderMoney | None
+) -> tuple[list[sp.ShopifyTransaction], Decimal, str | None]:
+    """The successful refund transactions, the money they returned and its currency: in
+    shop money when the order is known (`money`), else as the transactions report it.
+
+    Raises:
+        TranslationError: a transaction in a currency the order has no rate for.
+    """
+    moved = [t for t in refund.transactions if t.kind == "refund" and t.status == "success"]
+    amount, currency = ZERO, None
+    for tx in moved:
+        value, code, _ = transaction_money(tx)
+        if money is not None:
+            value, code = money.in_shop(value, code, f"refund transaction {tx.id}"), money.currency
+        amount += value
+        currency = currency or code
+    return moved, amount, currency
+
+
+def refunded_charges(refund: sp.ShopifyRefund) -> list[RefundLine]:
+    """Duties and additional fees given back: amount-only lines of those kinds (credited on
+    the order's duties / fees line, as shipping is)."""
+    found = []
+    for kind, money in (
+        (LineKind.DUTIES, refund.total_duties_set),
+        (LineKind.FEES, refund.total_additional_fees_set),
+    ):
+        if money is not None and money.shop_money.amount != 0:
+            found.append(RefundLine(kind=kind, quantity=ZERO, amount=money.shop_money.amount))
+    return found

@@ -14,8 +14,9 @@ from typing import Any
 import httpx
 
 from connectors.rest import ProviderApiError, RestReader
+from connectors.shopify.versions import NEWEST_STABLE
 
-DEFAULT_VERSION = "2024-10"
+DEFAULT_VERSION = NEWEST_STABLE
 PAGE_SIZE = 250  # Shopify's maximum
 
 

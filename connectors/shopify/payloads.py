@@ -106,6 +106,22 @@ class DiscountCode(_Payload):
     type: str | None = None
 
 
+class Duty(_Payload):
+    """An import duty on a line item (Markets duties collected at checkout).
+
+    Shopify sends its money as top-level `shop_money` / `presentment_money` (no `*_set`);
+    `price_set` is accepted too.
+    """
+
+    id: str | int | None = None
+    harmonized_system_code: str | None = None
+    country_code_of_origin: str | None = None
+    shop_money: Money | None = None
+    presentment_money: Money | None = None
+    price_set: MoneySet | None = None
+    tax_lines: list[TaxLine] = Field(default_factory=list)
+
+
 class LineItem(_Payload):
     id: int
     title: str
@@ -125,6 +141,14 @@ class LineItem(_Payload):
     requires_shipping: bool | None = None
     product_id: int | None = None
     variant_id: int | None = None
+    duties: list[Duty] = Field(default_factory=list)
+    # Present only on a tip line (point of sale, checkout tips): its presence marks the tip.
+    tip_payment_gateway: str | None = None
+    tip_payment_method: str | None = None
+
+    @property
+    def is_tip(self) -> bool:
+        return "tip_payment_gateway" in self.model_fields_set
 
 
 class ShippingLine(_Payload):
@@ -164,6 +188,15 @@ class ShopifyOrder(_Payload):
     total_tax_set: MoneySet | None = None
     total_discounts_set: MoneySet | None = None
     total_outstanding: Decimal | None = None
+    # Markets and retail: duties, additional fees, tips and cash rounding. `original_*` is
+    # what the order was placed with (what `total_price` includes); `current_*` after edits.
+    original_total_duties_set: MoneySet | None = None
+    current_total_duties_set: MoneySet | None = None
+    original_total_additional_fees_set: MoneySet | None = None
+    current_total_additional_fees_set: MoneySet | None = None
+    total_tip_received: Decimal | None = None
+    total_cash_rounding_payment_adjustment_set: MoneySet | None = None
+    total_cash_rounding_refund_adjustment_set: MoneySet | None = None
     financial_status: str | None = None
     fulfillment_status: str | None = None
     payment_gateway_names: list[str] = Field(default_factory=list)
@@ -179,8 +212,27 @@ class ShopifyOrder(_Payload):
     test: bool = False
 
 
+class CurrencyExchangeAdjustment(_Payload):
+    """Shopify Payments' conversion of a transaction into the shop currency.
+
+    `final_amount` is the transaction's amount in the shop currency (`currency`),
+    `original_amount` its parent's, `adjustment` the exchange gain or loss between them.
+    """
+
+    id: int | None = None
+    adjustment: Decimal | None = None
+    original_amount: Decimal | None = None
+    final_amount: Decimal | None = None
+    currency: str | None = None
+
+
 class ShopifyTransaction(_Payload):
-    """An `order_transactions/create` body (also found in a refund's `transactions`)."""
+    """An `order_transactions/create` body (also found in a refund's `transactions`).
+
+    `amount` / `currency` are in the order's presentment currency; `amount_set` (when sent)
+    carries both monies. `total_unsettled_set` (what is left to capture, its money written
+    with `currency`, not `currency_code`) is not read: it is not what the transaction moved.
+    """
 
     id: int
     order_id: int
@@ -190,6 +242,7 @@ class ShopifyTransaction(_Payload):
     amount: Decimal
     currency: str
     amount_set: MoneySet | None = None
+    currency_exchange_adjustment: CurrencyExchangeAdjustment | None = None
     parent_id: int | None = None
     created_at: datetime
     processed_at: datetime | None = None
@@ -237,3 +290,6 @@ class ShopifyRefund(_Payload):
     refund_shipping_lines: list[RefundShippingLine] = Field(default_factory=list)
     order_adjustments: list[OrderAdjustment] = Field(default_factory=list)
     transactions: list[ShopifyTransaction] = Field(default_factory=list)
+    # Duties and additional fees given back with this refund (both monies).
+    total_duties_set: MoneySet | None = None
+    total_additional_fees_set: MoneySet | None = None

@@ -41,6 +41,7 @@ import pytest
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from connectors.shopify.versions import NEWEST_STABLE
 from tests.support.servers import serve_wsgi
 
 Query = dict[str, list[str]]
@@ -48,7 +49,7 @@ Query = dict[str, list[str]]
 STRIPE_API_KEY = "sk_test_backfill"
 SHOPIFY_SHOP_DOMAIN = "backfill-shop.myshopify.com"
 SHOPIFY_ACCESS_TOKEN = "shpat_backfill"
-SHOPIFY_API_VERSION = "2024-10"
+SHOPIFY_API_VERSION = NEWEST_STABLE
 
 
 @dataclass

@@ -32,6 +32,10 @@ PAYMENT_METHODS = ("Stripe", "Shopify Payments", "PayPal", "Gift cards", "Bank t
 PRODUCTS = (
     ("SHIPPING", "Frais de port", "20", "0"),
     ("ROUNDING", "Arrondi", "0", "0"),
+    ("DUTIES", "Droits de douane (débours)", "0", "0"),
+    ("FEES", "Frais additionnels (débours)", "0", "0"),
+    ("TIP", "Pourboires", "0", "0"),
+    ("GIFT-CARD", "Cartes cadeaux vendues", "0", "0"),
     *((f"GEN-{rate}", f"Article TVA {rate} %", rate, "0") for rate in VAT_RATES),
     ("MUG-001", "Mug Démo", "20", "12.50"),
     ("TSHIRT-001", "T-shirt Démo", "20", "25.00"),
@@ -39,6 +43,7 @@ PRODUCTS = (
     ("TEA-001", "Thé Démo", "5.5", "8.40"),
     ("WINE-001", "Vin Démo", "20", "14.00"),
 )
+SERVICES = frozenset({"SHIPPING", "ROUNDING", "DUTIES", "FEES", "TIP", "GIFT-CARD"})
 BULK_STATUSES = ("Pending", "Closed", "Posted")
 
 
@@ -75,7 +80,7 @@ def seed_books(clock: Clock) -> Books:
     for code, name, rate, price in PRODUCTS:
         product = Product(seed_id("product", code), code, name, seed_id("taxGroup", rate), now, now)
         product.sales_unit_price = Decimal(price)
-        product.category = "SERVICE" if code in ("SHIPPING", "ROUNDING") else "PRODUCT"
+        product.category = "SERVICE" if code in SERVICES else "PRODUCT"
         books.products[product.id] = product
     walkin = Customer(seed_id("customer", "WALKIN"), "WALKIN", "Clients comptoir", now, now)
     books.customers[walkin.id] = walkin

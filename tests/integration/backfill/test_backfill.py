@@ -26,6 +26,7 @@ from connectors.shopify.api import ShopifyOrders
 from connectors.stripe.api import StripeEvents
 from tests.support.providers import (
     SHOPIFY_ACCESS_TOKEN,
+    SHOPIFY_API_VERSION,
     SHOPIFY_SHOP_DOMAIN,
     STRIPE_API_KEY,
     FakeShopify,
@@ -192,11 +193,12 @@ def test_shopify_feeds_each_part_not_booked_yet(
     assert record.headers == {
         "X-Shopify-Topic": "order_transactions/create",
         "X-Shopify-Shop-Domain": SHOPIFY_SHOP_DOMAIN,
-        "X-Shopify-API-Version": "2024-10",
+        "X-Shopify-API-Version": SHOPIFY_API_VERSION,
         SOURCE_HEADER: "backfill",
     }
     asked = [path for path, _ in fake.requests]
-    assert "/admin/api/2024-10/orders/3/transactions.json" not in asked  # voided: nothing taken
+    voided = f"/admin/api/{SHOPIFY_API_VERSION}/orders/3/transactions.json"
+    assert voided not in asked  # voided: nothing taken
 
 
 def test_readers_come_from_the_settings_and_say_what_is_missing(redis_url: str) -> None:

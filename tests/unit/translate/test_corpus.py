@@ -7,6 +7,7 @@ result (model dump in JSON mode, so amounts are compared as exact decimal string
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -14,10 +15,12 @@ from typing import Any
 
 import pytest
 
-from bridge.models import Order, Payment, Refund, TranslationError
+from bridge.models import LineKind, Order, Payment, Refund, TranslationError
 from bridge.translate import TranslationContext, translate
+from connectors.shopify.versions import supported_versions
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+RECORDED_ON = dt.date(2026, 11, 29)
 ORDER_TOPICS = {"orders/create", "orders/updated", "invoice.paid", "invoice.finalized"}
 
 
@@ -38,8 +41,9 @@ def _expected(path: Path) -> dict[str, Any]:
 
 def _context(raw: dict[str, Any]) -> TranslationContext:
     values = dict(raw)
-    if "tolerance" in values:
-        values["tolerance"] = Decimal(values["tolerance"])
+    for key in ("tolerance", "order_total", "presentment_total"):
+        if values.get(key) is not None:
+            values[key] = Decimal(values[key])
     if "checkout_line_items" in values:
         # a Checkout Session's line items: the recorded API answer they were read from
         page = json.loads(
@@ -143,5 +147,26 @@ def test_corpus_covers_what_the_issue_lists() -> None:
     assert {"checkout.session.completed", "credit_note.created"} <= topics
     for order, body in orders:
         if order.provider == "shopify":
-            # independent of the translator: the body's own shop-money total
-            assert order.total == Decimal(body["total_price_set"]["shop_money"]["amount"])
+            # independent of the translator: the body's own shop-money total, and what the
+            # customer paid in cash above or below it (point-of-sale cash rounding)
+            cash = body.get("total_cash_rounding_payment_adjustment_set")
+            rounded = Decimal(cash["shop_money"]["amount"]) if cash else Decimal(0)
+            total = Decimal(body["total_price_set"]["shop_money"]["amount"])
+            assert order.total == total + rounded
+    kinds = {line.kind for o in shopify for line in o.lines}
+    assert set(LineKind) <= kinds  # duties, fees, tips, gift cards, cash rounding too
+    assert any(o.presentment is not None and o.presentment.currency == "GBP" for o in shopify)
+
+
+def test_corpus_has_payloads_of_the_oldest_and_newest_supported_api_versions() -> None:
+    # the versions Shopify supported when the newest payloads were recorded
+    window = supported_versions(RECORDED_ON)
+    versions: dict[str, set[str]] = {}
+    for provider, path in CASES:
+        expected = _expected(path)
+        version = expected["context"].get("api_version")
+        if provider == "shopify" and version is not None:
+            assert version in path.stem  # the version is in the name too
+            versions.setdefault(expected["topic"], set()).add(version)
+    for topic in ("orders/create", "order_transactions/create", "refunds/create"):
+        assert {window[0], window[-1]} <= versions.get(topic, set()), topic

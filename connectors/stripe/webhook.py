@@ -28,6 +28,11 @@ TOPICS = frozenset(
         "charge.refunded",
         "refund.created",
         "charge.dispute.created",
+        # bridge/payouts
+        "payout.paid",
+        "payout.reconciliation_completed",
+        "payout.failed",
+        "payout.canceled",
     }
 )
 

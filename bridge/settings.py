@@ -230,9 +230,7 @@ class Settings(BaseSettings):
         description="JSON: processor (stripe, shopify_payments) -> its clearing account.",
     )
     fees_account: str = Field(default="627000000", validation_alias="BRIDGE_FEES_ACCOUNT")
-    customers_account: str = Field(
-        default="411000000", validation_alias="BRIDGE_CUSTOMERS_ACCOUNT"
-    )
+    customers_account: str = Field(default="411000000", validation_alias="BRIDGE_CUSTOMERS_ACCOUNT")
     bank_journal_code: str = Field(default="BQ", validation_alias="BRIDGE_BANK_JOURNAL")
 
     @field_validator("shopify_webhook_secret", "stripe_webhook_secret", mode="before")

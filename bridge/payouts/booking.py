@@ -245,6 +245,7 @@ def _needs_attention(
         )
     )
     link.attention, link.problems, link.transactions = True, problems, totals.count
+    link.sales, link.fees = totals.sales, totals.fees
     store.save(link)
     return Processed(f"payout {payout} needs attention: {problems[0]}")
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bridge.payouts.store import PayoutStore
-from tasks.backfill import reconcile
+from tasks.app import make_celery
 from tests.e2e.pipeline.conftest import Rig
 from tests.support.payout_fakes import FakeShopifyPayments, FakeStripePayouts
 from tests.support.pipeline import SHOP, payload
@@ -274,7 +274,7 @@ def test_shopify_payments_payout_read_by_the_reconciliation_job(rig: Rig) -> Non
 
         ref = "shopify:backfill.payout.880001"
         for _ in range(2):  # the job runs twice: the payout is fed (and booked) once
-            reconcile.apply_async(queue=rig.services.settings.celery_queue)
+            make_celery(rig.services.settings).send_task("tasks.backfill.reconcile")
             rig.wait_for(lambda: rig.event_status(ref) == "processed", what="payout booked")
 
     sage = rig.services.sage

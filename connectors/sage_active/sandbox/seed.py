@@ -6,6 +6,7 @@ Ids are uuid5 of a stable name, so docs and tests can rely on them: `seed_id("pr
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
@@ -96,9 +97,7 @@ def seed_books(clock: Clock) -> Books:
     for code, name, kind in (("VT", "Ventes", "SALES_INVOICE"), ("BQ", "Banque", "FINANCIAL")):
         journal = JournalType(seed_id("journalType", code), code, name, kind, now, now)
         books.journal_types[journal.id] = journal
-    for code, name in CHART:
-        account = AccountingAccount(seed_id("accountingAccount", code), code, name, now, now)
-        books.accounts[account.id] = account
+    ensure_chart(books, now)
     bank = seed_id("journalType", "BQ")
     for name, account_code in PAYMENT_METHODS.items():
         method = PaymentMethod(seed_id("paymentMethod", name), name, bank, now, now)
@@ -112,6 +111,20 @@ def seed_books(clock: Clock) -> Books:
     walkin = Customer(seed_id("customer", "WALKIN"), "WALKIN", "Clients comptoir", now, now)
     books.customers[walkin.id] = walkin
     return books
+
+
+def ensure_chart(books: Books, now: datetime) -> None:
+    """Give books without a chart of accounts the seeded one, and the seeded payment methods
+    their accounts (a state file saved before the sandbox had accounts)."""
+    if books.accounts:
+        return
+    for code, name in CHART:
+        account = AccountingAccount(seed_id("accountingAccount", code), code, name, now, now)
+        books.accounts[account.id] = account
+    for name, account_code in PAYMENT_METHODS.items():
+        method = books.payment_methods.get(seed_id("paymentMethod", name))
+        if method is not None and method.sub_account_id is None:
+            method.sub_account_id = seed_id("accountingAccount", account_code)
 
 
 def bulk_invoices(books: Books, clock: Clock, count: int, status: str) -> list[UUID]:

@@ -161,6 +161,10 @@ def test_stripe_payout_books_one_balanced_entry_and_empties_the_clearing_account
     stripe = next(p for p in status["processors"] if p["processor"] == "stripe")
     assert stripe["balance"] == "0.00"
     assert stripe["payouts_booked"] == 1
+    rig.client.post("/console/login", data={"token": "e2e-admin-token"})
+    page = rig.client.get("/console/clearing").get_data(as_text=True)
+    assert PAYOUT in page
+    assert "Balance in Sage: <strong>0.00</strong>" in page
 
 
 def test_stripe_payout_once_though_the_worker_is_killed_mid_entry(

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from bridge.payouts.mapping import MappingGate
 from bridge.payouts.store import PayoutStore
 from tasks.app import make_celery
 from tests.e2e.pipeline.conftest import Rig
@@ -201,8 +202,8 @@ def test_missing_fees_account_is_reported_at_start_and_payouts_wait(
     rig: Rig, stripe_api: tuple[FakeStripePayouts, dict[str, str]]
 ) -> None:
     fake, env = stripe_api
-    rig.start_worker(pool="threads", concurrency=2, **rig.worker_env, **env,
-                     BRIDGE_FEES_ACCOUNT="627999999")  # fmt: skip
+    wrong = rig.start_worker(pool="threads", concurrency=2, **rig.worker_env, **env,
+                             BRIDGE_FEES_ACCOUNT="627999999")  # fmt: skip
 
     def reported() -> Any:
         return [i for i in rig.services.attention.items() if i.kind == "payout_mapping"]
@@ -217,6 +218,19 @@ def test_missing_fees_account_is_reported_at_start_and_payouts_wait(
     assert record is not None
     assert "627999999" in (record.attempts[-1].error or "")
     assert rig.services.sage.entries_with_lines(PAYOUT) == []
+
+    # Fixed (here: the worker restarted with the right account), the waiting payouts go
+    # through, still once.
+    wrong.stop()
+    rig.start_worker(pool="threads", concurrency=2, **rig.worker_env, **env)
+    gate = MappingGate(rig.services.redis, rig.services.settings, rig.services.attention)
+    rig.wait_for(lambda: (state := gate.state()) is not None and not state.problems,
+                 what="the mapping checked again at start")  # fmt: skip
+    headers = {"Authorization": "Bearer e2e-admin-token"}
+    for ref in refs:
+        assert rig.client.post(f"/admin/events/{ref}/replay", headers=headers).status_code == 202
+    rig.wait_for(lambda: all(rig.event_status(r) == "processed" for r in refs), what="booked")
+    assert len(rig.services.sage.entries_with_lines(PAYOUT)) == 1
 
 
 def shopify_order_paid(n: int, order_id: int, amount: str) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from bridge.events import EventType
 from bridge.services import Services, build_services
 from bridge.settings import load_settings
 from connectors.outbound.signing import new_secret
+from connectors.sage_active.errors import SageError
 
 FINAL = ("processed", "ignored", "failed")
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -210,6 +211,8 @@ def run_demo(info: RunInfo, timeout: float = 120.0, out: TextIO = sys.stdout) ->
             out.write(render(outcome, subscriber.url) + payout_text)
     except httpx.TransportError as exc:
         raise DemoError(f"the bridge at {info.web_url} is unreachable: {exc}") from exc
+    except SageError as exc:
+        raise DemoError(f"Sage did not answer the clearing account's balance: {exc}") from exc
     finally:
         services.close()
     missing = outcome.missing() + payout_gaps

@@ -166,7 +166,7 @@ class Demo:
             problems.append(f"event {view.label} is {view.status} ({view.error or ''})")
         elif after != before:
             problems.append(f"Stripe clearing account is {after:.2f}, expected {before:.2f}")
-        return clearing_lines(before, charged, after, plan), problems
+        return clearing_lines(account, before, charged, after, plan), problems
 
 
 def _subscribe(http: httpx.Client, subscriber: Subscriber) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from bridge.demo_data import DemoEvent
+from bridge.money import from_minor_units
 
 FEE_RATE, FEE_FIXED = Decimal("0.015"), 25  # Stripe, European cards: 1.5 % + 0.25 EUR
 
@@ -70,15 +71,19 @@ def give_to_standin(standin_url: str, plan: PayoutPlan) -> None:
     httpx.post(f"{standin_url}/_standin/payouts", json=body, timeout=10).raise_for_status()
 
 
-def clearing_lines(before: Decimal, charged: Decimal, after: Decimal, plan: PayoutPlan) -> str:
+def clearing_lines(
+    account: str, before: Decimal, charged: Decimal, after: Decimal, plan: PayoutPlan
+) -> str:
     """The demo's closing lines about the clearing account."""
-    amount = Decimal(plan.payout["amount"]) / 100
-    fee = Decimal(plan.fee) / 100
+    currency = str(plan.payout["currency"])
+    amount = from_minor_units(int(plan.payout["amount"]), currency)
+    fee = from_minor_units(plan.fee, currency)
     back = "back at zero" if after == 0 else f"back to {before:.2f}, what it held before"
     return (
-        "\nStripe clearing account 511500000, balance as Sage computes it\n"
+        f"\nStripe clearing account {account}, balance as Sage computes it\n"
         f"  before the demo's charge  {before:>10.2f} EUR\n"
         f"  after its settlement      {charged:>10.2f} EUR\n"
-        f"  after payout {plan.payout['id']} ({amount:.2f} EUR to the bank, "
-        f"{fee:.2f} EUR fees)  {after:.2f} EUR: {back}\n"
+        f"  after the payout          {after:>10.2f} EUR: {back}\n"
+        f"  (payout {plan.payout['id']}: {amount:.2f} EUR to the bank, {fee:.2f} EUR fees, "
+        "one entry in the bank journal)\n"
     )

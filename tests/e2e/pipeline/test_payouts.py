@@ -103,6 +103,14 @@ def stripe_api() -> Iterator[tuple[FakeStripePayouts, dict[str, str]]]:
         yield fake, {"STRIPE_API_KEY": fake.api_key, "STRIPE_API_URL": url}
 
 
+def clearing(rig: Rig, processor: str) -> dict[str, Any]:
+    """The processor's part of `GET /admin/clearing`."""
+    headers = {"Authorization": "Bearer e2e-admin-token"}
+    status = rig.client.get("/admin/clearing", headers=headers).get_json()
+    found: dict[str, Any] = next(p for p in status["processors"] if p["processor"] == processor)
+    return found
+
+
 def books_three_stripe_orders(rig: Rig) -> None:
     """A, B, C invoiced and collected through Stripe; C refunded in part (credit note)."""
     rig.send("orders/create", payload("shopify", "orders-create-001-ttc-single-mug"))
@@ -144,6 +152,11 @@ def test_stripe_payout_books_one_balanced_entry_and_empties_the_clearing_account
     rig.start_worker(pool="threads", concurrency=4, **rig.worker_env, **env)
     books_three_stripe_orders(rig)
     assert rig.services.sage.account_balance(STRIPE_CLEARING) == Decimal("104.40")
+    before = clearing(rig, "stripe")
+    assert (before["balance"], before["settled_not_paid_out"]) == ("104.40", "104.40")
+    assert (
+        "104.40: payments settled in Sage and in no booked payout yet" in before["explanation"][0]
+    )
     fake.add_payout(stripe_payout(), stripe_transactions())
 
     first = send_stripe(rig, "payout.paid", stripe_payout())
@@ -156,10 +169,7 @@ def test_stripe_payout_books_one_balanced_entry_and_empties_the_clearing_account
     assert pages
     assert all(q["expand[]"] == ["data.source"] for q in pages)
 
-    status = rig.client.get(
-        "/admin/clearing", headers={"Authorization": "Bearer e2e-admin-token"}
-    ).get_json()
-    stripe = next(p for p in status["processors"] if p["processor"] == "stripe")
+    stripe = clearing(rig, "stripe")
     assert stripe["balance"] == "0.00"
     assert stripe["payouts_booked"] == 1
     rig.client.post("/console/login", data={"token": "e2e-admin-token"})

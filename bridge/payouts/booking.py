@@ -159,6 +159,11 @@ def _ensure_entry(
     for move in job.movements():
         totals.add(move)
     problems = totals.check(payout)
+    shop_currency = services.settings.shop_currency.upper()
+    if payout.currency.upper() != shop_currency:
+        problems.insert(
+            0, f"the payout is in {payout.currency.upper()}, the books in {shop_currency}"
+        )
     if problems:
         return _needs_attention(services, store, link, totals, problems)
     accounts = accounts_for(services.settings, payout.processor)

@@ -151,6 +151,19 @@ def test_a_payout_the_mapping_cannot_book_needs_attention_with_its_amounts(
     assert link.attention
 
 
+def test_a_payout_in_another_currency_than_the_books_needs_attention(
+    services: Services, stripe: tuple[FakeStripePayouts, str]
+) -> None:
+    fake, _ = stripe
+    txns = [{**t, "currency": "usd"} for t in charges("po_usd", 1000)]
+    fake.add_payout(payout("po_usd", 970, currency="usd"), txns)
+    assert "needs attention" in deliver(services, "payout.paid", {"id": "po_usd"}).detail
+    item = services.attention.get("payout:stripe:po_usd")
+    assert item is not None
+    assert "the payout is in USD, the books in EUR" in item.reason
+    assert services.sage.entries_with_lines("po_usd") == []
+
+
 def test_manual_payouts_need_attention_and_pending_ones_wait_for_paid(
     services: Services, stripe: tuple[FakeStripePayouts, str]
 ) -> None:

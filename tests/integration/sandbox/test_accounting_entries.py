@@ -193,3 +193,18 @@ def test_chart_of_accounts_and_payment_method_accounts(sage: Sage) -> None:
     ]
     methods = {m["referenceName"]: m["subAccount"]["code"] for m in data["paymentMethods"]["nodes"]}
     assert methods == {"Stripe": "511500000", "Shopify Payments": "511600000"}
+
+
+def test_the_reference_filters_on_journal_and_lines(sage: Sage) -> None:
+    sage.data(BY_CODES, payout())
+    invoice = posted_invoice(sage)  # a sales entry in VT, its customer line on 411
+    query = """query ($where: AccountingEntryFilterInput) { accountingEntries(where: $where)
+      { nodes { documentNumber journalType { code } } } }"""
+    by_journal = {"journalType": {"code": {"eq": "BQ"}}}
+    nodes = sage.data(query, {"where": by_journal})["accountingEntries"]["nodes"]
+    assert [n["documentNumber"] for n in nodes] == ["po_1Q2w3E4r5T6y"]
+    on_411 = {"accountingEntryLines": {"some": {"subAccount": {"code": {"startsWith": "411"}}}}}
+    nodes = sage.data(query, {"where": on_411})["accountingEntries"]["nodes"]
+    assert [(n["documentNumber"], n["journalType"]["code"]) for n in nodes] == [
+        (invoice["operationalNumber"], "VT")
+    ]

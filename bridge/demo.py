@@ -6,7 +6,10 @@
    `2026-10-28.endive`, `bridge.demo_data`), each waited for (admin API) before the next.
 3. Wait, bounded, until Sage shows the invoices posted and collected, the settlement and the
    credit note, and the subscriber has the outbound events (a progress line meanwhile).
-4. Print the timeline; exit 1 if the expected outcome did not happen (it says what is missing).
+4. End with a Stripe payout of the demo's charge (`bridge.dev.payout_demo`, balance
+   transactions served by `bridge dev`'s Stripe stand-in) and show the Stripe clearing
+   account, as Sage computes it, back where it was before the charge (zero when fresh).
+5. Print the timeline; exit 1 if the expected outcome did not happen (it says what is missing).
 The subscription is deleted at the end, so runs do not pile up subscribers.
 """
 
@@ -17,18 +20,21 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TextIO
 
 import httpx
 
 from bridge.demo_data import DemoEvent, DemoRun, demo_run
 from bridge.dev.outcome import EventView, Outcome, invoice_view, render
+from bridge.dev.payout_demo import clearing_lines, give_to_standin, payout_plan
 from bridge.dev.state import RunInfo
 from bridge.dev.subscriber import Subscriber
 from bridge.events import EventType
 from bridge.services import Services, build_services
 from bridge.settings import load_settings
 from connectors.outbound.signing import new_secret
+from connectors.sage_active.errors import SageError
 
 FINAL = ("processed", "ignored", "failed")
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -145,6 +151,24 @@ class Demo:
         self.wait_for("waiting for Sage statuses and outbound deliveries", complete, deadline)
         return latest[-1]
 
+    def payout(self, run: DemoRun, standin_url: str, before: Decimal) -> tuple[str, list[str]]:
+        """Pay the demo's charge out; the clearing account's lines and what went wrong."""
+        account = self.services.settings.clearing_accounts["stripe"]
+        plan = payout_plan(run.run, run.charge.payload["data"]["object"])
+        charged = self.services.sage.account_balance(account)
+        try:
+            give_to_standin(standin_url, plan)
+        except httpx.HTTPError as exc:
+            raise DemoError(f"the Stripe stand-in at {standin_url} refused: {exc}") from exc
+        view = self.process(plan.event, time.monotonic() + self.timeout)
+        after = self.services.sage.account_balance(account)
+        problems = []
+        if view.status != "processed":
+            problems.append(f"event {view.label} is {view.status} ({view.error or ''})")
+        elif after != before:
+            problems.append(f"Stripe clearing account is {after:.2f}, expected {before:.2f}")
+        return clearing_lines(account, before, charged, after, plan), problems
+
 
 def _subscribe(http: httpx.Client, subscriber: Subscriber) -> str:
     body = {"url": subscriber.url, "event_types": [t.value for t in EventType],
@@ -175,19 +199,28 @@ def run_demo(info: RunInfo, timeout: float = 120.0, out: TextIO = sys.stdout) ->
             run = demo_run(int(time.time()))
             out.write(f"Demo run {run.run} against {info.web_url}\n")
             sub_id = _subscribe(http, subscriber)
+            standin = info.stripe_standin_url
+            clearing = services.settings.clearing_accounts["stripe"]
+            before = services.sage.account_balance(clearing) if standin else Decimal(0)
+            payout_text, payout_gaps = "", list[str]()
             try:
                 outcome = demo.run(run, subscriber)
+                if standin and not outcome.missing():
+                    payout_text, payout_gaps = demo.payout(run, standin, before)
             finally:
                 http.delete(f"/admin/subscriptions/{sub_id}")
-            out.write(render(outcome, subscriber.url))
+            out.write(render(outcome, subscriber.url) + payout_text)
     except httpx.TransportError as exc:
         raise DemoError(f"the bridge at {info.web_url} is unreachable: {exc}") from exc
+    except SageError as exc:
+        raise DemoError(f"Sage did not answer the clearing account's balance: {exc}") from exc
     finally:
         services.close()
-    missing = outcome.missing()
+    missing = outcome.missing() + payout_gaps
     if missing:
         out.write("\nNot the expected outcome:\n" + "".join(f"  - {m}\n" for m in missing))
         return 1
+    paid_out = ", Stripe payout booked" if payout_text else ""
     out.write("\nAll as expected: invoices posted and collected, refund credited, "
-              "outbound events delivered.\n")  # fmt: skip
+              f"outbound events delivered{paid_out}.\n")  # fmt: skip
     return 0

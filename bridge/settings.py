@@ -38,6 +38,11 @@ DEFAULT_FALLBACK_PRODUCTS: dict[str, str] = {
     "0": "GEN-0",
 }
 
+DEFAULT_CLEARING_ACCOUNTS: dict[str, str] = {
+    "stripe": "511500000",
+    "shopify_payments": "511600000",
+}
+
 SANDBOX_CLIENT_ID = "sandbox-client"
 SANDBOX_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - documented development credential
 SANDBOX_API_KEY = "sandbox-key"
@@ -235,6 +240,16 @@ class Settings(BaseSettings):
         description="Times a Stripe payment linked to nothing is parked (5 s, 15 s, 1 min...) "
         "waiting for its invoice payment before it is ignored as unlinked.",
     )
+    # --- payouts (bridge/payouts): a French chart of accounts by default -------------
+    payout_bank_account: str = Field(default="512000000", validation_alias="BRIDGE_BANK_ACCOUNT")
+    clearing_accounts: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_CLEARING_ACCOUNTS),
+        validation_alias="BRIDGE_CLEARING_ACCOUNTS",
+        description="JSON: processor (stripe, shopify_payments) -> its clearing account.",
+    )
+    fees_account: str = Field(default="627000000", validation_alias="BRIDGE_FEES_ACCOUNT")
+    customers_account: str = Field(default="411000000", validation_alias="BRIDGE_CUSTOMERS_ACCOUNT")
+    bank_journal_code: str = Field(default="BQ", validation_alias="BRIDGE_BANK_JOURNAL")
 
     @field_validator("shopify_webhook_secret", "stripe_webhook_secret", mode="before")
     @classmethod

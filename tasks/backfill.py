@@ -18,6 +18,7 @@ from celery import Task
 
 from bridge.backfill import Backfill, Reader, open_readers
 from bridge.observability import log_context, report
+from bridge.payouts import shopify as shopify_payouts
 from bridge.services import Services
 from bridge.sync.locks import LockBusy, OrderLock
 from connectors.rest import ProviderApiError
@@ -69,3 +70,22 @@ def _backfill_window(services: Services, readers: dict[str, Reader]) -> None:
             labels = {"provider": name, "outcome": outcome}
             services.metrics.incr("bridge_backfill_events_total", labels, count)
         log.info("reconcile: %s", tally.line(name))
+    if "shopify" in readers:
+        _feed_shopify_payouts(services, since)
+
+
+def _feed_shopify_payouts(services: Services, since: dt.datetime) -> None:
+    """Shopify Payments payouts have no webhook: feed those of the window (bridge.payouts).
+
+    Raises:
+        ProviderApiError, redis.RedisError: Shopify or Redis failed.
+    """
+    reader = shopify_payouts.open_reader(services.settings)
+    try:
+        queued, known = shopify_payouts.feed_payouts(services, reader, since.date())
+    finally:
+        reader.close()
+    for outcome, count in (("queued", queued), ("known", known)):
+        labels = {"provider": "shopify_payments", "outcome": outcome}
+        services.metrics.incr("bridge_backfill_events_total", labels, count)
+    log.info("reconcile: shopify payments: %d payouts queued, %d known", queued, known)

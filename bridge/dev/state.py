@@ -52,6 +52,8 @@ class RunInfo(BaseModel):
     shopify_webhook_secret: str
     stripe_webhook_secret: str
     state_dir: str
+    # `bridge.dev.stripe_standin` when STRIPE_API_KEY was not set (payouts in the demo)
+    stripe_standin_url: str | None = None
 
 
 _ENV_NAMES = {

@@ -31,6 +31,7 @@ from bridge.dev.state import (
     load_or_create_secrets,
     write_run_info,
 )
+from bridge.dev.stripe_standin import STANDIN_KEY, StripeStandin
 from bridge.embedded_redis import free_port
 from bridge.services import sage_config
 from bridge.settings import Settings
@@ -86,6 +87,7 @@ class DevServer:
     children: list[Child] = field(default_factory=list)
     redis: Child | None = None  # the embedded Redis, stopped after everything else
     stopping: threading.Event = field(default_factory=threading.Event)
+    standin: StripeStandin | None = None  # when STRIPE_API_KEY is not set
 
     def _bridge(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "bridge.cli", *args]
@@ -183,6 +185,11 @@ class DevServer:
             sage = (f"{sandbox_url}/graphql", sandbox_url)
             self._forget_sandbox_tokens(redis_url, sage[0])
         env = self._env(redis_url, secrets, sage)
+        standin_url = None
+        if self.settings.stripe_api_key is None:  # no Stripe: payouts read the stand-in
+            self.standin = StripeStandin()
+            standin_url = self.standin.start()
+            env.update(STRIPE_API_KEY=STANDIN_KEY, STRIPE_API_URL=standin_url)
         opts = self.options
         web = self._add(
             Child("web", self._bridge("web", "--host", opts.host, "--port", str(opts.port),
@@ -209,6 +216,7 @@ class DevServer:
             shopify_webhook_secret=env["SHOPIFY_WEBHOOK_SECRET"].split(",")[0],
             stripe_webhook_secret=env["STRIPE_WEBHOOK_SECRET"].split(",")[0],
             state_dir=str(state_dir.resolve()),
+            stripe_standin_url=standin_url,
         )
         write_run_info(state_dir, info)
         return info
@@ -220,6 +228,9 @@ class DevServer:
         if self.redis is not None:
             stop_all([self.redis], STOP_GRACE)
             self.redis = None
+        if self.standin is not None:
+            self.standin.stop()
+            self.standin = None
         clear_run_info(self.options.state_dir, os.getpid())
 
     def watch(self) -> int:

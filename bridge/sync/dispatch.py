@@ -101,6 +101,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "bridge.sync.handlers",
     "bridge.sync.stripe_payments",
     "bridge.sync.stripe_handlers",
+    "bridge.payouts.handlers",
 )
 
 

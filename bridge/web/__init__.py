@@ -35,6 +35,7 @@ BLUEPRINTS: list[str] = [
     "bridge.web.health:bp",
     "bridge.web.admin:bp",
     "bridge.web.admin_orders:bp",
+    "bridge.web.admin_clearing:bp",
     "bridge.web.subscriptions:bp",
     "bridge.web.console:bp",
 ]

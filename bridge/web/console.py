@@ -226,6 +226,15 @@ def orders() -> str:
     return render_template("console/orders.html", orders=found)
 
 
+@bp.get("/clearing")
+def clearing() -> str:
+    """The processors' clearing accounts, their payouts and what explains their balance."""
+    from bridge.payouts.clearing import clearing_status
+
+    processors, attention = clearing_status(current_services())
+    return render_template("console/clearing.html", processors=processors, attention=attention)
+
+
 @bp.get("/outbound")
 def outbound() -> str:
     """Subscriptions and recent deliveries (by status)."""

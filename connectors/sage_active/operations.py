@@ -15,6 +15,7 @@ from typing import Any
 import redis
 
 from connectors.sage_active import documents as doc
+from connectors.sage_active.accounting import AccountingOperations
 from connectors.sage_active.batch import Operation
 from connectors.sage_active.client import MAX_BATCH_SIZE, SageClient
 from connectors.sage_active.coalesce import Coalescer
@@ -54,7 +55,7 @@ def _result(value: dict[str, Any] | SageError) -> dict[str, Any]:
     return value
 
 
-class SageActive(ReferenceData):
+class SageActive(ReferenceData, AccountingOperations):
     """The operations the bridge needs; see the module docstring.
 
     `SageActive(client, redis=None, cache_ttl=None)`: the cache uses the client's Redis

@@ -33,6 +33,11 @@ TOPICS = frozenset(
         "checkout.session.async_payment_succeeded",
         "credit_note.created",
         "credit_note.voided",
+        # bridge/payouts
+        "payout.paid",
+        "payout.reconciliation_completed",
+        "payout.failed",
+        "payout.canceled",
     }
 )
 

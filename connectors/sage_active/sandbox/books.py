@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from connectors.sage_active.sandbox.entities import (
+    AccountingAccount,
     AccountingEntry,
     Customer,
     JournalType,
@@ -64,6 +65,7 @@ class Books:
     invoices: dict[UUID, SalesInvoice] = field(default_factory=dict)
     open_items: dict[UUID, OpenItem] = field(default_factory=dict)
     entries: dict[UUID, AccountingEntry] = field(default_factory=dict)
+    accounts: dict[UUID, AccountingAccount] = field(default_factory=dict)
     invoice_counter: int = 0
     entry_counter: int = 0
     mod_dates: list[datetime] = field(default_factory=list)
@@ -121,6 +123,15 @@ class Books:
     def next_entry_number(self) -> int:
         self.entry_counter += 1
         return self.entry_counter
+
+    def add_entry(self, entry: AccountingEntry) -> None:
+        """Store a ledger entry; its lines learn their entry's id (`accountingEntryId`)."""
+        for line in entry.accounting_entry_lines:
+            line.accounting_entry_id = entry.id
+        self.entries[entry.id] = entry
+
+    def account_by_code(self, code: str) -> AccountingAccount | None:
+        return next((a for a in self.accounts.values() if a.code == code), None)
 
     def journal_of_type(self, journal_type: str) -> JournalType | None:
         return next((j for j in self.journal_types.values() if j.type == journal_type), None)

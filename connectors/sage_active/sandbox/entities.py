@@ -74,6 +74,20 @@ class PaymentMethod:
     modification_date: datetime
     type: str = "BANK_ACCOUNT"
     disabled: bool = False
+    # The general account its settlements are booked on (`subAccountId` in the API).
+    sub_account_id: UUID | None = None
+
+
+@dataclass(slots=True)
+class AccountingAccount:
+    """A general account of the chart (`accountingAccounts`): 9-digit French codes."""
+
+    id: UUID
+    code: str
+    name: str
+    creation_date: datetime
+    modification_date: datetime
+    deactivated: bool = False
 
 
 @dataclass(slots=True)
@@ -230,6 +244,7 @@ class AccountingEntryLine:
     credit_amount: Decimal
     document_number: str | None = None
     third_party_id: UUID | None = None
+    accounting_entry_id: UUID | None = None  # set when the entry is stored
 
 
 @dataclass(slots=True)

@@ -150,3 +150,37 @@ class CreditNoteInput(Input):
     id: UUID
     lines: list[CreditLineInput] | None = None
     output_document_date: datetime | None = None
+
+
+class EntryLineByCodes(Input):
+    sub_account_code: str
+    third_code: str | None = None
+    description: str | None = None
+    debit_amount: Decimal
+    credit_amount: Decimal
+
+
+class EntryByCodes(Input):
+    date: datetime
+    journal_type_code: str
+    document_date: datetime | None = None
+    document_number: str | None = None
+    description: str | None = None
+    accounting_entry_lines: list[EntryLineByCodes]
+
+
+class EntryLineByIds(Input):
+    sub_account_id: UUID
+    third_id: UUID | None = None
+    description: str | None = None
+    debit_amount: Decimal
+    credit_amount: Decimal
+
+
+class EntryByIds(Input):
+    date: datetime
+    journal_type_id: UUID
+    document_date: datetime | None = None
+    document_number: str | None = None
+    description: str | None = None
+    accounting_entry_lines: list[EntryLineByIds]

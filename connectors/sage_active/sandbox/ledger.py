@@ -2,7 +2,9 @@
 
 Posting makes one accounting entry (customer debit, sales and VAT credits) and the open
 items (one per payment term line, else one for the whole amount). A settlement makes one
-entry in the payment method's journal and can never pay more than an open item still owes.
+entry in the payment method's journal, debiting the payment method's account (`subAccount`:
+e.g. the Stripe clearing account 511500000), and can never pay more than an open item
+still owes.
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ from connectors.sage_active.sandbox.invoices import get_invoice
 from connectors.sage_active.sandbox.money import HUNDRED, ZERO, cents
 
 POSTED_STATES = ("Posted", "PartiallyCollected", "Collected")
+# Accounts of the seeded French chart (seed.CHART) the sales and settlement entries use.
+CUSTOMERS_ACCOUNT = "411000000"
+SALES_ACCOUNT = "706000000"
+VAT_ACCOUNT = "445710000"
+BANK_ACCOUNT = "512000000"  # a settlement whose payment method names no account
 
 
 def post_invoice(books: Books, clock: Clock, data: PostInput) -> AccountingEntry:
@@ -51,7 +58,7 @@ def post_invoice(books: Books, clock: Clock, data: PostInput) -> AccountingEntry
     entry.document_number = invoice.operational_number
     entry.source_entity_id = invoice.id
     entry.accounting_entry_lines = _sales_lines(invoice)
-    books.entries[entry.id] = entry
+    books.add_entry(entry)
     make_open_items(books, invoice, now)
     invoice.status = "Posted"
     invoice.modification_date = now
@@ -99,15 +106,17 @@ def settle(books: Books, clock: Clock, data: SettlementInput) -> AccountingEntry
     entry.description = data.description
     entry.document_number = data.document_number
     total = sum(paying.values(), ZERO)
-    lines = [_line(0, "512000", data.description, total, ZERO, data.document_number)]
+    account = books.accounts.get(method.sub_account_id) if method.sub_account_id else None
+    debit_account = account.code if account else BANK_ACCOUNT
+    lines = [_line(0, debit_account, data.description, total, ZERO, data.document_number)]
     for position, (item_id, amount) in enumerate(paying.items(), start=1):
         lines.append(
-            _line(position, "411000", data.description, ZERO, amount, data.document_number)
+            _line(position, CUSTOMERS_ACCOUNT, data.description, ZERO, amount, data.document_number)
         )
         lines[-1].third_party_id = data.third_party_id
         _apply_payment(books, books.open_items[item_id], amount, now)
     entry.accounting_entry_lines = lines
-    books.entries[entry.id] = entry
+    books.add_entry(entry)
     return entry
 
 
@@ -184,11 +193,11 @@ def _sales_lines(invoice: SalesInvoice) -> list[AccountingEntryLine]:
         credit = abs(amount) if positive != debit_when_positive else ZERO
         return _line(order, account, text, debit, credit, ref)
 
-    lines = [side("411000", invoice.total_liquid, True, 0)]
+    lines = [side(CUSTOMERS_ACCOUNT, invoice.total_liquid, True, 0)]
     lines[0].third_party_id = invoice.customer_id
-    lines.append(side("706000", invoice.total_net, False, 1))
+    lines.append(side(SALES_ACCOUNT, invoice.total_net, False, 1))
     if invoice.total_vat:
-        lines.append(side("445710", invoice.total_vat, False, 2))
+        lines.append(side(VAT_ACCOUNT, invoice.total_vat, False, 2))
     return lines
 
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from graphql import GraphQLResolveInfo
 from pydantic import BaseModel, ValidationError
 
-from connectors.sage_active.sandbox import catalog, credit, invoices, ledger
+from connectors.sage_active.sandbox import catalog, credit, entries, invoices, ledger
 from connectors.sage_active.sandbox.books import Books, Clock
 from connectors.sage_active.sandbox.entities import AccountingEntry
 from connectors.sage_active.sandbox.errors import BusinessError
@@ -20,6 +20,8 @@ from connectors.sage_active.sandbox.inputs import (
     CreditNoteInput,
     CustomerFields,
     CustomerUpdate,
+    EntryByCodes,
+    EntryByIds,
     InvoiceCreate,
     InvoiceDelete,
     InvoiceRef,
@@ -103,4 +105,6 @@ MUTATIONS: dict[str, Callable[..., Any]] = {
     "generateCreditNote": _mutation(
         CreditNoteInput, credit.generate_credit_note, lambda note: _Out(id=note.id)
     ),
+    "createAccountingEntryUsingCodes": _mutation(EntryByCodes, entries.create_by_codes, _same),
+    "createAccountingEntryUsingIds": _mutation(EntryByIds, entries.create_by_ids, _same),
 }

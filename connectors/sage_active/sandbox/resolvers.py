@@ -44,11 +44,6 @@ class UserProfile:
 
 
 @dataclass(slots=True)
-class AccountingAccount:
-    code: str
-
-
-@dataclass(slots=True)
 class ThirdParty:
     third_party_id: UUID
     code: str | None
@@ -136,7 +131,16 @@ _COMPUTED: dict[tuple[type, str], Callable[[Context, Any], Any]] = {
     (AccountingEntry, "salesInvoice"): lambda c, i: (
         c.require_books().invoices.get(i.source_entity_id) if i.source_type == "SALES" else None
     ),
-    (AccountingEntryLine, "subAccount"): lambda _c, i: AccountingAccount(i.account_code),
+    (AccountingEntryLine, "subAccount"): lambda c, i: c.require_books().account_by_code(
+        i.account_code
+    ),
+    (AccountingEntryLine, "subAccountId"): lambda c, i: (
+        account.id if (account := c.require_books().account_by_code(i.account_code)) else None
+    ),
+    (AccountingEntryLine, "accountingEntry"): lambda c, i: c.require_books().entries.get(
+        i.accounting_entry_id
+    ),
+    (PaymentMethod, "subAccount"): lambda c, i: c.require_books().accounts.get(i.sub_account_id),
     (AccountingEntryLine, "accountingEntryThirdParty"): _third_party,
 }
 
@@ -174,6 +178,10 @@ def _invoices(books: Books, where: dict[str, Any] | None) -> tuple[Iterable[Any]
     return books.invoices_by_modification(since, strict), rest
 
 
+def _entry_lines(books: Books) -> Iterable[AccountingEntryLine]:
+    return (line for entry in books.entries.values() for line in entry.accounting_entry_lines)
+
+
 def _lines(books: Books) -> Iterable[SalesInvoiceLine]:
     return (line for invoice in books.invoices.values() for line in invoice.lines)
 
@@ -189,6 +197,8 @@ SOURCES: dict[str, tuple[str, Source]] = {
     "salesInvoiceLines": ("SalesInvoiceLine", _all(_lines)),
     "salesInvoiceOpenItems": ("SalesInvoiceOpenItem", _all(lambda b: b.open_items.values())),
     "accountingEntries": ("AccountingEntry", _all(lambda b: b.entries.values())),
+    "accountingEntryLines": ("AccountingEntryLine", _all(_entry_lines)),
+    "accountingAccounts": ("AccountingAccount", _all(lambda b: b.accounts.values())),
 }
 
 

@@ -6,11 +6,13 @@ Ids are uuid5 of a stable name, so docs and tests can rely on them: `seed_id("pr
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from connectors.sage_active.sandbox.books import Books, Clock
 from connectors.sage_active.sandbox.entities import (
+    AccountingAccount,
     Customer,
     JournalType,
     Organization,
@@ -28,7 +30,33 @@ from connectors.sage_active.sandbox.ledger import make_open_items
 NAMESPACE = uuid5(NAMESPACE_URL, "https://sage-active-bridge/sandbox")
 ORGANIZATION_NAME = "Boutique Démo SAS"
 VAT_RATES = ("20", "10", "5.5", "2.1", "0")
-PAYMENT_METHODS = ("Stripe", "Shopify Payments", "PayPal", "Gift cards", "Bank transfer")
+# Payment method -> the account its settlements debit: the processors' clearing accounts
+# (what they owe the shop until they pay out), gift cards against customer advances, and
+# the bank itself for transfers.
+PAYMENT_METHODS = {
+    "Stripe": "511500000",
+    "Shopify Payments": "511600000",
+    "PayPal": "511700000",
+    "Gift cards": "419100000",
+    "Bank transfer": "512000000",
+}
+# The French chart of accounts of the seeded organisation (the accounts the bridge uses).
+CHART = (
+    ("401000000", "Fournisseurs"),
+    ("411000000", "Clients"),
+    ("419100000", "Clients - avances et acomptes reçus"),
+    ("445660000", "TVA déductible sur autres biens et services"),
+    ("445710000", "TVA collectée"),
+    ("511500000", "Stripe - paiements à encaisser"),
+    ("511600000", "Shopify Payments - paiements à encaisser"),
+    ("511700000", "PayPal - paiements à encaisser"),
+    ("512000000", "Banque"),
+    ("627000000", "Services bancaires et assimilés"),
+    ("658000000", "Charges diverses de gestion courante"),
+    ("706000000", "Prestations de services et ventes"),
+    ("707000000", "Ventes de marchandises"),
+    ("758000000", "Produits divers de gestion courante"),
+)
 PRODUCTS = (
     ("SHIPPING", "Frais de port", "20", "0"),
     ("ROUNDING", "Arrondi", "0", "0"),
@@ -53,7 +81,8 @@ def seed_id(kind: str, name: str) -> UUID:
 
 
 def seed_books(clock: Clock) -> Books:
-    """A fresh FR organisation with journals, payment methods, taxes, products, WALKIN."""
+    """A fresh FR organisation: chart of accounts, journals, payment methods (each with its
+    account), taxes, products, WALKIN."""
     now = clock.now()
     org = Organization(
         id=seed_id("organization", ORGANIZATION_NAME),
@@ -73,9 +102,11 @@ def seed_books(clock: Clock) -> Books:
     for code, name, kind in (("VT", "Ventes", "SALES_INVOICE"), ("BQ", "Banque", "FINANCIAL")):
         journal = JournalType(seed_id("journalType", code), code, name, kind, now, now)
         books.journal_types[journal.id] = journal
+    ensure_chart(books, now)
     bank = seed_id("journalType", "BQ")
-    for name in PAYMENT_METHODS:
+    for name, account_code in PAYMENT_METHODS.items():
         method = PaymentMethod(seed_id("paymentMethod", name), name, bank, now, now)
+        method.sub_account_id = seed_id("accountingAccount", account_code)
         books.payment_methods[method.id] = method
     for code, name, rate, price in PRODUCTS:
         product = Product(seed_id("product", code), code, name, seed_id("taxGroup", rate), now, now)
@@ -85,6 +116,20 @@ def seed_books(clock: Clock) -> Books:
     walkin = Customer(seed_id("customer", "WALKIN"), "WALKIN", "Clients comptoir", now, now)
     books.customers[walkin.id] = walkin
     return books
+
+
+def ensure_chart(books: Books, now: datetime) -> None:
+    """Give books without a chart of accounts the seeded one, and the seeded payment methods
+    their accounts (a state file saved before the sandbox had accounts)."""
+    if books.accounts:
+        return
+    for code, name in CHART:
+        account = AccountingAccount(seed_id("accountingAccount", code), code, name, now, now)
+        books.accounts[account.id] = account
+    for name, account_code in PAYMENT_METHODS.items():
+        method = books.payment_methods.get(seed_id("paymentMethod", name))
+        if method is not None and method.sub_account_id is None:
+            method.sub_account_id = seed_id("accountingAccount", account_code)
 
 
 def bulk_invoices(books: Books, clock: Clock, count: int, status: str) -> list[UUID]:

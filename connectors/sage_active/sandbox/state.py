@@ -12,7 +12,7 @@ from collections.abc import Callable
 from uuid import UUID
 
 from connectors.sage_active.sandbox.books import Books, Clock
-from connectors.sage_active.sandbox.seed import seed_books
+from connectors.sage_active.sandbox.seed import ensure_chart, seed_books
 
 
 class SandboxState:
@@ -40,6 +40,7 @@ class SandboxState:
             for each in books:
                 for invoice in each.invoices.values():
                     self.clock.observe(invoice.modification_date)
+                ensure_chart(each, self.clock.now())
             self.version += 1
 
     def default_books(self) -> Books:

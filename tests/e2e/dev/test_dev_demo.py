@@ -134,6 +134,8 @@ def test_dev_runs_the_demo_stops_cleanly_and_restarts_with_its_state(tmp_path: P
         for event_type in ("invoice.posted", "payment.settled", "invoice.collected"):
             assert event_type in out
         assert "invoice.credited" in out
+        assert "Stripe clearing account 511500000" in out
+        assert "EUR: back at zero" in out  # the demo's payout took out what its charge put in
         assert "All as expected" in out
         _stop(process, state, first_log)
     assert (state / "sandbox.json").exists()
@@ -143,4 +145,5 @@ def test_dev_runs_the_demo_stops_cleanly_and_restarts_with_its_state(tmp_path: P
         again = _demo(state, second_log)
         # The sandbox kept its books: numbering goes on from the first run.
         assert set(_invoice_numbers(again)).isdisjoint(_invoice_numbers(out))
+        assert "EUR: back at zero" in again
         _stop(process, state, second_log)

@@ -7,7 +7,8 @@ end to end. It holds only what it is given: `POST /_standin/payouts {"payout": {
 "transactions": [...]}` (what `bridge demo` sends: its own charge, with Stripe's standard
 European card fee); it answers `GET /v1/payouts/<id>`,
 `GET /v1/balance_transactions?payout=` (pages of `limit`, `starting_after`) and
-`GET /v1/events` (always empty: the stand-in has no event log). Nothing here reaches Stripe.
+`GET /v1/events`, `/v1/checkout/sessions` and `/v1/credit_notes` (always empty: the
+stand-in has no event log, no Checkout sale and no credit note). Nothing here reaches Stripe.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class StripeStandin:
             return _json({"ok": True}, 201)
         if request.headers.get("Authorization") != f"Bearer {STANDIN_KEY}":
             return _json({"error": {"message": "Invalid API Key provided"}}, 401)
-        if path == "/v1/events":
+        if path in _EMPTY_LISTS:
             return _json({"object": "list", "data": [], "has_more": False})
         if path.startswith("/v1/payouts/"):
             with self._lock:
@@ -82,6 +83,9 @@ class StripeStandin:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+_EMPTY_LISTS = frozenset({"/v1/events", "/v1/checkout/sessions", "/v1/credit_notes"})
 
 
 def _json(body: Any, status: int = 200) -> Response:

@@ -1,5 +1,6 @@
-"""`bridge backfill` end to end: webhooks that never came, read from the provider's API, are
-booked in Sage by a real worker; what the webhooks did bring is left alone."""
+"""`bridge backfill` end to end: webhooks that never came, read from Shopify's GraphQL Admin
+API (a fake over HTTP), are booked in Sage by a real worker; what the webhooks did bring is
+left alone."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from decimal import Decimal
 
 from tests.e2e.pipeline.conftest import Rig
 from tests.support.pipeline import SHOP, payload
-from tests.support.providers import SHOPIFY_ACCESS_TOKEN, FakeShopify
 from tests.support.servers import serve_wsgi
+from tests.support.shopify_graphql import ACCESS_TOKEN, API_VERSION, FakeShopifyGraphQL
 
 ORDER_1 = f"shopify:{SHOP}:5910000001013"  # 19.80, its webhooks lost
 ORDER_3 = f"shopify:{SHOP}:5910000003039"  # 64.80, delivered by webhook
@@ -21,7 +22,7 @@ def test_lost_order_and_payment_are_backfilled_and_collected(rig: Rig, redis_url
     rig.worker()
     rig.send("orders/create", payload("shopify", "orders-create-003-ttc-mixed-rates"))
     rig.wait_status(ORDER_3, "Posted")
-    shop = FakeShopify(shop_domain=SHOP)
+    shop = FakeShopifyGraphQL(shop_domain=SHOP)
     shop.add_order(
         payload("shopify", "orders-create-001-ttc-single-mug"),
         [payload("shopify", "order-transactions-create-001-sale-shopify-payments")],
@@ -30,8 +31,8 @@ def test_lost_order_and_payment_are_backfilled_and_collected(rig: Rig, redis_url
 
     with serve_wsgi(shop.app) as base:
         env = {**os.environ, **rig.worker_env, "REDIS_URL": redis_url,
-               "SHOPIFY_SHOP_DOMAIN": SHOP, "SHOPIFY_ACCESS_TOKEN": SHOPIFY_ACCESS_TOKEN,
-               "SHOPIFY_API_URL": base}  # fmt: skip
+               "SHOPIFY_SHOP_DOMAIN": SHOP, "SHOPIFY_ACCESS_TOKEN": ACCESS_TOKEN,
+               "SHOPIFY_API_URL": base, "SHOPIFY_API_VERSION": API_VERSION}  # fmt: skip
         argv = [sys.executable, "-m", "bridge.cli", "backfill", "--provider", "shopify"]
         argv += ["--since", "2026-03-01", "--until", "2026-03-04"]
         done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
@@ -42,3 +43,5 @@ def test_lost_order_and_payment_are_backfilled_and_collected(rig: Rig, redis_url
     invoice = rig.wait_status(ORDER_1, "Collected")
     assert invoice.total_liquid == Decimal("19.80")
     assert len(rig.services.links.order(ORDER_3).payments) == 0  # type: ignore[union-attr]
+    assert shop.refused == 0
+    shop.close()

@@ -97,7 +97,7 @@ _HANDLERS: dict[tuple[str, str], Handler] = {}
 
 # Modules that register handlers when imported; the worker imports them all before the
 # first event (`load_handlers`). Add yours here, one line each.
-HANDLER_MODULES: tuple[str, ...] = ("bridge.sync.handlers",)
+HANDLER_MODULES: tuple[str, ...] = ("bridge.sync.handlers", "bridge.sync.writeback_handler")
 
 
 def load_handlers() -> None:

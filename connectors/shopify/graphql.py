@@ -76,10 +76,10 @@ class CostBucket:
             return 0.0
         return missing / self.restore_rate if self.restore_rate > 0 else 1.0
 
-    def spend(self, cost: float, now: float) -> None:
-        """Take `cost` points out as the query leaves (Shopify charges the requested cost)."""
+    def spend(self, cost: float, when: float) -> None:
+        """Take `cost` points out at `when` (Shopify charges the requested cost up front)."""
         if self.maximum is not None:
-            self.available, self.at = self.now_available(now) - cost, now
+            self.available, self.at = self.now_available(when) - cost, when
 
     def update(self, status: Mapping[str, Any], now: float) -> None:
         """Adopt Shopify's `throttleStatus`."""
@@ -258,17 +258,17 @@ class ShopifyGraphQL:
     # --- internals --------------------------------------------------------------------
 
     def _wait_for_bucket(self, document: str) -> None:
+        """Wait until the document's cost fits the estimated bucket, then take it out."""
         with self._lock:
             cost = self._costs.get(document)
         if cost is None:
             cost = float(estimate_cost(document))
-        while True:
-            with self._lock:
-                now = self._clock()
-                wait = self.bucket.wait_for(cost, now)
-                if wait <= 0:
-                    self.bucket.spend(cost, now)
-                    return
+        with self._lock:
+            now = self._clock()
+            wait = self.bucket.wait_for(cost, now)
+            # taken out now, at the moment the wait ends: a concurrent caller waits after us
+            self.bucket.spend(cost, now + wait)
+        if wait > 0:
             self.waited += wait
             self._sleep(wait)
 

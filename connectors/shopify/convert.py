@@ -7,8 +7,8 @@ This module is the one place that maps one shape to the other:
 - ids: `gid://shopify/Order/123` -> `123` (an int, as REST sends it);
 - money: a `MoneyBag` (`shopMoney` / `presentmentMoney`, each `amount` + `currencyCode`)
   -> a `*_set` (`shop_money` / `presentment_money`, `amount` + `currency_code`), and the
-  plain field (`total_price`, `price`, a transaction's `amount`) in the presentment
-  currency, as REST gives it;
+  plain field as REST gives it: an order's, line's or tax's (`total_price`, `price`) in the
+  shop currency, a transaction's `amount` / `currency` in the presentment currency;
 - enums: `PAID` -> `paid`, `SALE` -> `sale`, `SHIPPING_REFUND` -> `shipping_refund`;
 - camelCase names -> REST's snake_case names, including the lines real cross-border orders
   carry (`duties`, `current_total_duties_set`, `total_tip_received`,
@@ -59,10 +59,10 @@ def money_set(bag: object) -> JSON | None:
     return {"shop_money": shop, "presentment_money": presentment}
 
 
-def _presentment(bag: object) -> str | None:
-    """REST's plain amount field: the presentment money's amount."""
+def _shop(bag: object) -> str | None:
+    """REST's plain amount field of an order, a line, a tax: the shop money's amount."""
     converted = money_set(bag)
-    return converted["presentment_money"]["amount"] if converted else None
+    return converted["shop_money"]["amount"] if converted else None
 
 
 def _lower(value: object) -> str | None:
@@ -98,7 +98,7 @@ def _address(address: object) -> JSON | None:
 def _tax_line(tax: JSON) -> JSON:
     return {
         "title": tax.get("title"),
-        "price": _presentment(tax.get("priceSet")),
+        "price": _shop(tax.get("priceSet")),
         "price_set": money_set(tax.get("priceSet")),
         "rate": tax.get("rate") if tax.get("rate") is not None else 0,
         "channel_liable": tax.get("channelLiable"),
@@ -109,7 +109,7 @@ def _allocation(allocation: JSON) -> JSON:
     application = allocation.get("discountApplication")
     index = application.get("index") if isinstance(application, dict) else None
     return {
-        "amount": _presentment(allocation.get("allocatedAmountSet")),
+        "amount": _shop(allocation.get("allocatedAmountSet")),
         "amount_set": money_set(allocation.get("allocatedAmountSet")),
         "discount_application_index": index,
     }
@@ -135,9 +135,9 @@ def line_item_body(item: JSON) -> JSON:
         "sku": item.get("sku"),
         "quantity": item.get("quantity", 0),
         "current_quantity": item.get("currentQuantity"),
-        "price": _presentment(item.get("originalUnitPriceSet")),
+        "price": _shop(item.get("originalUnitPriceSet")),
         "price_set": money_set(item.get("originalUnitPriceSet")),
-        "total_discount": _presentment(item.get("totalDiscountSet")),
+        "total_discount": _shop(item.get("totalDiscountSet")),
         "total_discount_set": money_set(item.get("totalDiscountSet")),
         "discount_allocations": [_allocation(a) for a in _list(item.get("discountAllocations"))],
         "tax_lines": [_tax_line(t) for t in _list(item.get("taxLines"))],
@@ -154,7 +154,7 @@ def shipping_line_body(line: JSON) -> JSON:
         "id": legacy_id(line.get("id")),
         "title": line.get("title") or "",
         "code": line.get("code"),
-        "price": _presentment(line.get("originalPriceSet")),
+        "price": _shop(line.get("originalPriceSet")),
         "price_set": money_set(line.get("originalPriceSet")),
         "discounted_price_set": money_set(line.get("discountedPriceSet")),
         "discount_allocations": [_allocation(a) for a in _list(line.get("discountAllocations"))],
@@ -218,9 +218,9 @@ def _adjustment(adjustment: JSON, order_id: int, refund_id: int) -> JSON:
         "refund_id": refund_id,
         "kind": _lower(adjustment.get("reason")),
         "reason": _lower(adjustment.get("reason")),
-        "amount": _presentment(adjustment.get("amountSet")),
+        "amount": _shop(adjustment.get("amountSet")),
         "amount_set": money_set(adjustment.get("amountSet")),
-        "tax_amount": _presentment(adjustment.get("taxAmountSet")),
+        "tax_amount": _shop(adjustment.get("taxAmountSet")),
         "tax_amount_set": money_set(adjustment.get("taxAmountSet")),
     }
 
@@ -266,16 +266,16 @@ def _order_money(order: JSON) -> JSON:
     rounding = order.get("totalCashRoundingAdjustment") or {}
     tip = money_set(order.get("totalTipReceivedSet"))
     return {
-        "total_price": _presentment(order.get("totalPriceSet")),
+        "total_price": _shop(order.get("totalPriceSet")),
         "total_price_set": money_set(order.get("totalPriceSet")),
         "subtotal_price_set": money_set(order.get("subtotalPriceSet")),
         "total_tax_set": money_set(order.get("totalTaxSet")),
         "total_discounts_set": money_set(order.get("totalDiscountsSet")),
-        "total_outstanding": _presentment(order.get("totalOutstandingSet")),
+        "total_outstanding": _shop(order.get("totalOutstandingSet")),
         "current_total_duties_set": money_set(order.get("currentTotalDutiesSet")),
         "original_total_duties_set": money_set(order.get("originalTotalDutiesSet")),
         "current_total_additional_fees_set": money_set(order.get("currentTotalAdditionalFeesSet")),
-        "total_tip_received": tip["presentment_money"]["amount"] if tip else None,
+        "total_tip_received": tip["shop_money"]["amount"] if tip else None,
         "total_cash_rounding_payment_adjustment_set": money_set(rounding.get("paymentSet")),
         "total_cash_rounding_refund_adjustment_set": money_set(rounding.get("refundSet")),
     }

@@ -166,7 +166,7 @@ _FULFILMENT = {"fulfilled": "FULFILLED", "partial": "PARTIALLY_FULFILLED"}
 def order(body: JSON, transactions: list[JSON]) -> JSON:
     """A GraphQL `Order` (with `lineItems`, `shippingLines`, `transactions` and `refunds`
     as plain lists: the fake pages them) from a REST order and its transactions."""
-    currency = body.get("presentment_currency") or body["currency"]
+    currency = body["currency"]  # REST's plain amounts of an order are in the shop currency
     customer = body.get("customer")
     cash = {
         "paymentSet": bag(body.get("total_cash_rounding_payment_adjustment_set"), None, None),
@@ -183,7 +183,7 @@ def order(body: JSON, transactions: list[JSON]) -> JSON:
         "cancelledAt": body.get("cancelled_at"),
         "cancelReason": _upper(body.get("cancel_reason")),
         "currencyCode": body["currency"],
-        "presentmentCurrencyCode": currency,
+        "presentmentCurrencyCode": body.get("presentment_currency") or currency,
         "taxesIncluded": bool(body.get("taxes_included")),
         "displayFinancialStatus": _upper(body.get("financial_status")),
         "displayFulfillmentStatus": _FULFILMENT.get(body.get("fulfillment_status") or "",

@@ -66,3 +66,25 @@ def test_global_ids_and_money_bags() -> None:
     assert (tx["id"], tx["kind"], tx["status"], tx["amount"], tx["currency"], tx["parent_id"]) == (
         7, "sale", "success", "142.32", "GBP", 6
     )  # fmt: skip
+
+
+def test_a_markets_order_keeps_both_currencies() -> None:
+    bag = {"shopMoney": {"amount": "162.04", "currencyCode": "EUR"},
+           "presentmentMoney": {"amount": "142.32", "currencyCode": "GBP"}}  # fmt: skip
+    body = convert.order_body(
+        {"id": "gid://shopify/Order/42", "name": "#1042", "currencyCode": "EUR",
+         "presentmentCurrencyCode": "GBP", "totalPriceSet": bag, "totalTipReceivedSet": bag,
+         "displayFinancialStatus": "PARTIALLY_PAID", "displayFulfillmentStatus": "FULFILLED",
+         "lineItems": {"edges": [{"node": {"id": "gid://shopify/LineItem/7", "title": "Wine",
+                                           "quantity": 1, "originalUnitPriceSet": bag,
+                                           "isGiftCard": True}}]}}
+    )  # fmt: skip
+    assert (body["id"], body["order_number"], body["currency"], body["presentment_currency"]) == (
+        42, 1042, "EUR", "GBP"
+    )  # fmt: skip
+    assert (body["total_price"], body["total_tip_received"]) == ("162.04", "162.04")  # shop money
+    assert body["total_price_set"]["presentment_money"] == {"amount": "142.32",
+                                                            "currency_code": "GBP"}  # fmt: skip
+    assert (body["financial_status"], body["fulfillment_status"]) == ("partially_paid", "fulfilled")
+    line = body["line_items"][0]
+    assert (line["id"], line["price"], line["gift_card"]) == (7, "162.04", True)

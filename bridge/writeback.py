@@ -150,26 +150,50 @@ def mark_paid(
         return "settled by the bridge's own payments: nothing to write back"
     gid = f"gid://shopify/Order/{reference.rsplit(':', 1)[1]}"
     try:
-        order = api.execute(queries.ORDER_STATUS, {"id": gid}).get("order")
-        if not isinstance(order, dict):
-            raise WriteBackRefused(f"Shopify does not know order {gid}")
-        status = str(order.get("displayFinancialStatus"))
+        status = _financial_status(api, gid)
+        if status in PAID and known is not None and known.state == "sending":
+            store.set(reference, "done", f"marked paid in Shopify (confirmed: {status})")
+            return f"marked paid in Shopify by an earlier try (now {status})"
         if status in PAID:
             store.set(reference, "already_paid", f"Shopify already shows {status}")
             return f"Shopify already shows {status}: nothing sent"
         store.set(reference, "sending", f"orderMarkAsPaid sent (was {status})")
-        answer = api.execute(queries.MARK_AS_PAID, {"input": {"id": gid}})
+        problem = _send(api, gid)
+        # the mutation may have run before an error (a retried 5xx): Shopify's word wins
+        if problem is not None and _financial_status(api, gid) not in PAID:
+            raise WriteBackRefused(problem)
+    except WriteBackRefused as exc:
+        store.set(reference, "failed", str(exc))
+        raise
     except (ProviderAuthError, ShopifyGraphQLError) as exc:
         store.set(reference, "failed", str(exc))
         raise WriteBackRefused(str(exc)) from exc
     except ProviderApiError as exc:
         raise WriteBackUnavailable(str(exc)) from exc
+    store.set(reference, "done", "marked paid in Shopify")
+    return "marked paid in Shopify"
+
+
+def _financial_status(api: ShopifyGraphQL, gid: str) -> str:
+    """The order's `displayFinancialStatus`.
+
+    Raises:
+        WriteBackRefused: Shopify does not know the order.
+        ProviderApiError: as `ShopifyGraphQL.execute`.
+    """
+    order = api.execute(queries.ORDER_STATUS, {"id": gid}).get("order")
+    if not isinstance(order, dict):
+        raise WriteBackRefused(f"Shopify does not know order {gid}")
+    return str(order.get("displayFinancialStatus"))
+
+
+def _send(api: ShopifyGraphQL, gid: str) -> str | None:
+    """Send `orderMarkAsPaid`; Shopify's user errors as one line, or None.
+
+    Raises:
+        ProviderApiError: as `ShopifyGraphQL.execute`.
+    """
+    answer = api.execute(queries.MARK_AS_PAID, {"input": {"id": gid}})
     payload = answer.get("orderMarkAsPaid") or {}
     errors = [str(e.get("message")) for e in payload.get("userErrors") or [] if isinstance(e, dict)]
-    if errors:
-        detail = f"Shopify refused orderMarkAsPaid: {'; '.join(errors)}"
-        store.set(reference, "failed", detail)
-        raise WriteBackRefused(detail)
-    shown = (payload.get("order") or {}).get("displayFinancialStatus")
-    store.set(reference, "done", f"marked paid in Shopify ({shown})")
-    return f"marked paid in Shopify ({shown})"
+    return f"Shopify refused orderMarkAsPaid: {'; '.join(errors)}" if errors else None

@@ -19,8 +19,9 @@ Errors (the classes of `connectors.rest`, shared with the REST readers):
 - other 4xx, a body that is not GraphQL, GraphQL `errors` (other than `THROTTLED`), or a
   query that costs more than the whole bucket: `ProviderApiError` naming the problem.
 
-A mutation is retried only when Shopify said nothing (connection refused) or refused it
-before running it (429, `THROTTLED`); callers that mutate make their mutations idempotent.
+A mutation is retried like a query, so one that timed out or got a 5xx may have run
+already: a caller that mutates looks at the result in Shopify before trusting an error
+(`bridge.writeback` reads the order's status again).
 """
 
 from __future__ import annotations

@@ -19,9 +19,11 @@ field is a GraphQL error, as on Shopify), priced, and run:
 - `orderMarkAsPaid(input: {id})`: marks the order PAID, recorded in `.marked_paid`; an
   order already paid gets a user error, as on Shopify.
 
+`fail_next(status)` answers the next requests with an HTTP error without running them;
+`drop_next_answer(operation)` runs the next one of that name, then answers 502.
+
 Orders are put in with `add_order(rest_order, rest_transactions)`: webhook bodies, turned
-into GraphQL objects by `tests.support.shopify_shapes`. `fail_next(status)` answers the
-next requests with an HTTP error.
+into GraphQL objects by `tests.support.shopify_shapes`.
 """
 
 from __future__ import annotations
@@ -213,6 +215,7 @@ class FakeShopifyGraphQL:
         self.marked_paid: list[str] = []  # order gids `orderMarkAsPaid` changed
         self.fail_bulk = False
         self._faults: list[int] = []
+        self._drops: list[tuple[str, int]] = []
         self._bulks: dict[str, _Bulk] = {}
         self._dir = tempfile.TemporaryDirectory(prefix="fake-shopify-bulk-")
         self._lock = threading.Lock()
@@ -236,8 +239,15 @@ class FakeShopifyGraphQL:
             self.store[node["id"]] = node
 
     def fail_next(self, status: int, count: int = 1) -> None:
+        """Answer the next `count` requests with HTTP `status`, running nothing."""
         with self._lock:
             self._faults += [status] * count
+
+    def drop_next_answer(self, operation: str, status: int = 502) -> None:
+        """Run the next request of `operation` (its name), then answer HTTP `status`
+        instead of its result (a proxy lost Shopify's answer; the effect is kept)."""
+        with self._lock:
+            self._drops.append((operation, status))
 
     def close(self) -> None:
         self._dir.cleanup()
@@ -264,7 +274,8 @@ class FakeShopifyGraphQL:
             return _json({"errors": [{"message": p.message} for p in problems]})
         operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
         variables = body.get("variables") or {}
-        self.requests.append(operation.name.value if operation.name else "anonymous")
+        name = operation.name.value if operation.name else "anonymous"
+        self.requests.append(name)
         requested = _operation_cost(operation, variables)
         if requested > self.max_query_cost:
             return _json({"errors": [{"message": f"Query cost is {requested}, which exceeds the "
@@ -288,6 +299,11 @@ class FakeShopifyGraphQL:
                 self.bucket.maximum, self.bucket.available + requested - actual
             )
             answer["extensions"] = self._cost(requested, actual)
+            drop = next((d for d in self._drops if d[0] == name), None)
+            if drop is not None:
+                self._drops.remove(drop)
+        if drop is not None:
+            return _json({"errors": "Bad Gateway"}, drop[1])
         return _json(answer)
 
     def _cost(self, requested: int, actual: int | None) -> dict[str, Any]:

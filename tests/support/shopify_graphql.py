@@ -356,18 +356,21 @@ class FakeShopifyGraphQL:
         bulk = self._bulks.get(id)
         if bulk is None:
             return self.order(info, id)
-        status, url = (
-            "COMPLETED",
-            f"{request.host_url.rstrip('/')}/bulk/{id.rsplit('/', 1)[1]}.jsonl",
-        )
+        url: str | None = f"{request.host_url.rstrip('/')}/bulk/{id.rsplit('/', 1)[1]}.jsonl"
+        status, error = "COMPLETED", None
         if bulk.polls_left > 0:
             bulk.polls_left -= 1
             status, url = "RUNNING", None
         elif bulk.fail:
-            status, url = "FAILED", None
-        return {"id": id, "status": status, "errorCode": "INTERNAL_SERVER_ERROR" if bulk.fail
-                and status == "FAILED" else None, "objectCount": str(bulk.count),
-                "url": url if bulk.count else None, "partialDataUrl": None}  # fmt: skip
+            status, url, error = "FAILED", None, "INTERNAL_SERVER_ERROR"
+        return {
+            "id": id,
+            "status": status,
+            "errorCode": error,
+            "objectCount": str(bulk.count),
+            "url": url if bulk.count else None,
+            "partialDataUrl": None,
+        }
 
     def bulkOperationRunQuery(
         self,

@@ -275,6 +275,13 @@ def _order_money(order: JSON) -> JSON:
         "current_total_duties_set": money_set(order.get("currentTotalDutiesSet")),
         "original_total_duties_set": money_set(order.get("originalTotalDutiesSet")),
         "current_total_additional_fees_set": money_set(order.get("currentTotalAdditionalFeesSet")),
+        "original_total_additional_fees_set": money_set(
+            order.get("originalTotalAdditionalFeesSet")
+        ),
+        "total_shipping_price_set": money_set(order.get("totalShippingPriceSet")),
+        "current_total_price_set": money_set(order.get("currentTotalPriceSet")),
+        "current_subtotal_price_set": money_set(order.get("currentSubtotalPriceSet")),
+        "current_total_tax_set": money_set(order.get("currentTotalTaxSet")),
         "total_tip_received": tip["shop_money"]["amount"] if tip else None,
         "total_cash_rounding_payment_adjustment_set": money_set(rounding.get("paymentSet")),
         "total_cash_rounding_refund_adjustment_set": money_set(rounding.get("refundSet")),

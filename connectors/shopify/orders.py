@@ -7,7 +7,8 @@ already, so most are never read).
 
 How the window is read depends on its size (`ordersCount` first):
 - up to `bulk_threshold` orders (2,000): the paged `orders` query, `ORDER_PAGE` orders a
-  page, cursor by cursor, each page waiting for Shopify's cost bucket;
+  page (fewer if Shopify prices a page over its per-query limit), cursor by cursor, each
+  page waiting for Shopify's cost bucket;
 - more: one bulk operation (`bulkOperationRunQuery`), polled until it is COMPLETED, its
   JSONL result downloaded as a stream and reassembled order by order (each line item and
   shipping line names its order in `__parentId` and comes right after it), so memory does
@@ -25,7 +26,7 @@ from typing import Any
 
 from connectors.rest import ProviderApiError
 from connectors.shopify import convert, queries
-from connectors.shopify.graphql import ShopifyGraphQL
+from connectors.shopify.graphql import ShopifyGraphQL, ShopifyGraphQLError
 
 BULK_THRESHOLD = 2000
 BULK_PAGE = 250  # orders handed to the backfill at a time from a bulk result
@@ -91,8 +92,7 @@ class ShopifyOrders:
         if self.used_bulk:
             yield from self._bulk_pages(text)
             return
-        for nodes in self.api.paginate(queries.ORDERS, {"query": text}, "orders"):
-            yield [self._record(node) for node in nodes]
+        yield from self._paged(text)
 
     def count(self, text: str) -> int:
         """How many orders match a search (`ordersCount`, uncapped).
@@ -122,6 +122,31 @@ class ShopifyOrders:
         self.api.close()
 
     # --- paged ------------------------------------------------------------------------
+
+    def _paged(self, text: str) -> Iterator[list[OrderRecord]]:
+        """The `orders` query page by page; a page Shopify prices over its per-query limit
+        (`MAX_COST_EXCEEDED`) is asked again with half as many orders.
+
+        Raises:
+            ProviderApiError: as `pages`.
+        """
+        size, after = queries.ORDER_PAGE, None
+        while True:
+            try:
+                data = self.api.execute(queries.orders_query(size), {"query": text, "after": after})
+            except ShopifyGraphQLError as exc:
+                if "MAX_COST_EXCEEDED" not in exc.codes or size == 1:
+                    raise
+                size = max(1, size // 2)
+                continue
+            connection = data.get("orders")
+            if not isinstance(connection, dict) or not isinstance(connection.get("nodes"), list):
+                raise ProviderApiError("Shopify's answer has no `orders` connection")
+            yield [self._record(node) for node in connection["nodes"] if isinstance(node, dict)]
+            info = connection.get("pageInfo") or {}
+            after = info.get("endCursor") if info.get("hasNextPage") else None
+            if not isinstance(after, str):
+                return
 
     def _record(self, node: dict[str, Any]) -> OrderRecord:
         lines = node.get("lineItems") or {}

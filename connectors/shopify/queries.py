@@ -40,6 +40,9 @@ ORDER_SCALARS = (
     f"totalOutstandingSet {{ {MONEY_BAG} }} currentTotalDutiesSet {{ {MONEY_BAG} }} "
     f"originalTotalDutiesSet {{ {MONEY_BAG} }} totalTipReceivedSet {{ {MONEY_BAG} }} "
     f"currentTotalAdditionalFeesSet {{ {MONEY_BAG} }} "
+    f"originalTotalAdditionalFeesSet {{ {MONEY_BAG} }} totalShippingPriceSet {{ {MONEY_BAG} }} "
+    f"currentTotalPriceSet {{ {MONEY_BAG} }} currentSubtotalPriceSet {{ {MONEY_BAG} }} "
+    f"currentTotalTaxSet {{ {MONEY_BAG} }} "
     f"totalCashRoundingAdjustment {{ paymentSet {{ {MONEY_BAG} }} refundSet {{ {MONEY_BAG} }} }} "
     f"customer {{ id email firstName lastName phone taxExempt defaultAddress {{ {ADDRESS} }} }} "
     f"billingAddress {{ {ADDRESS} }} shippingAddress {{ {ADDRESS} }} "
@@ -47,8 +50,8 @@ ORDER_SCALARS = (
     f"transactions {{ {TRANSACTION} }} refunds {{ id updatedAt }}"
 )
 
-ORDER_PAGE = 3  # orders a page: about 300 points each, under Shopify's 1,000 a query
-LINES_PAGE = 10  # line items read with the order; the rest follow (`ORDER_LINES`)
+ORDER_PAGE = 3  # orders a page: about 250 points each, well under Shopify's 1,000 a query
+LINES_PAGE = 6  # line items read with the order; the rest follow (`ORDER_LINES`)
 SHIPPING_PAGE = 5
 
 

@@ -32,6 +32,7 @@ import base64
 import datetime as dt
 import json
 import re
+import shutil
 import tempfile
 import threading
 import time
@@ -108,7 +109,9 @@ type Order implements Node { id: ID! name: String! email: String createdAt: Date
   totalPriceSet: MoneyBag! subtotalPriceSet: MoneyBag totalTaxSet: MoneyBag
   totalDiscountsSet: MoneyBag totalOutstandingSet: MoneyBag currentTotalDutiesSet: MoneyBag
   originalTotalDutiesSet: MoneyBag totalTipReceivedSet: MoneyBag
-  currentTotalAdditionalFeesSet: MoneyBag totalCashRoundingAdjustment: CashRoundingAdjustment
+  currentTotalAdditionalFeesSet: MoneyBag originalTotalAdditionalFeesSet: MoneyBag
+  totalShippingPriceSet: MoneyBag! currentTotalPriceSet: MoneyBag! currentSubtotalPriceSet: MoneyBag
+  currentTotalTaxSet: MoneyBag totalCashRoundingAdjustment: CashRoundingAdjustment
   customer: Customer billingAddress: MailingAddress shippingAddress: MailingAddress
   customAttributes: [Attribute!]! taxLines: [TaxLine!]!
   lineItems(first: Int, after: String): LineItemConnection!
@@ -217,7 +220,7 @@ class FakeShopifyGraphQL:
         self._faults: list[int] = []
         self._drops: list[tuple[str, int]] = []
         self._bulks: dict[str, _Bulk] = {}
-        self._dir = tempfile.TemporaryDirectory(prefix="fake-shopify-bulk-")
+        self._dir: Path | None = None  # made by the first bulk operation
         self._lock = threading.Lock()
         self.app = Flask("fake-shopify-graphql")
         self.app.post("/admin/api/<version>/graphql.json")(self._graphql)
@@ -250,7 +253,8 @@ class FakeShopifyGraphQL:
             self._drops.append((operation, status))
 
     def close(self) -> None:
-        self._dir.cleanup()
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
 
     # --- HTTP --------------------------------------------------------------------------
 
@@ -392,7 +396,9 @@ class FakeShopifyGraphQL:
                                f"{MAX_NESTING} levels deep")  # fmt: skip
         number = len(self._bulks) + 1
         bulk_id = f"gid://shopify/BulkOperation/{number}"
-        path = Path(self._dir.name) / f"{number}.jsonl"
+        if self._dir is None:
+            self._dir = Path(tempfile.mkdtemp(prefix="fake-shopify-bulk-"))
+        path = self._dir / f"{number}.jsonl"
         count = self._write_bulk(document, path)
         self._bulks[bulk_id] = _Bulk(bulk_id, path, count, self.bulk_polls, self.fail_bulk)
         return {"bulkOperation": {"id": bulk_id, "status": "CREATED", "objectCount": "0"},

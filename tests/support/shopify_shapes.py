@@ -200,6 +200,16 @@ def order(body: JSON, transactions: list[JSON]) -> JSON:
         "currentTotalAdditionalFeesSet": bag(
             body.get("current_total_additional_fees_set"), None, None
         ),
+        "originalTotalAdditionalFeesSet": bag(
+            body.get("original_total_additional_fees_set"), None, None
+        ),
+        "totalShippingPriceSet": bag(body.get("total_shipping_price_set"), "0.00", currency),
+        "currentTotalPriceSet": bag(
+            body.get("current_total_price_set") or body.get("total_price_set"),
+            body.get("total_price"), currency,
+        ),
+        "currentSubtotalPriceSet": bag(body.get("current_subtotal_price_set"), None, None),
+        "currentTotalTaxSet": bag(body.get("current_total_tax_set"), None, None),
         "totalTipReceivedSet": bag(None, tip, currency) if tip is not None else None,
         "totalCashRoundingAdjustment": cash if any(cash.values()) else None,
         "customer": {"id": gid("Customer", customer["id"]), "email": customer.get("email"),

@@ -120,6 +120,21 @@ def test_orders_with_many_lines_are_read_whole() -> None:
     fake.close()
 
 
+def test_a_page_over_the_per_query_limit_is_asked_again_smaller() -> None:
+    # given a shop whose per-query limit takes one order a page at most
+    fake = FakeShopifyGraphQL(max_query_cost=400)
+    for n in range(1, 5):
+        fake.add_order(order(n))
+    with serve(fake) as base:
+        reader = ShopifyOrders(client(base))
+        pages = [len(page) for page in reader.pages(SINCE, UNTIL)]
+        reader.close()
+    # then the reader halves its page until Shopify takes it, and reads every order
+    assert pages == [1, 1, 1, 1]
+    assert fake.requests.count("BridgeOrders") == 1 + 4  # 3 orders: refused; then 1 a page
+    fake.close()
+
+
 def test_errors_are_clear_and_server_errors_are_retried() -> None:
     fake = FakeShopifyGraphQL()
     with serve(fake) as base:

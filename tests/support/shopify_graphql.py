@@ -13,9 +13,9 @@ field is a GraphQL error, as on Shopify), priced, and run:
   cursor pagination; `ordersCount(query)`; `order(id)`; `refund(id)`; `node(id)` of a
   bulk operation; nested `lineItems` / `shippingLines` connections.
 - `bulkOperationRunQuery(query)`: the query is validated (at most 5 connections, two
-  levels), run over the orders, and written as JSONL (children after their order, with
-  `__parentId`), served at `/bulk/<n>.jsonl`; its status is RUNNING for `bulk_polls`
-  looks, then COMPLETED (or FAILED when told: `fail_bulk`).
+  levels), run over the orders, and written as JSONL (children with `__parentId`, right
+  after their order only with `groupObjects: true`), served at `/bulk/<n>.jsonl`; its
+  status is RUNNING for `bulk_polls` looks, then COMPLETED (or FAILED: `fail_bulk`).
 - `orderMarkAsPaid(input: {id})`: marks the order PAID, recorded in `.marked_paid`; an
   order already paid gets a user error, as on Shopify.
 
@@ -399,7 +399,7 @@ class FakeShopifyGraphQL:
         if self._dir is None:
             self._dir = Path(tempfile.mkdtemp(prefix="fake-shopify-bulk-"))
         path = self._dir / f"{number}.jsonl"
-        count = self._write_bulk(document, path)
+        count = self._write_bulk(document, path, grouped=groupObjects)
         self._bulks[bulk_id] = _Bulk(bulk_id, path, count, self.bulk_polls, self.fail_bulk)
         return {"bulkOperation": {"id": bulk_id, "status": "CREATED", "objectCount": "0"},
                 "userErrors": []}  # fmt: skip
@@ -422,8 +422,10 @@ class FakeShopifyGraphQL:
 
     # --- bulk results --------------------------------------------------------------------
 
-    def _write_bulk(self, document: Any, path: Path) -> int:
-        """Run the bulk query in chunks of orders; write each order then its children."""
+    def _write_bulk(self, document: Any, path: Path, *, grouped: bool) -> int:
+        """Run the bulk query in chunks of orders and write the JSONL lines: each order then
+        its children when `grouped` (`groupObjects: true`), else the children of a chunk
+        after all its orders (as Shopify may, from 2026-01, unless asked to group)."""
         count = 0
         with self._lock:
             orders = list(self.store.values())
@@ -433,8 +435,10 @@ class FakeShopifyGraphQL:
                 result = execute(SCHEMA, document, root_value=_BulkRoot(self, chunk))
                 if result.errors:
                     raise result.errors[0]
+                later: list[str] = []
                 for edge in (result.data or {})["orders"]["edges"]:
-                    count += _write_object(out, edge["node"], None)
+                    count += _write_object(out, edge["node"], None, None if grouped else later)
+                out.writelines(later)
         return count
 
 
@@ -449,8 +453,11 @@ class _BulkRoot:
         return _connection([o for o in self._chunk if o["id"] in wanted], None, None)
 
 
-def _write_object(out: Any, node: dict[str, Any], parent: str | None) -> int:
-    """One JSONL line for `node` (without its connections), then its connections' nodes."""
+def _write_object(
+    out: Any, node: dict[str, Any], parent: str | None, later: list[str] | None
+) -> int:
+    """One JSONL line for `node` (without its connections), then its connections' nodes
+    (right after it, or into `later` when given)."""
     children: list[dict[str, Any]] = []
     line: dict[str, Any] = {}
     for key, value in node.items():
@@ -460,8 +467,12 @@ def _write_object(out: Any, node: dict[str, Any], parent: str | None) -> int:
             line[key] = value
     if parent is not None:
         line["__parentId"] = parent
-    out.write(json.dumps(line, separators=(",", ":")) + "\n")
-    return 1 + sum(_write_object(out, child, node["id"]) for child in children)
+    text = json.dumps(line, separators=(",", ":")) + "\n"
+    if parent is not None and later is not None:
+        later.append(text)
+    else:
+        out.write(text)
+    return 1 + sum(_write_object(out, child, node["id"], later) for child in children)
 
 
 # --- resolvers of nested connections ----------------------------------------------------

@@ -212,31 +212,6 @@ class ShopifyGraphQL:
             self.throttled += 1
         raise ProviderApiError(f"Shopify kept throttling a query after {MAX_THROTTLED} waits")
 
-    def paginate(
-        self, document: str, variables: Mapping[str, Any], path: str
-    ) -> Iterator[list[dict[str, Any]]]:
-        """Pages of nodes of the connection at `path` (`data.<path>`), following `endCursor`.
-
-        `document` takes an `$after: String` variable and selects
-        `pageInfo { hasNextPage endCursor }` and `nodes` on the connection.
-
-        Raises:
-            ProviderApiError: as `execute`, or the answer has no such connection.
-        """
-        after: str | None = None
-        while True:
-            data = self.execute(document, {**variables, "after": after})
-            connection = data.get(path) if isinstance(data, dict) else None
-            if not isinstance(connection, dict) or not isinstance(connection.get("nodes"), list):
-                raise ProviderApiError(f"Shopify's answer has no `{path}` connection")
-            yield [node for node in connection["nodes"] if isinstance(node, dict)]
-            info = connection.get("pageInfo") or {}
-            if not info.get("hasNextPage"):
-                return
-            after = info.get("endCursor")
-            if not isinstance(after, str):
-                raise ProviderApiError(f"Shopify's `{path}` has a next page but no endCursor")
-
     def download(self, url: str) -> Iterator[str]:
         """The lines of a file Shopify made available (a bulk operation's JSONL), streamed.
 

@@ -116,7 +116,10 @@ class ShopifyOrders:
         refund = data.get("refund")
         if not isinstance(refund, dict):
             raise ProviderApiError(f"Shopify does not know refund {refund_gid}")
-        return convert.refund_body(refund, order_id)
+        try:
+            return convert.refund_body(refund, order_id)
+        except ValueError as exc:
+            raise ProviderApiError(f"Shopify answered a refund that cannot be read: {exc}") from exc
 
     def close(self) -> None:
         self.api.close()
@@ -245,6 +248,18 @@ def reassemble(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
 
 
 def _assemble(node: dict[str, Any]) -> OrderRecord:
+    """The record of one GraphQL order.
+
+    Raises:
+        ProviderApiError: the order (or one of its parts) has no usable id.
+    """
+    try:
+        return _convert(node)
+    except ValueError as exc:
+        raise ProviderApiError(f"Shopify answered an order that cannot be read: {exc}") from exc
+
+
+def _convert(node: dict[str, Any]) -> OrderRecord:
     order = convert.order_body(node)
     order_id = order["id"]
     transactions = [convert.transaction_body(tx, order_id) for tx in node.get("transactions") or []]

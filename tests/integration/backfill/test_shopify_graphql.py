@@ -213,3 +213,15 @@ def test_a_bulk_result_is_streamed_order_by_order() -> None:
     child = '{"id": "gid://shopify/LineItem/1", "__parentId": "gid://shopify/Order/9"}'
     with pytest.raises(ProviderApiError, match="line 2 belongs to gid://shopify/Order/9"):
         list(reassemble(['{"id": "gid://shopify/Order/1"}', child]))
+
+
+def test_an_order_that_cannot_be_read_is_a_clear_error(services: Services) -> None:
+    fake = FakeShopifyGraphQL()
+    fake.add_order(order(1))
+    fake.store["gid://shopify/Order/1"]["lineItems"][0]["id"] = "not-a-gid"
+    with serve(fake) as base:
+        reader = ShopifyOrders(client(base))
+        with pytest.raises(ProviderApiError, match="an order that cannot be read: not a Shopify"):
+            Backfill(services).shopify(reader, SINCE, UNTIL)
+        reader.close()
+    fake.close()

@@ -26,6 +26,7 @@ already: a caller that mutates looks at the result in Shopify before trusting an
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -40,6 +41,8 @@ from graphql.language import IntValueNode, VariableNode
 
 from connectors.rest import ProviderApiError, ProviderAuthError, provider_message
 from connectors.retry_after import parse_retry_after
+
+log = logging.getLogger(__name__)
 
 MUTATION_COST = 10  # Shopify's documented price of a mutation
 CONNECTION_OVERHEAD = 2  # ... and of a connection, on top of its nodes
@@ -188,6 +191,7 @@ class ShopifyGraphQL:
         self._lock = threading.Lock()
         self.waited = 0.0  # seconds spent waiting for the bucket (for progress lines, tests)
         self.throttled = 0  # THROTTLED answers received
+        self.served_version: str | None = None  # Shopify's `X-Shopify-API-Version`
 
     def execute(self, document: str, variables: Mapping[str, Any] | None = None) -> Any:
         """The `data` of the answer to `document`, once its cost fits in the bucket.
@@ -284,6 +288,7 @@ class ShopifyGraphQL:
                 continue
             status = response.status_code
             if status < 300:
+                self._note_version(response.headers.get("X-Shopify-API-Version"))
                 return _body(response)
             if status in (401, 403):
                 raise ProviderAuthError(
@@ -300,6 +305,17 @@ class ShopifyGraphQL:
                 )
             wait = parse_retry_after(response.headers.get("Retry-After"), now=time.time())
             self._sleep(min(self.max_wait, delay if wait is None else wait))
+
+    def _note_version(self, served: str | None) -> None:
+        """Warn once when Shopify serves another version (the one asked for is retired)."""
+        if served and served != self.api_version and served != self.served_version:
+            log.warning(
+                "Shopify serves Admin API %s, not %s (SHOPIFY_API_VERSION): a retired version "
+                "is answered by the oldest supported one; set a supported version",
+                served,
+                self.api_version,
+            )
+        self.served_version = served
 
 
 def _body(response: httpx.Response) -> dict[str, Any]:

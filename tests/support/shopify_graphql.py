@@ -593,6 +593,9 @@ def _user_error(message: str, fields: list[str] | None = None, key: str = "bulkO
 def _json(body: Any, status: int = 200) -> Response:
     response = jsonify(body)
     response.status_code = status
+    version = (request.view_args or {}).get("version")
+    if version:  # Shopify names the version it served (the asked one, if supported)
+        response.headers["X-Shopify-API-Version"] = version
     return response
 
 

@@ -80,3 +80,20 @@ def test_a_query_dearer_than_the_whole_bucket_is_refused_clearly() -> None:
     api.bucket.update({"maximumAvailable": 1000, "currentlyAvailable": 1000, "restoreRate": 50}, 0)
     with pytest.raises(ProviderApiError, match="costs 1500 points, more than Shopify's whole"):
         api.execute(DOC)
+
+
+def test_a_version_shopify_does_not_serve_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        served = answer(requested=3, available=900)
+        served.headers["X-Shopify-API-Version"] = "2025-10"
+        return served
+
+    api = client(handler, [])
+    api.execute(DOC)
+    api.execute(DOC)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        "Shopify serves Admin API 2025-10, not 2026-10 (SHOPIFY_API_VERSION): a retired "
+        "version is answered by the oldest supported one; set a supported version"
+    ]
+    assert api.served_version == "2025-10"

@@ -241,6 +241,13 @@ class FakeShopifyGraphQL:
         with self._lock:
             self.store[node["id"]] = node
 
+    def drain(self, restore_rate: float | None = None) -> None:
+        """Empty the bucket now (another app of the shop spent it), maybe slowing its refill."""
+        with self._lock:
+            self.bucket.available, self.bucket.at = 0.0, time.monotonic()
+            if restore_rate is not None:
+                self.bucket.restore_rate = restore_rate
+
     def fail_next(self, status: int, count: int = 1) -> None:
         """Answer the next `count` requests with HTTP `status`, running nothing."""
         with self._lock:

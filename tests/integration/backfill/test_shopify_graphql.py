@@ -97,7 +97,7 @@ def test_a_throttled_answer_is_waited_out_and_retried() -> None:
     with serve(fake) as base:
         api = client(base)
         api.execute(queries.ORDERS_COUNT, {"query": ""})  # the client learns the bucket
-        fake.bucket.available, fake.bucket.restore_rate = 0, 5000
+        fake.drain(restore_rate=200)  # about 4 s to refill a page's cost
         # when it asks for a page
         data = api.execute(queries.ORDERS, {"query": search(SINCE, UNTIL)})
         api.close()

@@ -95,7 +95,7 @@ class ShopifyOrders:
         yield from self._paged(text)
 
     def count(self, text: str) -> int:
-        """How many orders match a search (`ordersCount`, uncapped).
+        """How many orders match a search (`ordersCount`; Shopify caps it at 10,000).
 
         Raises:
             ProviderApiError: as `pages`.

@@ -97,9 +97,10 @@ BULK_ORDERS = f"""
 }}
 """
 
+# Capped at 10,000 by default (from 2025-07): enough to choose between pages and bulk.
 ORDERS_COUNT = """
 query BridgeOrdersCount($query: String!) {
-  ordersCount(query: $query, limit: null) { count precision }
+  ordersCount(query: $query) { count precision }
 }
 """
 

@@ -145,7 +145,7 @@ enum OrderSortKeys { CREATED_AT ID PROCESSED_AT UPDATED_AT }
 type Query {
   orders(first: Int, after: String, query: String, sortKey: OrderSortKeys,
     reverse: Boolean): OrderConnection!
-  ordersCount(query: String, limit: Int): Count
+  ordersCount(query: String, limit: Int = 10000): Count
   order(id: ID!): Order
   refund(id: ID!): Refund
   node(id: ID!): Node
@@ -349,7 +349,10 @@ class FakeShopifyGraphQL:
                            args.get("after"))  # fmt: skip
 
     def ordersCount(self, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
-        return {"count": len(self._matching(args.get("query"))), "precision": "EXACT"}
+        count, limit = len(self._matching(args.get("query"))), args.get("limit", 10000)
+        if limit is not None and count > limit:
+            return {"count": limit, "precision": "AT_LEAST"}
+        return {"count": count, "precision": "EXACT"}
 
     def order(self, info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:
         with self._lock:

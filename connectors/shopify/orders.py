@@ -31,6 +31,7 @@ from connectors.shopify.graphql import ShopifyGraphQL, ShopifyGraphQLError
 BULK_THRESHOLD = 2000
 BULK_PAGE = 250  # orders handed to the backfill at a time from a bulk result
 BULK_POLL = 2.0  # seconds between two looks at a running bulk operation
+BULK_TIMEOUT = 3600.0  # seconds a bulk operation may run before the backfill gives up
 BULK_DONE = "COMPLETED"
 BULK_RUNNING = frozenset({"CREATED", "RUNNING"})
 
@@ -63,11 +64,12 @@ class ShopifyOrders:
         *,
         bulk_threshold: int = BULK_THRESHOLD,
         bulk_poll: float = BULK_POLL,
+        bulk_timeout: float = BULK_TIMEOUT,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.api = api
         self.bulk_threshold = bulk_threshold
-        self._bulk_poll = bulk_poll
+        self._bulk_poll, self._bulk_timeout = bulk_poll, bulk_timeout
         self._sleep = sleep
         self.used_bulk = False  # whether the last `pages` read a bulk operation
 
@@ -188,7 +190,8 @@ class ShopifyOrders:
         """Start a bulk query and wait for it; the result's URL (None: no objects).
 
         Raises:
-            ProviderApiError: Shopify refused the operation, or it did not complete.
+            ProviderApiError: Shopify refused the operation, it failed, or it did not
+                complete within `bulk_timeout` seconds.
         """
         data = self.api.execute(queries.bulk_run(self.api_version), {"query": query})
         payload = data.get("bulkOperationRunQuery") or {}
@@ -198,6 +201,7 @@ class ShopifyOrders:
             messages = "; ".join(str(e.get("message")) for e in errors if isinstance(e, dict))
             raise ProviderApiError(f"Shopify refused the bulk query: {messages or 'no operation'}")
         operation_id = str(operation["id"])
+        waited = 0.0
         while True:
             status = self.api.execute(queries.BULK_STATUS, {"id": operation_id}).get("node")
             if not isinstance(status, dict):
@@ -211,7 +215,13 @@ class ShopifyOrders:
                 raise ProviderApiError(
                     f"Shopify's bulk operation {operation_id} ended {state} ({code})"
                 )
+            if waited >= self._bulk_timeout:
+                raise ProviderApiError(
+                    f"Shopify's bulk operation {operation_id} still {state} after "
+                    f"{waited:.0f} s: the window is read again next time"
+                )
             self._sleep(self._bulk_poll)
+            waited += self._bulk_poll
 
 
 def reassemble(lines: Iterable[str]) -> Iterator[dict[str, Any]]:

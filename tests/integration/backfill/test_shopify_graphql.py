@@ -225,3 +225,18 @@ def test_an_order_that_cannot_be_read_is_a_clear_error(services: Services) -> No
             Backfill(services).shopify(reader, SINCE, UNTIL)
         reader.close()
     fake.close()
+
+
+def test_a_bulk_operation_that_never_completes_is_given_up(services: Services) -> None:
+    fake = FakeShopifyGraphQL(bulk_polls=1000)
+    fake.add_order(order(1))
+    with serve(fake) as base:
+        waits: list[float] = []
+        reader = ShopifyOrders(
+            client(base), bulk_threshold=0, bulk_poll=10, bulk_timeout=30, sleep=waits.append
+        )
+        with pytest.raises(ProviderApiError, match=r"still RUNNING after 30 s"):
+            Backfill(services).shopify(reader, SINCE, UNTIL)
+        reader.close()
+    assert waits == [10, 10, 10]
+    fake.close()

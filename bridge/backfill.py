@@ -8,7 +8,9 @@ had come: same handlers, same idempotency, same exactly-once effects on Sage.
 
 - Stripe: its event log lists the very objects webhooks deliver, under the same `evt_` ids,
   so each is recorded under its own id and the ledger recognises those already received.
-- Shopify: the API has no delivery ids, so the backfill asks the bridge what is already
+- Shopify: read through the GraphQL Admin API (`connectors.shopify.orders`: paged, or a
+  bulk operation for a large window), converted to the webhook bodies the workers read.
+  The API has no delivery ids, so the backfill asks the bridge what is already
   booked instead. For each order updated in the window it feeds, under ids of its own
   (`backfill.order.<id>.<updated_at>`, `backfill.transaction.<id>`, `backfill.refund.<id>`,
   `backfill.cancel.<order id>`): the order (`orders/updated`) unless its invoice is
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +34,8 @@ from bridge.services import Services
 from bridge.settings import Settings
 from bridge.store.events import EventStatus, NewEvent, Provider
 from bridge.sync.handlers import shopify_reference
-from connectors.shopify.api import ShopifyOrders
+from connectors.shopify.graphql import ShopifyGraphQL
+from connectors.shopify.orders import OrderRecord, ShopifyOrders
 from connectors.stripe import webhook as stripe_webhook
 from connectors.stripe.api import StripeEvents
 
@@ -111,12 +114,9 @@ class Backfill:
         tally = Tally()
         for page in api.pages(since, until):
             tally.pages += 1
-            for order in page:
+            for record in page:
                 tally.read += 1
-                if not isinstance(order.get("id"), int):
-                    tally.problem(f"shopify order without a numeric id: {order.get('id')!r}")
-                    continue
-                for topic, provider_id, payload in self._shopify_missing(api, order, tally):
+                for topic, provider_id, payload in self._shopify_missing(api, record, tally):
                     headers = {
                         "X-Shopify-Topic": topic,
                         "X-Shopify-Shop-Domain": api.shop_domain,
@@ -134,14 +134,18 @@ class Backfill:
         return self.shopify(reader, since, until)
 
     def _shopify_missing(
-        self, api: ShopifyOrders, order: dict[str, Any], tally: Tally
+        self, api: ShopifyOrders, record: OrderRecord, tally: Tally
     ) -> Iterator[tuple[str, str, Any]]:
-        """(topic, provider id, payload) of each part of `order` not booked yet.
+        """(topic, provider id, payload) of each part of the order not booked yet.
 
         A part counts as booked (and in `tally.known`) once its link holds its result: a
-        posted invoice, a settlement entry, a credit note (or nothing to credit).
+        posted invoice, a settlement entry, a credit note (or nothing to credit). A refund
+        is read from Shopify only when it is not booked.
+
+        Raises:
+            ProviderApiError: reading a refund failed.
         """
-        order_id, links = order["id"], self._links
+        order, order_id, links = record.order, record.id, self._links
         link = links.order(shopify_reference(api.shop_domain, order_id))
         if link is None or not link.posted:
             stamp = "".join(c for c in str(order.get("updated_at", "")) if c.isdigit())
@@ -149,7 +153,7 @@ class Backfill:
         else:
             tally.known += 1
         if order.get("financial_status") not in UNPAID:
-            for tx in api.transactions(order_id):
+            for tx in record.transactions:
                 if tx.get("kind") in PAYMENT_KINDS and tx.get("status") == "success":
                     tx_id = str(tx.get("id"))
                     payment = links.payment("shopify", tx_id)
@@ -157,19 +161,21 @@ class Backfill:
                         yield "order_transactions/create", f"backfill.transaction.{tx_id}", tx
                     else:
                         tally.known += 1
-        credits = [  # (topic, our id, the refund link's id, payload)
-            ("refunds/create", f"backfill.refund.{r.get('id')}", str(r.get("id")), r)
-            for r in _dicts(order.get("refunds"))
-        ]
-        if order.get("cancelled_at"):
-            cancel = ("orders/cancelled", f"backfill.cancel.{order_id}", f"cancel:{order_id}")
-            credits.append((*cancel, order))
-        for topic, provider_id, refund_id, payload in credits:
-            refund = links.refund("shopify", refund_id)
-            if refund is None or not (refund.credit_note_id or refund.nothing_to_credit):
-                yield topic, provider_id, payload
-            else:
+        for refund_id, refund_gid in record.refunds:
+            if self._credited(str(refund_id)):
                 tally.known += 1
+            else:
+                body = api.refund(refund_gid, order_id)
+                yield "refunds/create", f"backfill.refund.{refund_id}", body
+        if order.get("cancelled_at"):
+            if self._credited(f"cancel:{order_id}"):
+                tally.known += 1
+            else:
+                yield "orders/cancelled", f"backfill.cancel.{order_id}", order
+
+    def _credited(self, refund_id: str) -> bool:
+        refund = self._links.refund("shopify", refund_id)
+        return refund is not None and bool(refund.credit_note_id or refund.nothing_to_credit)
 
     def _feed(
         self,
@@ -223,22 +229,19 @@ def open_readers(settings: Settings, which: str = "all") -> dict[str, Reader]:
         readers["stripe"] = StripeEvents(key, base_url=settings.stripe_api_url)
     shop, token = settings.shopify_shop_domain, settings.shopify_access_token
     if which in ("all", "shopify") and shop and token:
-        readers["shopify"] = ShopifyOrders(
+        api = ShopifyGraphQL(
             shop,
             token.get_secret_value(),
             api_version=settings.shopify_api_version,
             base_url=settings.shopify_api_url,
         )
+        readers["shopify"] = ShopifyOrders(api, bulk_threshold=settings.shopify_bulk_threshold)
     if which != "all" and which not in readers:
         raise ValueError(f"backfilling {which} needs {needs[which]}")
     if not readers:
         stripe, shopify = needs["stripe"], needs["shopify"]
         raise ValueError(f"no provider API is configured: set {stripe}, or {shopify}")
     return readers
-
-
-def _dicts(value: object) -> Iterable[dict[str, Any]]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def parse_moment(text: str, now: dt.datetime) -> dt.datetime:

@@ -90,8 +90,10 @@ class Poller:
         *,
         clock: Callable[[], float] = time.time,
         page_size: int = MAX_PAGE_SIZE,
+        on_collected: Callable[[SalesInvoice], object] | None = None,
     ) -> None:
         self.parts = parts
+        self._on_collected = on_collected
         self.sage = sage
         self.store = PollerStore(parts.redis, parts.settings)
         self._clock = clock
@@ -155,7 +157,10 @@ class Poller:
             items = self.sage.open_items(invoice.id)
             invoice = invoice.model_copy(update={"open_items": items})
         try:
-            return observe(self.parts, invoice)
+            emitted = observe(self.parts, invoice)
+            if self._on_collected is not None and invoice.status == "Collected":
+                self._on_collected(invoice)  # records work for a worker: no outside call here
+            return emitted
         except UnknownSourceInvoice:
             source_id = invoice.source_sales_invoice_id or ""
             source = self.sage.invoice(source_id)
@@ -165,13 +170,20 @@ class Poller:
             return observe(self.parts, source) + observe(self.parts, invoice)
 
 
-def poll_once(parts: StatusParts, sage: SageActive) -> CycleReport | None:
+def poll_once(
+    parts: StatusParts,
+    sage: SageActive,
+    on_collected: Callable[[SalesInvoice], object] | None = None,
+) -> CycleReport | None:
     """Run one cycle under the poller's lease lock; None when another poller holds it.
+
+    `on_collected(invoice)` is called for each newly seen Collected invoice (write-back:
+    `bridge.writeback.request_mark_paid`); it must be quick and idempotent.
 
     Raises:
         LockLost, SageError, redis.RedisError: as `Poller.cycle` (the lock is released).
     """
-    poller = Poller(parts, sage)
+    poller = Poller(parts, sage, on_collected=on_collected)
     lease = max(MIN_LEASE, 3 * parts.settings.poll_interval)
     token = poller.store.acquire(lease)
     if token is None:

@@ -154,6 +154,12 @@ class Settings(BaseSettings):
     shopify_api_version: str = Field(
         default="2026-10", pattern=r"^\d{4}-\d{2}$", validation_alias="SHOPIFY_API_VERSION"
     )
+    # Above this many orders in its window, the backfill reads Shopify with a bulk operation.
+    shopify_bulk_threshold: int = Field(
+        default=2000, ge=0, validation_alias="SHOPIFY_BULK_THRESHOLD"
+    )
+    # Mark a Shopify order paid when someone else collected its invoice (`bridge.writeback`).
+    shopify_write_back: bool = Field(default=False, validation_alias="BRIDGE_SHOPIFY_WRITE_BACK")
     webhook_max_body: int = Field(default=1024 * 1024, gt=0, validation_alias="BRIDGE_MAX_BODY")
 
     # --- bridge behaviour ------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""Reading a provider's REST API (Stripe, Shopify) for the backfill: GET JSON, bounded retries.
+"""Reading a provider's REST API (Stripe) for the backfill: GET JSON, bounded retries.
+
+Its error classes are shared with Shopify's GraphQL client (`connectors.shopify.graphql`).
 
 `RestReader.get` retries what is worth retrying and says plainly what is not:
 - 429 and 5xx wait `Retry-After` when the provider sends one (capped), else back off

@@ -8,12 +8,14 @@ watermark, so there is nothing to retry here.
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import redis
 from celery import Task
 
 from bridge.observability import log_context, report
 from bridge.poller import LockLost, poll_once
+from bridge.writeback import request_mark_paid
 from connectors.sage_active.errors import SageError
 from tasks.app import app, get_services
 
@@ -26,8 +28,11 @@ def poll(self: Task) -> str:
     task_id = str(self.request.id or "local")
     with log_context(provider="sage", event_id="poll", task_id=task_id):
         services = get_services()
+        hook = None
+        if services.settings.shopify_write_back:
+            hook = partial(request_mark_paid, services)
         try:
-            result = poll_once(services, services.sage)
+            result = poll_once(services, services.sage, hook)
         except (SageError, redis.RedisError, LockLost) as exc:
             log.warning("poll cycle failed: %s", exc)
             report(exc)

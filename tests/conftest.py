@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.support.sandbox",
     "tests.support.pipeline",
     "tests.support.providers",
+    "tests.support.shopify_graphql",
 ]

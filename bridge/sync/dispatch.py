@@ -102,6 +102,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "bridge.sync.stripe_payments",
     "bridge.sync.stripe_handlers",
     "bridge.payouts.handlers",
+    "bridge.sync.writeback_handler",
 )
 
 

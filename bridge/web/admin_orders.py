@@ -4,7 +4,8 @@
 the Sage invoice, its status, the amounts paid and credited, and the lines booked on a
 fallback product (`fallback_lines`, indexes into the order's lines: SKUs that matched no
 Sage product). `GET /admin/orders/<reference>` gives one order's whole link with the
-settlement of each payment and the credit note of each refund.
+settlement of each payment and the credit note of each refund, and where marking it paid
+in Shopify stands (`shopify_write_back`, see `bridge.writeback`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bridge.store.links import OrderLink, PaymentLink, RefundLink
 from bridge.web.common import current_services, invalid_query, json_error, require_admin
+from bridge.writeback import WriteBackStore
 
 bp = Blueprint("admin_orders", __name__, url_prefix="/admin")
 PROVIDERS = ("shopify", "stripe")  # a Shopify order may be paid through Stripe
@@ -74,6 +76,8 @@ def get_order(reference: str) -> Response:
     link = links.order(reference)
     if link is None:
         return json_error(404, "not_found", f"no order {reference!r} (see GET /admin/orders)")
+    services = current_services()
+    mark = WriteBackStore(services.redis, services.settings).get(reference)
     payments = [_first(links.payment, pid) for pid in link.payments]
     refunds = [_first(links.refund, rid) for rid in link.refunds]
     return jsonify(
@@ -82,6 +86,7 @@ def get_order(reference: str) -> Response:
             "order": link.order.model_dump(mode="json") if link.order else None,
             "payment_links": [p.model_dump(mode="json") for p in payments if p is not None],
             "refund_links": [r.model_dump(mode="json") for r in refunds if r is not None],
+            "shopify_write_back": mark.model_dump(mode="json") if mark else None,
         }
     )
 

@@ -43,6 +43,7 @@ from bridge.services import Services
 from bridge.store.events import EventStatus
 from bridge.store.outbound import DeliveryStatus
 from bridge.web.common import SERVICES_KEY, current_services, is_admin_token
+from bridge.writeback import WriteBackStore
 
 bp = Blueprint(
     "console",
@@ -223,7 +224,11 @@ def orders() -> str:
     """Orders (and Stripe invoices) with their Sage invoice, status and amounts."""
     links = current_services().links
     found = links.orders(links.order_references(limit=PAGE * 2))
-    return render_template("console/orders.html", orders=found)
+    services = current_services()
+    marks = WriteBackStore(services.redis, services.settings).get_many(
+        [link.reference for link in found]
+    )
+    return render_template("console/orders.html", orders=found, write_back=marks)
 
 
 @bp.get("/clearing")

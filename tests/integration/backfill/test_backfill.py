@@ -22,15 +22,15 @@ from bridge.settings import Settings
 from bridge.store.links import OrderLink, PaymentLink
 from bridge.web import create_app
 from connectors.rest import ProviderAuthError
-from connectors.shopify.api import ShopifyOrders
+from connectors.shopify.graphql import ShopifyGraphQL
+from connectors.shopify.orders import ShopifyOrders
 from connectors.stripe.api import StripeEvents
-from tests.support.providers import (
-    SHOPIFY_ACCESS_TOKEN,
-    SHOPIFY_API_VERSION,
-    SHOPIFY_SHOP_DOMAIN,
-    STRIPE_API_KEY,
-    FakeShopify,
-    FakeStripe,
+from tests.support.providers import STRIPE_API_KEY, FakeStripe
+from tests.support.shopify_graphql import (
+    ACCESS_TOKEN,
+    API_VERSION,
+    SHOP_DOMAIN,
+    FakeShopifyGraphQL,
 )
 from tests.support.webhooks import STRIPE_SECRET, stripe_headers
 
@@ -143,26 +143,36 @@ def test_a_refused_key_is_a_clear_error_and_records_nothing(
 
 
 def shopify_order(order_id: int, **fields: Any) -> dict[str, Any]:
-    return {"id": order_id, "updated_at": "2026-11-22T10:00:00+01:00", "financial_status": "paid",
-            "refunds": [], "cancelled_at": None, **fields}  # fmt: skip
+    return {"id": order_id, "name": f"#{1000 + order_id}", "currency": "EUR",
+            "created_at": "2026-11-22T09:00:00+01:00", "updated_at": "2026-11-22T10:00:00+01:00",
+            "financial_status": "paid", "total_price": "10.00", "refunds": [],
+            "cancelled_at": None, **fields}  # fmt: skip
 
 
 def sale(tx_id: int, order_id: int, status: str = "success", kind: str = "sale") -> dict[str, Any]:
-    return {"id": tx_id, "order_id": order_id, "kind": kind, "status": status, "amount": "10.00"}
+    return {"id": tx_id, "order_id": order_id, "kind": kind, "status": status, "amount": "10.00",
+            "currency": "EUR", "gateway": "shopify_payments",
+            "created_at": "2026-11-22T09:00:00+01:00"}  # fmt: skip
+
+
+def shopify_reader(base: str, **options: Any) -> ShopifyOrders:
+    api = ShopifyGraphQL(SHOP_DOMAIN, ACCESS_TOKEN, api_version=API_VERSION, base_url=base)
+    return ShopifyOrders(api, **options)
 
 
 def test_shopify_feeds_each_part_not_booked_yet(
-    fake_shopify: tuple[FakeShopify, str], services: Services
+    fake_shopify_graphql: tuple[FakeShopifyGraphQL, str], services: Services
 ) -> None:
-    fake, base = fake_shopify
-    refund = {"id": 801, "order_id": 1, "refund_line_items": [], "transactions": []}
+    fake, base = fake_shopify_graphql
+    refund = {"id": 801, "order_id": 1, "created_at": "2026-11-22T10:00:00+01:00",
+              "refund_line_items": [], "transactions": []}  # fmt: skip
     fake.add_order(shopify_order(1, refunds=[refund]), [sale(11, 1), sale(12, 1, "failure")])
     fake.add_order(shopify_order(2), [sale(21, 2)])  # booked: invoice posted, payment settled
     fake.add_order(
         shopify_order(3, financial_status="voided", cancelled_at="2026-11-22T11:00:00+01:00")
     )
     fake.add_order(shopify_order(4, updated_at="2026-11-10T10:00:00+01:00"))  # out of window
-    reference = f"shopify:{SHOPIFY_SHOP_DOMAIN}:2"
+    reference = f"shopify:{SHOP_DOMAIN}:2"
     services.links.save_order(OrderLink(reference=reference, invoice_id="inv-2", status="Posted"))
     services.links.save_payment(
         PaymentLink(
@@ -173,12 +183,12 @@ def test_shopify_feeds_each_part_not_booked_yet(
             entry_id="entry-21",
         )
     )
-    api = ShopifyOrders(SHOPIFY_SHOP_DOMAIN, SHOPIFY_ACCESS_TOKEN, base_url=base, page_size=2)
+    api = shopify_reader(base)
 
     tally = Backfill(services).shopify(api, SINCE, UNTIL)
     api.close()
 
-    assert (tally.pages, tally.read, tally.queued, tally.known) == (2, 3, 5, 2)
+    assert (tally.pages, tally.read, tally.queued, tally.known) == (1, 3, 5, 2)
     assert outbox(services) == [
         "shopify:backfill.cancel.3",
         "shopify:backfill.order.1.20261122100000" + "0100",
@@ -189,16 +199,26 @@ def test_shopify_feeds_each_part_not_booked_yet(
     record = services.events.get("shopify:backfill.transaction.11")
     assert record is not None
     assert record.topic == "order_transactions/create"
-    assert json.loads(record.body) == sale(11, 1)
+    body = json.loads(record.body)
+    assert (body["id"], body["order_id"], body["kind"], body["status"]) == (
+        11,
+        1,
+        "sale",
+        "success",
+    )
+    assert body["amount_set"]["shop_money"] == {"amount": "10.00", "currency_code": "EUR"}
     assert record.headers == {
         "X-Shopify-Topic": "order_transactions/create",
-        "X-Shopify-Shop-Domain": SHOPIFY_SHOP_DOMAIN,
-        "X-Shopify-API-Version": SHOPIFY_API_VERSION,
+        "X-Shopify-Shop-Domain": SHOP_DOMAIN,
+        "X-Shopify-API-Version": API_VERSION,
         SOURCE_HEADER: "backfill",
     }
-    asked = [path for path, _ in fake.requests]
-    voided = f"/admin/api/{SHOPIFY_API_VERSION}/orders/3/transactions.json"
-    assert voided not in asked  # voided: nothing taken
+    refund_record = services.events.get("shopify:backfill.refund.801")
+    assert refund_record is not None
+    assert json.loads(refund_record.body)["order_id"] == 1
+    # the booked order's refunds were not read; the one unbooked refund was, once
+    assert fake.requests.count("BridgeRefund") == 1
+    assert fake.refused == 0
 
 
 def test_readers_come_from_the_settings_and_say_what_is_missing(redis_url: str) -> None:

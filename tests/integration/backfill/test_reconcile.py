@@ -16,13 +16,15 @@ from tasks.schedule import beat_schedule
 from tests.integration.backfill.test_backfill import stripe_event
 from tests.support.celery import WorkerHandle
 from tests.support.providers import STRIPE_API_KEY, FakeStripe
+from tests.support.servers import serve_wsgi
+from tests.support.shopify_graphql import ACCESS_TOKEN, API_VERSION, SHOP_DOMAIN, FakeShopifyGraphQL
 
 pytestmark = pytest.mark.integration
 
 
-def counted(client: redis.Redis, settings: Settings, outcome: str) -> int:
+def counted(client: redis.Redis, settings: Settings, outcome: str, provider: str = "stripe") -> int:
     key = Metrics(client, settings).counter_key("bridge_backfill_events_total")
-    value = client.hget(key, label_field({"provider": "stripe", "outcome": outcome}))
+    value = client.hget(key, label_field({"provider": provider, "outcome": outcome}))
     return int(value or 0)
 
 
@@ -59,6 +61,32 @@ def test_a_worker_runs_the_job_and_a_second_run_finds_everything_known(
     assert counted(redis_client, settings, "queued") == 3
     assert redis_client.zcard(index) == 3
     celery.close()
+
+
+def test_the_job_reads_shopify_through_graphql_under_a_tight_bucket(
+    redis_url: str, redis_client: redis.Redis, start_worker: Callable[..., WorkerHandle]
+) -> None:
+    # given 30 orders updated in the last hour and a bucket holding about one page of them
+    fake = FakeShopifyGraphQL(maximum=1000, restore_rate=500)
+    now = dt.datetime.now(dt.UTC)
+    for n in range(1, 31):
+        updated = (now - dt.timedelta(minutes=n)).isoformat()
+        fake.add_order({"id": n, "name": f"#{n}", "currency": "EUR", "created_at": updated,
+                        "updated_at": updated, "financial_status": "pending",
+                        "total_price": "0.00"})  # fmt: skip
+    settings = Settings(REDIS_URL=redis_url)
+    with serve_wsgi(fake.app) as base:
+        start_worker(SHOPIFY_SHOP_DOMAIN=SHOP_DOMAIN, SHOPIFY_ACCESS_TOKEN=ACCESS_TOKEN,
+                     SHOPIFY_API_URL=base, SHOPIFY_API_VERSION=API_VERSION)  # fmt: skip
+        celery = make_celery(settings)
+        # when the job runs in the worker
+        celery.send_task("tasks.backfill.reconcile")
+        wait_until(lambda: counted(redis_client, settings, "queued", "shopify") == 30, "the run")
+        celery.close()
+    # then it read every page and was never refused
+    assert fake.requests.count("BridgeOrders") == 10
+    assert fake.refused == 0
+    fake.close()
 
 
 def test_beat_schedules_the_job_only_when_a_provider_api_is_configured() -> None:

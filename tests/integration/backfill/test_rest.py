@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
-
 import httpx
 import pytest
 
 from bridge.embedded_redis import free_port
 from connectors.rest import ProviderApiError, ProviderAuthError, RestReader
-from connectors.shopify.api import ShopifyOrders
 from tests.support.providers import STRIPE_API_KEY, FakeStripe
-from tests.support.servers import serve_wsgi
 
 pytestmark = pytest.mark.integration
 
@@ -67,18 +62,3 @@ def test_an_unreachable_api_is_retried_then_named() -> None:
     with nowhere.client, pytest.raises(ProviderApiError, match="Stripe API unreachable after 4"):
         nowhere.get("/v1/events")
     assert waits == [0.5, 1.0, 2.0]
-
-
-def test_shopify_never_follows_a_next_page_off_the_shop() -> None:
-    def shop(environ: dict[str, object], start_response: Callable[..., object]) -> list[bytes]:
-        link = '<http://elsewhere.example/admin/api/2024-10/orders.json?page_info=x>; rel="next"'
-        start_response("200 OK", [("Content-Type", "application/json"), ("Link", link)])
-        return [b'{"orders": [{"id": 1}]}']
-
-    with serve_wsgi(shop) as base:
-        api = ShopifyOrders("s.myshopify.com", "shpat_x", base_url=base)
-        pages = api.pages(dt.datetime(2026, 11, 1, tzinfo=dt.UTC), dt.datetime.now(dt.UTC))
-        assert next(pages) == [{"id": 1}]
-        with pytest.raises(ProviderApiError, match=r"next page is not on http://127\.0\.0\.1"):
-            next(pages)
-        api.close()

@@ -156,4 +156,4 @@ def handle_shopify_payout(event: EventRecord, services: Services) -> Outcome:
 
 for _topic in STRIPE_TOPICS:
     handler("stripe", _topic)(handle_stripe_payout)
-handler("shopify", shopify_payouts.TOPIC)(handle_shopify_payout)
+handler("shopify", shopify_payouts.TOPIC, internal=True)(handle_shopify_payout)

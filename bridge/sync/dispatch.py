@@ -94,6 +94,7 @@ Handler: TypeAlias = Callable[["EventRecord", "Services"], Outcome]
 H = TypeVar("H", bound=Handler)
 
 _HANDLERS: dict[tuple[str, str], Handler] = {}
+_INTERNAL: set[tuple[str, str]] = set()
 
 # Modules that register handlers when imported; the worker imports them all before the
 # first event (`load_handlers`). Add yours here, one line each.
@@ -116,8 +117,12 @@ def load_handlers() -> None:
         importlib.import_module(name)
 
 
-def handler(provider: str, topic: str) -> Callable[[H], H]:
+def handler(provider: str, topic: str, *, internal: bool = False) -> Callable[[H], H]:
     """Register the decorated function for `(provider, topic)`.
+
+    `internal` marks a topic no webhook carries: the bridge records such events itself
+    (the reconciliation job's payouts, the poller's write-back), so the ingress need not
+    accept it.
 
     Raises:
         ValueError: another function is already registered for the same pair.
@@ -129,6 +134,8 @@ def handler(provider: str, topic: str) -> Callable[[H], H]:
         if existing is not None and existing is not func:
             raise ValueError(f"a handler is already registered for {provider} {topic!r}")
         _HANDLERS[key] = func
+        if internal:
+            _INTERNAL.add(key)
         return func
 
     return register
@@ -139,9 +146,10 @@ def handler_for(provider: str, topic: str) -> Handler | None:
     return _HANDLERS.get((provider, topic))
 
 
-def registered() -> list[tuple[str, str]]:
-    """Every registered `(provider, topic)` pair, sorted."""
-    return sorted(_HANDLERS)
+def registered(*, internal: bool = True) -> list[tuple[str, str]]:
+    """Every registered `(provider, topic)` pair, sorted; without the internal ones (those
+    no webhook carries) when `internal` is False."""
+    return sorted(key for key in _HANDLERS if internal or key not in _INTERNAL)
 
 
 def process_event(event: EventRecord, services: Services) -> Outcome:

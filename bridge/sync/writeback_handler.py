@@ -33,7 +33,7 @@ from connectors.shopify.graphql import ShopifyGraphQL
 RETRY_IN = 60.0  # seconds before trying an unavailable Shopify again
 
 
-@handler("shopify", TOPIC)
+@handler("shopify", TOPIC, internal=True)
 def handle_mark_paid(event: EventRecord, services: Services) -> Outcome:
     """Mark the event's order paid in Shopify, once.
 

@@ -2,8 +2,9 @@
 
 When Sage is down (5xx, timeouts, connection failures, 429 storms), sending every request
 only to see it fail wastes time, burns retries and hammers a service that is struggling.
-The breaker counts consecutive failures (a success resets the count; failures further
-apart than `circuit_window` start a new count):
+The breaker counts consecutive failures: a success resets the count, time does not (on a
+quiet connection the failures of one event's retries may be minutes apart, and they still
+say that Sage has not answered once):
 
     closed ──`circuit_threshold` failures──▶ open ──`circuit_cooldown` s──▶ half-open
       ▲                                        ▲                               │
@@ -60,21 +61,18 @@ if tonumber(redis.call('HGET', KEYS[1], 'failures') or '0') > 0 then
 end
 return 'closed'
 """
-# KEYS: circuit hash. ARGV: now, threshold, window, was this the probe ('1'/'0').
+# KEYS: circuit hash. ARGV: now, threshold, was this the probe ('1'/'0').
 # Returns {state before, state after}.
 _FAILURE = """
 local now = tonumber(ARGV[1])
 local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
 if state == 'open' then
-  if ARGV[4] == '1' then
+  if ARGV[3] == '1' then
     redis.call('HSET', KEYS[1], 'opened_at', tostring(now), 'probe_until', '0')
   end
   return {'open', 'open'}
 end
-local last = tonumber(redis.call('HGET', KEYS[1], 'last_failure_at') or '0')
-local failures = tonumber(redis.call('HGET', KEYS[1], 'failures') or '0')
-if now - last > tonumber(ARGV[3]) then failures = 0 end
-failures = failures + 1
+local failures = tonumber(redis.call('HGET', KEYS[1], 'failures') or '0') + 1
 redis.call('HSET', KEYS[1], 'failures', tostring(failures), 'last_failure_at', tostring(now))
 if failures >= tonumber(ARGV[2]) then
   redis.call('HSET', KEYS[1], 'state', 'open', 'opened_at', tostring(now), 'probe_until', '0')
@@ -127,7 +125,6 @@ class CircuitBreaker:
     ) -> None:
         self.key = config.key("circuit")
         self.threshold = config.circuit_threshold
-        self.window = config.circuit_window
         self.cooldown = config.circuit_cooldown
         self.probe_lease = config.timeout + 5.0
         self._redis = redis_client
@@ -169,7 +166,7 @@ class CircuitBreaker:
         """A request failed transiently; True when the circuit is open now."""
         if not self.enabled:
             return False
-        args = [repr(now), str(self.threshold), repr(self.window), "1" if probe else "0"]
+        args = [repr(now), str(self.threshold), "1" if probe else "0"]
         before, after = (_text(v) for v in self._failure(keys=[self.key], args=args))
         if before != after:
             self._transition(before, after)

@@ -77,9 +77,6 @@ class SageConfig(BaseModel):
         ge=0,
         description="Consecutive transient failures that open the shared circuit (0: off).",
     )
-    circuit_window: float = Field(
-        default=60.0, gt=0, description="Failures further apart than this start a new count."
-    )
     circuit_cooldown: float = Field(
         default=30.0, gt=0, description="Seconds an open circuit waits before one probe."
     )

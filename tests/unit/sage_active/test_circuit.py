@@ -1,0 +1,132 @@
+"""The shared circuit breaker: opens after repeated failures, one probe, closes on success."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import redis
+
+from connectors.sage_active.circuit import CircuitBreaker
+from connectors.sage_active.client import SageClient
+from connectors.sage_active.errors import SageCircuitOpen, SageTransientError
+
+from .fakes import FakeSage, FakeTime, make_config, ok
+
+QUERY = "query { taxes { nodes { id } } }"
+
+
+@pytest.fixture
+def breaker(redis_client: redis.Redis) -> CircuitBreaker:
+    config = make_config(circuit_threshold=3, circuit_cooldown=30.0, timeout=5.0)
+    return CircuitBreaker(config, redis_client)
+
+
+def test_opens_after_threshold_then_lets_one_probe_through(breaker: CircuitBreaker) -> None:
+    now = 1000.0
+    for _ in range(2):
+        assert breaker.allow(now) is False
+        assert breaker.failure(now, probe=False) is False
+    assert breaker.failure(now, probe=False) is True  # the third opens it
+    with pytest.raises(SageCircuitOpen) as info:
+        breaker.allow(now + 10)
+    assert info.value.retry_after == pytest.approx(20.0)
+    assert breaker.state(now + 10).state == "open"
+    assert breaker.state(now + 31).state == "half_open"
+    assert breaker.allow(now + 31) is True  # the probe
+    with pytest.raises(SageCircuitOpen):
+        breaker.allow(now + 31.5)  # only one probe at a time
+    breaker.success()
+    assert breaker.state(now + 32).state == "closed"
+    assert breaker.allow(now + 32) is False
+
+
+def test_failed_probe_opens_for_another_cooldown(breaker: CircuitBreaker) -> None:
+    for _ in range(3):
+        breaker.failure(1000.0, probe=False)
+    assert breaker.allow(1031.0) is True
+    assert breaker.failure(1031.0, probe=True) is True
+    with pytest.raises(SageCircuitOpen):
+        breaker.allow(1050.0)
+    assert breaker.allow(1062.0) is True
+
+
+def test_a_success_resets_the_count_and_time_does_not(breaker: CircuitBreaker) -> None:
+    breaker.failure(1000.0, probe=False)
+    breaker.failure(1000.0, probe=False)
+    breaker.success()
+    breaker.failure(1001.0, probe=False)
+    breaker.failure(1001.0, probe=False)
+    assert breaker.state(1001.0).state == "closed"
+    # a quiet connection: one event's retries minutes apart, Sage never answering
+    assert breaker.failure(1900.0, probe=False) is True
+
+
+def test_a_probe_whose_process_died_frees_its_lease(breaker: CircuitBreaker) -> None:
+    for _ in range(3):
+        breaker.failure(1000.0, probe=False)
+    assert breaker.allow(1031.0) is True  # then its process dies: no success, no failure
+    with pytest.raises(SageCircuitOpen):
+        breaker.allow(1035.0)
+    assert breaker.allow(1031.0 + breaker.probe_lease + 0.1) is True
+
+
+@pytest.fixture
+def client(redis_client: redis.Redis, fake: FakeSage, time_: FakeTime) -> Iterator[SageClient]:
+    config = make_config(max_retries=2, circuit_threshold=4, circuit_cooldown=30.0)
+    with SageClient(
+        config, redis_client, transport=fake.transport(), sleep=time_.sleep, clock=time_.clock
+    ) as sage:
+        yield sage
+
+
+@pytest.fixture
+def fake() -> FakeSage:
+    return FakeSage()
+
+
+@pytest.fixture
+def time_() -> FakeTime:
+    return FakeTime()
+
+
+def test_client_stops_sending_while_open_and_resumes_after_a_probe(
+    client: SageClient, fake: FakeSage, time_: FakeTime
+) -> None:
+    fake.default = lambda _p, _r: httpx.Response(503, json={"errors": []})
+    with pytest.raises(SageTransientError) as first:
+        client.execute(QUERY)  # 3 attempts: 3 failures, still closed
+    assert not isinstance(first.value, SageCircuitOpen)
+    with pytest.raises(SageCircuitOpen):
+        client.execute(QUERY)  # the 4th failure opens it: no retry after that
+    sent = len(fake.graphql)
+    assert sent == 4
+    for _ in range(20):
+        with pytest.raises(SageCircuitOpen):
+            client.execute(QUERY)
+    assert len(fake.graphql) == sent  # nothing sent while open
+
+    time_.now += 31
+    fake.default = lambda _p, _r: ok({"taxes": {"nodes": []}})
+    assert client.execute(QUERY) == {"taxes": {"nodes": []}}  # the probe closes it
+    assert client.circuit.state(time_.now).state == "closed"
+
+
+def test_a_token_endpoint_outage_counts_too(
+    client: SageClient, fake: FakeSage, time_: FakeTime, redis_client: redis.Redis
+) -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503)
+
+    with httpx.Client(transport=httpx.MockTransport(down)) as http:
+        tokens = type(client.tokens)(
+            client.config, redis_client, http, clock=time_.clock, circuit=client.circuit
+        )
+        for _ in range(3):
+            with pytest.raises(SageTransientError):
+                tokens.access_token()
+        with pytest.raises(SageCircuitOpen):
+            tokens.access_token()
+        with pytest.raises(SageCircuitOpen, match="not sent"):
+            tokens.access_token()

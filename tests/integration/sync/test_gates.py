@@ -168,7 +168,8 @@ def test_sage_status_reads_the_gates_without_a_sage_client(services: Services) -
         f"{settings.key('sage')}:circuit", mapping={"state": "open", "opened_at": "1000"}
     )
     status = sage_status(services.redis, settings, now=1010.0)
-    assert status.needs_login is not None and status.needs_login.reason == "invalid_grant"
+    assert status.needs_login is not None
+    assert status.needs_login.reason == "invalid_grant"
     assert (status.circuit.state, status.circuit.retry_in) == ("open", 20.0)
     assert not status.ok
     assert callable(check)

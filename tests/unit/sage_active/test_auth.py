@@ -137,9 +137,11 @@ def test_refused_tokens_mark_needs_login_once_and_stop_asking(redis_client: redi
                 tokens.access_token()
             assert info.value.needs_login
     assert seen == ["refresh-0"]  # asked once; then the mark answers at once
-    assert len(alerts) == 1 and "invalid_grant" in alerts[0]
+    assert len(alerts) == 1
+    assert "invalid_grant" in alerts[0]
     mark = tokens.needs_login()
-    assert mark is not None and "invalid_grant" in mark.reason
+    assert mark is not None
+    assert "invalid_grant" in mark.reason
 
 
 def test_probe_and_sage_login_clear_the_mark(redis_client: redis.Redis) -> None:

@@ -213,14 +213,14 @@ class TokenManager:
         circuit = self._circuit
         if circuit is None:
             return self._grant(form)
-        probe = circuit.allow(self._clock())
+        ticket = circuit.allow(self._clock())
         try:
             token = self._grant(form)
         except SageTransientError as exc:
-            if circuit.failure(self._clock(), probe):
+            if circuit.failure(self._clock(), ticket):
                 raise SageCircuitOpen(f"{exc.message} (circuit open)", circuit.cooldown) from exc
             raise
-        circuit.success()
+        circuit.success(ticket)
         return token
 
     def _store(self, token: TokenResponse) -> str:

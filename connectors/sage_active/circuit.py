@@ -37,10 +37,11 @@ CircuitName = Literal["closed", "open", "half_open"]
 Transition = Callable[[str, str], None]  # (old state, new state)
 
 # KEYS: circuit hash. ARGV: now, cooldown, probe lease.
-# Returns {verdict, seconds}: 'closed' (send), 'probe' (send, as the probe), 'open' (wait).
+# Returns {verdict, value}: 'closed' (send; value = failures counted), 'probe' (send, as
+# the probe), 'open' (wait; value = seconds).
 _ALLOW = """
 local state = redis.call('HGET', KEYS[1], 'state')
-if state ~= 'open' then return {'closed', '0'} end
+if state ~= 'open' then return {'closed', redis.call('HGET', KEYS[1], 'failures') or '0'} end
 local now = tonumber(ARGV[1])
 local left = tonumber(redis.call('HGET', KEYS[1], 'opened_at')) + tonumber(ARGV[2]) - now
 if left > 0 then return {'open', tostring(left)} end
@@ -81,6 +82,15 @@ if failures >= tonumber(ARGV[2]) then
 end
 return {'closed', 'closed'}
 """
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A request let through: as the half-open `probe`, or on a closed circuit that had
+    counted no failure (`clean`: its success has nothing to reset, no write needed)."""
+
+    probe: bool = False
+    clean: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,36 +147,40 @@ class CircuitBreaker:
     def enabled(self) -> bool:
         return self.threshold > 0
 
-    def allow(self, now: float) -> bool:
-        """May a request go now? True when it goes as the half-open probe.
+    def allow(self, now: float) -> Ticket:
+        """May a request go now? Its ticket says whether it is the half-open probe.
 
         Raises:
             SageCircuitOpen: the circuit is open (or another request is the probe).
         """
         if not self.enabled:
-            return False
-        verdict, seconds = (_text(v) for v in self._allow(keys=[self.key], args=self._args(now)))
+            return Ticket(clean=True)
+        verdict, value = (_text(v) for v in self._allow(keys=[self.key], args=self._args(now)))
         if verdict == "open":
-            wait = float(seconds)
+            wait = float(value)
             raise SageCircuitOpen(f"Sage circuit open: not sent (retry in {wait:.0f} s)", wait)
-        return verdict == "probe"
+        if verdict == "probe":
+            return Ticket(probe=True)
+        return Ticket(clean=value in ("", "0"))
 
     def _args(self, now: float) -> list[str]:
         return [repr(now), repr(self.cooldown), repr(self.probe_lease)]
 
-    def success(self) -> None:
-        """A request succeeded: reset the count, close the circuit if it was open."""
-        if not self.enabled:
+    def success(self, ticket: Ticket | None = None) -> None:
+        """A request succeeded: reset the count, close the circuit if it was open. With
+        the request's `ticket`: nothing to do when it found the circuit clean (the usual
+        case costs no Redis call)."""
+        if not self.enabled or (ticket is not None and ticket.clean):
             return
         before = _text(self._success(keys=[self.key]))
         if before == "open":
             self._transition("open", "closed")
 
-    def failure(self, now: float, probe: bool) -> bool:
+    def failure(self, now: float, ticket: Ticket) -> bool:
         """A request failed transiently; True when the circuit is open now."""
         if not self.enabled:
             return False
-        args = [repr(now), str(self.threshold), "1" if probe else "0"]
+        args = [repr(now), str(self.threshold), "1" if ticket.probe else "0"]
         before, after = (_text(v) for v in self._failure(keys=[self.key], args=args))
         if before != after:
             self._transition(before, after)

@@ -33,7 +33,7 @@ import redis
 from connectors.sage_active import jsonenc
 from connectors.sage_active.auth import TokenManager
 from connectors.sage_active.batch import Operation, build, plan
-from connectors.sage_active.circuit import CircuitBreaker, Transition
+from connectors.sage_active.circuit import CircuitBreaker, Ticket, Transition
 from connectors.sage_active.config import SageConfig
 from connectors.sage_active.errors import (
     ErrorDetail,
@@ -294,24 +294,24 @@ class SageClient:
         if organization:
             headers["X-OrganizationId"] = organization
         payload = jsonenc.dumps({"query": document, "variables": variables})
-        probe = self.circuit.allow(self._clock())
+        ticket = self.circuit.allow(self._clock())
         self.limiter.acquire(self._clock, self._sleep, self._on_wait)
         if mutation:
             with self.slots.hold(self._clock, self._sleep) as waited:
                 if waited and self._on_wait is not None:
                     self._on_wait(waited)
-                return self._post_through_circuit(payload, headers, name, probe)
-        return self._post_through_circuit(payload, headers, name, probe)
+                return self._post_through_circuit(payload, headers, name, ticket)
+        return self._post_through_circuit(payload, headers, name, ticket)
 
     def _post_through_circuit(
-        self, payload: str, headers: dict[str, str], name: str, probe: bool
+        self, payload: str, headers: dict[str, str], name: str, ticket: Ticket
     ) -> dict[str, Any]:
         """`_post`, telling the circuit breaker how it went (any answer but a transient
         failure means Sage is up)."""
         try:
             body = self._post(payload, headers, name)
         except SageTransientError as err:
-            if self.circuit.failure(self._clock(), probe):
+            if self.circuit.failure(self._clock(), ticket):
                 raise SageCircuitOpen(
                     f"{err.message} (circuit open)",
                     self.circuit.cooldown,
@@ -319,9 +319,9 @@ class SageClient:
                 ) from err
             raise
         except SageError:
-            self.circuit.success()
+            self.circuit.success(ticket)
             raise
-        self.circuit.success()
+        self.circuit.success(ticket)
         return body
 
     def _post(self, payload: str, headers: dict[str, str], name: str) -> dict[str, Any]:

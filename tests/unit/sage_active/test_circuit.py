@@ -8,13 +8,14 @@ import httpx
 import pytest
 import redis
 
-from connectors.sage_active.circuit import CircuitBreaker
+from connectors.sage_active.circuit import CircuitBreaker, Ticket
 from connectors.sage_active.client import SageClient
 from connectors.sage_active.errors import SageCircuitOpen, SageTransientError
 
 from .fakes import FakeSage, FakeTime, make_config, ok
 
 QUERY = "query { taxes { nodes { id } } }"
+CLOSED = Ticket()  # a request let through a closed circuit
 
 
 @pytest.fixture
@@ -26,50 +27,54 @@ def breaker(redis_client: redis.Redis) -> CircuitBreaker:
 def test_opens_after_threshold_then_lets_one_probe_through(breaker: CircuitBreaker) -> None:
     now = 1000.0
     for _ in range(2):
-        assert breaker.allow(now) is False
-        assert breaker.failure(now, probe=False) is False
-    assert breaker.failure(now, probe=False) is True  # the third opens it
+        assert not breaker.allow(now).probe
+        assert breaker.failure(now, CLOSED) is False
+    assert breaker.failure(now, CLOSED) is True  # the third opens it
     with pytest.raises(SageCircuitOpen) as info:
         breaker.allow(now + 10)
     assert info.value.retry_after == pytest.approx(20.0)
     assert breaker.state(now + 10).state == "open"
     assert breaker.state(now + 31).state == "half_open"
-    assert breaker.allow(now + 31) is True  # the probe
+    assert breaker.allow(now + 31).probe  # the probe
     with pytest.raises(SageCircuitOpen):
         breaker.allow(now + 31.5)  # only one probe at a time
     breaker.success()
     assert breaker.state(now + 32).state == "closed"
-    assert breaker.allow(now + 32) is False
+    assert breaker.allow(now + 32) == Ticket(probe=False, clean=True)
 
 
 def test_failed_probe_opens_for_another_cooldown(breaker: CircuitBreaker) -> None:
     for _ in range(3):
-        breaker.failure(1000.0, probe=False)
-    assert breaker.allow(1031.0) is True
-    assert breaker.failure(1031.0, probe=True) is True
+        breaker.failure(1000.0, CLOSED)
+    probe = breaker.allow(1031.0)
+    assert probe.probe
+    assert breaker.failure(1031.0, probe) is True
     with pytest.raises(SageCircuitOpen):
         breaker.allow(1050.0)
-    assert breaker.allow(1062.0) is True
+    assert breaker.allow(1062.0).probe
 
 
 def test_a_success_resets_the_count_and_time_does_not(breaker: CircuitBreaker) -> None:
-    breaker.failure(1000.0, probe=False)
-    breaker.failure(1000.0, probe=False)
-    breaker.success()
-    breaker.failure(1001.0, probe=False)
-    breaker.failure(1001.0, probe=False)
+    breaker.failure(1000.0, CLOSED)
+    ticket = breaker.allow(1000.0)
+    assert not ticket.clean  # a failure is counted: its success must reset it
+    breaker.failure(1000.0, CLOSED)
+    breaker.success(ticket)
+    assert breaker.allow(1001.0).clean
+    breaker.failure(1001.0, CLOSED)
+    breaker.failure(1001.0, CLOSED)
     assert breaker.state(1001.0).state == "closed"
     # a quiet connection: one event's retries minutes apart, Sage never answering
-    assert breaker.failure(1900.0, probe=False) is True
+    assert breaker.failure(1900.0, CLOSED) is True
 
 
 def test_a_probe_whose_process_died_frees_its_lease(breaker: CircuitBreaker) -> None:
     for _ in range(3):
-        breaker.failure(1000.0, probe=False)
-    assert breaker.allow(1031.0) is True  # then its process dies: no success, no failure
+        breaker.failure(1000.0, CLOSED)
+    assert breaker.allow(1031.0).probe  # then its process dies: no success, no failure
     with pytest.raises(SageCircuitOpen):
         breaker.allow(1035.0)
-    assert breaker.allow(1031.0 + breaker.probe_lease + 0.1) is True
+    assert breaker.allow(1031.0 + breaker.probe_lease + 0.1).probe
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ the gate it waits at:
     held:sage_auth      zset ref -> when it was held: waiting for a working token
     held:sage_circuit   zset ref -> when it was held: waiting for the circuit to close
 
-`check(services)` (beat: `tasks.gate.probe`, every `BRIDGE_SAGE_PROBE_INTERVAL` s) opens
-the gates again:
+`check(services)` (run by every worker's `tasks.gate.GateProbe` thread, every
+`BRIDGE_SAGE_PROBE_INTERVAL` s) opens the gates again:
 - needs login: it tries a token grant (`TokenManager.probe`); once one works (or
   `bridge sage-login` stored a new token, which clears the mark), every held event is
   requeued at once;

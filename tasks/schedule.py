@@ -23,12 +23,6 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "schedule": settings.poll_interval,
             "options": {"expires": settings.poll_interval},
         },
-        # Events held by a Sage outage go again as soon as Sage takes them (bridge.gates).
-        "sage-gate": {
-            "task": "tasks.gate.probe",
-            "schedule": settings.sage_probe_interval,
-            "options": {"expires": settings.sage_probe_interval},
-        },
     }
     shopify = settings.shopify_shop_domain and settings.shopify_access_token
     if settings.reconcile_interval > 0 and (settings.stripe_api_key or shopify):

@@ -21,8 +21,8 @@ connector errors are turned into them by the handler (see STYLE.md 5).
   attempt (outcome `held`) does not count toward `MAX_ATTEMPTS`, however long it lasts.
 
 Attempts that count: `retry` outcomes since the event last parked, failed or finished
-(`counted_failures`), so waiting at a gate, being requeued or replayed never uses up an
-event's attempts.
+(`counted_failures`), so waiting at a gate, being throttled by Sage (429, retried after its
+`Retry-After`), being requeued or replayed never uses up an event's attempts.
 
 An event whose `(provider, topic)` has no handler is `Ignored`.
 
@@ -92,11 +92,16 @@ class PermanentError(DispatchError):
 
 
 class TransientError(DispatchError):
-    """May succeed later; `retry_in` (seconds) is a hint such as a `Retry-After`."""
+    """May succeed later; `retry_in` (seconds) is a hint such as a `Retry-After`.
 
-    def __init__(self, reason: str, retry_in: float | None = None) -> None:
+    `counted=False` (Sage throttling us with 429s): retried after the hint, and the
+    attempt does not count toward `MAX_ATTEMPTS` (outcome `throttled`).
+    """
+
+    def __init__(self, reason: str, retry_in: float | None = None, counted: bool = True) -> None:
         super().__init__(reason)
         self.retry_in = retry_in
+        self.counted = counted
 
 
 class Waiting(TransientError):
@@ -191,13 +196,13 @@ def retry_delay(
 
 def counted_failures(attempts: Sequence[Attempt]) -> int:
     """Transient failures that count toward `MAX_ATTEMPTS`: the `retry` outcomes of the
-    latest run of attempts (held and unfinished ones are passed over; any other outcome -
-    parked, failed, processed - ends the run)."""
+    latest run of attempts (held, throttled and unfinished ones are passed over; any other
+    outcome - parked, failed, processed - ends the run)."""
     count = 0
     for attempt in reversed(attempts):
         if attempt.outcome == "retry":
             count += 1
-        elif attempt.outcome not in (None, "held"):
+        elif attempt.outcome not in (None, "held", "throttled"):
             break
     return count
 
@@ -266,6 +271,10 @@ def run_event(
         services.gates.hold(exc.gate, ref)  # after the park: a release finds it parked
         return RunResult(EventStatus.PARKED, detail=exc.reason)
     except TransientError as exc:
+        if not exc.counted:
+            delay = retry_delay(0, exc.retry_in)
+            finish(EventStatus.QUEUED, "throttled", exc.reason, retry_in=delay)
+            return RunResult(EventStatus.QUEUED, retry_in=delay, detail=exc.reason)
         failures = max(retries, counted_failures(event.attempts))
         if failures + 1 >= MAX_ATTEMPTS:
             reason = f"gave up after {failures + 1}: {exc.reason}"

@@ -3,7 +3,8 @@
 | raised                                   | becomes                                    |
 | ---------------------------------------- | ------------------------------------------ |
 | `SageCircuitOpen`                        | `Waiting(gate=sage_circuit)` (not counted)  |
-| `SageRateLimited`, `SageTransientError`  | `TransientError(retry_in=Retry-After)`     |
+| `SageRateLimited`                        | `TransientError(retry_in=Retry-After, counted=False)` |
+| `SageTransientError`                     | `TransientError(retry_in=Retry-After)`     |
 | `SageAuthError(needs_login=True)`        | `Waiting(gate=sage_auth)` (not counted)     |
 | `SageAuthError`                          | `TransientError` (credentials may be fixed) |
 | `SageBusinessError`                      | `PermanentError` naming Sage's keys         |
@@ -28,6 +29,7 @@ from connectors.sage_active.errors import (
     SageBusinessError,
     SageCircuitOpen,
     SageError,
+    SageRateLimited,
     SageTransientError,
 )
 
@@ -48,6 +50,8 @@ def classified(what: str) -> Iterator[None]:
         yield
     except SageCircuitOpen as exc:
         raise Waiting(f"{what}: {exc.message}", gate=GATE_CIRCUIT) from exc
+    except SageRateLimited as exc:  # Sage throttles us: not the event's fault
+        raise TransientError(f"{what}: {exc.message}", exc.retry_after, counted=False) from exc
     except SageTransientError as exc:
         hint = exc.retry_after
         raise TransientError(f"{what}: {exc.message}", retry_in=hint) from exc

@@ -217,6 +217,8 @@ class TokenManager:
         try:
             token = self._grant(form)
         except SageTransientError as exc:
+            if exc.status == 429:  # throttled, not failing
+                raise
             if circuit.failure(self._clock(), ticket):
                 raise SageCircuitOpen(f"{exc.message} (circuit open)", circuit.cooldown) from exc
             raise

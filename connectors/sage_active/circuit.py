@@ -1,7 +1,9 @@
 """A circuit breaker per organisation, shared by every process through Redis.
 
-When Sage is down (5xx, timeouts, connection failures, 429 storms), sending every request
-only to see it fail wastes time, burns retries and hammers a service that is struggling.
+When Sage is down (5xx, timeouts, connection failures), sending every request only to see
+it fail wastes time, burns retries and hammers a service that is struggling. A 429 is not
+a failure here: Sage answered, and the shared limiter already makes every process wait its
+`Retry-After` (`limiter.RateLimiter.pause`).
 The breaker counts consecutive failures: a success resets the count, time does not (on a
 quiet connection the failures of one event's retries may be minutes apart, and they still
 say that Sage has not answered once):

@@ -307,9 +307,14 @@ class SageClient:
         self, payload: str, headers: dict[str, str], name: str, ticket: Ticket
     ) -> dict[str, Any]:
         """`_post`, telling the circuit breaker how it went (any answer but a transient
-        failure means Sage is up)."""
+        failure means Sage is up; a 429 is an answer)."""
         try:
             body = self._post(payload, headers, name)
+        except SageRateLimited:
+            # Sage answered: up, but throttling. The limiter's shared pause honours its
+            # Retry-After for every process; the circuit is for Sage failing.
+            self.circuit.success(ticket)
+            raise
         except SageTransientError as err:
             if self.circuit.failure(self._clock(), ticket):
                 raise SageCircuitOpen(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,7 +22,7 @@ ORDER = "orders-create-001-ttc-single-mug"  # 19.80 EUR
 TX = "order-transactions-create-001-sale-shopify-payments"
 BASE_ORDER = 5_920_000_000_000
 BASE_TX = 7_220_000_000_000
-FAST_GATES = {"BRIDGE_SAGE_PROBE_INTERVAL": "1", "BRIDGE_POLL_INTERVAL": "3600"}
+FAST_GATES = {"BRIDGE_SAGE_PROBE_INTERVAL": "1"}
 
 
 def order(n: int, **changes: Any) -> dict[str, Any]:
@@ -72,12 +71,9 @@ def outbound_events_of(rig: Rig, kind: EventType) -> list[dict[str, Any]]:
     return found
 
 
-def test_token_refused_during_a_stream_of_100_orders(
-    rig: Rig, start_beat: Callable[..., None]
-) -> None:
+def test_token_refused_during_a_stream_of_100_orders(rig: Rig) -> None:
     env = {**rig.worker_env, **FAST_GATES}
-    rig.start_worker(pool="threads", concurrency=4, **env)
-    start_beat(**env)
+    rig.start_worker(pool="threads", concurrency=4, **env)  # its gate probe: no beat needed
     refs = send_orders(rig, range(20))
     rig.wait_for(lambda: collected(rig, range(3)), timeout=120, what="the first orders")
 
@@ -111,7 +107,7 @@ def test_token_refused_during_a_stream_of_100_orders(
     assert rig.wait_status(reference(99), "Collected").total_liquid is not None
 
 
-def test_sage_503_for_a_long_stretch_then_back(rig: Rig, start_beat: Callable[..., None]) -> None:
+def test_sage_503_for_a_long_stretch_then_back(rig: Rig) -> None:
     env = {
         **rig.worker_env,
         **FAST_GATES,
@@ -120,7 +116,6 @@ def test_sage_503_for_a_long_stretch_then_back(rig: Rig, start_beat: Callable[..
         "SAGE_MAX_RETRIES": "1",
     }
     rig.start_worker(pool="threads", concurrency=4, **env)
-    start_beat(**env)
     rig.control.faults(error_rate=1.0, error_status=503)  # every GraphQL request
     refs = send_orders(rig, range(100))
 

@@ -62,7 +62,7 @@ def attempt(outcome: str | None) -> Attempt:
 
 
 def test_counted_failures_are_the_latest_run_of_retries_held_ones_aside() -> None:
-    runs = ["retry", "retry", "failed", "retry", "held", "held", "retry", None, "held"]
+    runs = ["retry", "retry", "failed", "retry", "held", "throttled", "retry", None, "held"]
     assert counted_failures([attempt(o) for o in runs]) == 2
     assert counted_failures([attempt(o) for o in ["retry", "parked", "held"]]) == 0
     assert counted_failures([]) == 0
@@ -173,3 +173,21 @@ def test_sage_status_reads_the_gates_without_a_sage_client(services: Services) -
     assert (status.circuit.state, status.circuit.retry_in) == ("open", 20.0)
     assert not status.ok
     assert callable(check)
+
+
+def test_throttling_by_sage_is_retried_after_its_retry_after_and_not_counted(
+    services: Services, register: Callable[..., None]
+) -> None:
+    def throttled(*_: object) -> Outcome:
+        raise TransientError("rate limited by Sage", retry_in=7, counted=False)
+
+    register(throttled)
+    ref = recorded(services)
+    for n in range(3 * MAX_ATTEMPTS):
+        result = run_event(services, ref, f"t{n}")
+        assert result.status == "queued"
+        assert result.retry_in is not None
+        assert result.retry_in >= 7
+    record = services.events.get(ref)
+    assert record is not None
+    assert {a.outcome for a in record.attempts} == {"throttled"}

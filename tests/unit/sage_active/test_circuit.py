@@ -135,3 +135,12 @@ def test_a_token_endpoint_outage_counts_too(
             tokens.access_token()
         with pytest.raises(SageCircuitOpen, match="not sent"):
             tokens.access_token()
+
+
+def test_429s_are_not_failures_of_sage(client: SageClient, fake: FakeSage) -> None:
+    fake.default = lambda _p, _r: httpx.Response(429, headers={"Retry-After": "0"}, json={})
+    for _ in range(5):
+        with pytest.raises(SageTransientError) as info:
+            client.execute(QUERY)
+        assert not isinstance(info.value, SageCircuitOpen)
+    assert client.circuit.state(0).state == "closed"

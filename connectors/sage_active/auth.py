@@ -13,7 +13,7 @@ refused while the configured one works is simply replaced), or Sage refuses a fr
 refreshed access token, the connection is marked "needs login" at `<prefix>:needs_login`
 (JSON: since, reason), for every process. From then on `access_token` fails at once with
 `SageAuthError(needs_login=True)` instead of asking the token endpoint again and again;
-`probe()` (run every few seconds by the bridge's gate task) tries a grant, and any grant
+`probe()` (run every few seconds by each worker's gate probe) tries a grant, and any grant
 that succeeds (`probe`, `exchange_code` by `bridge sage-login`) clears the mark. The
 process that sets the mark calls `on_needs_login(reason)` once: the single alert.
 """

@@ -29,6 +29,7 @@ from bridge.sync.dispatch import (
 )
 from bridge.sync.errors import classified
 from connectors.sage_active.client import SageClient
+from connectors.sage_active.operations import SageActive
 from tests.unit.sage_active.fakes import FakeTime, make_config
 
 TOPIC = "test.gate"
@@ -172,7 +173,6 @@ def test_sage_status_reads_the_gates_without_a_sage_client(services: Services) -
     assert status.needs_login.reason == "invalid_grant"
     assert (status.circuit.state, status.circuit.retry_in) == ("open", 20.0)
     assert not status.ok
-    assert callable(check)
 
 
 def test_throttling_by_sage_is_retried_after_its_retry_after_and_not_counted(
@@ -191,3 +191,55 @@ def test_throttling_by_sage_is_retried_after_its_retry_after_and_not_counted(
     record = services.events.get(ref)
     assert record is not None
     assert {a.outcome for a in record.attempts} == {"throttled"}
+
+
+def _held(services: Services, gate: str, count: int) -> list[str]:
+    """`count` events parked and held at `gate`, as `run_event` leaves them."""
+    refs = []
+    for n in range(count):
+        ref = recorded(services, 100 + n)
+        services.events.mark(ref, EventStatus.PARKED, error="waiting", retry_in=300)
+        services.gates.hold(gate, ref)
+        refs.append(ref)
+    return refs
+
+
+def test_the_probe_releases_held_events_once_a_token_works(services: Services) -> None:
+    accept: list[bool] = [False]
+
+    def token_endpoint(request: httpx.Request) -> httpx.Response:
+        if not accept[0]:
+            return httpx.Response(400, json={"error": "invalid_grant"})
+        return httpx.Response(200, json={"access_token": "fresh", "expires_in": 3600})
+
+    config = make_config(key_prefix=services.settings.key("sage"))
+    client = SageClient(config, services.redis, transport=httpx.MockTransport(token_endpoint))
+    services.__dict__["sage"] = SageActive(client)  # the process's Sage API, scripted
+    assert client.tokens.mark_needs_login("invalid_grant")
+    refs = _held(services, GATE_AUTH, 3)
+
+    assert check(services)[GATE_AUTH] == 0  # still refused: they keep waiting
+    assert services.gates.held()[GATE_AUTH] == 3
+    accept[0] = True
+    assert check(services)[GATE_AUTH] == 3
+    assert client.tokens.needs_login() is None
+    assert all(services.events.get(r).status == "queued" for r in refs)  # type: ignore[union-attr]
+
+
+def _no_request(request: httpx.Request) -> httpx.Response:
+    raise AssertionError(f"no request expected: {request.url}")
+
+
+def test_the_probe_lets_one_event_through_a_half_open_circuit(services: Services) -> None:
+    config = make_config(key_prefix=services.settings.key("sage"), circuit_cooldown=30.0)
+    client = SageClient(config, services.redis, transport=httpx.MockTransport(_no_request))
+    services.__dict__["sage"] = SageActive(client)
+    _held(services, GATE_CIRCUIT, 4)
+    # opened long ago: the cool-down is over (half-open)
+    services.redis.hset(client.circuit.key, mapping={"state": "open", "opened_at": "1000"})
+
+    assert check(services)[GATE_CIRCUIT] == 1  # the probe
+    assert check(services)[GATE_CIRCUIT] == 0  # one per cool-down
+    client.circuit.success()  # the probe got through: closed
+    assert check(services)[GATE_CIRCUIT] == 3
+    assert services.gates.held()[GATE_CIRCUIT] == 0

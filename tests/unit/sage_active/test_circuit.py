@@ -10,7 +10,7 @@ import redis
 
 from connectors.sage_active.circuit import CircuitBreaker, Ticket
 from connectors.sage_active.client import SageClient
-from connectors.sage_active.errors import SageCircuitOpen, SageTransientError
+from connectors.sage_active.errors import SageAuthError, SageCircuitOpen, SageTransientError
 
 from .fakes import FakeSage, FakeTime, make_config, ok
 
@@ -144,3 +144,20 @@ def test_429s_are_not_failures_of_sage(client: SageClient, fake: FakeSage) -> No
             client.execute(QUERY)
         assert not isinstance(info.value, SageCircuitOpen)
     assert client.circuit.state(0).state == "closed"
+
+
+def test_a_401_on_a_freshly_refreshed_token_means_needs_login(
+    client: SageClient, fake: FakeSage
+) -> None:
+    fake.default = lambda _p, _r: httpx.Response(401, json={"errors": [{"message": "no"}]})
+    with pytest.raises(SageAuthError) as info:
+        client.execute(QUERY)
+    assert info.value.needs_login
+    assert len(fake.token_grants) == 2  # the first token, then one refresh: no more
+    mark = client.tokens.needs_login()
+    assert mark is not None
+    assert "401" in mark.reason
+    with pytest.raises(SageAuthError, match="needs a new login"):
+        client.execute(QUERY)  # at once: nothing sent, no grant asked
+    assert len(fake.graphql) == 2
+    assert len(fake.token_grants) == 2

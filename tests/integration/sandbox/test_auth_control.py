@@ -32,7 +32,8 @@ def test_refused_grants_and_revoked_tokens_until_turned_off(http: httpx.Client) 
     assert _query(http, first["access_token"]) == 200
 
     answer = http.post("/_sandbox/auth", json={"refuse_grants": True, "revoke_access": True})
-    assert answer.json() == {"refuse_grants": True, "revoked": 1}
+    assert answer.json()["refuse_grants"] is True
+    assert answer.json()["revoked"] >= 1  # ours, and any other test's still alive
     assert _query(http, first["access_token"]) == 401
     refused = _grant(http, first["refresh_token"])
     assert (refused.status_code, refused.json()) == (400, {"error": "invalid_grant"})

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from bridge.events import ConnectionAuthFailedData, EventType
 from bridge.observability import report
+from bridge.outbound_subscriptions import OutboundError
 from connectors.sage_active.errors import SageAuthError
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class Alerts:
         try:
             key = f"connection.auth_failed:{settings.connection}:{since.timestamp():.3f}"
             self._services.outbound.emit(EventType.CONNECTION_AUTH_FAILED, data, key=key)
-        except (redis.RedisError, ValueError, ValidationError):
+        except (redis.RedisError, ValueError, ValidationError, OutboundError):
             log.exception("could not record the connection.auth_failed event")
 
     def sage_circuit(self, before: str, after: str) -> None:

@@ -7,6 +7,7 @@ fake clock, so an outage of days takes no time.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -243,3 +244,18 @@ def test_the_probe_lets_one_event_through_a_half_open_circuit(services: Services
     client.circuit.success()  # the probe got through: closed
     assert check(services)[GATE_CIRCUIT] == 3
     assert services.gates.held()[GATE_CIRCUIT] == 0
+
+
+def test_the_needs_login_alert_is_an_outbound_event(services: Services) -> None:
+    from bridge.alerts import Alerts
+    from bridge.outbound import Outbound
+    from tests.unit.outbound.helpers import PUBLIC_DNS
+
+    admin = Outbound(services.redis, services.settings, resolver=PUBLIC_DNS)
+    admin.create_subscription("https://hooks.example.com/in", ["connection.auth_failed"])
+    Alerts(services).sage_needs_login("token grant refused (HTTP 400, invalid_grant)")
+    [delivery] = services.outbound.deliveries()
+    body = json.loads(services.outbound.event(delivery.event_id).body)
+    assert body["type"] == "connection.auth_failed"
+    assert body["data"]["connection"] == "gates"
+    assert body["data"]["reason"] == "token grant refused (HTTP 400, invalid_grant)"

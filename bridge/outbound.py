@@ -278,6 +278,7 @@ class Outbound(SubscriptionAdmin):
         if self.store.event(delivery.event_id) is None:
             raise OutboundError(f"the event of {delivery_id} has expired")
         now = self._clock()
+        self.store.leave_chain(delivery, now)
         replayed = delivery.model_copy(
             update={
                 "chain": None,  # sent at once: its chain has moved on without it

@@ -271,6 +271,13 @@ class OutboundStore:
                 pipe.expire(attempts_key, RETENTION)
             pipe.execute()
 
+    def leave_chain(self, delivery: Delivery, now: float) -> None:
+        """Take `delivery` out of its chain (a replay sends it on its own); the next one
+        becomes due if it was the head."""
+        if delivery.chain:
+            keys = [self._key("chain", delivery.chain), self._key("due")]
+            self._r.eval(_CHAIN_NEXT, 2, *keys, delivery.id, repr(now))
+
     def is_chain_head(self, delivery: Delivery) -> bool:
         """Whether `delivery` may be sent now as far as order goes (first of its chain)."""
         if not delivery.chain:

@@ -281,3 +281,22 @@ def test_a_dead_delivery_lets_the_next_of_its_invoice_go(
     outbound.attempt(first, send=ScriptedSend([fail(410)]))  # gone: dead, subscription off
     assert outbound.delivery(first).status is DeliveryStatus.DEAD
     assert second in outbound.due()
+
+
+def test_replaying_a_waiting_delivery_takes_it_out_of_its_chain(
+    outbound: Outbound, clock: FakeClock
+) -> None:
+    outbound.create_subscription(HOOK, ["invoice.posted", "invoice.collected", "payment.settled"])
+    ids = [
+        outbound.event(outbound.emit(kind, INVOICE)).delivery_ids[0]
+        for kind in (EventType.INVOICE_POSTED, EventType.INVOICE_COLLECTED)
+    ]
+    first, second = ids
+    outbound.replay(second)  # sent at once, on its own
+    assert second in outbound.due()
+    send = ScriptedSend([OK])
+    assert outbound.attempt(second, send=send) is not None
+    assert outbound.attempt(first, send=send) is not None
+    assert outbound.due() == []  # the chain is empty: nothing is left stuck
+    third = outbound.event(outbound.emit(EventType.INVOICE_COLLECTED, INVOICE)).delivery_ids[0]
+    assert third in outbound.due()

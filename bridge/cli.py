@@ -201,12 +201,39 @@ def beat(schedule_file: str | None) -> None:
 
 
 @main.command()
-@click.argument("ref")
-def replay(ref: str) -> None:
-    """Queue inbound event REF (stripe:evt_123, or the bare id evt_123) for processing again."""
+@click.argument("ref", required=False)
+@click.option(
+    "--status",
+    type=click.Choice(["failed", "parked"]),
+    default=None,
+    help="Bulk replay: every event in this status (with the filters below).",
+)
+@click.option("--provider", type=click.Choice(["shopify", "stripe"]), default=None)
+@click.option("--topic", default=None, help="Only this topic, e.g. orders/create.")
+@click.option("--since", default=None, help="Received at or after: ISO time or an age (48h).")
+@click.option("--until", default=None, help="Received before: same forms.")
+@click.option("--dry-run", is_flag=True, help="Only count what would be queued.")
+def replay(
+    ref: str | None,
+    status: str | None,
+    provider: str | None,
+    topic: str | None,
+    since: str | None,
+    until: str | None,
+    dry_run: bool,
+) -> None:
+    """Queue inbound event REF (stripe:evt_123, or the bare id evt_123) for processing again,
+    or with --status every failed (or parked) event matching the filters."""
     from bridge.services import build_services
     from bridge.store.event_models import event_ref
 
+    if status is not None or ref is None:
+        if ref is not None:
+            raise click.UsageError("give either an event REF or --status, not both")
+        if status is None:
+            raise click.UsageError("give an event REF, or --status failed for a bulk replay")
+        _bulk_replay(status, provider, topic, since, until, dry_run)
+        return
     ref = event_ref(ref)
 
     services = build_services(_settings_with_redis())
@@ -219,6 +246,45 @@ def replay(ref: str) -> None:
             f"no event {ref!r} (refs look like stripe:evt_... or shopify:<id>)"
         )
     click.echo(f"{ref}: {previous.value} -> queued (back on the outbox; a worker will process it)")
+
+
+def _bulk_replay(
+    status: str,
+    provider: str | None,
+    topic: str | None,
+    since: str | None,
+    until: str | None,
+    dry_run: bool,
+) -> None:
+    from bridge.backfill import parse_moment
+    from bridge.replay import ReplayFilter, replay
+    from bridge.services import build_services
+
+    now = dt.datetime.now(dt.UTC)
+    try:
+        wanted = ReplayFilter(
+            status=status,
+            provider=provider,
+            topic=topic,
+            since=parse_moment(since, now) if since else None,
+            until=parse_moment(until, now) if until else None,
+            dry_run=dry_run,
+        )
+    except (ValueError, ValidationError) as exc:
+        raise click.UsageError(str(exc)) from exc
+
+    def progress(done: int, total: int) -> None:  # on stderr; the summary goes to stdout
+        click.echo(f"\rlooked at {done}/{total} {status} events", err=True, nl=done >= total)
+
+    services = build_services(_settings_with_redis())
+    try:
+        report = replay(services.events, services.redis, wanted, progress)
+    finally:
+        services.close()
+    if dry_run:
+        click.echo(f"{report.matched} {status} events match; would queue {report.matched}")
+    else:
+        click.echo(f"{report.matched} {status} events match; queued {report.queued}")
 
 
 @main.command()

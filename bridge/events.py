@@ -1,4 +1,4 @@
-"""The outbound event catalogue: the seven event types and the payload of each.
+"""The outbound event catalogue: the event types and the payload of each.
 
 A subscriber receives `{"type": ..., "timestamp": ..., "data": ...}` where `data` is one of
 the payload models below, serialised to JSON. Amounts are JSON strings ("12.30"), never
@@ -28,6 +28,7 @@ class EventType(StrEnum):
     INVOICE_CREDITED = "invoice.credited"
     PAYMENT_SETTLED = "payment.settled"
     SYNC_FAILED = "sync.failed"
+    CONNECTION_AUTH_FAILED = "connection.auth_failed"
 
 
 def _plain(value: Decimal) -> str:
@@ -94,6 +95,18 @@ class SyncFailedData(EventData):
     reason: str
 
 
+class ConnectionAuthFailedData(EventData):
+    """Sage refused the connection's tokens: events wait (nothing fails) until someone
+    runs `bridge sage-login` or sets a new `SAGE_REFRESH_TOKEN`; processing then resumes
+    by itself. Sent once per outage, when the connection is first marked "needs login".
+    """
+
+    connection: str = Field(min_length=1)
+    organization_id: str | None = None
+    reason: str
+    since: str = Field(min_length=1)  # ISO 8601, UTC
+
+
 _PAYLOADS: dict[EventType, type[EventData]] = {
     EventType.INVOICE_CREATED: InvoiceEventData,
     EventType.INVOICE_POSTED: InvoiceEventData,
@@ -102,6 +115,7 @@ _PAYLOADS: dict[EventType, type[EventData]] = {
     EventType.INVOICE_CREDITED: InvoiceEventData,
     EventType.PAYMENT_SETTLED: PaymentSettledData,
     EventType.SYNC_FAILED: SyncFailedData,
+    EventType.CONNECTION_AUTH_FAILED: ConnectionAuthFailedData,
 }
 
 
@@ -114,7 +128,7 @@ def parse_event_type(value: str) -> EventType:
     """`value` as an EventType.
 
     Raises:
-        ValueError: not one of the seven types (the message lists them).
+        ValueError: not one of the types (the message lists them).
     """
     try:
         return EventType(value)

@@ -30,6 +30,9 @@ HELP: dict[str, str] = {
     "bridge_outbound_deliveries_total": "Outbound webhook attempts, by outcome.",
     "bridge_unlinked_payments_total": "Payments linked to nothing the bridge books, ignored.",
     "bridge_queue_depth": "Work waiting: outbox, relay in-flight, Celery queue, parked events.",
+    "bridge_sage_needs_login": "1 while Sage refuses the connection's tokens (bridge sage-login).",
+    "bridge_sage_circuit_state": "The shared Sage circuit breaker: 1 for its current state.",
+    "bridge_events_held": "Events waiting for Sage (a login, or its circuit to close), by gate.",
 }
 
 

@@ -115,8 +115,9 @@ class Outbound(SubscriptionAdmin):
             event_id = "msg_" + hashlib.sha256(key.encode()).hexdigest()[:24]
         now = self._clock()
         body = {"type": kind.value, "timestamp": _iso(now), "data": payload.model_dump(mode="json")}
+        invoice = getattr(payload, "invoice_id", None)  # the events of one invoice keep order
         deliveries = [
-            new_delivery(event_id, kind, sub.id, now)
+            new_delivery(event_id, kind, sub.id, now, invoice)
             for sub in self.store.subscriptions()
             if sub.enabled and kind in sub.event_types
         ]
@@ -187,6 +188,8 @@ class Outbound(SubscriptionAdmin):
         delivery = self.store.delivery(delivery_id)
         if delivery is None or delivery.status is not DeliveryStatus.PENDING:
             return None
+        if not self.store.is_chain_head(delivery):
+            return None  # an earlier event of the same invoice goes first
         now = self._clock()
         if (delivery.next_attempt_at or 0) > now + EARLY_SLACK:
             self.store.save_delivery(delivery)  # undo a stale claim: due at its own time
@@ -275,8 +278,10 @@ class Outbound(SubscriptionAdmin):
         if self.store.event(delivery.event_id) is None:
             raise OutboundError(f"the event of {delivery_id} has expired")
         now = self._clock()
+        self.store.leave_chain(delivery, now)
         replayed = delivery.model_copy(
             update={
+                "chain": None,  # sent at once: its chain has moved on without it
                 "status": DeliveryStatus.PENDING,
                 "step": 0,
                 "next_attempt_at": now,

@@ -17,6 +17,14 @@ By default only the bridge's own invoices are watched (`salesOrderNumber` starti
 `shopify:` or `stripe:`); `BRIDGE_POLL_ALL=true` watches every invoice. On the first cycle
 (no watermark yet) the poller starts from now minus the overlap: history is not replayed.
 
+Order with the sync: while a worker holds an order's lock it is changing that order's
+invoice and announcing each change itself, in order (`invoice.posted`, then
+`payment.settled`, then `invoice.collected`...). A change the poller sees then is left
+for the next cycle (not marked seen; the overlap brings it back): otherwise the poller
+could announce `invoice.collected` before the worker's `payment.settled` for the payment
+that collected it. By the next cycle the worker has recorded the status, and the poller
+finds nothing new (or a change made in Sage meanwhile, which it announces).
+
 Only one poller runs at a time: `poll_once` holds a lease lock (`SET NX PX` with a token,
 renewed after each page, released only by its owner).
 """
@@ -31,11 +39,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bridge.status import (
+    BRIDGE_CREDIT_MARK,
     BRIDGE_REFERENCE_PREFIXES,
     CREDIT_NOTE,
     StatusParts,
     UnknownSourceInvoice,
     flush_pending,
+    is_bridge_reference,
     observe,
 )
 from bridge.store.poller import PollerStore, stamp
@@ -67,6 +77,11 @@ def watch_filter(poll_all: bool) -> dict[str, Any] | None:
     if poll_all:
         return None
     return {"or": [{"salesOrderNumber": {"startsWith": p}} for p in BRIDGE_REFERENCE_PREFIXES]}
+
+
+def order_reference(sales_order_number: str | None) -> str:
+    """The order an invoice (or the bridge's credit note, `<order>:refund:<id>`) is of."""
+    return (sales_order_number or "").split(BRIDGE_CREDIT_MARK, 1)[0]
 
 
 def _pages(invoices: Iterable[SalesInvoice], size: int) -> Iterable[list[SalesInvoice]]:
@@ -127,8 +142,9 @@ class Poller:
     def _handle_page(self, page: list[SalesInvoice], since: datetime, report: CycleReport) -> None:
         keys = [(inv.id, self._mod(inv)) for inv in page]
         fresh = self.store.unseen(keys)
+        busy = self._being_synced([inv for inv, new in zip(page, fresh, strict=True) if new])
         for invoice, is_new in zip(page, fresh, strict=True):
-            if is_new:
+            if is_new and invoice.id not in busy:
                 report.changes += 1
                 report.emitted += self._observe(invoice)
         dated = [inv.modification_date for inv in page if inv.modification_date is not None]
@@ -137,11 +153,28 @@ class Poller:
         seen = [
             (inv.id, stamp(inv.modification_date), inv.modification_date.timestamp())
             for inv in page
-            if inv.modification_date is not None
+            if inv.modification_date is not None and inv.id not in busy
         ]
         self.store.mark_seen(seen, floor=since.timestamp())
         if dated:
             self.store.advance(max(dated))
+
+    def _being_synced(self, invoices: list[SalesInvoice]) -> set[str]:
+        """Ids of the bridge's invoices whose order a worker is working on right now (its
+        order lock is held): one pipelined round trip."""
+        mine = [
+            (inv.id, order_reference(inv.sales_order_number))
+            for inv in invoices
+            if is_bridge_reference(inv.sales_order_number)
+        ]
+        if not mine:
+            return set()
+        settings = self.parts.settings
+        pipe = self.parts.redis.pipeline(transaction=False)
+        for _, reference in mine:
+            pipe.exists(settings.key("lock", "order", reference))
+        held = pipe.execute()
+        return {invoice_id for (invoice_id, _), locked in zip(mine, held, strict=True) if locked}
 
     @staticmethod
     def _mod(invoice: SalesInvoice) -> str:

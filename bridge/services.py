@@ -14,6 +14,8 @@ from functools import cached_property
 import redis
 
 from bridge.activity import SageActivity
+from bridge.alerts import Alerts
+from bridge.gates import Gates
 from bridge.metrics import Metrics
 from bridge.outbound import Outbound
 from bridge.settings import Settings
@@ -71,6 +73,8 @@ def sage_config(settings: Settings) -> SageConfig:
         settlement_mutation=settings.sage_settlement_mutation,
         cache_ttl=settings.sage_cache_ttl,
         batch_window_ms=settings.sage_batch_window_ms,
+        circuit_threshold=settings.sage_circuit_threshold,
+        circuit_cooldown=settings.sage_circuit_cooldown,
         key_prefix=settings.key("sage"),
     )
 
@@ -92,13 +96,21 @@ class Services:
             ConfigurationError: `SAGE_API_URL` is not set.
         """
         activity = SageActivity(self.redis, self.settings)  # metrics of every request
+        alerts = Alerts(self)
         client = SageClient(
             sage_config(self.settings),
             self.redis,
             on_request=activity.on_request,
             on_wait=activity.on_wait,
+            on_needs_login=alerts.sage_needs_login,
+            on_circuit=alerts.sage_circuit,
         )
         return SageActive(client)
+
+    @cached_property
+    def gates(self) -> Gates:
+        """Events held while Sage needs a login or its circuit is open."""
+        return Gates(self.redis, self.settings, self.events)
 
     @cached_property
     def links(self) -> LinkStore:

@@ -134,6 +134,14 @@ class Settings(BaseSettings):
     sage_batch_window_ms: float = Field(
         default=5.0, ge=0, le=1000, validation_alias="SAGE_BATCH_WINDOW_MS"
     )
+    # Circuit breaker and "needs login" gate (bridge/gates.py).
+    sage_circuit_threshold: int = Field(default=10, ge=0, validation_alias="SAGE_CIRCUIT_THRESHOLD")
+    sage_circuit_cooldown: float = Field(
+        default=30.0, gt=0, validation_alias="SAGE_CIRCUIT_COOLDOWN"
+    )
+    sage_probe_interval: float = Field(
+        default=5.0, gt=0, validation_alias="BRIDGE_SAGE_PROBE_INTERVAL"
+    )
 
     # --- providers ------------------------------------------------------------------
     shopify_webhook_secret: Annotated[list[SecretStr], NoDecode] = Field(

@@ -26,6 +26,7 @@ TASK_MODULES: list[str] = [
     "tasks.poll",
     "tasks.backfill",
     "tasks.payouts",
+    "tasks.gate",
 ]
 
 VISIBILITY_TIMEOUT = 3600  # seconds; every countdown and retry delay stays well below it

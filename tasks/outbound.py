@@ -43,6 +43,10 @@ def deliver(self: Task, delivery_id: str) -> str:
             return "skipped"
         outcome = delivery_outcome(attempt)
         get_services().metrics.incr(DELIVERIES_METRIC, {"outcome": outcome})
+        if attempt.next_attempt_at is None:
+            # finished: the next event of the same invoice is due now; send it without
+            # waiting for the pump's next tick
+            enqueue(get_services().outbound, get_services().outbound.due(limit=PUMP_BATCH))
         log.info(
             "delivery %s attempt %d: %s %s",
             delivery_id,

@@ -16,7 +16,7 @@ from celery import Task
 from bridge.observability import log_context, report
 from bridge.poller import LockLost, poll_once
 from bridge.writeback import request_mark_paid
-from connectors.sage_active.errors import SageError
+from connectors.sage_active.errors import SageAuthError, SageCircuitOpen, SageError
 from tasks.app import app, get_services
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,8 @@ def poll(self: Task) -> str:
             result = poll_once(services, services.sage, hook)
         except (SageError, redis.RedisError, LockLost) as exc:
             log.warning("poll cycle failed: %s", exc)
-            report(exc)
+            if not _outage(exc):  # announced once already (bridge.alerts), not per cycle
+                report(exc)
             return "failed"
         if result is None:
             return "busy"
@@ -47,3 +48,8 @@ def poll(self: Task) -> str:
                 result.watermark,
             )
         return "ok"
+
+
+def _outage(exc: BaseException) -> bool:
+    """Sage needs a login or its circuit is open: the gates handle it."""
+    return isinstance(exc, SageCircuitOpen) or (isinstance(exc, SageAuthError) and exc.needs_login)

@@ -43,7 +43,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cached_property, lru_cache
 
 import redis
@@ -383,3 +383,28 @@ class EventStore:
         pipe.zcard(self.parked_key)
         outbox, inflight, parked = pipe.execute()
         return {"outbox": int(outbox), "inflight": int(inflight), "parked": int(parked)}
+
+    def requeue_many(self, refs: Sequence[str], allowed: tuple[EventStatus, ...]) -> int:
+        """Put each of `refs` whose status is in `allowed` back on the outbox as `queued`,
+        in ONE pipelined round trip (the same atomic move as `mark(..., requeue=True)`
+        per ref); returns how many moved. Others (already queued, processed...) are left.
+
+        Raises:
+            redis.RedisError: Redis is unreachable.
+        """
+        if not refs:
+            return 0
+        now = self._clock()
+        shared = [self.parked_key, self.outbox_key]
+        shared += [self._metrics.counter_key("bridge_events_processed_total")]
+        shared += [self._metrics.names_key] + [self.index_key(s) for s in STATUSES]
+        # ARGV as `mark` sends them: no error, no delay, requeue, no metric, allowed,
+        # no attempt, no worker, any worker, retention.
+        tail = [repr(now), "1", "", ",".join(s.value for s in allowed), "", "", ""]
+        tail += ["", "", "", str(self.retention_ms)]
+        pipe = self._redis.pipeline(transaction=False)
+        for ref in refs:
+            keys = [self._event_key(ref), self._attempts_key(ref), *shared]
+            args = [ref, EventStatus.QUEUED.value, _iso(now), repr(now), "", *tail]
+            self._mark(keys=keys, args=args, client=pipe)
+        return sum(1 for moved, _ in pipe.execute() if int(moved) > 0)

@@ -8,8 +8,17 @@ Keys, all under `settings.key("outbound", ...)`:
     delivery:<id>           str   Delivery JSON
     attempts:<id>           list  Attempt JSON, oldest first
     due                     zset  pending delivery id -> unix time it may be sent
+    chain:<sub>:<invoice>   list  pending deliveries of one invoice's events to one
+                                  subscription, in the order they were emitted
     deliveries              zset  delivery id -> creation time (listing, recovery)
     lock:<id>               str   held while one worker attempts one delivery
+
+Order: the events of one invoice (`invoice.created`, `invoice.posted`, `payment.settled`,
+`invoice.collected`, `invoice.credited`...) reach a subscriber in the order they were
+emitted. Their deliveries to one subscription form a chain: only its head is in `due`; when
+the head succeeds or dies, the next one becomes due. So a later event never overtakes an
+earlier one that is being retried, nor one that another worker is sending at that moment.
+A replayed delivery is sent at once, outside its chain.
 
 Events, deliveries and attempts expire `RETENTION` seconds after their last change, far
 beyond the ~28 h a retry schedule lasts; the `deliveries` index is trimmed to match.
@@ -41,6 +50,23 @@ if due and tonumber(due) <= tonumber(ARGV[2]) then
   return 1
 end
 return 0
+"""
+# KEYS: chain, due. ARGV: delivery id, due at, ttl. The chain's first delivery is due.
+_CHAIN_ADD = """
+local n = redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+if n == 1 then redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1]) end
+return n
+"""
+# KEYS: chain, due. ARGV: finished delivery id, now. The next delivery becomes due.
+_CHAIN_NEXT = """
+redis.call('LREM', KEYS[1], 1, ARGV[1])
+local head = redis.call('LINDEX', KEYS[1], 0)
+if head then
+  redis.call('ZADD', KEYS[2], 'NX', ARGV[2], head)
+  return head
+end
+return false
 """
 _UNLOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -91,6 +117,7 @@ class Delivery(_Record):
     last_status_code: int | None = None
     last_error: str | None = None
     dead_reason: str | None = None
+    chain: str | None = None  # "<subscription>:<invoice>": sent after the earlier ones
 
 
 class Attempt(_Record):
@@ -107,8 +134,11 @@ class Attempt(_Record):
     next_attempt_at: float | None
 
 
-def new_delivery(event_id: str, event_type: EventType, sub_id: str, now: float) -> Delivery:
-    """A pending delivery of one event to one subscription, due `now`."""
+def new_delivery(
+    event_id: str, event_type: EventType, sub_id: str, now: float, invoice: str | None = None
+) -> Delivery:
+    """A pending delivery of one event to one subscription, due `now` (after the earlier
+    deliveries of the same `invoice` to that subscription, if one is named)."""
     return Delivery(
         id=new_id("dlv"),
         event_id=event_id,
@@ -117,6 +147,7 @@ def new_delivery(event_id: str, event_type: EventType, sub_id: str, now: float) 
         next_attempt_at=now,
         created_at=now,
         updated_at=now,
+        chain=f"{sub_id}:{invoice}" if invoice else None,
     )
 
 
@@ -196,7 +227,14 @@ class OutboundStore:
                 pipe.multi()
                 pipe.set(event_key, event.model_dump_json(), ex=RETENTION)
                 for delivery in deliveries:
-                    self._write_delivery(pipe, delivery)
+                    if delivery.chain:
+                        key = self._key("delivery", delivery.id)
+                        pipe.set(key, delivery.model_dump_json(), ex=RETENTION)
+                        keys = [self._key("chain", delivery.chain), self._key("due")]
+                        due = delivery.next_attempt_at or now
+                        pipe.eval(_CHAIN_ADD, 2, *keys, delivery.id, repr(due), RETENTION)
+                    else:
+                        self._write_delivery(pipe, delivery)
                     pipe.zadd(self._key("deliveries"), {delivery.id: delivery.created_at})
                 pipe.zremrangebyscore(self._key("deliveries"), "-inf", now - RETENTION)
                 pipe.execute()
@@ -220,14 +258,32 @@ class OutboundStore:
             pipe.zrem(self._key("due"), delivery.id)
 
     def save_delivery(self, delivery: Delivery, attempt: Attempt | None = None) -> None:
-        """Write a delivery (and append an attempt) and keep the due set in step."""
+        """Write a delivery (and append an attempt) and keep the due set in step; a chained
+        delivery that is finished (succeeded, dead) makes the next of its chain due."""
         with self._r.pipeline(transaction=True) as pipe:
             self._write_delivery(pipe, delivery)
+            if delivery.chain and delivery.status is not DeliveryStatus.PENDING:
+                keys = [self._key("chain", delivery.chain), self._key("due")]
+                pipe.eval(_CHAIN_NEXT, 2, *keys, delivery.id, repr(delivery.updated_at))
             if attempt is not None:
                 attempts_key = self._key("attempts", delivery.id)
                 pipe.rpush(attempts_key, attempt.model_dump_json())
                 pipe.expire(attempts_key, RETENTION)
             pipe.execute()
+
+    def leave_chain(self, delivery: Delivery, now: float) -> None:
+        """Take `delivery` out of its chain (a replay sends it on its own); the next one
+        becomes due if it was the head."""
+        if delivery.chain:
+            keys = [self._key("chain", delivery.chain), self._key("due")]
+            self._r.eval(_CHAIN_NEXT, 2, *keys, delivery.id, repr(now))
+
+    def is_chain_head(self, delivery: Delivery) -> bool:
+        """Whether `delivery` may be sent now as far as order goes (first of its chain)."""
+        if not delivery.chain:
+            return True
+        head = self._r.lindex(self._key("chain", delivery.chain), 0)
+        return head is None or _text(head) == delivery.id
 
     def attempts(self, delivery_id: str) -> list[Attempt]:
         raw = self._r.lrange(self._key("attempts", delivery_id), 0, -1)

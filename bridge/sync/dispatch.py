@@ -15,6 +15,14 @@ connector errors are turned into them by the handler (see STYLE.md 5).
   the task retries it with backoff and jitter, up to a bound.
 - `PermanentError(reason)` - will not heal by itself (business error, bad payload); the
   event is dead-lettered as `failed` with the reason, visible and replayable.
+- `Waiting(reason, gate)` - a `TransientError` for an outage of something the bridge
+  depends on (Sage needs a login, Sage's circuit is open): not the event's fault. The event
+  is parked on that gate (`bridge.gates`), released the moment the gate opens, and the
+  attempt (outcome `held`) does not count toward `MAX_ATTEMPTS`, however long it lasts.
+
+Attempts that count: `retry` outcomes since the event last parked, failed or finished
+(`counted_failures`), so waiting at a gate, being throttled by Sage (429, retried after its
+`Retry-After`), being requeued or replayed never uses up an event's attempts.
 
 An event whose `(provider, topic)` has no handler is `Ignored`.
 
@@ -27,11 +35,12 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 from bridge.events import EventType, SyncFailedData
+from bridge.gates import HOLD_RECHECK
 from bridge.observability import report
 from bridge.store.events import Attempt, EventStatus
 from bridge.store.workers import WorkerId
@@ -83,11 +92,24 @@ class PermanentError(DispatchError):
 
 
 class TransientError(DispatchError):
-    """May succeed later; `retry_in` (seconds) is a hint such as a `Retry-After`."""
+    """May succeed later; `retry_in` (seconds) is a hint such as a `Retry-After`.
 
-    def __init__(self, reason: str, retry_in: float | None = None) -> None:
+    `counted=False` (Sage throttling us with 429s): retried after the hint, and the
+    attempt does not count toward `MAX_ATTEMPTS` (outcome `throttled`).
+    """
+
+    def __init__(self, reason: str, retry_in: float | None = None, counted: bool = True) -> None:
         super().__init__(reason)
         self.retry_in = retry_in
+        self.counted = counted
+
+
+class Waiting(TransientError):
+    """A dependency is down (`gate` names which): hold the event, do not count it."""
+
+    def __init__(self, reason: str, gate: str) -> None:
+        super().__init__(reason)
+        self.gate = gate
 
 
 Handler: TypeAlias = Callable[["EventRecord", "Services"], Outcome]
@@ -186,6 +208,19 @@ def retry_delay(
     return float(min(delay, RETRY_CAP))
 
 
+def counted_failures(attempts: Sequence[Attempt]) -> int:
+    """Transient failures that count toward `MAX_ATTEMPTS`: the `retry` outcomes of the
+    latest run of attempts (held, throttled and unfinished ones are passed over; any other
+    outcome - parked, failed, processed - ends the run)."""
+    count = 0
+    for attempt in reversed(attempts):
+        if attempt.outcome == "retry":
+            count += 1
+        elif attempt.outcome not in (None, "held", "throttled"):
+            break
+    return count
+
+
 def dead_letter(
     services: Services, event: EventRecord, reason: str, started: dt.datetime, exc: BaseException
 ) -> None:
@@ -214,6 +249,7 @@ def run_event(
     An event already processed, ignored or failed is skipped (tasks are idempotent).
     `worker` (the Celery worker running this) is recorded with the attempt: if it dies
     mid-task, the sweep sees its heartbeat gone and re-sends the event at once.
+    `retries` (the task's retry count) is a floor for `counted_failures`.
 
     Raises:
         redis.RedisError: Redis is unreachable (the task retries).
@@ -244,13 +280,22 @@ def run_event(
 
     try:
         result = process_event(event, services)
+    except Waiting as exc:
+        finish(EventStatus.PARKED, "held", exc.reason, retry_in=HOLD_RECHECK)
+        services.gates.hold(exc.gate, ref)  # after the park: a release finds it parked
+        return RunResult(EventStatus.PARKED, detail=exc.reason)
     except TransientError as exc:
-        if retries + 1 >= MAX_ATTEMPTS:
-            reason = f"gave up after {retries + 1}: {exc.reason}"
+        if not exc.counted:
+            delay = retry_delay(0, exc.retry_in)
+            finish(EventStatus.QUEUED, "throttled", exc.reason, retry_in=delay)
+            return RunResult(EventStatus.QUEUED, retry_in=delay, detail=exc.reason)
+        failures = max(retries, counted_failures(event.attempts))
+        if failures + 1 >= MAX_ATTEMPTS:
+            reason = f"gave up after {failures + 1}: {exc.reason}"
             finish(EventStatus.FAILED, "failed", reason)
             dead_letter(services, event, reason, started, exc)
             return RunResult(EventStatus.FAILED, detail=exc.reason)
-        delay = retry_delay(retries, exc.retry_in)
+        delay = retry_delay(failures, exc.retry_in)
         finish(EventStatus.QUEUED, "retry", exc.reason, retry_in=delay)
         return RunResult(EventStatus.QUEUED, retry_in=delay, detail=exc.reason)
     except PermanentError as exc:

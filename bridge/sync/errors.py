@@ -2,7 +2,10 @@
 
 | raised                                   | becomes                                    |
 | ---------------------------------------- | ------------------------------------------ |
-| `SageRateLimited`, `SageTransientError`  | `TransientError(retry_in=Retry-After)`     |
+| `SageCircuitOpen`                        | `Waiting(gate=sage_circuit)` (not counted)  |
+| `SageRateLimited`                        | `TransientError(retry_in=Retry-After, counted=False)` |
+| `SageTransientError`                     | `TransientError(retry_in=Retry-After)`     |
+| `SageAuthError(needs_login=True)`        | `Waiting(gate=sage_auth)` (not counted)     |
 | `SageAuthError`                          | `TransientError` (credentials may be fixed) |
 | `SageBusinessError`                      | `PermanentError` naming Sage's keys         |
 | `SageInvalidRequest`                     | `PermanentError`                           |
@@ -17,13 +20,16 @@ from contextlib import contextmanager
 
 from pydantic import ValidationError
 
+from bridge.gates import GATE_AUTH, GATE_CIRCUIT
 from bridge.models import TranslationError
-from bridge.sync.dispatch import PermanentError, TransientError
+from bridge.sync.dispatch import PermanentError, TransientError, Waiting
 from bridge.sync.locks import LockBusy, LockLost
 from connectors.sage_active.errors import (
     SageAuthError,
     SageBusinessError,
+    SageCircuitOpen,
     SageError,
+    SageRateLimited,
     SageTransientError,
 )
 
@@ -36,15 +42,22 @@ def classified(what: str) -> Iterator[None]:
     """Run the block; connector and input errors leave it as Transient/PermanentError.
 
     Raises:
+        Waiting: Sage needs a login or its circuit is open (the event waits).
         TransientError: may succeed later (see the module table).
         PermanentError: will not succeed by trying again.
     """
     try:
         yield
+    except SageCircuitOpen as exc:
+        raise Waiting(f"{what}: {exc.message}", gate=GATE_CIRCUIT) from exc
+    except SageRateLimited as exc:  # Sage throttles us: not the event's fault
+        raise TransientError(f"{what}: {exc.message}", exc.retry_after, counted=False) from exc
     except SageTransientError as exc:
         hint = exc.retry_after
         raise TransientError(f"{what}: {exc.message}", retry_in=hint) from exc
     except SageAuthError as exc:
+        if exc.needs_login:
+            raise Waiting(f"{what}: {exc.message}", gate=GATE_AUTH) from exc
         raise TransientError(f"{what}: {exc.message}", retry_in=AUTH_RETRY) from exc
     except SageBusinessError as exc:
         keys = ", ".join(k for k in exc.keys if k) or exc.message

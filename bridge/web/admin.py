@@ -10,6 +10,7 @@ from typing import Literal
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bridge.replay import ReplayFilter, replay
 from bridge.store.event_models import event_ref
 from bridge.store.events import EventStatus
 from bridge.web.common import current_services, invalid_query, json_error, require_admin
@@ -76,6 +77,27 @@ def get_event(ref: str) -> Response:
     if event is None:
         return json_error(404, "not_found", f"no event {ref!r}")
     return jsonify(event.model_dump(mode="json"))
+
+
+@bp.post("/events/replay")
+@require_admin
+def replay_events() -> Response:
+    """Bulk replay: queue again every failed (or parked) event the JSON body's filter names
+    (`status`, `provider`, `topic`, `since`, `until`, `dry_run`); answers how many."""
+    body = request.get_json(silent=True)
+    if body is None and request.get_data().strip():
+        return json_error(400, "invalid_body", "the body must be a JSON object")
+    try:
+        wanted = ReplayFilter.model_validate(body or {})
+    except ValidationError as exc:
+        return invalid_query(exc)
+    services = current_services()
+    report = replay(services.events, services.redis, wanted)
+    response = jsonify(
+        {"matched": report.matched, "queued": report.queued, "dry_run": report.dry_run}
+    )
+    response.status_code = 200 if wanted.dry_run else 202
+    return response
 
 
 @bp.post("/events/<ref>/replay")

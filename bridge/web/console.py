@@ -20,6 +20,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import redis
 from flask import (
     Blueprint,
     Flask,
@@ -38,7 +39,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from bridge.activity import events_per_minute, sage_requests_per_minute
+from bridge.gates import sage_status
 from bridge.outbound import OutboundError
+from bridge.replay import ReplayFilter
+from bridge.replay import replay as bulk_replay
 from bridge.services import Services
 from bridge.store.events import EventStatus
 from bridge.store.outbound import DeliveryStatus
@@ -217,6 +221,27 @@ def replay(ref: str) -> BaseResponse:
     flash(f"{ref}: {previous.value} -> queued for processing again")
     back = request.form.get("back", "")
     return redirect(back if back.startswith("/console") else url_for("console.event", ref=ref))
+
+
+@bp.post("/events/replay")
+def replay_all() -> BaseResponse:
+    """ "Replay all" on the dead-letters page: every failed event queued again at once."""
+    services = current_services()
+    report = bulk_replay(services.events, services.redis, ReplayFilter(status="failed"))
+    flash(f"{report.queued} of {report.matched} failed events queued for processing again")
+    return redirect(url_for("console.events", status="failed"))
+
+
+@bp.context_processor
+def _sage_banner() -> dict[str, Any]:
+    """The Sage connection's state for the banner on every page (None when unreadable)."""
+    if not session.get("login"):
+        return {"sage": None}
+    services = current_services()
+    try:
+        return {"sage": sage_status(services.redis, services.settings)}
+    except redis.RedisError:
+        return {"sage": None}
 
 
 @bp.get("/orders")

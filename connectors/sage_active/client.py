@@ -11,6 +11,11 @@ have run it (connection never made, 429, 503): after a read timeout or a 500 the
 may have been committed, so the `SageTransientError` (with `maybe_committed=True`) goes to
 the caller, whose look-before-act recovery decides. Other errors are never retried,
 except a single retry with a fresh token after a 401.
+
+Every request (and every token refresh) passes the shared circuit breaker
+(`circuit.py`): while Sage keeps failing for everyone, requests are not sent and fail at
+once with `SageCircuitOpen`, which is never retried here. A 401 on a token refreshed just
+before marks the connection "needs login" (`auth.py`).
 """
 
 from __future__ import annotations
@@ -28,11 +33,13 @@ import redis
 from connectors.sage_active import jsonenc
 from connectors.sage_active.auth import TokenManager
 from connectors.sage_active.batch import Operation, build, plan
+from connectors.sage_active.circuit import CircuitBreaker, Ticket, Transition
 from connectors.sage_active.config import SageConfig
 from connectors.sage_active.errors import (
     ErrorDetail,
     SageAuthError,
     SageBusinessError,
+    SageCircuitOpen,
     SageComplexityError,
     SageError,
     SageInvalidRequest,
@@ -79,6 +86,8 @@ class SageClient:
         on_request: RequestHook | None = None,
         on_wait: WaitHook | None = None,
         rng: random.Random | None = None,
+        on_needs_login: Callable[[str], None] | None = None,
+        on_circuit: Transition | None = None,
     ) -> None:
         self.config = config
         self._redis = redis_client
@@ -89,7 +98,16 @@ class SageClient:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         timeout = httpx.Timeout(config.timeout, connect=min(config.timeout, 10.0))
         self._http = httpx.Client(transport=transport, timeout=timeout)
-        self.tokens = TokenManager(config, redis_client, self._http, clock=clock, sleep=sleep)
+        self.circuit = CircuitBreaker(config, redis_client, on_circuit)
+        self.tokens = TokenManager(
+            config,
+            redis_client,
+            self._http,
+            clock=clock,
+            sleep=sleep,
+            circuit=self.circuit,
+            on_needs_login=on_needs_login,
+        )
         self.limiter = RateLimiter(config, redis_client)
         self.slots = MutationSlots(config, redis_client)
         self._org_id = config.organization_id
@@ -222,6 +240,8 @@ class SageClient:
             try:
                 return self._send_authenticated(document, variables, mutation, name)
             except SageTransientError as err:
+                if isinstance(err, SageCircuitOpen):
+                    raise  # Sage is failing for everyone: no retry from here
                 if isinstance(err, SageRateLimited):
                     self.limiter.pause(err.retry_after or 0.0, self._clock())
                 unsafe = mutation and err.maybe_committed
@@ -248,7 +268,14 @@ class SageClient:
                 raise
             self.tokens.invalidate(token)  # one retry, with a token refreshed once for all
             token = self.tokens.access_token()
-            return self._send(document, variables, mutation, name, token, organization)
+            try:
+                return self._send(document, variables, mutation, name, token, organization)
+            except SageAuthError as again:
+                if again.status != 401:
+                    raise
+                reason = "Sage refused a freshly refreshed access token (HTTP 401)"
+                self.tokens.mark_needs_login(reason)
+                raise SageAuthError(reason, status=401, needs_login=True) from again
 
     def _send(
         self,
@@ -267,13 +294,40 @@ class SageClient:
         if organization:
             headers["X-OrganizationId"] = organization
         payload = jsonenc.dumps({"query": document, "variables": variables})
+        ticket = self.circuit.allow(self._clock())
         self.limiter.acquire(self._clock, self._sleep, self._on_wait)
         if mutation:
             with self.slots.hold(self._clock, self._sleep) as waited:
                 if waited and self._on_wait is not None:
                     self._on_wait(waited)
-                return self._post(payload, headers, name)
-        return self._post(payload, headers, name)
+                return self._post_through_circuit(payload, headers, name, ticket)
+        return self._post_through_circuit(payload, headers, name, ticket)
+
+    def _post_through_circuit(
+        self, payload: str, headers: dict[str, str], name: str, ticket: Ticket
+    ) -> dict[str, Any]:
+        """`_post`, telling the circuit breaker how it went (any answer but a transient
+        failure means Sage is up; a 429 is an answer)."""
+        try:
+            body = self._post(payload, headers, name)
+        except SageRateLimited:
+            # Sage answered: up, but throttling. The limiter's shared pause honours its
+            # Retry-After for every process; the circuit is for Sage failing.
+            self.circuit.success(ticket)
+            raise
+        except SageTransientError as err:
+            if self.circuit.failure(self._clock(), ticket):
+                raise SageCircuitOpen(
+                    f"{err.message} (circuit open)",
+                    self.circuit.cooldown,
+                    maybe_committed=err.maybe_committed,
+                ) from err
+            raise
+        except SageError:
+            self.circuit.success(ticket)
+            raise
+        self.circuit.success(ticket)
+        return body
 
     def _post(self, payload: str, headers: dict[str, str], name: str) -> dict[str, Any]:
         started = time.monotonic()

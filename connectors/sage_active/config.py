@@ -72,6 +72,14 @@ class SageConfig(BaseModel):
         description="How long concurrent creates, close+posts, settlements and open-item "
         "reads of one process wait to share one request (`coalesce`); 0: each on its own.",
     )
+    circuit_threshold: int = Field(
+        default=10,
+        ge=0,
+        description="Consecutive transient failures that open the shared circuit (0: off).",
+    )
+    circuit_cooldown: float = Field(
+        default=30.0, gt=0, description="Seconds an open circuit waits before one probe."
+    )
     cache_ttl: int = Field(default=3600, gt=0, description="Seconds reference data is cached.")
     key_prefix: str = Field(default="sage", min_length=1, description="Prefix of Redis keys.")
 

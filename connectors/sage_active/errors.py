@@ -3,10 +3,12 @@
 Callers never see `httpx` exceptions; every failure is one of:
 
     SageError                    base class; `retryable` says whether trying later may help
-    ├── SageAuthError            401/403, a refused token grant: fix credentials, not retry
+    ├── SageAuthError            401/403, a refused token grant: fix credentials, not retry;
+    │                            `needs_login` when the connection is marked "needs login"
     ├── SageTransientError       5xx, 408, timeouts, connection failures, unreadable bodies;
     │   │                        `maybe_committed` is True when a mutation may have run anyway
-    │   └── SageRateLimited      HTTP 429; `retry_after` seconds as announced by Sage
+    │   ├── SageRateLimited      HTTP 429; `retry_after` seconds as announced by Sage
+    │   └── SageCircuitOpen      not sent: Sage is failing for everyone (`circuit.py`)
     ├── SageBusinessError        HTTP 200 with `errors[]`: each `ErrorDetail(key, message, path)`
     └── SageInvalidRequest       HTTP 400 and other 4xx, documents Sage cannot run, responses
         └── SageComplexityError  that do not match the expected shape; the batch is too costly
@@ -69,7 +71,15 @@ class SageError(Exception):
 
 
 class SageAuthError(SageError):
-    """Credentials refused (HTTP 401/403 or the token endpoint said no)."""
+    """Credentials refused (HTTP 401/403 or the token endpoint said no).
+
+    `needs_login` is True when no token works any more: the connection is marked "needs
+    login" for every process (`auth.TokenManager`) until a grant succeeds again.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, needs_login: bool = False):
+        super().__init__(message, status=status)
+        self.needs_login = needs_login
 
 
 class SageTransientError(SageError):
@@ -95,6 +105,14 @@ class SageRateLimited(SageTransientError):
 
     def __init__(self, retry_after: float, message: str = "rate limited by Sage") -> None:
         super().__init__(message, status=429, retry_after=retry_after)
+
+
+class SageCircuitOpen(SageTransientError):
+    """Sage kept failing, so the shared circuit breaker stopped sending (or this request's
+    failure opened it); `retry_after` is the time left in the cool-down."""
+
+    def __init__(self, message: str, retry_after: float, *, maybe_committed: bool = False):
+        super().__init__(message, retry_after=retry_after, maybe_committed=maybe_committed)
 
 
 class SageBusinessError(SageError):

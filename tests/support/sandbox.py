@@ -82,6 +82,13 @@ class SandboxControl:
     def reset(self) -> None:
         self.http.post("/_sandbox/reset").raise_for_status()
 
+    def auth(self, **values: Any) -> dict[str, Any]:
+        """`POST /_sandbox/auth`: `refuse_grants=True|False`, `revoke_access=True`."""
+        response = self.http.post("/_sandbox/auth", json=values)
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
     def close(self) -> None:
         self.http.close()
 

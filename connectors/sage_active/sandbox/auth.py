@@ -3,6 +3,12 @@
 Access tokens are opaque random strings that expire after `token_lifetime` seconds;
 authorization codes are valid once, for `code_lifetime` seconds; the configured refresh
 token and every refresh token issued here stay valid until a reset.
+
+To act out a refused connection (`POST /_sandbox/auth`): `refuse_grants` makes every
+refresh-token grant answer `invalid_grant` (as Sage does for a revoked or expired refresh
+token) until it is turned off; `revoke_access()` forgets every access token issued so far,
+so the API answers 401 until a new grant. Authorization-code grants (`bridge sage-login`)
+still work, like a person logging in again.
 """
 
 from __future__ import annotations
@@ -44,6 +50,14 @@ class Tokens:
         self._access: dict[str, tuple[str, float]] = {}
         self._refresh: dict[str, str] = {config.refresh_token: config.client_id}
         self._codes: dict[str, _Code] = {}
+        self.refuse_grants = False
+
+    def revoke_access(self) -> int:
+        """Forget every access token issued so far; how many there were."""
+        with self._lock:
+            count = len(self._access)
+            self._access.clear()
+        return count
 
     def authorize(
         self, client_id: str | None, redirect_uri: str | None, response_type: str | None
@@ -79,6 +93,8 @@ class Tokens:
             raise OAuthError("invalid_client", 401)
         grant_type = form.get("grant_type")
         if grant_type == "refresh_token":
+            if self.refuse_grants:
+                raise OAuthError("invalid_grant")
             with self._lock:
                 if self._refresh.get(form.get("refresh_token", "")) != self.config.client_id:
                     raise OAuthError("invalid_grant")

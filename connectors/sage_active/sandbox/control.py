@@ -1,5 +1,6 @@
 """The `/_sandbox` control surface (JSON in and out, no token): reset, bulk seed, faults,
-statistics, runtime config, and settling an invoice by hand as a person in the Sage UI.
+statistics, runtime config, refusing tokens, and settling an invoice by hand as a person in
+the Sage UI.
 """
 
 from __future__ import annotations
@@ -50,6 +51,11 @@ class SeedBody(_Strict):
 class ConfigBody(_Strict):
     rate_limit_per_minute: int | None = Field(default=None, ge=0)
     token_lifetime: int | None = Field(default=None, ge=1)
+
+
+class AuthBody(_Strict):
+    refuse_grants: bool | None = None
+    revoke_access: bool = False
 
 
 class SettleBody(_Strict):
@@ -144,6 +150,20 @@ def set_config() -> Response:
         },
         200,
     )
+
+
+@blueprint.post("/auth")
+def set_auth() -> Response:
+    """Refuse refresh-token grants (`refuse_grants`), forget issued access tokens
+    (`revoke_access`): Sage refusing the connection's tokens, until turned off."""
+    body = _body(AuthBody)
+    if isinstance(body, Response):
+        return body
+    tokens = _box().tokens
+    if body.refuse_grants is not None:
+        tokens.refuse_grants = body.refuse_grants
+    revoked = tokens.revoke_access() if body.revoke_access else 0
+    return json_response({"refuse_grants": tokens.refuse_grants, "revoked": revoked}, 200)
 
 
 @blueprint.post("/invoices/<invoice_id>/settle")

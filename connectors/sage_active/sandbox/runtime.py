@@ -35,6 +35,7 @@ class Sandbox:
         the sandbox started. Issued tokens stay valid, so connected clients carry on."""
         self.config.rate_limit_per_minute, self.config.token_lifetime = self._initial
         self.faults.clear()
+        self.tokens.refuse_grants = False
         self.stats.reset()
         self.limiter.reset()
         self.state.reset()

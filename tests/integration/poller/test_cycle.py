@@ -189,3 +189,21 @@ def test_two_pollers_at_once_run_one_cycle(env: Env) -> None:
     # then one of them ran, the other found the lock held
     assert len(results) == 2
     assert sum(r is None for r in results) == 1
+
+
+def test_a_change_made_while_a_worker_holds_the_order_waits_for_the_next_cycle(
+    env: Env,
+) -> None:
+    """The worker announces its own changes in order (payment.settled before
+    invoice.collected): the poller does not announce them in the middle of its work."""
+    from bridge.sync.locks import OrderLock
+
+    invoice_id = env.make_invoice(SHOP_REF)
+    poller = Poller(env, env.sage)
+    poller.cycle()
+    lock = OrderLock(env.redis, env.settings.key("lock", "order", SHOP_REF))
+    with lock:  # a worker is settling this order's payment
+        env.settle_by_hand(invoice_id)
+        assert poller.cycle().emitted == []
+    report = poller.cycle()  # the worker left it as it was (a hand settlement): announced
+    assert env.event_types(report.emitted) == ["invoice.collected"]

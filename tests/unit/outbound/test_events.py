@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from bridge.events import (
+    ConnectionAuthFailedData,
     EventType,
     InvoiceEventData,
     PaymentSettledData,
@@ -16,7 +17,7 @@ from bridge.events import (
 )
 
 
-def test_the_catalogue_has_the_seven_types() -> None:
+def test_the_catalogue_has_the_eight_types() -> None:
     assert [t.value for t in EventType] == [
         "invoice.created",
         "invoice.posted",
@@ -25,7 +26,9 @@ def test_the_catalogue_has_the_seven_types() -> None:
         "invoice.credited",
         "payment.settled",
         "sync.failed",
+        "connection.auth_failed",
     ]
+    assert payload_model(EventType.CONNECTION_AUTH_FAILED) is ConnectionAuthFailedData
     assert payload_model(EventType.INVOICE_CREDITED) is InvoiceEventData
     assert payload_model(EventType.PAYMENT_SETTLED) is PaymentSettledData
     assert payload_model(EventType.SYNC_FAILED) is SyncFailedData

@@ -241,3 +241,62 @@ def test_a_deleted_subscription_kills_its_pending_deliveries(outbound: Outbound)
     assert outbound.due() == []
     with pytest.raises(OutboundError, match="was deleted"):
         outbound.replay(delivery_id)
+
+
+def test_events_of_one_invoice_reach_a_subscriber_in_order(
+    outbound: Outbound, clock: FakeClock
+) -> None:
+    outbound.create_subscription(HOOK, ["invoice.posted", "invoice.collected", "payment.settled"])
+    other = INVOICE.model_copy(update={"invoice_id": "inv-2"})
+    posted = outbound.emit(EventType.INVOICE_POSTED, INVOICE)
+    collected = outbound.emit(
+        EventType.INVOICE_COLLECTED, INVOICE.model_copy(update={"status": "Collected"})
+    )
+    elsewhere = outbound.emit(EventType.INVOICE_POSTED, other)
+    (first,) = outbound.event(posted).delivery_ids
+    (second,) = outbound.event(collected).delivery_ids
+    (independent,) = outbound.event(elsewhere).delivery_ids
+    # only the head of each invoice's chain is due: collected waits for posted
+    assert sorted(outbound.due()) == sorted([first, independent])
+    assert outbound.attempt(second, send=ScriptedSend([OK])) is None
+
+    send = ScriptedSend([fail(503), OK])
+    assert outbound.attempt(first, send=send) is not None  # fails: retried in 5 s
+    assert second not in outbound.due()  # still behind it, even while it waits
+    clock.now += RETRY_SCHEDULE[1]
+    assert first in outbound.due()
+    assert outbound.attempt(first, send=send) is not None  # succeeds
+    assert second in outbound.due()  # now the next one goes
+    assert outbound.attempt(second, send=send) is not None
+    bodies = [json.loads(call["body"])["type"] for call in send.calls]
+    assert bodies == ["invoice.posted", "invoice.posted", "invoice.collected"]
+
+
+def test_a_dead_delivery_lets_the_next_of_its_invoice_go(
+    outbound: Outbound, clock: FakeClock
+) -> None:
+    outbound.create_subscription(HOOK, ["invoice.posted", "invoice.collected"])
+    (first,) = outbound.event(outbound.emit(EventType.INVOICE_POSTED, INVOICE)).delivery_ids
+    (second,) = outbound.event(outbound.emit(EventType.INVOICE_COLLECTED, INVOICE)).delivery_ids
+    outbound.attempt(first, send=ScriptedSend([fail(410)]))  # gone: dead, subscription off
+    assert outbound.delivery(first).status is DeliveryStatus.DEAD
+    assert second in outbound.due()
+
+
+def test_replaying_a_waiting_delivery_takes_it_out_of_its_chain(
+    outbound: Outbound, clock: FakeClock
+) -> None:
+    outbound.create_subscription(HOOK, ["invoice.posted", "invoice.collected", "payment.settled"])
+    ids = [
+        outbound.event(outbound.emit(kind, INVOICE)).delivery_ids[0]
+        for kind in (EventType.INVOICE_POSTED, EventType.INVOICE_COLLECTED)
+    ]
+    first, second = ids
+    outbound.replay(second)  # sent at once, on its own
+    assert second in outbound.due()
+    send = ScriptedSend([OK])
+    assert outbound.attempt(second, send=send) is not None
+    assert outbound.attempt(first, send=send) is not None
+    assert outbound.due() == []  # the chain is empty: nothing is left stuck
+    third = outbound.event(outbound.emit(EventType.INVOICE_COLLECTED, INVOICE)).delivery_ids[0]
+    assert third in outbound.due()

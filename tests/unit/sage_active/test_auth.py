@@ -109,3 +109,72 @@ def test_token_endpoint_outage_is_transient(redis_client: redis.Redis) -> None:
     ):
         TokenManager(make_config(), redis_client, http).access_token()
     assert info.value.retry_after == 10.0
+
+
+def _grants(accept: set[str], seen: list[str]) -> httpx.MockTransport:
+    """A token endpoint that accepts only the refresh tokens in `accept` (and rotates)."""
+
+    def endpoint(request: httpx.Request) -> httpx.Response:
+        form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
+        seen.append(form.get("refresh_token", form.get("code", "")))
+        if form.get("grant_type") == "authorization_code" or form["refresh_token"] in accept:
+            n = len(seen)
+            return httpx.Response(
+                200, json={"access_token": f"t{n}", "expires_in": 3600, "refresh_token": f"r{n}"}
+            )
+        return httpx.Response(400, json={"error": "invalid_grant"})
+
+    return httpx.MockTransport(endpoint)
+
+
+def test_refused_tokens_mark_needs_login_once_and_stop_asking(redis_client: redis.Redis) -> None:
+    seen: list[str] = []
+    alerts: list[str] = []
+    with httpx.Client(transport=_grants(set(), seen)) as http:
+        tokens = TokenManager(make_config(), redis_client, http, on_needs_login=alerts.append)
+        for _ in range(5):
+            with pytest.raises(SageAuthError) as info:
+                tokens.access_token()
+            assert info.value.needs_login
+    assert seen == ["refresh-0"]  # asked once; then the mark answers at once
+    assert len(alerts) == 1
+    assert "invalid_grant" in alerts[0]
+    mark = tokens.needs_login()
+    assert mark is not None
+    assert "invalid_grant" in mark.reason
+
+
+def test_probe_and_sage_login_clear_the_mark(redis_client: redis.Redis) -> None:
+    seen: list[str] = []
+    accept: set[str] = set()
+    alerts: list[str] = []
+    with httpx.Client(transport=_grants(accept, seen)) as http:
+        tokens = TokenManager(make_config(), redis_client, http, on_needs_login=alerts.append)
+        with pytest.raises(SageAuthError):
+            tokens.access_token()
+        assert tokens.probe() is False  # still refused: no second alert
+        accept.add("refresh-0")  # the token works again
+        assert tokens.probe() is True
+        assert tokens.needs_login() is None
+        assert tokens.access_token() == "t3"
+        # refused again later; `bridge sage-login` (a code exchange) clears the mark
+        accept.clear()
+        redis_client.delete("test:sage:token")
+        with pytest.raises(SageAuthError):
+            tokens.access_token()
+        tokens.exchange_code("code-1", "http://cb")
+        assert tokens.needs_login() is None
+    assert len(alerts) == 2  # one per outage
+
+
+def test_a_refused_stored_token_is_replaced_by_the_configured_one(
+    redis_client: redis.Redis,
+) -> None:
+    redis_client.set("test:sage:refresh_token", "rotated-then-revoked")
+    seen: list[str] = []
+    with httpx.Client(transport=_grants({"refresh-0"}, seen)) as http:
+        tokens = TokenManager(make_config(), redis_client, http)
+        assert tokens.access_token() == "t2"
+    assert seen == ["rotated-then-revoked", "refresh-0"]
+    assert redis_client.get("test:sage:refresh_token") == b"r2"  # replaced, not retried
+    assert tokens.needs_login() is None

@@ -11,7 +11,7 @@ field is a GraphQL error, as on Shopify), priced, and run:
   does not fit; every answer carries `extensions.cost`. `.refused` counts refusals.
 - `orders(first, after, query: "updated_at:>='...' updated_at:<='...'", sortKey)` with
   cursor pagination; `ordersCount(query)`; `order(id)`; `refund(id)`; `node(id)` of a
-  bulk operation; nested `lineItems` / `shippingLines` connections.
+  bulk operation; nested `lineItems` / `shippingLines` / `agreements { sales }` connections.
 - `bulkOperationRunQuery(query)`: the query is validated (at most 5 connections, two
   levels), run over the orders, and written as JSONL (children with `__parentId`, right
   after their order only with `groupObjects: true`), served at `/bulk/<n>.jsonl`; its
@@ -96,7 +96,20 @@ type Customer implements Node { id: ID! email: String firstName: String lastName
 type Attribute { key: String! value: String }
 type OrderTransaction implements Node { id: ID! kind: String! status: String! gateway: String
   createdAt: DateTime processedAt: DateTime test: Boolean! parentTransaction: OrderTransaction
-  amountSet: MoneyBag! totalUnsettledSet: MoneyBag }
+  amountSet: MoneyBag! totalUnsettledSet: MoneyBag
+  currencyExchangeAdjustment: CurrencyExchangeAdjustment }
+type CurrencyExchangeAdjustment implements Node { id: ID! adjustment: MoneyV2!
+  originalAmountSet: MoneyV2! finalAmountSet: MoneyV2! }
+enum SaleLineType { ADDITIONAL_FEE ADJUSTMENT DUTY FEE GIFT_CARD PRODUCT SHIPPING TIP UNKNOWN }
+interface Sale { lineType: SaleLineType! }
+type ProductSale implements Sale { lineType: SaleLineType! lineItem: LineItem }
+type TipSale implements Sale { lineType: SaleLineType! lineItem: LineItem! }
+type SaleConnection { nodes: [Sale!]! pageInfo: PageInfo! }
+interface SalesAgreement { id: ID! sales(first: Int, after: String): SaleConnection! }
+type OrderAgreement implements SalesAgreement { id: ID!
+  sales(first: Int, after: String): SaleConnection! }
+type SalesAgreementConnection { nodes: [SalesAgreement!]! pageInfo: PageInfo! }
+type RefundDuty { amountSet: MoneyBag! originalDuty: Duty }
 type OrderTransactionEdge { node: OrderTransaction! cursor: String! }
 type OrderTransactionConnection { nodes: [OrderTransaction!]! edges: [OrderTransactionEdge!]!
   pageInfo: PageInfo! }
@@ -117,7 +130,8 @@ type Order implements Node { id: ID! name: String! email: String createdAt: Date
   lineItems(first: Int, after: String): LineItemConnection!
   shippingLines(first: Int, after: String): ShippingLineConnection!
   transactions(first: Int): [OrderTransaction!]!
-  refunds(first: Int): [Refund!]! }
+  refunds(first: Int): [Refund!]!
+  agreements(first: Int, after: String): SalesAgreementConnection! }
 type OrderEdge { node: Order! cursor: String! }
 type OrderConnection { nodes: [Order!]! edges: [OrderEdge!]! pageInfo: PageInfo! }
 type RefundLineItem { id: ID quantity: Int! restockType: String subtotalSet: MoneyBag
@@ -133,7 +147,8 @@ type Refund implements Node { id: ID! createdAt: DateTime updatedAt: DateTime no
   refundLineItems(first: Int, after: String): RefundLineItemConnection!
   refundShippingLines(first: Int, after: String): RefundShippingLineConnection!
   orderAdjustments(first: Int, after: String): OrderAdjustmentConnection!
-  transactions(first: Int, after: String): OrderTransactionConnection! }
+  transactions(first: Int, after: String): OrderTransactionConnection!
+  duties: [RefundDuty!] }
 type Count { count: Int! precision: String! }
 type BulkOperation implements Node { id: ID! status: String! errorCode: String
   objectCount: String! url: String partialDataUrl: String }
@@ -161,6 +176,10 @@ _TYPE_OF_GID = {"Order": "Order", "BulkOperation": "BulkOperation", "Refund": "R
 SCHEMA.type_map["Node"].resolve_type = (  # type: ignore[attr-defined]
     lambda value, *_: _TYPE_OF_GID.get(str(value["id"]).split("/")[3])
 )
+SCHEMA.type_map["Sale"].resolve_type = (  # type: ignore[attr-defined]
+    lambda value, *_: "TipSale" if value["lineType"] == "TIP" else "ProductSale"
+)
+SCHEMA.type_map["SalesAgreement"].resolve_type = lambda *_: "OrderAgreement"  # type: ignore[attr-defined]
 _FILTER = re.compile(r"(\w+):(>=|<=|>|<)?'?([^' ]+)'?")
 MAX_CONNECTIONS, MAX_NESTING = 5, 2
 
@@ -508,7 +527,8 @@ def _nested(name: str) -> Any:
 
 
 for _type, _fields in {
-    "Order": ("lineItems", "shippingLines"),
+    "Order": ("lineItems", "shippingLines", "agreements"),
+    "OrderAgreement": ("sales",),
     "Refund": ("refundLineItems", "refundShippingLines", "orderAdjustments", "transactions"),
 }.items():
     for _name in _fields:

@@ -185,3 +185,31 @@ mutation BridgeMarkAsPaid($input: OrderMarkAsPaidInput!) {
   }
 }
 """
+
+# Shopify Payments (`connectors.shopify.payouts`; scope `read_shopify_payments_payouts`).
+PAYOUTS_PAGE = 50
+PAYOUTS = f"""
+query BridgePayouts($query: String!, $after: String) {{
+  shopifyPaymentsAccount {{
+    payouts(first: {PAYOUTS_PAGE}, after: $after, query: $query) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{ id legacyResourceId status issuedAt net {{ amount currencyCode }} }}
+    }}
+  }}
+}}
+"""
+
+BALANCE_TRANSACTIONS_PAGE = 100  # about 400 points a page
+PAYOUT_TRANSACTIONS = f"""
+query BridgePayoutTransactions($query: String!, $after: String) {{
+  shopifyPaymentsAccount {{
+    balanceTransactions(first: {BALANCE_TRANSACTIONS_PAGE}, after: $after, query: $query) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{
+        id type sourceType amount {{ amount currencyCode }} fee {{ amount currencyCode }}
+        net {{ amount currencyCode }} associatedOrder {{ id }}
+      }}
+    }}
+  }}
+}}
+"""

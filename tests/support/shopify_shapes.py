@@ -272,3 +272,31 @@ def order(body: JSON, transactions: list[JSON]) -> JSON:
         "refunds": [refund(r, currency) for r in body.get("refunds") or []],
         "agreements": _agreements(body),
     }  # fmt: skip
+
+
+def _money_v2(amount: object, currency: object) -> JSON:
+    return {"amount": str(amount), "currencyCode": str(currency).upper()}
+
+
+def payout(body: JSON) -> JSON:
+    """A GraphQL `ShopifyPaymentsPayout` from a REST payout (`shopify_payments/payouts`)."""
+    return {"id": gid("ShopifyPaymentsPayout", body["id"]), "legacyResourceId": str(body["id"]),
+            "status": _upper(body.get("status")), "issuedAt": f"{body['date']}T08:00:00Z",
+            "net": _money_v2(body["amount"], body["currency"]),
+            "transactionType": "DEPOSIT"}  # fmt: skip
+
+
+def balance_transaction(body: JSON, payout_id: object) -> JSON:
+    """A GraphQL `ShopifyPaymentsBalanceTransaction` from a REST balance transaction (with
+    the payout it belongs to as `payoutId`, which the fake filters on)."""
+    order = body.get("source_order_id")
+    currency = body["currency"]
+    return {"id": gid("ShopifyPaymentsBalanceTransaction", body["id"]), "payoutId": payout_id,
+            "type": _upper(body.get("type")), "test": bool(body.get("test")),
+            "sourceType": _upper(body.get("source_type")),
+            "sourceId": str(body["source_id"]) if body.get("source_id") else None,
+            "amount": _money_v2(body["amount"], currency),
+            "fee": _money_v2(body.get("fee") or "0.00", currency),
+            "net": _money_v2(body["net"], currency),
+            "associatedOrder": {"id": gid("Order", order), "name": f"#{order}"}
+            if order else None}  # fmt: skip

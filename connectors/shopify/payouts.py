@@ -161,7 +161,7 @@ def balance_transaction(node: dict[str, Any]) -> ShopifyBalanceTransaction:
                 "amount": amount,
                 "fee": _money(node.get("fee"))[0] or "0",
                 "net": _money(node.get("net"))[0],
-                "source_type": node.get("sourceType"),
+                "source_type": _lower(node.get("sourceType")),
                 "source_order_id": legacy_id(order["id"]) if isinstance(order, dict) else None,
             }
         )

@@ -86,7 +86,7 @@ def test_a_payouts_transactions_are_streamed_one_page_at_a_time(
     assert (first.id, first.type, first.amount, first.fee, first.net, first.currency) == (
         60000, "charge", Decimal("19.80"), Decimal("0.55"), Decimal("19.25"), "EUR"
     )  # fmt: skip
-    assert (first.source_type, first.source_order_id) == ("CHARGE", 5910000001013)
+    assert (first.source_type, first.source_order_id) == ("charge", 5910000001013)
 
 
 def test_a_small_bucket_is_waited_for_not_refused(

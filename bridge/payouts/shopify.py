@@ -1,4 +1,5 @@
-"""Shopify Payments payouts: no webhook, so the reconciliation job reads them.
+"""Shopify Payments payouts: no webhook, so the reconciliation job reads them (through
+the GraphQL Admin API: `connectors.shopify.payouts.ShopifyPaymentsGraphQL`).
 
 `feed_payouts` (called by `tasks.backfill.reconcile`) records each payout dated within the
 reconcile window that is paid, failed or cancelled as an event `shopify:backfill.payout.<id>`
@@ -28,10 +29,11 @@ from bridge.settings import Settings
 from bridge.store.events import EventStatus, NewEvent
 from bridge.sync.dispatch import Ignored, Outcome, PermanentError
 from bridge.sync.handlers import SHOP_HEADER, shopify_reference
+from connectors.shopify.graphql import ShopifyGraphQL
 from connectors.shopify.payouts import (
     PayoutReader,
     ShopifyBalanceTransaction,
-    ShopifyPaymentsRest,
+    ShopifyPaymentsGraphQL,
     parse_payout,
 )
 
@@ -57,12 +59,13 @@ def open_reader(settings: Settings) -> PayoutReader:
     shop, token = settings.shopify_shop_domain, settings.shopify_access_token
     if not shop or token is None:
         raise ValueError("SHOPIFY_SHOP_DOMAIN and SHOPIFY_ACCESS_TOKEN are needed for payouts")
-    return ShopifyPaymentsRest(
+    api = ShopifyGraphQL(
         shop,
         token.get_secret_value(),
         api_version=settings.shopify_api_version,
         base_url=settings.shopify_api_url,
     )
+    return ShopifyPaymentsGraphQL(api)
 
 
 def movement(txn: ShopifyBalanceTransaction) -> Movement:

@@ -13,7 +13,14 @@ This module is the one place that maps one shape to the other:
 - camelCase names -> REST's snake_case names, including the lines real cross-border orders
   carry (`duties`, `current_total_duties_set`, `total_tip_received`,
   `total_cash_rounding_*_adjustment_set`, `current_total_additional_fees_set`,
-  `gift_card`).
+  `gift_card`);
+- a transaction's `currencyExchangeAdjustment` (`MoneyV2`s) -> `currency_exchange_adjustment`
+  (`adjustment`, `original_amount`, `final_amount`, `currency`);
+- a refund's `duties` (`RefundDuty.amountSet`) -> its `duties` and their sum,
+  `total_duties_set`;
+- tip line items: GraphQL's `LineItem` does not mark them; the order's sales do (`TipSale`,
+  read as `agreements`): those lines get REST's `tip_payment_gateway` (the gateway is not
+  in the sale: None).
 
 Pure functions over plain JSON values; a GraphQL object missing a required field (no `id`)
 raises `ValueError` naming it.
@@ -21,6 +28,7 @@ raises `ValueError` naming it.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 JSON = dict[str, Any]
@@ -162,6 +170,22 @@ def shipping_line_body(line: JSON) -> JSON:
     }
 
 
+def _exchange(adjustment: object) -> JSON | None:
+    """REST's `currency_exchange_adjustment` from a GraphQL `CurrencyExchangeAdjustment`."""
+    if not isinstance(adjustment, dict):
+        return None
+    final = _money(adjustment.get("finalAmountSet")) or {}
+    original = _money(adjustment.get("originalAmountSet")) or {}
+    change = _money(adjustment.get("adjustment")) or {}
+    return {
+        "id": legacy_id(adjustment["id"]) if adjustment.get("id") else None,
+        "adjustment": change.get("amount"),
+        "original_amount": original.get("amount"),
+        "final_amount": final.get("amount"),
+        "currency": final.get("currency_code") or original.get("currency_code"),
+    }
+
+
 def transaction_body(tx: JSON, order_id: int) -> JSON:
     """A REST transaction (`order_transactions/create`) from a GraphQL `OrderTransaction`.
 
@@ -179,6 +203,7 @@ def transaction_body(tx: JSON, order_id: int) -> JSON:
         "currency": presentment.get("currency_code"),
         "amount_set": amount,
         "total_unsettled_set": money_set(tx.get("totalUnsettledSet")),
+        "currency_exchange_adjustment": _exchange(tx.get("currencyExchangeAdjustment")),
         "parent_id": _optional_id(tx.get("parentTransaction")),
         "created_at": tx.get("createdAt"),
         "processed_at": tx.get("processedAt"),
@@ -225,9 +250,31 @@ def _adjustment(adjustment: JSON, order_id: int, refund_id: int) -> JSON:
     }
 
 
+def _sum_sets(sets: list[JSON]) -> JSON | None:
+    """The sum of REST `*_set`s, money by money (None for none)."""
+    if not sets:
+        return None
+    total: JSON = {}
+    for side in ("shop_money", "presentment_money"):
+        amounts = [Decimal(str(s[side]["amount"])) for s in sets]
+        code = sets[0][side]["currency_code"]
+        total[side] = {"amount": str(sum(amounts, Decimal(0))), "currency_code": code}
+    return total
+
+
+def _refund_duties(refund: JSON) -> list[JSON]:
+    duties = []
+    for duty in _list(refund.get("duties")):
+        amount = money_set(duty.get("amountSet"))
+        if amount is not None:
+            duties.append({"duty_id": _optional_id(duty.get("originalDuty")), "amount_set": amount})
+    return duties
+
+
 def refund_body(refund: JSON, order_id: int) -> JSON:
     """A REST refund (`refunds/create`) from a GraphQL `Refund`."""
     refund_id = legacy_id(refund.get("id"))
+    duties = _refund_duties(refund)
     return {
         "id": refund_id,
         "order_id": order_id,
@@ -242,6 +289,8 @@ def refund_body(refund: JSON, order_id: int) -> JSON:
             _adjustment(a, order_id, refund_id) for a in _list(refund.get("orderAdjustments"))
         ],
         "transactions": [transaction_body(t, order_id) for t in _list(refund.get("transactions"))],
+        "duties": duties,
+        "total_duties_set": _sum_sets([d["amount_set"] for d in duties]),
     }
 
 
@@ -288,6 +337,28 @@ def _order_money(order: JSON) -> JSON:
     }
 
 
+def tip_line_ids(order: JSON) -> set[str]:
+    """The global ids of an order's tip line items, from its sales (`agreements`)."""
+    found = set()
+    for agreement in _list(order.get("agreements")):
+        for sale in _list(agreement.get("sales")):
+            item = sale.get("lineItem")
+            if sale.get("lineType") == "TIP" and isinstance(item, dict) and item.get("id"):
+                found.add(str(item["id"]))
+    return found
+
+
+def _line_items(order: JSON) -> list[JSON]:
+    tips = tip_line_ids(order)
+    lines = []
+    for item in _list(order.get("lineItems")):
+        body = line_item_body(item)
+        if str(item.get("id")) in tips:
+            body["tip_payment_gateway"] = None  # REST's marker of a tip line (see top)
+        lines.append(body)
+    return lines
+
+
 def order_body(order: JSON) -> JSON:
     """A REST order (`orders/updated`) from a GraphQL `Order` and its line items and
     shipping lines (transactions and refunds are converted on their own).
@@ -319,7 +390,7 @@ def order_body(order: JSON) -> JSON:
         "customer": _customer(order.get("customer")),
         "billing_address": _address(order.get("billingAddress")),
         "shipping_address": _address(order.get("shippingAddress")),
-        "line_items": [line_item_body(i) for i in _list(order.get("lineItems"))],
+        "line_items": _line_items(order),
         "shipping_lines": [shipping_line_body(s) for s in _list(order.get("shippingLines"))],
         "note_attributes": [
             {"name": a.get("key"), "value": a.get("value")}

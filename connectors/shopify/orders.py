@@ -13,6 +13,9 @@ How the window is read depends on its size (`ordersCount` first):
   JSONL result downloaded as a stream and reassembled order by order (each line item and
   shipping line names its order in `__parentId` and comes right after it), so memory does
   not grow with the number of orders.
+
+An order that received a tip is asked for its sales too (one small query): only they say
+which line items are tips.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from connectors.rest import ProviderApiError
@@ -159,7 +163,20 @@ class ShopifyOrders:
         if info.get("hasNextPage"):
             rest = self._more_lines(str(node["id"]), info.get("endCursor"))
             node = {**node, "lineItems": {"nodes": [*lines.get("nodes", []), *rest]}}
-        return _assemble(node)
+        return _assemble(self._with_tips(node))
+
+    def _with_tips(self, node: dict[str, Any]) -> dict[str, Any]:
+        """The order with its sales (`agreements`) when it received a tip: they say which
+        line items are tips (`queries.ORDER_TIPS`); an order without a tip costs nothing.
+
+        Raises:
+            ProviderApiError: as `pages`.
+        """
+        if not _tipped(node) or not node.get("id"):
+            return node
+        data = self.api.execute(queries.ORDER_TIPS, {"id": str(node["id"])})
+        agreements = (data.get("order") or {}).get("agreements")
+        return {**node, "agreements": agreements} if isinstance(agreements, dict) else node
 
     def _more_lines(self, order_gid: str, after: object) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
@@ -179,7 +196,7 @@ class ShopifyOrders:
             return
         page: list[OrderRecord] = []
         for node in reassemble(self.api.download(url)):
-            page.append(_assemble(node))
+            page.append(_assemble(self._with_tips(node)))
             if len(page) >= BULK_PAGE:
                 yield page
                 page = []
@@ -255,6 +272,14 @@ def reassemble(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
         current[kind]["nodes"].append(item)
     if current is not None:
         yield current
+
+
+def _tipped(node: dict[str, Any]) -> bool:
+    money = (node.get("totalTipReceivedSet") or {}).get("shopMoney") or {}
+    try:
+        return Decimal(str(money.get("amount") or "0")) > 0
+    except ArithmeticError:
+        return False
 
 
 def _assemble(node: dict[str, Any]) -> OrderRecord:

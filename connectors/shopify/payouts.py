@@ -1,10 +1,20 @@
-"""Shopify Payments payouts and their balance transactions, read from the REST Admin API.
+"""Shopify Payments payouts and their balance transactions, read through the GraphQL Admin
+API (`connectors.shopify.graphql`: cost-throttled, retried; scope
+`read_shopify_payments_payouts`).
 
-`GET /admin/api/<version>/shopify_payments/payouts.json` (`date_min`, `status`) and
-`GET .../shopify_payments/balance_transactions.json?payout_id=<id>`, each followed page by
-page through the `Link: <...>; rel="next"` header (the next URL must stay on the shop's
-API). Amounts are decimal strings in the payout's currency. `ShopifyPaymentsRest` is one
-`PayoutReader`: a GraphQL reader (`shopifyPaymentsAccount.payouts`) can stand in for it.
+- payouts: `shopifyPaymentsAccount { payouts(first, after, query: "issued_at:>=<date>") }`,
+  each `ShopifyPaymentsPayout` (`legacyResourceId`, `status`, `issuedAt`, `net`) handed on
+  in the REST shape the bridge records as the payout's event body (`id`, `status`, `date`,
+  `currency`, `amount`), so events recorded before and after read alike;
+- a payout's balance transactions: `shopifyPaymentsAccount { balanceTransactions(first,
+  after, query: "payments_transfer_id:<payout id>") }` (Shopify's search key for the payout
+  a transaction was paid out in), each `ShopifyPaymentsBalanceTransaction` (`type`,
+  `amount`, `fee`, `net`, `sourceType`, `associatedOrder`) parsed into
+  `ShopifyBalanceTransaction`.
+
+Both are walked cursor by cursor and yielded one item at a time: only the current page is
+held, so memory does not grow with the number of pages. `PayoutReader` is what the bridge
+needs (`bridge.payouts.shopify`); `ShopifyPaymentsGraphQL` is the reader.
 """
 
 from __future__ import annotations
@@ -14,12 +24,12 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any, Protocol
 
-import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from connectors.rest import ProviderApiError, RestReader
-
-PAGE_SIZE = 250
+from connectors.rest import ProviderApiError
+from connectors.shopify import queries
+from connectors.shopify.convert import legacy_id
+from connectors.shopify.graphql import ShopifyGraphQL
 
 
 class _Tolerant(BaseModel):
@@ -46,12 +56,12 @@ class ShopifyBalanceTransaction(_Tolerant):
 
 
 class PayoutReader(Protocol):
-    """What the bridge reads of Shopify Payments (REST now, GraphQL later)."""
+    """What the bridge reads of Shopify Payments."""
 
     shop_domain: str
 
     def payouts(self, since: dt.date) -> Iterator[dict[str, Any]]:
-        """Payouts dated on or after `since`, as Shopify sends them."""
+        """Payouts issued on or after `since`, as REST-shaped payout bodies."""
         ...
 
     def transactions(self, payout_id: int) -> Iterator[ShopifyBalanceTransaction]:
@@ -61,66 +71,104 @@ class PayoutReader(Protocol):
     def close(self) -> None: ...
 
 
-class ShopifyPaymentsRest:
-    """`PayoutReader` over the REST Admin API (scope `read_shopify_payments_payouts`)."""
+class ShopifyPaymentsGraphQL:
+    """`PayoutReader` over the GraphQL Admin API (see the module docstring)."""
 
-    def __init__(
-        self,
-        shop_domain: str,
-        access_token: str,
-        *,
-        api_version: str,
-        base_url: str | None = None,
-        timeout: float = 30.0,
-        client: httpx.Client | None = None,
-    ) -> None:
-        self.shop_domain = shop_domain
-        root = (base_url or f"https://{shop_domain}").rstrip("/")
-        self._root = f"{root}/admin/api/{api_version}/shopify_payments"
-        self._client = client or httpx.Client(
-            headers={"X-Shopify-Access-Token": access_token}, timeout=timeout
-        )
-        self._reader = RestReader("Shopify", self._client)
+    def __init__(self, api: ShopifyGraphQL) -> None:
+        self.api = api
+        self.shop_domain = api.shop_domain
 
     def payouts(self, since: dt.date) -> Iterator[dict[str, Any]]:
-        """Raises: ProviderApiError (ProviderAuthError for a refused token)."""
-        params: dict[str, str | int | list[str]] = {
-            "date_min": since.isoformat(),
-            "limit": PAGE_SIZE,
-        }
-        yield from self._walk("payouts.json", "payouts", params)
+        """Raises: ProviderApiError (ProviderAuthError for a refused token), also for a
+        payout Shopify answers without its id, status, date or amount."""
+        search = f"issued_at:>={since.isoformat()}"
+        for node in self._walk(queries.PAYOUTS, "payouts", search):
+            yield payout_body(node)
 
     def transactions(self, payout_id: int) -> Iterator[ShopifyBalanceTransaction]:
         """Raises: ProviderApiError, also for a transaction that cannot be read."""
-        params: dict[str, str | int | list[str]] = {"payout_id": payout_id, "limit": PAGE_SIZE}
-        for item in self._walk("balance_transactions.json", "transactions", params):
-            try:
-                yield ShopifyBalanceTransaction.model_validate(item)
-            except ValidationError as exc:
-                raise ProviderApiError(
-                    f"Shopify balance transaction {item.get('id')!r} is unreadable: {exc}"
-                ) from exc
+        search = f"payments_transfer_id:{payout_id}"
+        for node in self._walk(queries.PAYOUT_TRANSACTIONS, "balanceTransactions", search):
+            yield balance_transaction(node)
 
-    def _walk(
-        self, path: str, key: str, params: dict[str, str | int | list[str]]
-    ) -> Iterator[dict[str, Any]]:
-        url: str | None = f"{self._root}/{path}"
-        query: dict[str, str | int | list[str]] | None = params
-        while url is not None:
-            response = self._reader.get(url, query)
-            try:
-                items = response.json().get(key)
-            except (ValueError, AttributeError) as exc:
-                raise ProviderApiError(f"Shopify answered {path} with non-JSON") from exc
-            if not isinstance(items, list):
-                raise ProviderApiError(f"Shopify answered {path} without a `{key}` list")
-            yield from (item for item in items if isinstance(item, dict))
-            url, query = response.links.get("next", {}).get("url"), None
-            if url is not None and not url.startswith(self._root + "/"):
-                raise ProviderApiError(f"Shopify's next page is not on {self._root}: {url}")
+    def _walk(self, document: str, key: str, search: str) -> Iterator[dict[str, Any]]:
+        after: str | None = None
+        while True:
+            data = self.api.execute(document, {"query": search, "after": after})
+            account = data.get("shopifyPaymentsAccount") if isinstance(data, dict) else None
+            if account is None:
+                raise ProviderApiError("Shopify answered no Shopify Payments account")
+            connection = account.get(key) if isinstance(account, dict) else None
+            if not isinstance(connection, dict) or not isinstance(connection.get("nodes"), list):
+                raise ProviderApiError(f"Shopify's answer has no `{key}` connection")
+            yield from (node for node in connection["nodes"] if isinstance(node, dict))
+            info = connection.get("pageInfo") or {}
+            cursor = info.get("endCursor") if info.get("hasNextPage") else None
+            if not isinstance(cursor, str):
+                return
+            after = cursor
 
     def close(self) -> None:
-        self._client.close()
+        self.api.close()
+
+
+def _money(value: object) -> tuple[str | None, str | None]:
+    if not isinstance(value, dict):
+        return None, None
+    return value.get("amount"), value.get("currencyCode")
+
+
+def _lower(value: object) -> str | None:
+    return value.lower() if isinstance(value, str) else None
+
+
+def payout_body(node: dict[str, Any]) -> dict[str, Any]:
+    """The REST payout body of a GraphQL `ShopifyPaymentsPayout`.
+
+    Raises:
+        ProviderApiError: no usable id.
+    """
+    try:
+        payout_id = int(node.get("legacyResourceId") or legacy_id(node.get("id")))
+    except ValueError as exc:
+        raise ProviderApiError(f"Shopify answered a payout without an id: {exc}") from exc
+    amount, currency = _money(node.get("net"))
+    issued = node.get("issuedAt")
+    return {
+        "id": payout_id,
+        "admin_graphql_api_id": node.get("id"),
+        "status": _lower(node.get("status")),
+        "date": issued[:10] if isinstance(issued, str) else None,
+        "currency": currency,
+        "amount": amount,
+    }
+
+
+def balance_transaction(node: dict[str, Any]) -> ShopifyBalanceTransaction:
+    """A GraphQL `ShopifyPaymentsBalanceTransaction`, parsed.
+
+    Raises:
+        ProviderApiError: it cannot be read (no id, type or amounts).
+    """
+    amount, currency = _money(node.get("amount"))
+    order = node.get("associatedOrder")
+    try:
+        return ShopifyBalanceTransaction.model_validate(
+            {
+                "id": legacy_id(node.get("id")),
+                "type": _lower(node.get("type")),
+                "currency": currency,
+                "amount": amount,
+                "fee": _money(node.get("fee"))[0] or "0",
+                "net": _money(node.get("net"))[0],
+                "source_type": _lower(node.get("sourceType")),
+                "source_order_id": legacy_id(order["id"]) if isinstance(order, dict) else None,
+            }
+        )
+    except (ValidationError, ValueError, KeyError) as exc:
+        raise ProviderApiError(
+            f"Shopify balance transaction {node.get('id')!r} is unreadable: {exc}"
+        ) from exc
 
 
 def parse_payout(raw: dict[str, Any]) -> ShopifyPayout:

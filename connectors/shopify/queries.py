@@ -16,16 +16,23 @@ ADDRESS = (
     "firstName lastName name company address1 address2 city zip province provinceCode "
     "country countryCodeV2 phone"
 )
+MONEY = "amount currencyCode"
+# Shopify Payments' conversion of a Markets payment into the shop currency (`MoneyV2`s).
+EXCHANGE = (
+    f"currencyExchangeAdjustment {{ id adjustment {{ {MONEY} }} "
+    f"originalAmountSet {{ {MONEY} }} finalAmountSet {{ {MONEY} }} }}"
+)
 TRANSACTION = (
     f"id kind status gateway createdAt processedAt test parentTransaction {{ id }} "
-    f"amountSet {{ {MONEY_BAG} }} totalUnsettledSet {{ {MONEY_BAG} }}"
+    f"amountSet {{ {MONEY_BAG} }} totalUnsettledSet {{ {MONEY_BAG} }} {EXCHANGE}"
 )
 LINE_ITEM = (
     f"id name title variantTitle sku quantity currentQuantity taxable isGiftCard "
     f"requiresShipping "
     f"originalUnitPriceSet {{ {MONEY_BAG} }} totalDiscountSet {{ {MONEY_BAG} }} "
     f"discountAllocations {{ {ALLOCATION} }} taxLines {{ {TAX_LINE} }} "
-    f"duties {{ id harmonizedSystemCode countryCodeOfOrigin price {{ {MONEY_BAG} }} }}"
+    f"duties {{ id harmonizedSystemCode countryCodeOfOrigin price {{ {MONEY_BAG} }} "
+    f"taxLines {{ {TAX_LINE} }} }}"
 )
 SHIPPING_LINE = (
     f"id title code originalPriceSet {{ {MONEY_BAG} }} discountedPriceSet {{ {MONEY_BAG} }} "
@@ -50,7 +57,7 @@ ORDER_SCALARS = (
     f"transactions {{ {TRANSACTION} }} refunds {{ id updatedAt }}"
 )
 
-ORDER_PAGE = 3  # orders a page: about 250 points each, well under Shopify's 1,000 a query
+ORDER_PAGE = 3  # orders a page: under 300 points each, under Shopify's 1,000 a query
 LINES_PAGE = 6  # line items read with the order; the rest follow (`ORDER_LINES`)
 SHIPPING_PAGE = 5
 
@@ -123,8 +130,21 @@ query BridgeRefund($id: ID!) {{
       id reason amountSet {{ {MONEY_BAG} }} taxAmountSet {{ {MONEY_BAG} }}
     }} }}
     transactions(first: 10) {{ nodes {{ {TRANSACTION} }} }}
+    duties {{ amountSet {{ {MONEY_BAG} }} originalDuty {{ id }} }}
   }}
 }}
+"""
+
+# Which line items are tips: GraphQL's `LineItem` does not say (REST's `tip_payment_gateway`
+# does); the order's sales do (`TipSale`). Asked only of orders with a tip received.
+ORDER_TIPS = """
+query BridgeOrderTips($id: ID!) {
+  order(id: $id) {
+    agreements(first: 10) {
+      nodes { sales(first: 25) { nodes { lineType ... on TipSale { lineItem { id } } } } }
+    }
+  }
+}
 """
 
 GROUPING_SINCE = "2025-10"  # `groupObjects` exists (and is needed: later its default is off)
@@ -164,4 +184,32 @@ mutation BridgeMarkAsPaid($input: OrderMarkAsPaidInput!) {
     userErrors { field message }
   }
 }
+"""
+
+# Shopify Payments (`connectors.shopify.payouts`; scope `read_shopify_payments_payouts`).
+PAYOUTS_PAGE = 50
+PAYOUTS = f"""
+query BridgePayouts($query: String!, $after: String) {{
+  shopifyPaymentsAccount {{
+    payouts(first: {PAYOUTS_PAGE}, after: $after, query: $query) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{ id legacyResourceId status issuedAt net {{ amount currencyCode }} }}
+    }}
+  }}
+}}
+"""
+
+BALANCE_TRANSACTIONS_PAGE = 100  # about 400 points a page
+PAYOUT_TRANSACTIONS = f"""
+query BridgePayoutTransactions($query: String!, $after: String) {{
+  shopifyPaymentsAccount {{
+    balanceTransactions(first: {BALANCE_TRANSACTIONS_PAGE}, after: $after, query: $query) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{
+        id type sourceType amount {{ amount currencyCode }} fee {{ amount currencyCode }}
+        net {{ amount currencyCode }} associatedOrder {{ id }}
+      }}
+    }}
+  }}
+}}
 """

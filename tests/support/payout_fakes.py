@@ -1,13 +1,11 @@
-"""Fake payout APIs: Stripe payouts and balance transactions, Shopify Payments payouts.
+"""Fake payout API: Stripe payouts and balance transactions (Shopify Payments payouts are
+served by the fake GraphQL Admin API, `tests.support.shopify_graphql`).
 
-Subclasses of the fakes in `providers.py` (same auth, error bodies, request log, faults):
+A subclass of the fake in `providers.py` (same auth, error bodies, request log, faults):
 
 - `FakeStripePayouts`: `GET /v1/payouts/<id>` and `GET /v1/balance_transactions`
   (`payout`, `limit` <= 100, `starting_after`, `expand[]=data.source`; without the
   expansion `source` is the id). `add_payout(payout, transactions)`.
-- `FakeShopifyPayments`: `GET /admin/api/<v>/shopify_payments/payouts.json` (`date_min`,
-  `status`, `limit`, `page_info`) and `.../balance_transactions.json` (`payout_id`, `limit`,
-  `page_info`), cursor pages with a `Link` header. `add_payout(payout, transactions)`.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ from typing import Any
 
 from flask import Response, request
 
-from tests.support.providers import FakeShopify, FakeStripe, _BadRequest, _json, _limit
+from tests.support.providers import FakeStripe, _BadRequest, _json, _limit
 
 
 class FakeStripePayouts(FakeStripe):
@@ -89,67 +87,3 @@ class FakeStripePayouts(FakeStripe):
 
 def _id_of(source: Any) -> Any:
     return source.get("id") if isinstance(source, dict) else source
-
-
-class FakeShopifyPayments(FakeShopify):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._payouts: list[dict[str, Any]] = []
-        self._ptxns: dict[int, list[dict[str, Any]]] = {}
-        base = "/admin/api/<version>/shopify_payments"
-        self.app.get(f"{base}/payouts.json")(self._list_payouts)
-        self.app.get(f"{base}/balance_transactions.json")(self._list_ptxns)
-
-    def add_payout(self, payout: dict[str, Any], transactions: list[dict[str, Any]]) -> None:
-        with self._lock:
-            self._payouts = [p for p in self._payouts if p["id"] != payout["id"]]
-            self._payouts.append(copy.deepcopy(payout))
-            self._ptxns[payout["id"]] = copy.deepcopy(transactions)
-
-    def _page(
-        self, version: str, path: str, key: str, items: list[dict[str, Any]], extra: str = ""
-    ) -> Response:
-        query = request.args.to_dict(flat=False)
-        try:
-            limit = _limit(query, default=50, maximum=250)
-        except _BadRequest as exc:
-            return self.error(400, str(exc))
-        start = int(query.get("page_info", ["0"])[-1])
-        response = _json({key: items[start : start + limit]})
-        if start + limit < len(items):
-            base = request.host_url.rstrip("/")
-            url = f"{base}/admin/api/{version}/shopify_payments/{path}?{extra}limit={limit}"
-            response.headers["Link"] = f'<{url}&page_info={start + limit}>; rel="next"'
-        return response
-
-    def _list_payouts(self, version: str) -> Response:
-        refused = self._refuse(version)
-        if refused is not None:
-            return refused
-        query = request.args.to_dict(flat=False)
-        unknown = set(query) - {"date_min", "status", "limit", "page_info"}
-        if unknown:
-            return self.error(400, f"unsupported parameter(s): {', '.join(sorted(unknown))}")
-        low = query.get("date_min", [""])[-1]
-        status = query.get("status", [None])[-1]
-        with self._lock:
-            chosen = [
-                p
-                for p in self._payouts
-                if p["date"] >= low and (status is None or p["status"] == status)
-            ]
-        return self._page(version, "payouts.json", "payouts", chosen)
-
-    def _list_ptxns(self, version: str) -> Response:
-        refused = self._refuse(version)
-        if refused is not None:
-            return refused
-        query = request.args.to_dict(flat=False)
-        unknown = set(query) - {"payout_id", "limit", "page_info"}
-        if unknown:
-            return self.error(400, f"unsupported parameter(s): {', '.join(sorted(unknown))}")
-        payout_id = int(query.get("payout_id", ["0"])[-1])
-        with self._lock:
-            txns = list(self._ptxns.get(payout_id, []))
-        extra = f"payout_id={payout_id}&"
-        return self._page(version, "balance_transactions.json", "transactions", txns, extra)

@@ -1,8 +1,9 @@
-"""Fake Stripe and Shopify REST APIs on 127.0.0.1, for tests of `bridge backfill`.
+"""A fake Stripe API on 127.0.0.1, for tests of `bridge backfill` and of the worker's
+Stripe reads (Shopify's GraphQL Admin API: `tests.support.shopify_graphql`).
 
-Each fake is a small Flask app holding what the test put in it (`add_event`, `add_order`)
-and answering the read endpoints the backfill uses, with each provider's auth, filters,
-pagination and error bodies:
+The fake is a small Flask app holding what the test put in it (`add_event`, ...) and
+answering the read endpoints the bridge uses, with Stripe's auth, filters, pagination and
+error bodies:
 
 - `FakeStripe`: `GET /v1/events` (Bearer key; `created[gte|gt|lt|lte]`, `types[]` or the
   SDK's `types[0]`, `limit`, `starting_after`; newest first);
@@ -10,24 +11,16 @@ pagination and error bodies:
   for an unknown session), `GET /v1/checkout/sessions` (`payment_intent`, `limit`,
   `starting_after`) and `GET /v1/credit_notes` (`invoice`, `limit`, `starting_after`) over
   `add_line_items` / `add_checkout_session` / `add_credit_note`.
-- `FakeShopify`: `GET /admin/api/<version>/orders.json` (`X-Shopify-Access-Token`;
-  `status`, `updated_at_min|max`, `limit`, `fields`, cursor `page_info` with a `Link`
-  header) and `GET /admin/api/<version>/orders/<id>/transactions.json`.
-
-Both record every request in `.requests` and can be told to fail the next ones
+It records every request in `.requests` and can be told to fail the next ones
 (`fail_next(503, count=2, retry_after="1")`). Query parameters a fake does not implement
 are refused with a 400, so a client cannot silently rely on a filter that is not applied.
 
-Fixtures `fake_stripe` and `fake_shopify` yield `(fake, base_url)`, the fake served over HTTP.
+The fixture `fake_stripe` yields `(fake, base_url)`, the fake served over HTTP.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
-import datetime as dt
-import json
 import operator
 import re
 import threading
@@ -41,15 +34,11 @@ import pytest
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from connectors.shopify.versions import NEWEST_STABLE
 from tests.support.servers import serve_wsgi
 
 Query = dict[str, list[str]]
 
 STRIPE_API_KEY = "sk_test_backfill"
-SHOPIFY_SHOP_DOMAIN = "backfill-shop.myshopify.com"
-SHOPIFY_ACCESS_TOKEN = "shpat_backfill"
-SHOPIFY_API_VERSION = NEWEST_STABLE
 
 
 @dataclass
@@ -318,170 +307,6 @@ def _event_key(event: dict[str, Any]) -> tuple[int, str]:
     return (event["created"], event["id"])
 
 
-# --- Shopify --------------------------------------------------------------------------
-
-_ORDER_FILTERS = ("status", "updated_at_min", "updated_at_max")
-_STATUSES = ("open", "closed", "cancelled", "any")
-
-
-class FakeShopify(_FakeApi):
-    """Shopify's REST Admin orders and order transactions, over `add_order`'s orders."""
-
-    def __init__(
-        self,
-        shop_domain: str = SHOPIFY_SHOP_DOMAIN,
-        access_token: str = SHOPIFY_ACCESS_TOKEN,
-        api_version: str = SHOPIFY_API_VERSION,
-    ) -> None:
-        super().__init__("fake-shopify")
-        self.shop_domain = shop_domain
-        self.access_token = access_token
-        self.api_version = api_version
-        self._orders: dict[int, dict[str, Any]] = {}
-        self._transactions: dict[int, list[dict[str, Any]]] = {}
-        self.app.get("/admin/api/<version>/orders.json")(self._list_orders)
-        self.app.get("/admin/api/<version>/orders/<int:order_id>/transactions.json")(
-            self._list_transactions
-        )
-
-    def add_order(
-        self, order: dict[str, Any], transactions: list[dict[str, Any]] | None = None
-    ) -> None:
-        """Add (or replace, by id) an order, copied; `transactions=None` keeps its current ones."""
-        with self._lock:
-            self._orders[order["id"]] = copy.deepcopy(order)
-            if transactions is not None or order["id"] not in self._transactions:
-                self._transactions[order["id"]] = copy.deepcopy(transactions or [])
-
-    def error(self, status: int, message: str) -> Response:
-        if status == 404:
-            message = "Not Found"
-        return _json({"errors": message}, status)
-
-    def _refuse(self, version: str) -> Response | None:
-        """The 401 or 404 for a wrong token or API version, if any."""
-        if request.headers.get("X-Shopify-Access-Token") != self.access_token:
-            return self.error(
-                401, "[API] Invalid API key or access token (unrecognized login or wrong password)"
-            )
-        if version != self.api_version:
-            return self.error(404, "Not Found")
-        return None
-
-    def _list_orders(self, version: str) -> Response:
-        refused = self._refuse(version)
-        if refused is not None:
-            return refused
-        query = request.args.to_dict(flat=False)
-        try:
-            orders, next_cursor, limit = self._orders_page(query)
-        except _BadRequest as exc:
-            return self.error(400, str(exc))
-        if "fields" in query:
-            fields = {name.strip() for name in query["fields"][-1].split(",")}
-            orders = [{k: v for k, v in order.items() if k in fields} for order in orders]
-        response = _json({"orders": orders})
-        if next_cursor is not None:
-            base = request.host_url.rstrip("/")
-            url = f"{base}/admin/api/{version}/orders.json?limit={limit}&page_info={next_cursor}"
-            response.headers["Link"] = f'<{url}>; rel="next"'
-        return response
-
-    def _orders_page(self, query: Query) -> tuple[list[dict[str, Any]], str | None, int]:
-        """One page of orders, the cursor of the next page (if any) and the limit."""
-        unknown = _unknown_params(query, {"limit", "fields", "page_info", *_ORDER_FILTERS})
-        if unknown:
-            raise _BadRequest(f"unsupported parameter(s): {', '.join(unknown)}")
-        limit = _limit(query, default=50, maximum=250)
-        if "page_info" in query:
-            extra = [name for name in query if name in _ORDER_FILTERS]
-            if extra:
-                raise _BadRequest(
-                    f"page_info: only limit and fields may accompany it, got {', '.join(extra)}"
-                )
-            filters, after = _decode_cursor(query["page_info"][-1])
-        else:
-            filters = {name: query[name][-1] for name in _ORDER_FILTERS if name in query}
-            after = None
-        status = filters.get("status", "open")
-        if status not in _STATUSES:
-            raise _BadRequest(f"status: must be one of {', '.join(_STATUSES)}")
-        low = _datetime_param(filters, "updated_at_min")
-        high = _datetime_param(filters, "updated_at_max")
-        with self._lock:
-            orders = sorted(self._orders.values(), key=_order_key)
-        matching = [
-            order
-            for order in orders
-            if _has_status(order, status)
-            and (low is None or _order_key(order)[0] >= low)
-            and (high is None or _order_key(order)[0] <= high)
-            and (after is None or _order_key(order) > after)
-        ]
-        page = matching[:limit]
-        next_cursor = (
-            _encode_cursor(filters, _order_key(page[-1])) if len(matching) > limit else None
-        )
-        return page, next_cursor, limit
-
-    def _list_transactions(self, version: str, order_id: int) -> Response:
-        refused = self._refuse(version)
-        if refused is not None:
-            return refused
-        with self._lock:
-            transactions = self._transactions.get(order_id)
-        if transactions is None:
-            return self.error(404, "Not Found")
-        return _json({"transactions": transactions})
-
-
-def _parse_datetime(value: str) -> dt.datetime:
-    """An ISO 8601 date or datetime; one without an offset is taken as UTC."""
-    parsed = dt.datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
-
-
-def _datetime_param(filters: dict[str, str], name: str) -> dt.datetime | None:
-    if name not in filters:
-        return None
-    try:
-        return _parse_datetime(filters[name])
-    except ValueError:
-        raise _BadRequest(f"{name}: invalid ISO 8601 datetime {filters[name]!r}") from None
-
-
-def _order_key(order: dict[str, Any]) -> tuple[dt.datetime, int]:
-    return (_parse_datetime(order["updated_at"]), order["id"])
-
-
-def _has_status(order: dict[str, Any], status: str) -> bool:
-    """Shopify's `status` filter; the default, "open", skips closed and cancelled orders."""
-    closed = order.get("closed_at") is not None
-    cancelled = order.get("cancelled_at") is not None
-    return {
-        "any": True,
-        "open": not closed and not cancelled,
-        "closed": closed,
-        "cancelled": cancelled,
-    }[status]
-
-
-def _encode_cursor(filters: dict[str, str], after: tuple[dt.datetime, int]) -> str:
-    """An opaque `page_info`: the first request's filters and the last order's sort key."""
-    state = {"filters": filters, "after": [after[0].isoformat(), after[1]]}
-    return base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(page_info: str) -> tuple[dict[str, str], tuple[dt.datetime, int]]:
-    try:
-        raw = base64.urlsafe_b64decode(page_info + "=" * (-len(page_info) % 4))
-        state = json.loads(raw)
-        when, order_id = state["after"]
-        return dict(state["filters"]), (dt.datetime.fromisoformat(when), int(order_id))
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        raise _BadRequest("page_info: Invalid value.") from None
-
-
 # --- Fixtures -------------------------------------------------------------------------
 
 
@@ -489,13 +314,5 @@ def _decode_cursor(page_info: str) -> tuple[dict[str, str], tuple[dt.datetime, i
 def fake_stripe() -> Iterator[tuple[FakeStripe, str]]:
     """An empty `FakeStripe` served over HTTP, and its base URL (`<url>/v1/events`)."""
     fake = FakeStripe()
-    with serve_wsgi(fake.app) as url:
-        yield fake, url
-
-
-@pytest.fixture
-def fake_shopify() -> Iterator[tuple[FakeShopify, str]]:
-    """An empty `FakeShopify` served over HTTP, and its base URL (`<url>/admin/api/...`)."""
-    fake = FakeShopify()
     with serve_wsgi(fake.app) as url:
         yield fake, url

@@ -11,11 +11,14 @@ field is a GraphQL error, as on Shopify), priced, and run:
   does not fit; every answer carries `extensions.cost`. `.refused` counts refusals.
 - `orders(first, after, query: "updated_at:>='...' updated_at:<='...'", sortKey)` with
   cursor pagination; `ordersCount(query)`; `order(id)`; `refund(id)`; `node(id)` of a
-  bulk operation; nested `lineItems` / `shippingLines` connections.
+  bulk operation; nested `lineItems` / `shippingLines` / `agreements { sales }` connections.
 - `bulkOperationRunQuery(query)`: the query is validated (at most 5 connections, two
   levels), run over the orders, and written as JSONL (children with `__parentId`, right
   after their order only with `groupObjects: true`), served at `/bulk/<n>.jsonl`; its
   status is RUNNING for `bulk_polls` looks, then COMPLETED (or FAILED: `fail_bulk`).
+- `shopifyPaymentsAccount { payouts(first, after, query: "issued_at:>=...") }` (newest
+  first) and `balanceTransactions(first, after, query: "payments_transfer_id:<payout id>")`
+  over `add_payout(rest_payout, rest_transactions)`.
 - `orderMarkAsPaid(input: {id})`: marks the order PAID, recorded in `.marked_paid`; an
   order already paid gets a user error, as on Shopify.
 
@@ -96,7 +99,20 @@ type Customer implements Node { id: ID! email: String firstName: String lastName
 type Attribute { key: String! value: String }
 type OrderTransaction implements Node { id: ID! kind: String! status: String! gateway: String
   createdAt: DateTime processedAt: DateTime test: Boolean! parentTransaction: OrderTransaction
-  amountSet: MoneyBag! totalUnsettledSet: MoneyBag }
+  amountSet: MoneyBag! totalUnsettledSet: MoneyBag
+  currencyExchangeAdjustment: CurrencyExchangeAdjustment }
+type CurrencyExchangeAdjustment implements Node { id: ID! adjustment: MoneyV2!
+  originalAmountSet: MoneyV2! finalAmountSet: MoneyV2! }
+enum SaleLineType { ADDITIONAL_FEE ADJUSTMENT DUTY FEE GIFT_CARD PRODUCT SHIPPING TIP UNKNOWN }
+interface Sale { lineType: SaleLineType! }
+type ProductSale implements Sale { lineType: SaleLineType! lineItem: LineItem }
+type TipSale implements Sale { lineType: SaleLineType! lineItem: LineItem! }
+type SaleConnection { nodes: [Sale!]! pageInfo: PageInfo! }
+interface SalesAgreement { id: ID! sales(first: Int, after: String): SaleConnection! }
+type OrderAgreement implements SalesAgreement { id: ID!
+  sales(first: Int, after: String): SaleConnection! }
+type SalesAgreementConnection { nodes: [SalesAgreement!]! pageInfo: PageInfo! }
+type RefundDuty { amountSet: MoneyBag! originalDuty: Duty }
 type OrderTransactionEdge { node: OrderTransaction! cursor: String! }
 type OrderTransactionConnection { nodes: [OrderTransaction!]! edges: [OrderTransactionEdge!]!
   pageInfo: PageInfo! }
@@ -117,7 +133,8 @@ type Order implements Node { id: ID! name: String! email: String createdAt: Date
   lineItems(first: Int, after: String): LineItemConnection!
   shippingLines(first: Int, after: String): ShippingLineConnection!
   transactions(first: Int): [OrderTransaction!]!
-  refunds(first: Int): [Refund!]! }
+  refunds(first: Int): [Refund!]!
+  agreements(first: Int, after: String): SalesAgreementConnection! }
 type OrderEdge { node: Order! cursor: String! }
 type OrderConnection { nodes: [Order!]! edges: [OrderEdge!]! pageInfo: PageInfo! }
 type RefundLineItem { id: ID quantity: Int! restockType: String subtotalSet: MoneyBag
@@ -133,7 +150,21 @@ type Refund implements Node { id: ID! createdAt: DateTime updatedAt: DateTime no
   refundLineItems(first: Int, after: String): RefundLineItemConnection!
   refundShippingLines(first: Int, after: String): RefundShippingLineConnection!
   orderAdjustments(first: Int, after: String): OrderAdjustmentConnection!
-  transactions(first: Int, after: String): OrderTransactionConnection! }
+  transactions(first: Int, after: String): OrderTransactionConnection!
+  duties: [RefundDuty!] }
+type ShopifyPaymentsPayout implements Node { id: ID! legacyResourceId: String! status: String!
+  issuedAt: DateTime! net: MoneyV2! transactionType: String! }
+type ShopifyPaymentsPayoutConnection { nodes: [ShopifyPaymentsPayout!]! pageInfo: PageInfo! }
+type ShopifyPaymentsAssociatedOrder { id: ID! name: String! }
+type ShopifyPaymentsBalanceTransaction implements Node { id: ID! type: String! test: Boolean!
+  sourceType: String sourceId: String amount: MoneyV2! fee: MoneyV2! net: MoneyV2!
+  associatedOrder: ShopifyPaymentsAssociatedOrder }
+type ShopifyPaymentsBalanceTransactionConnection {
+  nodes: [ShopifyPaymentsBalanceTransaction!]! pageInfo: PageInfo! }
+type ShopifyPaymentsAccount { id: ID!
+  payouts(first: Int, after: String, query: String): ShopifyPaymentsPayoutConnection!
+  balanceTransactions(first: Int, after: String, query: String):
+    ShopifyPaymentsBalanceTransactionConnection! }
 type Count { count: Int! precision: String! }
 type BulkOperation implements Node { id: ID! status: String! errorCode: String
   objectCount: String! url: String partialDataUrl: String }
@@ -149,6 +180,7 @@ type Query {
   order(id: ID!): Order
   refund(id: ID!): Refund
   node(id: ID!): Node
+  shopifyPaymentsAccount: ShopifyPaymentsAccount
 }
 type Mutation {
   bulkOperationRunQuery(query: String!, groupObjects: Boolean): BulkOperationRunQueryPayload!
@@ -161,6 +193,10 @@ _TYPE_OF_GID = {"Order": "Order", "BulkOperation": "BulkOperation", "Refund": "R
 SCHEMA.type_map["Node"].resolve_type = (  # type: ignore[attr-defined]
     lambda value, *_: _TYPE_OF_GID.get(str(value["id"]).split("/")[3])
 )
+SCHEMA.type_map["Sale"].resolve_type = (  # type: ignore[attr-defined]
+    lambda value, *_: "TipSale" if value["lineType"] == "TIP" else "ProductSale"
+)
+SCHEMA.type_map["SalesAgreement"].resolve_type = lambda *_: "OrderAgreement"  # type: ignore[attr-defined]
 _FILTER = re.compile(r"(\w+):(>=|<=|>|<)?'?([^' ]+)'?")
 MAX_CONNECTIONS, MAX_NESTING = 5, 2
 
@@ -213,6 +249,8 @@ class FakeShopifyGraphQL:
         self.max_query_cost = max_query_cost
         self.bulk_polls = bulk_polls
         self.store: dict[str, dict[str, Any]] = {}  # order gid -> GraphQL order
+        self.payouts: list[dict[str, Any]] = []  # GraphQL `ShopifyPaymentsPayout`s
+        self.balance_transactions: list[dict[str, Any]] = []  # with their `payoutId`
         self.requests: list[str] = []  # the operation names (or root fields) asked for
         self.refused = 0  # THROTTLED answers
         self.marked_paid: list[str] = []  # order gids `orderMarkAsPaid` changed
@@ -235,6 +273,17 @@ class FakeShopifyGraphQL:
         node = shopify_shapes.order(order, transactions or [])
         with self._lock:
             self.store[node["id"]] = node
+
+    def add_payout(self, payout: dict[str, Any], transactions: list[dict[str, Any]]) -> None:
+        """Add (or replace) a Shopify Payments payout and its balance transactions, given
+        in the REST shapes (`shopify_payments/payouts.json`, `balance_transactions.json`)."""
+        node = shopify_shapes.payout(payout)
+        txns = [shopify_shapes.balance_transaction(t, payout["id"]) for t in transactions]
+        with self._lock:
+            self.payouts = [p for p in self.payouts if p["id"] != node["id"]] + [node]
+            self.balance_transactions = [
+                t for t in self.balance_transactions if t["payoutId"] != payout["id"]
+            ] + txns
 
     def add_graphql_order(self, node: dict[str, Any]) -> None:
         """Add (or replace) an order already in GraphQL shape."""
@@ -365,6 +414,27 @@ class FakeShopifyGraphQL:
                     if refund["id"] == id:
                         return {**refund, "order": order}
         return None
+
+    def shopifyPaymentsAccount(self, info: GraphQLResolveInfo) -> dict[str, Any]:
+        return {"id": "gid://shopify/ShopifyPaymentsAccount/1", "fake": self}
+
+    def _payouts(self, args: dict[str, Any]) -> dict[str, Any]:
+        bounds = [(op or "=", _moment(value)) for name, op, value in _filters(
+            args.get("query"), "issued_at")]  # fmt: skip
+        checks = {">=": dt.datetime.__ge__, "<=": dt.datetime.__le__, ">": dt.datetime.__gt__,
+                  "<": dt.datetime.__lt__, "=": dt.datetime.__eq__}  # fmt: skip
+        with self._lock:
+            payouts = sorted(self.payouts, key=lambda p: (p["issuedAt"], p["id"]), reverse=True)
+        chosen = [p for p in payouts
+                  if all(checks[op](_moment(p["issuedAt"]), b) for op, b in bounds)]  # fmt: skip
+        return _connection(chosen, args.get("first"), args.get("after"))
+
+    def _balance_transactions(self, args: dict[str, Any]) -> dict[str, Any]:
+        wanted = {value for _, _, value in _filters(args.get("query"), "payments_transfer_id")}
+        with self._lock:
+            txns = list(self.balance_transactions)
+        chosen = [t for t in txns if not wanted or str(t["payoutId"]) in wanted]
+        return _connection(chosen, args.get("first"), args.get("after"))
 
     def node(self, info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:
         bulk = self._bulks.get(id)
@@ -508,11 +578,30 @@ def _nested(name: str) -> Any:
 
 
 for _type, _fields in {
-    "Order": ("lineItems", "shippingLines"),
+    "Order": ("lineItems", "shippingLines", "agreements"),
+    "OrderAgreement": ("sales",),
     "Refund": ("refundLineItems", "refundShippingLines", "orderAdjustments", "transactions"),
 }.items():
     for _name in _fields:
         SCHEMA.type_map[_type].fields[_name].resolve = _nested(_name)  # type: ignore[attr-defined]
+
+
+_ACCOUNT = SCHEMA.type_map["ShopifyPaymentsAccount"]
+_ACCOUNT.fields["payouts"].resolve = (  # type: ignore[attr-defined]
+    lambda source, info, **args: source["fake"]._payouts(args)
+)
+_ACCOUNT.fields["balanceTransactions"].resolve = (  # type: ignore[attr-defined]
+    lambda source, info, **args: source["fake"]._balance_transactions(args)
+)
+
+
+def _filters(text: str | None, allowed: str) -> list[tuple[str, str, str]]:
+    """The `name:op value` terms of a search, refusing a key the fake does not filter on."""
+    found = _FILTER.findall(text or "")
+    for name, _, _ in found:
+        if name != allowed:
+            raise GraphQLError(f"the fake does not filter on {name}")
+    return found
 
 
 def _encode(index: int) -> str:

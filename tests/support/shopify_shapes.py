@@ -64,11 +64,19 @@ def _address(address: object) -> JSON | None:
             "phone": address.get("phone")}  # fmt: skip
 
 
+def _duty_money(duty: JSON) -> object:
+    """A webhook duty's money: top-level `shop_money` / `presentment_money` (else `price_set`)."""
+    if isinstance(duty.get("shop_money"), dict):
+        return {"shop_money": duty["shop_money"],
+                "presentment_money": duty.get("presentment_money")}  # fmt: skip
+    return duty.get("price_set")
+
+
 def line_item(item: JSON, currency: str) -> JSON:
     duties = [
         {"id": gid("Duty", d.get("id")), "harmonizedSystemCode": d.get("harmonized_system_code"),
          "countryCodeOfOrigin": d.get("country_code_of_origin"),
-         "price": bag(d.get("price_set"), d.get("price"), currency),
+         "price": bag(_duty_money(d), d.get("price"), currency),
          "taxLines": [_tax(t, currency) for t in d.get("tax_lines") or []]}
         for d in item.get("duties") or []
     ]  # fmt: skip
@@ -109,9 +117,30 @@ def shipping_line(line: JSON, currency: str) -> JSON:
     }
 
 
+def _exchange(adjustment: object) -> JSON | None:
+    """A `CurrencyExchangeAdjustment` (its amounts are `MoneyV2`s in the shop currency)."""
+    if not isinstance(adjustment, dict):
+        return None
+    code = adjustment.get("currency")
+
+    def money(amount: object) -> JSON:
+        return {"amount": str(amount if amount is not None else "0.00"), "currencyCode": code}
+
+    return {"id": gid("CurrencyExchangeAdjustment", adjustment.get("id") or 1),
+            "adjustment": money(adjustment.get("adjustment")),
+            "originalAmountSet": money(adjustment.get("original_amount")),
+            "finalAmountSet": money(adjustment.get("final_amount"))}  # fmt: skip
+
+
 def transaction(tx: JSON) -> JSON:
     """A GraphQL `OrderTransaction` from a REST transaction (amount in its own currency)."""
     amount = bag(tx.get("amount_set"), tx.get("amount"), tx.get("currency"))
+    adjustment = tx.get("currency_exchange_adjustment")
+    if amount is not None and tx.get("amount_set") is None and isinstance(adjustment, dict):
+        # GraphQL's `amountSet` always has the shop money: Shopify's converted amount.
+        final, code = adjustment.get("final_amount"), adjustment.get("currency")
+        if final is not None and code:
+            amount["shopMoney"] = {"amount": str(final), "currencyCode": code}
     parent = tx.get("parent_id")
     return {"id": gid("OrderTransaction", tx["id"]), "kind": _upper(tx.get("kind")),
             "status": _upper(tx.get("status")), "gateway": tx.get("gateway"),
@@ -119,7 +148,9 @@ def transaction(tx: JSON) -> JSON:
             "test": bool(tx.get("test")),
             "parentTransaction": {"id": gid("OrderTransaction", parent)} if parent else None,
             "amountSet": amount,
-            "totalUnsettledSet": bag(tx.get("total_unsettled_set"), None, None)}  # fmt: skip
+            "totalUnsettledSet": bag(tx.get("total_unsettled_set"), None, None),
+            "currencyExchangeAdjustment": _exchange(tx.get("currency_exchange_adjustment"))
+            }  # fmt: skip
 
 
 def refund(body: JSON, currency: str) -> JSON:
@@ -157,7 +188,19 @@ def refund(body: JSON, currency: str) -> JSON:
         "refundShippingLines": shipping,
         "orderAdjustments": adjustments,
         "transactions": [transaction(t) for t in body.get("transactions") or []],
-    }
+        "duties": [{"amountSet": bag(d.get("amount_set"), None, None),
+                    "originalDuty": {"id": gid("Duty", d["duty_id"])} if d.get("duty_id") else None}
+                   for d in body.get("duties") or []],
+    }  # fmt: skip
+
+
+def _agreements(body: JSON) -> list[JSON]:
+    """The order's sales agreement: a `TipSale` for each tip line (REST marks them with
+    `tip_payment_gateway`), a `ProductSale` for each other line."""
+    sales = [{"lineType": "TIP" if "tip_payment_gateway" in item else "PRODUCT",
+              "lineItem": {"id": gid("LineItem", item["id"])}}
+             for item in body.get("line_items") or []]  # fmt: skip
+    return [{"id": gid("OrderAgreement", body["id"]), "sales": sales}]
 
 
 _FULFILMENT = {"fulfilled": "FULFILLED", "partial": "PARTIALLY_FULFILLED"}
@@ -227,4 +270,33 @@ def order(body: JSON, transactions: list[JSON]) -> JSON:
         "shippingLines": [shipping_line(s, currency) for s in body.get("shipping_lines") or []],
         "transactions": [transaction(t) for t in transactions],
         "refunds": [refund(r, currency) for r in body.get("refunds") or []],
+        "agreements": _agreements(body),
     }  # fmt: skip
+
+
+def _money_v2(amount: object, currency: object) -> JSON:
+    return {"amount": str(amount), "currencyCode": str(currency).upper()}
+
+
+def payout(body: JSON) -> JSON:
+    """A GraphQL `ShopifyPaymentsPayout` from a REST payout (`shopify_payments/payouts`)."""
+    return {"id": gid("ShopifyPaymentsPayout", body["id"]), "legacyResourceId": str(body["id"]),
+            "status": _upper(body.get("status")), "issuedAt": f"{body['date']}T08:00:00Z",
+            "net": _money_v2(body["amount"], body["currency"]),
+            "transactionType": "DEPOSIT"}  # fmt: skip
+
+
+def balance_transaction(body: JSON, payout_id: object) -> JSON:
+    """A GraphQL `ShopifyPaymentsBalanceTransaction` from a REST balance transaction (with
+    the payout it belongs to as `payoutId`, which the fake filters on)."""
+    order = body.get("source_order_id")
+    currency = body["currency"]
+    return {"id": gid("ShopifyPaymentsBalanceTransaction", body["id"]), "payoutId": payout_id,
+            "type": _upper(body.get("type")), "test": bool(body.get("test")),
+            "sourceType": _upper(body.get("source_type")),
+            "sourceId": str(body["source_id"]) if body.get("source_id") else None,
+            "amount": _money_v2(body["amount"], currency),
+            "fee": _money_v2(body.get("fee") or "0.00", currency),
+            "net": _money_v2(body["net"], currency),
+            "associatedOrder": {"id": gid("Order", order), "name": f"#{order}"}
+            if order else None}  # fmt: skip

@@ -1,9 +1,9 @@
 """Payouts booked in Sage by a real worker: Stripe (`payout.paid` webhooks, balance
 transactions read from a fake Stripe over HTTP) and Shopify Payments (read by the
-reconciliation job from a fake Shopify). Orders are Shopify orders paid through Stripe
-(PaymentIntents naming the order) or Shopify Payments; one is refunded in part (a credit
-note) and one disputed. After the payout the clearing account, as Sage computes it from
-its lines, is zero."""
+reconciliation job from the fake Shopify GraphQL Admin API). Orders are Shopify orders
+paid through Stripe (PaymentIntents naming the order) or Shopify Payments; one is refunded
+in part (a credit note) and one disputed. After the payout the clearing account, as Sage
+computes it from its lines, is zero."""
 
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ from bridge.payouts.mapping import MappingGate
 from bridge.payouts.store import PayoutStore
 from tasks.app import make_celery
 from tests.e2e.pipeline.conftest import Rig
-from tests.support.payout_fakes import FakeShopifyPayments, FakeStripePayouts
+from tests.support.payout_fakes import FakeStripePayouts
 from tests.support.pipeline import SHOP, payload
-from tests.support.providers import SHOPIFY_ACCESS_TOKEN
 from tests.support.servers import serve_wsgi
+from tests.support.shopify_graphql import ACCESS_TOKEN, FakeShopifyGraphQL
 from tests.support.webhooks import stripe_headers
 
 ORDER_A = f"shopify:{SHOP}:5910000001013"  # 19.80
@@ -251,7 +251,7 @@ def shopify_order_paid(n: int, order_id: int, amount: str) -> dict[str, Any]:
 
 
 def test_shopify_payments_payout_read_by_the_reconciliation_job(rig: Rig) -> None:
-    shop = FakeShopifyPayments(shop_domain=SHOP)
+    shop = FakeShopifyGraphQL(shop_domain=SHOP)
     refund = {
         "id": 71,
         "type": "refund",
@@ -281,7 +281,7 @@ def test_shopify_payments_payout_read_by_the_reconciliation_job(rig: Rig) -> Non
     shop.add_payout(payout, [*charges, refund, dispute, own])
     with serve_wsgi(shop.app) as base:
         env = {**rig.worker_env, "SHOPIFY_SHOP_DOMAIN": SHOP,
-               "SHOPIFY_ACCESS_TOKEN": SHOPIFY_ACCESS_TOKEN, "SHOPIFY_API_URL": base,
+               "SHOPIFY_ACCESS_TOKEN": ACCESS_TOKEN, "SHOPIFY_API_URL": base,
                "BRIDGE_RECONCILE_WINDOW": str(3 * 365 * 86400)}  # fmt: skip
         rig.start_worker(pool="threads", concurrency=4, **env)
         rig.send("orders/create", payload("shopify", "orders-create-001-ttc-single-mug"))

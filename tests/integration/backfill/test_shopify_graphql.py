@@ -4,7 +4,9 @@ the cost bucket (waited for, never refused), cursors, errors, bulk operations.""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,17 +15,20 @@ import pytest
 from bridge.backfill import Backfill
 from bridge.services import Services, build_services
 from bridge.settings import Settings
+from bridge.translate import translate
 from connectors.rest import ProviderApiError, ProviderAuthError
 from connectors.shopify import queries
 from connectors.shopify.graphql import ShopifyGraphQL, ShopifyGraphQLError
 from connectors.shopify.orders import ShopifyOrders, reassemble, search
 from tests.support.servers import serve_wsgi
 from tests.support.shopify_graphql import ACCESS_TOKEN, API_VERSION, SHOP_DOMAIN, FakeShopifyGraphQL
+from tests.unit.translate.test_corpus import _context, _expected
 
 pytestmark = pytest.mark.integration
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 SINCE, UNTIL = NOW - dt.timedelta(days=2), NOW
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "shopify"
 
 
 def order(n: int, lines: int = 1, **fields: Any) -> dict[str, Any]:
@@ -239,4 +244,34 @@ def test_a_bulk_operation_that_never_completes_is_given_up(services: Services) -
             Backfill(services).shopify(reader, SINCE, UNTIL)
         reader.close()
     assert waits == [10, 10, 10]
+    fake.close()
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["paged", "bulk"])
+def test_tips_duties_and_cash_rounding_read_back_as_their_webhooks(bulk: bool) -> None:
+    # given a POS order with a tip line and cash rounding, and one with duties and a loose
+    # tip, as their webhooks brought them (put in the fake as GraphQL orders)
+    fake = FakeShopifyGraphQL()
+    names = ["orders-create-042-pos-cash-rounding-tip-line-v2026-10",
+             "orders-create-041-duties-tip-gift-card-fee-v2026-10"]  # fmt: skip
+    paths = [FIXTURES / f"{name}.json" for name in names]
+    bodies = [json.loads(path.read_text("utf-8")) for path in paths]
+    for body in bodies:
+        fake.add_order({**body, "updated_at": (NOW - dt.timedelta(hours=1)).isoformat()})
+
+    # when the backfill reads them (pages, or one bulk operation)
+    with serve(fake) as base:
+        reader = ShopifyOrders(client(base), bulk_threshold=0 if bulk else 2000, bulk_poll=0.01)
+        records = {r.id: r for page in reader.pages(SINCE, UNTIL) for r in page}
+        reader.close()
+
+    # then each translates as its webhook did; each tipped order's sales were asked once
+    for path, body in zip(paths, bodies, strict=True):
+        expected = _expected(path)
+        context = _context(expected["context"])
+        read = records[body["id"]].order
+        assert translate("shopify", "orders/updated", read, context) == translate(
+            "shopify", "orders/updated", body, context
+        )
+    assert fake.requests.count("BridgeOrderTips") == 2
     fake.close()

@@ -88,3 +88,49 @@ def test_a_markets_order_keeps_both_currencies() -> None:
     assert (body["financial_status"], body["fulfillment_status"]) == ("partially_paid", "fulfilled")
     line = body["line_items"][0]
     assert (line["id"], line["price"], line["gift_card"]) == (7, "162.04", True)
+
+
+def test_an_exchange_adjustment_and_refunded_duties_keep_their_shop_money() -> None:
+    # given a Markets capture converted by Shopify Payments, and a refund giving duties back
+    gbp = {"amount": "42.32", "currencyCode": "GBP"}
+    tx = {"id": "gid://shopify/OrderTransaction/9", "kind": "CAPTURE", "status": "SUCCESS",
+          "amountSet": {"shopMoney": gbp, "presentmentMoney": gbp},
+          "currencyExchangeAdjustment": {
+              "id": "gid://shopify/CurrencyExchangeAdjustment/88",
+              "adjustment": {"amount": "0.0", "currencyCode": "EUR"},
+              "originalAmountSet": {"amount": "48.18", "currencyCode": "EUR"},
+              "finalAmountSet": {"amount": "48.18", "currencyCode": "EUR"}}}  # fmt: skip
+    eur = {"shopMoney": {"amount": "4.50", "currencyCode": "EUR"},
+           "presentmentMoney": {"amount": "5.10", "currencyCode": "CHF"}}  # fmt: skip
+    refund = {"id": "gid://shopify/Refund/3", "createdAt": "2026-11-20T08:12:00Z",
+              "duties": [{"amountSet": eur, "originalDuty": {"id": "gid://shopify/Duty/1"}},
+                         {"amountSet": eur, "originalDuty": None}]}  # fmt: skip
+
+    # when both are converted
+    body = convert.transaction_body(tx, order_id=5)
+    refunded = convert.refund_body(refund, order_id=5)
+
+    # then the webhook fields carry them
+    assert body["currency_exchange_adjustment"] == {
+        "id": 88, "adjustment": "0.0", "original_amount": "48.18", "final_amount": "48.18",
+        "currency": "EUR"}  # fmt: skip
+    assert [d["duty_id"] for d in refunded["duties"]] == [1, None]
+    assert refunded["total_duties_set"] == {
+        "shop_money": {"amount": "9.00", "currency_code": "EUR"},
+        "presentment_money": {"amount": "10.20", "currency_code": "CHF"},
+    }
+
+
+def test_tip_lines_are_the_lines_of_tip_sales() -> None:
+    money = {"shopMoney": {"amount": "2.00", "currencyCode": "EUR"},
+             "presentmentMoney": {"amount": "2.00", "currencyCode": "EUR"}}  # fmt: skip
+    lines = [{"id": f"gid://shopify/LineItem/{n}", "title": "x", "quantity": 1,
+              "originalUnitPriceSet": money} for n in (1, 2)]  # fmt: skip
+    sales = [{"lineType": "PRODUCT", "lineItem": {"id": lines[0]["id"]}},
+             {"lineType": "TIP", "lineItem": {"id": lines[1]["id"]}}]  # fmt: skip
+    body = convert.order_body(
+        {"id": "gid://shopify/Order/1", "name": "#1", "currencyCode": "EUR",
+         "totalPriceSet": money, "lineItems": {"nodes": lines},
+         "agreements": {"nodes": [{"sales": {"nodes": sales}}]}}
+    )  # fmt: skip
+    assert ["tip_payment_gateway" in line for line in body["line_items"]] == [False, True]

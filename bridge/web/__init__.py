@@ -16,9 +16,11 @@ import redis
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
+from bridge.connections.hub import ServicesHub
 from bridge.services import Services, build_services
 from bridge.settings import Settings, load_settings
 from bridge.web.common import (
+    HUB_KEY,
     SERVICES_KEY,
     admin_denial,
     current_services,
@@ -59,7 +61,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.register_blueprint(getattr(importlib.import_module(module), attribute))
     _register_error_handlers(app)
     # The provider webhooks are the hot path: served in front of Flask (see bridge.web.ingress).
-    app.wsgi_app = WebhookIngress(services, app.wsgi_app)  # type: ignore[method-assign]
+    hub = ServicesHub(services)  # every connection's Services (bridge.connections)
+    app.extensions[HUB_KEY] = hub
+    app.wsgi_app = WebhookIngress(services, app.wsgi_app, hub)  # type: ignore[method-assign]
     return app
 
 

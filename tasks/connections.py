@@ -1,0 +1,73 @@
+"""The registered connections' periodic work, from the one beat of the deployment.
+
+`tick` (every few seconds) does for each enabled registered connection what the
+environment's connection gets from its own beat entries: the ledger's sweep (stranded and
+due parked events back to its outbox), the outbound pump (due deliveries to workers) and,
+every `BRIDGE_POLL_INTERVAL`, a Sage poll cycle (a task of its own). A disabled
+connection is skipped: its events wait. Thin: the work lives in the stores and the poller.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from celery import Task
+
+from bridge.connections.secrets import SecretKeyError
+from bridge.observability import log_context, report
+from bridge.poller import LockLost, poll_once
+from connectors.sage_active.errors import SageError
+from tasks.app import app, get_hub, settings
+from tasks.outbound import PUMP_BATCH, deliver
+
+log = logging.getLogger(__name__)
+
+
+@app.task(name="tasks.connections.tick")  # type: ignore[untyped-decorator]
+def tick() -> dict[str, int]:
+    """Sweep, pump and schedule polls for every enabled registered connection."""
+    hub = get_hub()
+    done: dict[str, int] = {}
+    for name in hub.names()[1:]:
+        if not hub.enabled(name):
+            continue
+        with log_context(connection=name):
+            try:
+                done[name] = _tick_one(name)
+            except (redis.RedisError, SecretKeyError) as exc:
+                log.warning("connection %s: periodic work failed: %s", name, exc)
+                report(exc)
+    return done
+
+
+def _tick_one(name: str) -> int:
+    services = get_hub().services(name)
+    if services is None:
+        return 0
+    swept = services.events.sweep()
+    if any(swept.model_dump().values()):
+        log.info("sweep of %s re-sent %s", name, swept.model_dump())
+    due = services.outbound.claim_due(limit=PUMP_BATCH)
+    for delivery_id in due:
+        deliver.delay(delivery_id, connection=name)
+    interval = max(1, int(settings.poll_interval))
+    if services.redis.set(services.settings.key("poll", "due"), "1", nx=True, ex=interval):
+        poll.delay(name)
+    return len(due)
+
+
+@app.task(bind=True, name="tasks.connections.poll", ignore_result=True)  # type: ignore[untyped-decorator]
+def poll(self: Task, connection: str) -> str:
+    """One Sage polling cycle for `connection`: "busy", "ok", "failed" or "unknown"."""
+    task_id = str(self.request.id or "local")
+    with log_context(provider="sage", event_id="poll", task_id=task_id, connection=connection):
+        services = get_hub().services(connection)
+        if services is None:
+            return "unknown"
+        try:
+            result = poll_once(services, services.sage)
+        except (SageError, redis.RedisError, LockLost) as exc:
+            log.warning("poll cycle of %s failed: %s", connection, exc)
+            return "failed"
+        return "busy" if result is None else "ok"

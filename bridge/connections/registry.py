@@ -72,6 +72,11 @@ class RegistryError(Exception):
         self.status, self.error, self.detail = status, error, detail
 
 
+def _text(value: object) -> str:
+    """A Redis reply as text (clients made with or without `decode_responses`)."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
@@ -111,11 +116,11 @@ class ConnectionRegistry:
         return self._box_factory()
 
     def version(self) -> int:
-        return int(str(self._redis.get(VERSION) or 0))
+        return int(_text(self._redis.get(VERSION) or 0))
 
     def get(self, name: str) -> StoredConnection | None:
         raw = self._redis.hget(ROOT, name)
-        return StoredConnection.model_validate_json(str(raw)) if raw else None
+        return StoredConnection.model_validate_json(_text(raw)) if raw else None
 
     def require(self, name: str) -> StoredConnection:
         """Raises: RegistryError: 404, no such connection."""
@@ -125,8 +130,9 @@ class ConnectionRegistry:
         return stored
 
     def all(self) -> list[StoredConnection]:
-        raw: dict[str, str] = self._redis.hgetall(ROOT)  # type: ignore[assignment]
-        return [StoredConnection.model_validate_json(raw[name]) for name in sorted(raw)]
+        raw: dict[object, object] = self._redis.hgetall(ROOT)  # type: ignore[assignment]
+        found = {_text(name): _text(value) for name, value in raw.items()}
+        return [StoredConnection.model_validate_json(found[name]) for name in sorted(found)]
 
     def snapshot(self) -> Snapshot:
         """Every connection and the version they are at (read in one transaction)."""
@@ -134,10 +140,10 @@ class ConnectionRegistry:
         pipe.get(VERSION)
         pipe.hgetall(ROOT)
         version, raw = pipe.execute()
-        by_name = {n: StoredConnection.model_validate_json(v) for n, v in raw.items()}
+        by_name = {_text(n): StoredConnection.model_validate_json(_text(v)) for n, v in raw.items()}
         shops = {c.shop_domain: n for n, c in by_name.items() if c.shop_domain}
         accounts = {c.stripe_account: n for n, c in by_name.items() if c.stripe_account}
-        return Snapshot(int(version or 0), by_name, shops, accounts)
+        return Snapshot(int(_text(version or 0)), by_name, shops, accounts)
 
     def add(self, spec: ConnectionCreate) -> StoredConnection:
         """Store a new connection, its secrets encrypted.
@@ -270,7 +276,7 @@ class ConnectionRegistry:
         raw = self._redis.hget(ROOT, name)
         if not raw:
             raise RegistryError(404, "not_found", f"no connection named {name!r}")
-        return str(raw), StoredConnection.model_validate_json(str(raw))
+        return _text(raw), StoredConnection.model_validate_json(_text(raw))
 
     def _apply(
         self,

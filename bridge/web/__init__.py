@@ -26,6 +26,7 @@ from bridge.web.common import (
     current_services,
     json_error,
     require_admin,
+    take_connection_arg,
 )
 from bridge.web.ingress import REDIS_DOWN, WebhookIngress
 
@@ -40,6 +41,7 @@ BLUEPRINTS: list[str] = [
     "bridge.web.admin_clearing:bp",
     "bridge.web.subscriptions:bp",
     "bridge.web.console:bp",
+    "bridge.connections.admin:bp",
 ]
 
 
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # The provider webhooks are the hot path: served in front of Flask (see bridge.web.ingress).
     hub = ServicesHub(services)  # every connection's Services (bridge.connections)
     app.extensions[HUB_KEY] = hub
+    app.before_request(take_connection_arg)  # `?connection=<name>` on any admin/console URL
     app.wsgi_app = WebhookIngress(services, app.wsgi_app, hub)  # type: ignore[method-assign]
     return app
 

@@ -48,7 +48,7 @@ def _process(self: Task, ref: str, connection: str | None, task_id: str) -> str:
         if services is None:
             log.warning("event %s: connection %s is unknown (removed?)", ref, connection)
             return "unknown_connection"
-        if not hub.enabled(connection):
+        if not hub.enabled_now(connection):
             # Paused: back to its outbox, untouched, until `bridge connections enable`.
             services.events.mark(
                 ref, EventStatus.QUEUED, requeue=True, allowed=(EventStatus.QUEUED,)

@@ -153,6 +153,18 @@ class ServicesHub:
         stored = self.stored(name)
         return stored is not None and stored.enabled
 
+    def enabled_now(self, name: str | None) -> bool:
+        """`enabled`, read from Redis now rather than from the cached snapshot (a worker
+        asks before each event, so a connection disabled a moment ago is not processed).
+
+        Raises:
+            redis.RedisError: Redis is unreachable.
+        """
+        if name is None or name == self.default_name:
+            return True
+        stored = self.registry.get(name)
+        return stored is not None and stored.enabled
+
     def names(self) -> list[str]:
         """The environment's connection, then every registered one."""
         return [self.default_name, *sorted(self.snapshot().by_name)]

@@ -263,6 +263,13 @@ class Settings(BaseSettings):
         validation_alias="BRIDGE_CONNECTION_MAX_IN_FLIGHT",
         description="Events of one connection handed to Celery and not finished, at most.",
     )
+    connection_rate_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        validation_alias="BRIDGE_CONNECTION_RATE_SHARE",
+        description="Share of the app's Sage rate limit one registered connection may use.",
+    )
 
     @field_validator("shopify_webhook_secret", "stripe_webhook_secret", "secret_key", mode="before")
     @classmethod

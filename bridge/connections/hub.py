@@ -7,7 +7,8 @@ connection's view: `connection` = its name (so every key is `bridge:<name>:...`)
 mapping over the environment's, its webhook secrets, its Sage organisation and refresh
 token. Sage's rate limiter stays the app's: every connection's client uses the limiter
 keys of the environment's connection (`bridge:default:sage:ratelimit:*`), because Sage
-counts requests per app, not per organisation.
+counts requests per app, not per organisation; each connection enters it through its own
+share (`bridge.connections.limits`).
 
 `ServicesHub` caches these per process. The registry's version is read at most every
 `ttl` seconds (the ingress's hot path pays one dict look-up, not a Redis call); a
@@ -25,6 +26,7 @@ from functools import cached_property
 from pydantic import SecretStr
 
 from bridge.activity import SageActivity
+from bridge.connections.limits import SharedLimiter
 from bridge.connections.models import ConnectionMapping, Source, StoredConnection
 from bridge.connections.registry import ConnectionRegistry, Snapshot
 from bridge.connections.secrets import SecretBox
@@ -93,6 +95,8 @@ class ConnectionServices(Services):
         client = SageClient(
             config, self.redis, on_request=activity.on_request, on_wait=activity.on_wait
         )
+        # The app's limit, entered through this connection's share (bridge.connections.limits).
+        client.limiter = SharedLimiter(config, self.redis, self.settings.connection_rate_share)
         return SageActive(client)
 
     def close(self) -> None:

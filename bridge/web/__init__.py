@@ -25,6 +25,7 @@ from bridge.web.common import (
     admin_denial,
     current_services,
     json_error,
+    keep_connection_arg,
     require_admin,
     take_connection_arg,
 )
@@ -42,6 +43,7 @@ BLUEPRINTS: list[str] = [
     "bridge.web.subscriptions:bp",
     "bridge.web.console:bp",
     "bridge.connections.admin:bp",
+    "bridge.connections.console:bp",
 ]
 
 
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     hub = ServicesHub(services)  # every connection's Services (bridge.connections)
     app.extensions[HUB_KEY] = hub
     app.before_request(take_connection_arg)  # `?connection=<name>` on any admin/console URL
+    app.url_defaults(keep_connection_arg)  # and the console's links keep it
     app.wsgi_app = WebhookIngress(services, app.wsgi_app, hub)  # type: ignore[method-assign]
     return app
 

@@ -42,6 +42,14 @@ def take_connection_arg() -> None:
         request.args = ImmutableMultiDict(kept)
 
 
+def keep_connection_arg(endpoint: str, values: dict[str, Any]) -> None:
+    """`url_for` of a console page keeps the connection the page is seen as."""
+    if endpoint.startswith("console.") and CONNECTION_ARG not in values:
+        name = g.get(CONNECTION_ARG) if has_request_context() else None
+        if name:
+            values[CONNECTION_ARG] = name
+
+
 def current_services() -> Services:
     """The `Services` of the running app (set by `create_app`), or, for a request with
     `?connection=<name>`, that connection's: every admin endpoint and console page serves

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -251,3 +252,56 @@ def test_the_environment_connection_still_takes_its_own_webhooks(
     headers = {"Content-Type": "application/json", "Stripe-Signature": stripe_signature(body)}
     assert two_shops.post("/webhooks/stripe", data=body, headers=headers).status_code == 202
     assert redis_client.lrange("bridge:default:outbox", 0, -1) == [b"stripe:evt_default"]
+
+
+# --- the console ---------------------------------------------------------------------
+
+
+def _console_csrf(client: FlaskClient, page: str) -> str:
+    html = client.get(page).get_data(as_text=True)
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match is not None
+    return match.group(1)
+
+
+def test_the_console_lists_connections_pauses_and_resumes_them(two_shops: FlaskClient) -> None:
+    assert two_shops.get("/console/connections/").status_code == 302  # login first
+    assert two_shops.post("/console/login", data={"token": TOKEN}).status_code == 302
+
+    page = two_shops.get("/console/connections/").get_data(as_text=True)
+    for name in ("default", "alpha", "beta", "gamma"):
+        assert f"?connection={name}" in page
+    assert SECRET_A not in page
+    assert "whsec_gamma_secret" not in page
+
+    refused = two_shops.post("/console/connections/beta/disable", data={"csrf": "forged"})
+    assert refused.status_code == 400
+    csrf = _console_csrf(two_shops, "/console/connections/")
+    two_shops.post("/console/connections/beta/disable", data={"csrf": csrf})
+    assert two_shops.get("/admin/connections/beta", headers=AUTH).get_json()["enabled"] is False
+    two_shops.post("/console/connections/beta/enable", data={"csrf": csrf})
+    assert two_shops.get("/admin/connections/beta", headers=AUTH).get_json()["enabled"] is True
+
+
+def test_console_pages_seen_as_a_connection_keep_it_in_their_links(
+    two_shops: FlaskClient,
+) -> None:
+    two_shops.post("/console/login", data={"token": TOKEN})
+    page = two_shops.get("/console/?connection=alpha").get_data(as_text=True)
+    assert "/console/events?connection=alpha" in page
+    assert two_shops.get("/console/?connection=nobody").status_code == 404
+
+
+def test_metrics_name_each_connection(two_shops: FlaskClient) -> None:
+    headers = shopify_headers(ORDER, secret=SECRET_A, shop=SHOP_A)
+    assert two_shops.post("/webhooks/shopify", data=ORDER, headers=headers).status_code == 202
+
+    page = two_shops.get("/metrics").get_data(as_text=True)
+
+    assert (
+        'bridge_events_received_total{connection="alpha",provider="shopify",'
+        'topic="orders/create"} 1' in page
+    )
+    assert 'bridge_queue_depth{connection="alpha",queue="outbox"} 1' in page
+    assert 'bridge_queue_depth{connection="beta",queue="outbox"} 0' in page
+    assert page.count("# TYPE bridge_queue_depth gauge") == 1

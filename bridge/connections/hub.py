@@ -189,13 +189,13 @@ class ServicesHub:
         built = self._built.get(name)
         if built is not None and built[0] == stored.updated_at:
             return built[1]
-        services = self._build(stored)
-        with self._lock:
-            old = self._built.get(name)
-            self._built[name] = (stored.updated_at, services)
-        if old is not None:
-            old[1].close()
-        return services
+        with self._lock:  # built once per version, even when many threads ask together
+            built = self._built.get(name)
+            if built is None or built[0] != stored.updated_at:
+                # A replaced version is not closed here: a task may still be using it.
+                built = (stored.updated_at, self._build(stored))
+                self._built[name] = built
+        return built[1]
 
     def _build(self, stored: StoredConnection) -> Services:
         settings = connection_settings(self.base.settings, stored, self.registry)

@@ -24,6 +24,7 @@ from bridge.connections.models import (
     ConnectionCreate,
     ConnectionSecrets,
     ConnectionUpdate,
+    Source,
     StoredConnection,
 )
 from bridge.connections.secrets import SecretBox, fingerprint
@@ -89,6 +90,14 @@ def _refused(outcome: str, stored: StoredConnection) -> RegistryError:
         return RegistryError(409, "source_taken", detail)
     detail = f"Stripe account {stored.stripe_account} belongs to another connection"
     return RegistryError(409, "source_taken", detail)
+
+
+def _check_source(stored: StoredConnection) -> None:
+    """Raises: RegistryError: 400, a shop domain on a Stripe connection or the reverse."""
+    if stored.source is Source.SHOPIFY and stored.stripe_account:
+        raise RegistryError(400, "invalid_body", "stripe_account is for Stripe connections")
+    if stored.source is Source.STRIPE and stored.shop_domain:
+        raise RegistryError(400, "invalid_body", "shop_domain is for Shopify connections")
 
 
 @dataclass(frozen=True)
@@ -195,6 +204,7 @@ class ConnectionRegistry:
                 updated.enabled = change.enabled
             if change.secrets is not None:
                 updated = self._with_secrets(updated, change.secrets)
+            _check_source(updated)
             outcome = self._apply(name, raw, current, updated)
             if outcome == "ok":
                 return updated

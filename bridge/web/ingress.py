@@ -210,7 +210,7 @@ class WebhookIngress:
         if name is not None:
             return self._connection(name)
         own = (self._settings.shopify_shop_domain or "").strip().lower()
-        if not domain or domain == own or (not own and not snapshot.by_name):
+        if not domain or domain == own or (not own and not snapshot.by_shop):
             return self._services  # the environment's connection, as before connections
         raise Rejection(404, "unknown_shop", f"no connection serves the shop {domain}")
 

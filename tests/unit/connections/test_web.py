@@ -305,3 +305,26 @@ def test_metrics_name_each_connection(two_shops: FlaskClient) -> None:
     assert 'bridge_queue_depth{connection="alpha",queue="outbox"} 1' in page
     assert 'bridge_queue_depth{connection="beta",queue="outbox"} 0' in page
     assert page.count("# TYPE bridge_queue_depth gauge") == 1
+
+
+def test_a_stripe_connection_cannot_be_given_a_shop(two_shops: FlaskClient) -> None:
+    answer = two_shops.patch(
+        "/admin/connections/gamma", json={"shop_domain": "x.myshopify.com"}, headers=AUTH
+    )
+    assert (answer.status_code, answer.get_json()["error"]) == (400, "invalid_body")
+    assert two_shops.get("/admin/connections/gamma", headers=AUTH).get_json()["shop_domain"] is None
+
+
+def test_with_only_stripe_connections_the_environment_keeps_every_shop(
+    client: FlaskClient, redis_client: redis.Redis
+) -> None:
+    stripe = {
+        "name": "gamma",
+        "source": "stripe",
+        "sage_organization_id": "org-gamma",
+        "secrets": {"webhook_secrets": ["whsec_gamma_secret"]},
+    }
+    assert client.post("/admin/connections", json=stripe, headers=AUTH).status_code == 201
+    headers = shopify_headers(ORDER, webhook_id="wh-env", shop="any.myshopify.com")
+    assert client.post("/webhooks/shopify", data=ORDER, headers=headers).status_code == 202
+    assert redis_client.lrange("bridge:default:outbox", 0, -1) == [b"shopify:wh-env"]

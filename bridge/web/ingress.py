@@ -50,6 +50,7 @@ Answer = tuple[int, dict[str, Any], list[tuple[str, str]]]  # status, JSON body,
 Route = Callable[["WSGIEnvironment"], tuple[Services, NewEvent]]
 STRIPE_ENDPOINT = PREFIX + "stripe/"  # + a connection's name
 SHOP_HEADER = "X-Shopify-Shop-Domain"
+CONNECTION_HEADER = "X-Bridge-Connection"  # kept with a registered connection's events
 
 
 class Rejection(Exception):
@@ -184,6 +185,12 @@ class WebhookIngress:
                 log.info("webhook %s %s: %s", event.provider, event.topic, outcome)
         return (202 if new else 200), {"id": event.ref, "status": outcome}, []
 
+    def _tag(self, target: Services) -> dict[str, str]:
+        """The record's note of its connection (a registered one; none for the env's)."""
+        if target is self._services:
+            return {}
+        return {CONNECTION_HEADER: target.settings.connection}
+
     def _connection(self, name: str) -> Services:
         """A registered connection's Services.
 
@@ -274,7 +281,11 @@ class WebhookIngress:
                 provider_id=envelope.delivery_id,
                 topic=envelope.topic,
                 body=body.decode("utf-8"),
-                headers={**envelope.headers, shopify.SIGNATURE_HEADER: signature or ""},
+                headers={
+                    **envelope.headers,
+                    shopify.SIGNATURE_HEADER: signature or "",
+                    **self._tag(target),
+                },
                 status=EventStatus.QUEUED
                 if envelope.topic in shopify.TOPICS
                 else EventStatus.IGNORED,
@@ -305,7 +316,7 @@ class WebhookIngress:
                 provider_id=envelope.id,
                 topic=envelope.type,
                 body=body.decode("utf-8"),
-                headers={stripe_webhook.SIGNATURE_HEADER: header or ""},
+                headers={stripe_webhook.SIGNATURE_HEADER: header or "", **self._tag(target)},
                 status=EventStatus.QUEUED
                 if envelope.type in stripe_webhook.TOPICS
                 else EventStatus.IGNORED,

@@ -192,6 +192,8 @@ def test_each_shop_is_recorded_in_its_own_connection(
     assert redis_client.llen("bridge:default:outbox") == 0
     alpha = two_shops.get("/admin/events?connection=alpha", headers=AUTH).get_json()
     assert [e["ref"] for e in alpha["events"]] == [f"shopify:wh-{SHOP_A}"]
+    record = two_shops.get(f"/admin/events/shopify:wh-{SHOP_A}?connection=alpha", headers=AUTH)
+    assert record.get_json()["headers"]["X-Bridge-Connection"] == "alpha"
 
 
 def test_shop_a_secret_claiming_shop_b_is_refused(

@@ -63,7 +63,9 @@ def _mapping(text: str | None) -> dict[str, Any] | None:
         value = json.loads(text)
     except ValueError as exc:
         raise click.BadParameter(f"not JSON: {exc}", param_hint="--mapping") from exc
-    ConnectionMapping.model_validate(value)  # named errors before anything is written
+    if not isinstance(value, dict):
+        raise click.BadParameter("a JSON object", param_hint="--mapping")
+    _run(lambda: ConnectionMapping.model_validate(value))  # named before anything is written
     return dict(value)
 
 

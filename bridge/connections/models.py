@@ -25,6 +25,7 @@ DEFAULT = "default"  # the environment-only connection; not in the registry
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 SHOP_PATTERN = r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$"
 ACCOUNT_PATTERN = r"^acct_[A-Za-z0-9]{1,64}$"
+ORGANIZATION_PATTERN = r"^[A-Za-z0-9-]{1,64}$"  # a UUID; sent as the X-OrganizationId header
 
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -88,7 +89,7 @@ class ConnectionCreate(_Strict):
         None
     )
     stripe_account: Annotated[str, StringConstraints(pattern=ACCOUNT_PATTERN)] | None = None
-    sage_organization_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    sage_organization_id: Annotated[str, StringConstraints(pattern=ORGANIZATION_PATTERN)]
     mapping: ConnectionMapping = Field(default_factory=ConnectionMapping)
     secrets: ConnectionSecrets
     enabled: bool = True
@@ -115,7 +116,7 @@ class ConnectionUpdate(_Strict):
         None
     )
     stripe_account: Annotated[str, StringConstraints(pattern=ACCOUNT_PATTERN)] | None = None
-    sage_organization_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = (
+    sage_organization_id: Annotated[str, StringConstraints(pattern=ORGANIZATION_PATTERN)] | None = (
         None
     )
     mapping: ConnectionMapping | None = None

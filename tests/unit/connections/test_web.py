@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import redis
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bridge.services import build_services
 from bridge.settings import Settings
@@ -330,3 +332,34 @@ def test_with_only_stripe_connections_the_environment_keeps_every_shop(
     headers = shopify_headers(ORDER, webhook_id="wh-env", shop="any.myshopify.com")
     assert client.post("/webhooks/shopify", data=ORDER, headers=headers).status_code == 202
     assert redis_client.lrange("bridge:default:outbox", 0, -1) == [b"shopify:wh-env"]
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+FIELDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": st.text(max_size=10) | JSON,
+        "source": st.sampled_from(["shopify", "stripe", "x"]) | JSON,
+        "shop_domain": st.sampled_from(["a.myshopify.com", "\n", ""]) | JSON,
+        "sage_organization_id": st.sampled_from(["org-1", "org\r\nX-Evil: 1", ""]) | JSON,
+        "mapping": JSON,
+        "secrets": JSON,
+        "enabled": JSON,
+    },
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=JSON | FIELDS)
+def test_nothing_a_client_sends_is_a_500(client: FlaskClient, body: object) -> None:
+    for method, path in (("post", "/admin/connections"), ("patch", "/admin/connections/x1")):
+        answer = getattr(client, method)(path, json=body, headers=AUTH)
+        assert answer.status_code in (201, 400, 404, 409), answer.get_data(as_text=True)

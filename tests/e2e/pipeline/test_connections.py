@@ -45,9 +45,17 @@ class Deployment:
     sandbox: Flask
     orgs: dict[str, str]  # connection -> Sage organisation id
 
-    def shopify(self, name: str, shop: str, body: dict[str, Any], secret: str) -> Any:
+    def shopify(
+        self,
+        name: str,
+        shop: str,
+        body: dict[str, Any],
+        secret: str,
+        topic: str = "orders/create",
+    ) -> Any:
         raw = json.dumps(body).encode()
-        headers = shopify_headers(raw, webhook_id=str(uuid.uuid4()), secret=secret, shop=shop)
+        delivery = str(uuid.uuid4())
+        headers = shopify_headers(raw, topic, webhook_id=delivery, secret=secret, shop=shop)
         return self.client.post("/webhooks/shopify", data=raw, headers=headers)
 
     def order_numbers(self, name: str) -> set[str]:
@@ -203,3 +211,29 @@ def test_a_disabled_connection_holds_its_events_and_enabling_processes_them(
     b = f"shopify:{SHOP_B}:5910000003039"
     wait_for(lambda: d.order_numbers("beta") == {b}, "B's held order booked after enabling")
     wait_for(lambda: d.event_status("beta", held_ref) == "processed", "B's event processed")
+
+
+def test_a_connection_payment_before_its_order_is_parked_then_settles(
+    deployment: Deployment,
+) -> None:
+    """A payment parked in its connection (waiting for its order) settles once it is booked."""
+    d = deployment
+    tx = d.shopify(
+        "alpha",
+        SHOP_A,
+        payload("shopify", "order-transactions-create-001-sale-shopify-payments"),
+        SECRETS["alpha"],
+        topic="order_transactions/create",
+    )
+    assert tx.status_code == 202
+    ref = tx.get_json()["id"]
+    wait_for(lambda: d.event_status("alpha", ref) == "parked", "the payment parked")
+
+    d.shopify("alpha", SHOP_A, payload("shopify", ORDER_1), SECRETS["alpha"])
+
+    wait_for(lambda: d.event_status("alpha", ref) == "processed", "the parked payment processed")
+    alpha = d.hub.services("alpha")
+    assert alpha is not None
+    link = alpha.links.order(f"shopify:{SHOP_A}:5910000001013")
+    assert link is not None
+    assert link.status == "Collected"

@@ -1,10 +1,9 @@
 """The registered connections' periodic work, from the one beat of the deployment.
 
 `tick` (every few seconds) does for each enabled registered connection what the
-environment's connection gets from its own beat entries: the ledger's sweep (stranded and
-due parked events back to its outbox), the outbound pump (due deliveries to workers) and,
-every `BRIDGE_POLL_INTERVAL`, a Sage poll cycle (a task of its own). A disabled
-connection is skipped: its events wait. Thin: the work lives in the stores and the poller.
+environment's connection gets from its own beat entries (`bridge.connections.periodic`):
+the ledger's sweep, the outbound pump and, every `BRIDGE_POLL_INTERVAL`, a Sage poll cycle
+(a task of its own). A disabled connection is skipped: its events wait.
 """
 
 from __future__ import annotations
@@ -14,12 +13,13 @@ import logging
 import redis
 from celery import Task
 
+from bridge.connections.periodic import tick_connection
 from bridge.connections.secrets import SecretKeyError
 from bridge.observability import log_context, report
 from bridge.poller import LockLost, poll_once
 from connectors.sage_active.errors import SageError
 from tasks.app import app, get_hub, settings
-from tasks.outbound import PUMP_BATCH, deliver
+from tasks.outbound import deliver
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +45,15 @@ def _tick_one(name: str) -> int:
     services = get_hub().services(name)
     if services is None:
         return 0
-    swept = services.events.sweep()
-    if any(swept.model_dump().values()):
-        log.info("sweep of %s re-sent %s", name, swept.model_dump())
-    due = services.outbound.claim_due(limit=PUMP_BATCH)
-    for delivery_id in due:
-        deliver.delay(delivery_id, connection=name)
-    interval = max(1, int(settings.poll_interval))
-    if services.redis.set(services.settings.key("poll", "due"), "1", nx=True, ex=interval):
-        poll.delay(name)
-    return len(due)
+    result = tick_connection(
+        services,
+        deliver=lambda delivery_id: deliver.delay(delivery_id, connection=name),
+        poll=lambda: poll.delay(name),
+        poll_interval=settings.poll_interval,
+    )
+    if any(result.swept.model_dump().values()):
+        log.info("sweep of %s re-sent %s", name, result.swept.model_dump())
+    return result.deliveries
 
 
 @app.task(bind=True, name="tasks.connections.poll", ignore_result=True)  # type: ignore[untyped-decorator]

@@ -74,7 +74,7 @@ class FairScheduler:
         self,
         client: redis.Redis,
         max_in_flight: int,
-        lease: float = 900.0,
+        lease: float = 300.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._redis = client

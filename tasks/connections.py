@@ -19,6 +19,7 @@ from bridge.observability import log_context, report
 from bridge.poller import LockLost, poll_once
 from connectors.sage_active.errors import SageError
 from tasks.app import app, get_hub, settings
+from tasks.backfill import reconcile
 from tasks.outbound import deliver
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ def _tick_one(name: str) -> int:
         deliver=lambda delivery_id: deliver.delay(delivery_id, connection=name),
         poll=lambda: poll.delay(name),
         poll_interval=settings.poll_interval,
+        reconcile=lambda: reconcile.delay(connection=name),
     )
     if any(result.swept.model_dump().values()):
         log.info("sweep of %s re-sent %s", name, result.swept.model_dump())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from pydantic import SecretStr
 
 from bridge.connections.hub import ServicesHub
 from bridge.connections.periodic import tick_connection
@@ -62,3 +63,19 @@ def test_due_deliveries_are_handed_over_once_and_polls_are_spaced(alpha: Service
     assert (first.deliveries, second.deliveries) == (1, 0)  # claimed: never sent twice
     assert len(sent) == 1
     assert (first.poll, second.poll, len(polls)) == (True, False, 1)
+
+
+def test_reconciliation_is_handed_over_only_with_a_provider_api_key(
+    alpha: Services, redis_url: str
+) -> None:
+    runs: list[int] = []
+    tick_connection(alpha, lambda _: None, lambda: None, 30, reconcile=lambda: runs.append(1))
+    assert runs == []  # no Shopify access token for this connection
+
+    with_key = alpha.settings.model_copy(update={"stripe_api_key": SecretStr("sk_test_key_1")})
+    keyed = Services(
+        settings=with_key, redis=alpha.redis, events=alpha.events, metrics=alpha.metrics
+    )
+    tick_connection(keyed, lambda _: None, lambda: None, 30, reconcile=lambda: runs.append(1))
+    tick_connection(keyed, lambda _: None, lambda: None, 30, reconcile=lambda: runs.append(1))
+    assert runs == [1]  # once per BRIDGE_RECONCILE_INTERVAL

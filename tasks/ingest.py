@@ -15,6 +15,7 @@ import redis
 from celery import Task, signals
 
 from bridge.connections.scheduler import FairRelay, FairScheduler
+from bridge.connections.secrets import SecretKeyError
 from bridge.observability import log_context
 from bridge.services import redis_client
 from bridge.store.events import EventStatus
@@ -59,6 +60,10 @@ def _process(self: Task, ref: str, connection: str | None, task_id: str) -> str:
     except redis.RedisError as exc:
         # The ledger is unreachable: nothing was recorded, try again shortly.
         raise self.retry(exc=exc, countdown=5) from exc
+    except SecretKeyError as exc:
+        # BRIDGE_SECRET_KEY lost or rotated too early: nothing ran; wait for the key.
+        log.error("event %s: %s", ref, exc)
+        raise self.retry(exc=exc, countdown=60) from exc
     log.info("event %s: %s %s", ref, result.status, result.detail)
     if result.retry_in is not None:
         raise self.retry(countdown=result.retry_in)

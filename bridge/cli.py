@@ -118,14 +118,18 @@ def demo(state_dir: str, url: str | None, timeout: float) -> None:
 @main.command("sage-login")
 @click.option("--timeout", default=300.0, show_default=True, type=float, help="Seconds to wait.")
 @click.option("--no-browser", is_flag=True, help="Print the URL only; do not open a browser.")
-def sage_login(timeout: float, no_browser: bool) -> None:
+@click.option("--connection", default=None, help="The connection to log in (default: the env's).")
+def sage_login(timeout: float, no_browser: bool, connection: str | None) -> None:
     """Log in to Sage Active once (OAuth code flow); the refresh token is kept in Redis."""
     import webbrowser
 
+    from bridge.connections.cli import connection_settings_for
     from bridge.sage_login import SageLoginError, exchange, wait_for_code
     from bridge.services import ConfigurationError
 
     settings = _settings_with_redis()
+    if connection is not None:
+        settings = connection_settings_for(connection)
 
     def send_person(url: str) -> None:
         click.echo(f"Open this URL and log in to Sage Active:\n\n  {url}\n")
@@ -347,6 +351,15 @@ def backfill(since: str, until: str | None, provider: str, dry_run: bool) -> Non
             reader.close()
         services.close()
     click.echo("\n".join(summary))
+
+
+def _add_connections() -> None:
+    from bridge.connections.cli import connections
+
+    main.add_command(connections)
+
+
+_add_connections()
 
 
 if __name__ == "__main__":  # pragma: no cover

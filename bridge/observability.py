@@ -19,7 +19,7 @@ from typing import Any
 
 from bridge.settings import Settings
 
-CONTEXT_FIELDS = ("provider", "event_id", "task_id")
+CONTEXT_FIELDS = ("provider", "event_id", "task_id", "connection")
 _context: dict[str, contextvars.ContextVar[str | None]] = {
     name: contextvars.ContextVar(f"bridge_{name}", default=None) for name in CONTEXT_FIELDS
 }

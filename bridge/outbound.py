@@ -114,7 +114,12 @@ class Outbound(SubscriptionAdmin):
         if key:
             event_id = "msg_" + hashlib.sha256(key.encode()).hexdigest()[:24]
         now = self._clock()
-        body = {"type": kind.value, "timestamp": _iso(now), "data": payload.model_dump(mode="json")}
+        body = {
+            "type": kind.value,
+            "timestamp": _iso(now),
+            "connection": self._settings.connection,  # which shop / organisation it is about
+            "data": payload.model_dump(mode="json"),
+        }
         invoice = getattr(payload, "invoice_id", None)  # the events of one invoice keep order
         deliveries = [
             new_delivery(event_id, kind, sub.id, now, invoice)

@@ -264,8 +264,28 @@ class Settings(BaseSettings):
     fees_account: str = Field(default="627000000", validation_alias="BRIDGE_FEES_ACCOUNT")
     customers_account: str = Field(default="411000000", validation_alias="BRIDGE_CUSTOMERS_ACCOUNT")
     bank_journal_code: str = Field(default="BQ", validation_alias="BRIDGE_BANK_JOURNAL")
+    # --- many connections (bridge/connections) ------------------------------------------
+    secret_key: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        validation_alias="BRIDGE_SECRET_KEY",
+        description="Fernet keys of connection secrets: encrypt with the first, decrypt with any.",
+    )
+    connection_max_in_flight: int = Field(
+        default=8,
+        ge=1,
+        le=1000,
+        validation_alias="BRIDGE_CONNECTION_MAX_IN_FLIGHT",
+        description="Events of one connection handed to Celery and not finished, at most.",
+    )
+    connection_rate_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        validation_alias="BRIDGE_CONNECTION_RATE_SHARE",
+        description="Share of the app's Sage rate limit one registered connection may use.",
+    )
 
-    @field_validator("shopify_webhook_secret", "stripe_webhook_secret", mode="before")
+    @field_validator("shopify_webhook_secret", "stripe_webhook_secret", "secret_key", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
         return _split_secrets(value)

@@ -14,6 +14,7 @@ from typing import Any
 
 from celery import Celery, signals
 
+from bridge.connections.hub import ServicesHub
 from bridge.observability import configure_logging, init_sentry
 from bridge.services import ConfigurationError, Services, build_services
 from bridge.settings import Settings, load_settings
@@ -22,6 +23,7 @@ from tasks.schedule import beat_schedule
 # Task modules the worker imports. Add yours here, one line each.
 TASK_MODULES: list[str] = [
     "tasks.ingest",
+    "tasks.connections",
     "tasks.outbound",
     "tasks.poll",
     "tasks.backfill",
@@ -76,6 +78,34 @@ def get_services() -> Services:
         if _services is None:
             _services = build_services(settings)
         return _services
+
+
+_hub: ServicesHub | None = None
+
+
+def get_hub() -> ServicesHub:
+    """Every connection's `Services` in this process (the environment's is `get_services()`).
+
+    Raises:
+        ConfigurationError: `REDIS_URL` is not set.
+    """
+    global _hub
+    services = get_services()
+    with _services_lock:
+        if _hub is None:
+            _hub = ServicesHub(services)
+        return _hub
+
+
+def services_for(connection: str | None) -> Services | None:
+    """The `Services` of `connection` (None: the environment's), None if it is unknown.
+
+    Raises:
+        ConfigurationError: `REDIS_URL` is not set.
+        SecretKeyError: its secrets cannot be decrypted.
+        redis.RedisError: Redis is unreachable.
+    """
+    return get_hub().services(connection)
 
 
 def _require_redis(**_: Any) -> None:

@@ -22,18 +22,23 @@ from bridge.payouts import shopify as shopify_payouts
 from bridge.services import Services
 from bridge.sync.locks import LockBusy, OrderLock
 from connectors.rest import ProviderApiError
-from tasks.app import app, get_services
+from tasks.app import app, get_services, services_for
 
 log = logging.getLogger(__name__)
 LEASE = 60.0  # seconds; kept alive while the run goes on
 
 
 @app.task(bind=True, name="tasks.backfill.reconcile", ignore_result=True)  # type: ignore[untyped-decorator]
-def reconcile(self: Task) -> str:
-    """Backfill the recent window: "off", "busy", "ok" or "failed"."""
+def reconcile(self: Task, connection: str | None = None) -> str:
+    """Backfill the recent window of `connection` (None: the environment's): "off",
+    "busy", "ok" or "failed"."""
     task_id = str(self.request.id or "local")
-    with log_context(provider="backfill", event_id="reconcile", task_id=task_id):
-        services = get_services()
+    with log_context(
+        provider="backfill", event_id="reconcile", task_id=task_id, connection=connection
+    ):
+        services = services_for(connection) if connection else get_services()
+        if services is None:
+            return "off"  # the connection was removed
         settings = services.settings
         try:
             readers = open_readers(settings)

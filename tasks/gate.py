@@ -17,10 +17,11 @@ from typing import Any
 import redis
 from celery import signals
 
+from bridge.connections.secrets import SecretKeyError
 from bridge.gates import check
 from bridge.observability import log_context
 from bridge.services import ConfigurationError, Services
-from tasks.app import get_services, settings
+from tasks.app import get_hub, services_for, settings
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,25 @@ class GateProbe(threading.Thread):
 
     def run(self) -> None:
         while not self._stop_event.wait(self._interval):
-            probe_once(get_services())
+            probe_all()
+
+
+def probe_all() -> None:
+    """`probe_once` for every connection: each has its own token and circuit."""
+    try:
+        names = get_hub().names()
+    except (redis.RedisError, ConfigurationError) as exc:
+        log.warning("gate probe skipped: %s", exc)
+        return
+    for name in names:
+        try:
+            services = services_for(name)
+        except (redis.RedisError, SecretKeyError) as exc:
+            log.warning("gate probe of connection %s skipped: %s", name, exc)
+            continue
+        if services is not None:
+            with log_context(connection=name):
+                probe_once(services)
 
 
 _probe: GateProbe | None = None

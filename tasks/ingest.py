@@ -1,47 +1,81 @@
 """Inbound events: the processing task, the periodic sweep, and the outbox relay.
 
 The ingress only writes to Redis (record + outbox, one atomic call). Each worker runs a
-relay thread that moves refs from the outbox into Celery (`OutboxRelay`); see
+relay thread that moves refs from every connection's outbox into Celery, round-robin and
+bounded per connection (`bridge.connections.scheduler.FairRelay`); see
 `bridge.store.events` for why no acknowledged event can be lost on the way.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 import redis
 from celery import Task, signals
-from kombu.exceptions import OperationalError
 
+from bridge.connections.scheduler import FairRelay, FairScheduler
+from bridge.connections.secrets import SecretKeyError
 from bridge.observability import log_context
 from bridge.services import redis_client
-from bridge.store.events import EventStore
+from bridge.store.events import EventStatus
 from bridge.sync.dispatch import RunResult, run_event
-from tasks.app import app, get_services, settings
+from tasks.app import app, get_hub, get_services, settings
 from tasks.heartbeat import current_worker
 
 log = logging.getLogger(__name__)
 
 
 @app.task(bind=True, name="tasks.ingest.process_event", max_retries=None)  # type: ignore[untyped-decorator]
-def process_event(self: Task, ref: str) -> str:
-    """Process inbound event `ref` (idempotent); transient failures come back as retries."""
+def process_event(self: Task, ref: str, connection: str | None = None) -> str:
+    """Process inbound event `ref` of `connection` (None: the environment's), idempotent;
+    transient failures come back as retries. A disabled connection's event goes back to
+    wait in its outbox."""
     task_id = str(self.request.id or "local")
-    with log_context(provider=ref.partition(":")[0], event_id=ref, task_id=task_id):
+    name = connection or settings.connection
+    with log_context(
+        provider=ref.partition(":")[0], event_id=ref, task_id=task_id, connection=name
+    ):
         try:
-            worker = current_worker(self.request.hostname)
-            result: RunResult = run_event(
-                get_services(), ref, task_id, self.request.retries, worker
+            return _process(self, ref, connection, task_id)
+        finally:
+            _release(name, ref)
+
+
+def _process(self: Task, ref: str, connection: str | None, task_id: str) -> str:
+    try:
+        hub = get_hub()
+        services = hub.services(connection)
+        if services is None:
+            log.warning("event %s: connection %s is unknown (removed?)", ref, connection)
+            return "unknown_connection"
+        if not hub.enabled_now(connection):
+            # Paused: back to its outbox, untouched, until `bridge connections enable`.
+            services.events.mark(
+                ref, EventStatus.QUEUED, requeue=True, allowed=(EventStatus.QUEUED,)
             )
-        except redis.RedisError as exc:
-            # The ledger is unreachable: nothing was recorded, try again shortly.
-            raise self.retry(exc=exc, countdown=5) from exc
-        log.info("event %s: %s %s", ref, result.status, result.detail)
-        if result.retry_in is not None:
-            raise self.retry(countdown=result.retry_in)
-        return result.status
+            return "held"
+        worker = current_worker(self.request.hostname)
+        result: RunResult = run_event(services, ref, task_id, self.request.retries, worker)
+    except redis.RedisError as exc:
+        # The ledger is unreachable: nothing was recorded, try again shortly.
+        raise self.retry(exc=exc, countdown=5) from exc
+    except SecretKeyError as exc:
+        # BRIDGE_SECRET_KEY lost or rotated too early: nothing ran; wait for the key.
+        log.error("event %s: %s", ref, exc)
+        raise self.retry(exc=exc, countdown=60) from exc
+    log.info("event %s: %s %s", ref, result.status, result.detail)
+    if result.retry_in is not None:
+        raise self.retry(countdown=result.retry_in)
+    return result.status
+
+
+def _release(name: str, ref: str) -> None:
+    """Free `ref`'s slot among its connection's events in flight (see the scheduler)."""
+    try:
+        FairScheduler(get_services().redis, settings.connection_max_in_flight).release(name, ref)
+    except redis.RedisError:
+        log.warning("could not free the in-flight slot of %s; its lease will end", ref)
 
 
 @app.task(name="tasks.ingest.sweep")  # type: ignore[untyped-decorator]
@@ -53,43 +87,26 @@ def sweep() -> dict[str, int]:
     return result.model_dump()
 
 
-class OutboxRelay(threading.Thread):
-    """Drains the outbox into Celery: BLMOVE to in-flight, send the task, confirm."""
-
-    def __init__(self, store: EventStore, client: redis.Redis) -> None:
-        super().__init__(name="outbox-relay", daemon=True)
-        self._store = store
-        self._client = client
-        self._stop_event = threading.Event()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop_event.set()
-        self.join(timeout)
-        self._client.close()
-
-    def run(self) -> None:
-        while not self._stop_event.is_set():
-            try:
-                ref = self._store.next_for_relay(timeout=1.0)
-                if ref is None:
-                    continue
-                process_event.apply_async(args=[ref])
-                self._store.relayed(ref)
-            except (redis.RedisError, OperationalError):
-                # Left in flight: the sweep re-sends it. Wait for Redis to come back.
-                log.warning("outbox relay: Redis unavailable, retrying", exc_info=True)
-                self._stop_event.wait(1.0)
+_relay: FairRelay | None = None
 
 
-_relay: OutboxRelay | None = None
+def _send(name: str, ref: str) -> None:
+    connection = None if name == settings.connection else name
+    process_event.apply_async(args=[ref], kwargs={"connection": connection} if connection else {})
 
 
 def _start_relay(**_: Any) -> None:
     global _relay
     if settings.redis_url and _relay is None:
-        # A client of its own: its blocking BLMOVE must not hold a task's connection.
+        # A client of its own: the relay's calls must not wait behind a task's.
         client = redis_client(settings)
-        _relay = OutboxRelay(EventStore(client, settings), client)
+        hub = get_hub()
+        scheduler = FairScheduler(client, settings.connection_max_in_flight)
+
+        def names() -> list[str]:
+            return [name for name in hub.names() if hub.enabled(name)]
+
+        _relay = FairRelay(scheduler, names, _send, client)
         _relay.start()
 
 

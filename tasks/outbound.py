@@ -21,7 +21,7 @@ from bridge.events import EventType
 from bridge.observability import log_context
 from bridge.outbound import Outbound
 from bridge.store.outbound import Attempt
-from tasks.app import app, get_services
+from tasks.app import app, get_services, services_for
 
 log = logging.getLogger(__name__)
 
@@ -30,23 +30,29 @@ DELIVERIES_METRIC = "bridge_outbound_deliveries_total"
 
 
 @app.task(bind=True, name="tasks.outbound.deliver", max_retries=3)  # type: ignore[untyped-decorator]
-def deliver(self: Task, delivery_id: str) -> str:
-    """Attempt delivery `delivery_id` once: "succeeded", "failed" or "skipped"."""
+def deliver(self: Task, delivery_id: str, connection: str | None = None) -> str:
+    """Attempt delivery `delivery_id` (of `connection`, None: the environment's) once:
+    "succeeded", "failed" or "skipped"."""
     task_id = str(self.request.id or "local")
-    with log_context(provider="outbound", event_id=delivery_id, task_id=task_id):
+    with log_context(
+        provider="outbound", event_id=delivery_id, task_id=task_id, connection=connection
+    ):
+        services = services_for(connection)
+        if services is None:
+            return "skipped"  # the connection was removed
         try:
-            attempt = get_services().outbound.attempt(delivery_id)
+            attempt = services.outbound.attempt(delivery_id)
         except redis.RedisError as exc:
             # Nothing was recorded; the claim also expires, so the pump would retry anyway.
             raise self.retry(exc=exc, countdown=5) from exc
         if attempt is None:
             return "skipped"
         outcome = delivery_outcome(attempt)
-        get_services().metrics.incr(DELIVERIES_METRIC, {"outcome": outcome})
+        services.metrics.incr(DELIVERIES_METRIC, {"outcome": outcome})
         if attempt.next_attempt_at is None:
             # finished: the next event of the same invoice is due now; send it without
             # waiting for the pump's next tick
-            enqueue(get_services().outbound, get_services().outbound.due(limit=PUMP_BATCH))
+            enqueue(services.outbound, services.outbound.due(limit=PUMP_BATCH), connection)
         log.info(
             "delivery %s attempt %d: %s %s",
             delivery_id,
@@ -64,12 +70,12 @@ def delivery_outcome(attempt: Attempt) -> str:
     return "retrying" if attempt.next_attempt_at is not None else "dead_lettered"
 
 
-def enqueue(outbound: Outbound, delivery_ids: Iterable[str]) -> int:
+def enqueue(outbound: Outbound, delivery_ids: Iterable[str], connection: str | None = None) -> int:
     """Claim each delivery and send its task now; how many were sent (others are taken)."""
     sent = 0
     for delivery_id in delivery_ids:
         if outbound.claim(delivery_id):
-            deliver.delay(delivery_id)
+            deliver.delay(delivery_id, connection=connection)
             sent += 1
     return sent
 

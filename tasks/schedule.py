@@ -15,6 +15,8 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     schedule: dict[str, dict[str, Any]] = {
         # Re-sends dropped relay hand-offs, stale queued events and due parked events.
         "ingest-sweep": {"task": "tasks.ingest.sweep", "schedule": 15.0},
+        # The same (and the pump, and polls) for every registered connection.
+        "connections-tick": {"task": "tasks.connections.tick", "schedule": 5.0},
         # Hands due outbound webhook deliveries to workers (each claimed once).
         "outbound-pump": {"task": "tasks.outbound.pump", "schedule": 2.0},
         # Sage invoice status changes -> outbound events; a tick not run in time is dropped.

@@ -94,14 +94,21 @@ class EventStore:
     """The ledger of inbound events and the outbox feeding Celery."""
 
     def __init__(
-        self, client: redis.Redis, settings: Settings, clock: Callable[[], float] = time.time
+        self,
+        client: redis.Redis,
+        settings: Settings,
+        clock: Callable[[], float] = time.time,
+        held: HeldConnections | None = None,
     ) -> None:
+        """`held`: the connections `record` runs on, when shared with other stores (one
+        per thread for every connection of the deployment, not one per connection)."""
         self._redis = client
         self._settings = settings
         self._clock = clock
         self._metrics = Metrics(client, settings)
         self._record = client.register_script(event_scripts.RECORD)
-        self._held = HeldConnections(client.connection_pool)  # record's own connections
+        self._held = held or HeldConnections(client.connection_pool)  # record's own connections
+        self._owns_held = held is None
         self._mark = client.register_script(event_scripts.MARK)
         self._resend = client.register_script(event_scripts.RESEND)
         self.outbox_key = settings.key("outbox")
@@ -168,9 +175,15 @@ class EventStore:
             # Nothing ran, so running it now is the first and only time.
             return bool(self._record(keys=keys, args=args))
 
+    @property
+    def held(self) -> HeldConnections:
+        """The connections `record` runs on (to share with another connection's store)."""
+        return self._held
+
     def close(self) -> None:
         """Close the connections `record` holds (the pool's are the client's to close)."""
-        self._held.close()
+        if self._owns_held:
+            self._held.close()
 
     def get(self, ref: str) -> EventRecord | None:
         """The whole record of `ref`, or None if there is none.

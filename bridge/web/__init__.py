@@ -16,14 +16,18 @@ import redis
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
+from bridge.connections.hub import ServicesHub
 from bridge.services import Services, build_services
 from bridge.settings import Settings, load_settings
 from bridge.web.common import (
+    HUB_KEY,
     SERVICES_KEY,
     admin_denial,
     current_services,
     json_error,
+    keep_connection_arg,
     require_admin,
+    take_connection_arg,
 )
 from bridge.web.ingress import REDIS_DOWN, WebhookIngress
 
@@ -38,6 +42,8 @@ BLUEPRINTS: list[str] = [
     "bridge.web.admin_clearing:bp",
     "bridge.web.subscriptions:bp",
     "bridge.web.console:bp",
+    "bridge.connections.admin:bp",
+    "bridge.connections.console:bp",
 ]
 
 
@@ -59,7 +65,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.register_blueprint(getattr(importlib.import_module(module), attribute))
     _register_error_handlers(app)
     # The provider webhooks are the hot path: served in front of Flask (see bridge.web.ingress).
-    app.wsgi_app = WebhookIngress(services, app.wsgi_app)  # type: ignore[method-assign]
+    hub = ServicesHub(services)  # every connection's Services (bridge.connections)
+    app.extensions[HUB_KEY] = hub
+    app.before_request(take_connection_arg)  # `?connection=<name>` on any admin/console URL
+    app.url_defaults(keep_connection_arg)  # and the console's links keep it
+    app.wsgi_app = WebhookIngress(services, app.wsgi_app, hub)  # type: ignore[method-assign]
     return app
 
 

@@ -14,18 +14,61 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, abort, current_app, g, has_request_context, jsonify, request
 from pydantic import ValidationError
+from werkzeug.datastructures import ImmutableMultiDict
 
+from bridge.connections.hub import ServicesHub
+from bridge.connections.secrets import SecretKeyError
 from bridge.services import Services
 
 SERVICES_KEY = "bridge.services"
+HUB_KEY = "bridge.connections"
+CONNECTION_ARG = "connection"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def current_hub() -> ServicesHub:
+    """Every connection's `Services` (set by `create_app`)."""
+    return cast(ServicesHub, current_app.extensions[HUB_KEY])
+
+
+def take_connection_arg() -> None:
+    """Before each request: move `?connection=` out of the query into `g`, so that every
+    endpoint's own query validation (unknown parameters refused) is left as it was."""
+    if CONNECTION_ARG in request.args:
+        g.setdefault(CONNECTION_ARG, request.args.get(CONNECTION_ARG))
+        kept = [(k, v) for k, v in request.args.items(multi=True) if k != CONNECTION_ARG]
+        request.args = ImmutableMultiDict(kept)
+
+
+def keep_connection_arg(endpoint: str, values: dict[str, Any]) -> None:
+    """`url_for` of a console page keeps the connection the page is seen as."""
+    if endpoint.startswith("console.") and CONNECTION_ARG not in values:
+        name = g.get(CONNECTION_ARG) if has_request_context() else None
+        if name:
+            values[CONNECTION_ARG] = name
+
+
 def current_services() -> Services:
-    """The `Services` of the running app (set by `create_app`)."""
-    return cast(Services, current_app.extensions[SERVICES_KEY])
+    """The `Services` of the running app (set by `create_app`), or, for a request with
+    `?connection=<name>`, that connection's: every admin endpoint and console page serves
+    the connection it is asked about (the environment's by default).
+
+    Raises:
+        HTTPException: 404 for an unknown connection, 503 when its secrets cannot be read.
+    """
+    base = cast(Services, current_app.extensions[SERVICES_KEY])
+    name = g.get(CONNECTION_ARG) if has_request_context() else None
+    if not name or name == base.settings.connection or HUB_KEY not in current_app.extensions:
+        return base
+    try:
+        services = current_hub().services(name)
+    except SecretKeyError as exc:
+        abort(503, description=str(exc))
+    if services is None:
+        abort(404, description=f"no connection named {name!r}")
+    return services
 
 
 def json_error(

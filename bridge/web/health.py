@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, g, jsonify
 from flask.blueprints import BlueprintSetupState
 
+from bridge.connections.metrics import render_deployment
 from bridge.gates import sage_status
 from bridge.services import Services
-from bridge.web.common import SERVICES_KEY, current_services, json_error
+from bridge.web.common import (
+    CONNECTION_ARG,
+    SERVICES_KEY,
+    current_hub,
+    current_services,
+    json_error,
+)
 
 bp = Blueprint("health", __name__)
 CIRCUIT_STATES = ("closed", "open", "half_open")
@@ -78,4 +85,7 @@ def _measure_queues(state: BlueprintSetupState) -> None:
 @bp.get("/metrics")
 def metrics() -> Response:
     """Every counter and gauge of the deployment, in the Prometheus text format."""
-    return Response(current_services().metrics.render(), mimetype="text/plain; version=0.0.4")
+    # Every connection's series, each with its `connection` label (bridge.connections.metrics).
+    page = render_deployment(current_hub()) if not g.get(CONNECTION_ARG) else None
+    page = page or current_services().metrics.render()
+    return Response(page, mimetype="text/plain; version=0.0.4")

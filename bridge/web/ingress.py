@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
+from bridge.connections.hub import ServicesHub
+from bridge.connections.secrets import SecretKeyError
 from bridge.observability import log_context, report
 from bridge.services import Services
 from bridge.store.events import EventStatus, NewEvent
@@ -44,7 +46,11 @@ PREFIX = "/webhooks/"
 REDIS_DOWN = ("unavailable", "the event store is unreachable; retry later")
 JSON_TYPE = ("Content-Type", "application/json")
 Answer = tuple[int, dict[str, Any], list[tuple[str, str]]]  # status, JSON body, extra headers
-Route = Callable[["WSGIEnvironment"], NewEvent]  # a provider's checks: the event, or Rejection
+# A provider's checks: the event and the connection it is for, or Rejection.
+Route = Callable[["WSGIEnvironment"], tuple[Services, NewEvent]]
+STRIPE_ENDPOINT = PREFIX + "stripe/"  # + a connection's name
+SHOP_HEADER = "X-Shopify-Shop-Domain"
+CONNECTION_HEADER = "X-Bridge-Connection"  # kept with a registered connection's events
 
 
 class Rejection(Exception):
@@ -116,11 +122,19 @@ def _json_object(body: bytes) -> dict[str, object]:
 
 
 class WebhookIngress:
-    """WSGI: the two provider webhook routes; any other path is passed on to `app`."""
+    """WSGI: the provider webhook routes; any other path is passed on to `app`.
 
-    def __init__(self, services: Services, app: WSGIApplication) -> None:
+    Each delivery is recorded in its connection's ledger (`bridge.connections.hub`):
+    Shopify's by `X-Shopify-Shop-Domain`, Stripe's by the event's `account` (Connect) or the
+    endpoint `/webhooks/stripe/<connection>`; anything else is the environment's connection.
+    """
+
+    def __init__(
+        self, services: Services, app: WSGIApplication, hub: ServicesHub | None = None
+    ) -> None:
         self._services = services
         self._settings = services.settings
+        self._hub = hub or ServicesHub(services)
         self._app = app
         self._routes: dict[str, Route] = {
             PREFIX + "shopify": self._shopify,
@@ -128,7 +142,10 @@ class WebhookIngress:
         }
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        route = self._routes.get(environ.get("PATH_INFO", ""))
+        path = environ.get("PATH_INFO", "")
+        route = self._routes.get(path)
+        if route is None and path.startswith(STRIPE_ENDPOINT):
+            route = self._stripe
         if route is None:
             return self._app(environ, start_response)
         status, payload, headers = self._answer(route, environ)
@@ -155,15 +172,80 @@ class WebhookIngress:
             detail = "an unexpected error occurred; it was logged"
             return 500, {"error": "internal_error", "detail": detail}, []
 
-    def _accept(self, event: NewEvent) -> Answer:
-        """Record and queue `event` (one atomic call), then acknowledge it."""
-        new = self._services.events.record(event)
+    def _accept(self, accepted: tuple[Services, NewEvent]) -> Answer:
+        """Record and queue the event in its connection's ledger (one atomic call), then
+        acknowledge it."""
+        services, event = accepted
+        new = services.events.record(event)
         outcome = event.status.value if new else "duplicate"
         # The context is only for this line: skip setting it when the line is not written.
         if log.isEnabledFor(logging.INFO):
-            with log_context(provider=event.provider, event_id=event.ref):
+            name = services.settings.connection
+            with log_context(provider=event.provider, event_id=event.ref, connection=name):
                 log.info("webhook %s %s: %s", event.provider, event.topic, outcome)
         return (202 if new else 200), {"id": event.ref, "status": outcome}, []
+
+    def _tag(self, target: Services) -> dict[str, str]:
+        """The record's note of its connection (a registered one; none for the env's)."""
+        if target is self._services:
+            return {}
+        return {CONNECTION_HEADER: target.settings.connection}
+
+    def _connection(self, name: str) -> Services:
+        """A registered connection's Services.
+
+        Raises:
+            Rejection: 503 when its secrets cannot be decrypted (`BRIDGE_SECRET_KEY`).
+        """
+        try:
+            services = self._hub.services(name)
+        except SecretKeyError as exc:
+            raise Rejection(503, "not_configured", str(exc)) from None
+        if services is None:  # removed between the snapshot and now
+            raise Rejection(404, "unknown_connection", f"no connection named {name!r}")
+        return services
+
+    def _shopify_target(self, environ: WSGIEnvironment) -> Services:
+        """The connection of a Shopify delivery, by its shop domain.
+
+        Raises:
+            Rejection: 404 for a shop no connection serves.
+        """
+        domain = (_header(environ, SHOP_HEADER) or "").strip().lower()
+        snapshot = self._hub.snapshot()
+        name = snapshot.by_shop.get(domain) if domain else None
+        if name is not None:
+            return self._connection(name)
+        own = (self._settings.shopify_shop_domain or "").strip().lower()
+        if not domain or domain == own or (not own and not snapshot.by_shop):
+            return self._services  # the environment's connection, as before connections
+        raise Rejection(404, "unknown_shop", f"no connection serves the shop {domain}")
+
+    def _stripe_target(self, environ: WSGIEnvironment, body: bytes) -> Services:
+        """The connection of a Stripe delivery: its endpoint's, else its event's `account`.
+
+        Raises:
+            Rejection: 404 for an unknown endpoint or Connect account.
+        """
+        path = str(environ.get("PATH_INFO", ""))
+        snapshot = self._hub.snapshot()
+        if path.startswith(STRIPE_ENDPOINT):
+            name = path[len(STRIPE_ENDPOINT) :]
+            stored = snapshot.by_name.get(name)
+            if name == self._hub.default_name:
+                return self._services
+            if stored is None or stored.source.value != "stripe":
+                raise Rejection(404, "unknown_connection", f"no Stripe connection {name!r}")
+            return self._connection(name)
+        if snapshot.by_account and b'"account"' in body:
+            account = _json_object(body).get("account")
+            if isinstance(account, str):
+                owner = snapshot.by_account.get(account)
+                if owner is None:
+                    detail = f"no connection serves the Stripe account {account}"
+                    raise Rejection(404, "unknown_account", detail)
+                return self._connection(owner)
+        return self._services
 
     def _body(self, environ: WSGIEnvironment, configured: bool, provider: str) -> bytes:
         """The raw body after the checks that need no signature: size, content type, secret."""
@@ -180,9 +262,10 @@ class WebhookIngress:
             raise Rejection(503, "not_configured", detail)
         return _read_body(environ, length, limit)
 
-    def _shopify(self, environ: WSGIEnvironment) -> NewEvent:
-        """A Shopify webhook delivery, verified and identified."""
-        secrets = self._settings.shopify_secrets
+    def _shopify(self, environ: WSGIEnvironment) -> tuple[Services, NewEvent]:
+        """A Shopify webhook delivery, verified and identified, and its connection."""
+        target = self._shopify_target(environ)
+        secrets = target.settings.shopify_secrets
         body = self._body(environ, bool(secrets), "Shopify")
         signature = _header(environ, shopify.SIGNATURE_HEADER)
         try:
@@ -193,12 +276,16 @@ class WebhookIngress:
         given = {name: _header(environ, name) for name in shopify.KEPT_HEADERS}
         try:
             envelope = shopify.parse_envelope({k: v for k, v in given.items() if v is not None})
-            return NewEvent(
+            return target, NewEvent(
                 provider="shopify",
                 provider_id=envelope.delivery_id,
                 topic=envelope.topic,
                 body=body.decode("utf-8"),
-                headers={**envelope.headers, shopify.SIGNATURE_HEADER: signature or ""},
+                headers={
+                    **envelope.headers,
+                    shopify.SIGNATURE_HEADER: signature or "",
+                    **self._tag(target),
+                },
                 status=EventStatus.QUEUED
                 if envelope.topic in shopify.TOPICS
                 else EventStatus.IGNORED,
@@ -206,10 +293,14 @@ class WebhookIngress:
         except ValueError as exc:  # EnvelopeError, pydantic's ValidationError
             raise Rejection(400, "invalid_delivery", str(exc)) from None
 
-    def _stripe(self, environ: WSGIEnvironment) -> NewEvent:
-        """A Stripe webhook delivery, verified and identified."""
-        settings = self._settings
-        body = self._body(environ, bool(settings.stripe_secrets), "Stripe")
+    def _stripe(self, environ: WSGIEnvironment) -> tuple[Services, NewEvent]:
+        """A Stripe webhook delivery, verified and identified, and its connection."""
+        body = self._body(environ, True, "Stripe")
+        target = self._stripe_target(environ, body)
+        settings = target.settings
+        if not settings.stripe_secrets:
+            detail = "no Stripe webhook secret is configured on this bridge"
+            raise Rejection(503, "not_configured", detail)
         header = _header(environ, stripe_webhook.SIGNATURE_HEADER)
         try:
             stripe_webhook.verify(body, header, settings.stripe_secrets, settings.stripe_tolerance)
@@ -220,12 +311,12 @@ class WebhookIngress:
         data = _json_object(body)
         try:
             envelope = stripe_webhook.parse_envelope(data)
-            return NewEvent(
+            return target, NewEvent(
                 provider="stripe",
                 provider_id=envelope.id,
                 topic=envelope.type,
                 body=body.decode("utf-8"),
-                headers={stripe_webhook.SIGNATURE_HEADER: header or ""},
+                headers={stripe_webhook.SIGNATURE_HEADER: header or "", **self._tag(target)},
                 status=EventStatus.QUEUED
                 if envelope.type in stripe_webhook.TOPICS
                 else EventStatus.IGNORED,

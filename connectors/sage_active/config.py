@@ -82,6 +82,13 @@ class SageConfig(BaseModel):
     )
     cache_ttl: int = Field(default=3600, gt=0, description="Seconds reference data is cached.")
     key_prefix: str = Field(default="sage", min_length=1, description="Prefix of Redis keys.")
+    limiter_prefix: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Prefix of the rate limiter's keys when it is shared wider than this "
+        "organisation (Sage's limit is per app: every connection of one app uses one); "
+        "None: `key_prefix`.",
+    )
 
     @property
     def token_url(self) -> str:

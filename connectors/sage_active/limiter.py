@@ -68,7 +68,8 @@ class RateLimiter:
         self.tolerance = self.interval * (config.rate_burst - 1)
         self.max_wait = config.max_limiter_wait
         self._redis = redis_client
-        self._keys = [config.key("ratelimit", "tat"), config.key("ratelimit", "pause_until")]
+        prefix = config.limiter_prefix or config.key_prefix  # per app, not per organisation
+        self._keys = [f"{prefix}:ratelimit:tat", f"{prefix}:ratelimit:pause_until"]
         self._gcra = redis_client.register_script(_GCRA)
         self._pause = redis_client.register_script(_PAUSE)
 

@@ -23,7 +23,7 @@ from connectors.sage_active.sandbox.ledger import POSTED_STATES, settle
 from connectors.sage_active.sandbox.money import ZERO, dumps, to_decimal
 from connectors.sage_active.sandbox.runtime import Sandbox
 from connectors.sage_active.sandbox.scalars import parse_datetime
-from connectors.sage_active.sandbox.seed import bulk_invoices
+from connectors.sage_active.sandbox.seed import bulk_invoices, seed_books
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -56,6 +56,11 @@ class ConfigBody(_Strict):
 class AuthBody(_Strict):
     refuse_grants: bool | None = None
     revoke_access: bool = False
+
+
+class OrganizationBody(_Strict):
+    name: str = Field(min_length=1, max_length=100)
+    legislation_code: str = Field(default="FR", alias="legislationCode", pattern="^(FR|ES|DE)$")
 
 
 class SettleBody(_Strict):
@@ -105,6 +110,24 @@ def seed() -> Response:
         box.state.changed()
     books = box.state.default_books()
     return json_response({"created": len(made), "organizationId": books.organization.id}, 200)
+
+
+@blueprint.post("/organizations")
+def add_organization() -> Response:
+    """Another organisation, seeded like the first (same products, journals, accounts);
+    all of them share the app's rate limit (per client id)."""
+    body = _body(OrganizationBody)
+    if isinstance(body, Response):
+        return body
+    box = _box()
+    with box.state.lock:
+        books = seed_books(box.state.clock, body.name, body.legislation_code)
+        org = books.organization
+        if org.id in box.state.books:
+            return json_response({"error": "organisation exists", "id": str(org.id)}, 409)
+        box.state.books[org.id] = books
+        box.state.changed()
+    return json_response({"id": str(org.id), "socialName": org.social_name}, 201)
 
 
 @blueprint.post("/faults")

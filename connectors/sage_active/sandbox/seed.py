@@ -80,14 +80,15 @@ def seed_id(kind: str, name: str) -> UUID:
     return uuid5(NAMESPACE, f"{kind}:{name}")
 
 
-def seed_books(clock: Clock) -> Books:
-    """A fresh FR organisation: chart of accounts, journals, payment methods (each with its
-    account), taxes, products, WALKIN."""
+def seed_books(clock: Clock, name: str = ORGANIZATION_NAME, legislation: str = "FR") -> Books:
+    """A fresh organisation (FR unless told): chart of accounts, journals, payment methods
+    (each with its account), taxes, products, WALKIN. Its id is `seed_id("organization",
+    name)`; the reference data's ids are the same in every organisation seeded."""
     now = clock.now()
     org = Organization(
-        id=seed_id("organization", ORGANIZATION_NAME),
-        social_name=ORGANIZATION_NAME,
-        legislation_code="FR",
+        id=seed_id("organization", name),
+        social_name=name,
+        legislation_code=legislation,
         creation_date=now,
         modification_date=now,
     )

@@ -237,10 +237,10 @@ def _sage_banner() -> dict[str, Any]:
     """The Sage connection's state for the banner on every page (None when unreadable)."""
     if not session.get("login"):
         return {"sage": None}
-    services = current_services()
     try:
+        services = current_services()
         return {"sage": sage_status(services.redis, services.settings)}
-    except redis.RedisError:
+    except (redis.RedisError, HTTPException):  # unreadable, or no such connection (404 page)
         return {"sage": None}
 
 

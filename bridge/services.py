@@ -70,7 +70,8 @@ def sage_config(settings: Settings) -> SageConfig:
         max_retries=settings.sage_max_retries,
         settlement_mutation=settings.sage_settlement_mutation,
         cache_ttl=settings.sage_cache_ttl,
-        batch_window_ms=settings.sage_batch_window_ms,
+        batch_max_operations=settings.sage_batch_max_operations,
+        max_batch_cost=settings.sage_batch_max_cost,
         key_prefix=settings.key("sage"),
     )
 

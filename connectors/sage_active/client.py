@@ -144,8 +144,12 @@ class SageClient:
             raise SageInvalidRequest("Sage answered without data")
         return data
 
-    def execute_batch(self, operations: Sequence[Operation]) -> list[dict[str, Any] | SageError]:
+    def execute_batch(
+        self, operations: Sequence[Operation], *, max_size: int | None = None
+    ) -> list[dict[str, Any] | SageError]:
         """Run operations in as few documents as the limits allow; one result per operation.
+
+        `max_size` (default `batch_max_operations`) caps the operations of one document.
 
         A result is the alias' data, or the `SageError` for that operation alone (a batch
         with one failing alias still returns the others' results). A document that Sage
@@ -160,7 +164,7 @@ class SageClient:
         groups = plan(
             operations,
             max_cost=self.config.max_batch_cost,
-            max_size=self.config.batch_max_operations,
+            max_size=max_size or self.config.batch_max_operations,
         )
         for group in groups:
             for index, result in zip(

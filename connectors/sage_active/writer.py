@@ -170,10 +170,10 @@ class SageWriter:
         ops = list(operations)
         if not ops or any(op.mutation != ops[0].mutation for op in ops):
             raise ValueError("submit needs operations of one kind")
-        if not self.batching:
-            return self.client.execute_batch(ops)
+        if not self.batching:  # one step, one document (close and post stay together)
+            return self.client.execute_batch(ops, max_size=len(ops))
         step_id = uuid.uuid4().hex
-        keys = self._keys()
+        keys = self.keys()
         entry = {"key": key, "ops": [_encode_op(op) for op in ops]}
         pipe = self._redis.pipeline(transaction=True)
         pipe.hset(keys.ops, step_id, jsonenc.dumps(entry))
@@ -185,13 +185,13 @@ class SageWriter:
         self.ensure_running()
         return self._wait(keys, step_id, len(ops))
 
-    def _wait(self, keys: _Keys, step_id: str, count: int) -> list[Result]:
+    def _wait(self, keys: WriterKeys, step_id: str, count: int) -> list[Result]:
         deadline = time.monotonic() + self._wait_limit
         while time.monotonic() < deadline:
             popped = self._redis.blpop([keys.result(step_id)], timeout=1)
             if popped is not None:
                 self._redis.delete(keys.alive(step_id))
-                results = [_decode_result(r) for r in jsonenc.loads(popped[1])]
+                results = [decode_result(r) for r in jsonenc.loads(popped[1])]
                 if len(results) != count:
                     raise SageTransientError("writer answered the wrong number of results")
                 return results
@@ -223,7 +223,7 @@ class SageWriter:
         self._stop.set()
         if self._holding:
             try:  # wake it from its idle wait
-                self._redis.lpush(self._keys().bell, 1)
+                self._redis.lpush(self.keys().bell, 1)
             except (redis.RedisError, SageError):
                 log.warning("sage writer: could not wake the writer", exc_info=True)
         thread = self._thread
@@ -235,13 +235,13 @@ class SageWriter:
         if self._holding:
             self._holding = False
             try:
-                self._release(keys=[self._keys().lease], args=[self._token])
+                self._release(keys=[self.keys().lease], args=[self._token])
             except (redis.RedisError, SageError):
                 log.warning("sage writer: could not give the lease back", exc_info=True)
 
     def pending(self) -> int:
         """Steps waiting to be sent for this organisation."""
-        return int(self._redis.llen(self._keys().pending))
+        return int(self._redis.llen(self.keys().pending))
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -250,7 +250,7 @@ class SageWriter:
                     self._stop.wait(_STANDBY_WAIT)
                     continue
                 if not self.round():
-                    self._redis.blpop([self._keys().bell], timeout=_IDLE_WAIT)
+                    self._redis.blpop([self.keys().bell], timeout=_IDLE_WAIT)
             except redis.RedisError:
                 log.warning("sage writer: Redis unavailable, retrying", exc_info=True)
                 self._stop.wait(_IDLE_WAIT)
@@ -259,7 +259,7 @@ class SageWriter:
                 self._stop.wait(_IDLE_WAIT)
 
     def _acquire(self) -> bool:
-        keys = self._keys()
+        keys = self.keys()
         ms = int(self._lease_ttl * 1000)
         if not self._redis.set(keys.lease, self._token, nx=True, px=ms):
             return False
@@ -273,12 +273,12 @@ class SageWriter:
                 continue
             try:
                 ms = int(self._lease_ttl * 1000)
-                if not self._renew(keys=[self._keys().lease], args=[self._token, ms]):
+                if not self._renew(keys=[self.keys().lease], args=[self._token, ms]):
                     self._holding = False
             except redis.RedisError:
                 log.warning("sage writer: could not renew the lease", exc_info=True)
 
-    def _answer_orphans(self, keys: _Keys) -> None:
+    def _answer_orphans(self, keys: WriterKeys) -> None:
         """Steps a dead writer had sent: their outcome is unknown, say so to their callers."""
         inflight = self._redis.hgetall(keys.inflight)
         orphans = [_text(i) for i, token in inflight.items() if _text(token) != self._token]
@@ -296,7 +296,7 @@ class SageWriter:
 
     def round(self) -> bool:
         """Send one document of each kind from what is pending; False when nothing was."""
-        keys = self._keys()
+        keys = self.keys()
         scan = self._max_ops * SCAN_FACTOR
         ids = [_text(i) for i in self._redis.lrange(keys.pending, 0, scan - 1)]
         if not ids:
@@ -344,7 +344,7 @@ class SageWriter:
             cost += c
         return chosen
 
-    def _send(self, keys: _Keys, steps: list[Step]) -> None:
+    def _send(self, keys: WriterKeys, steps: list[Step]) -> None:
         results: dict[str, list[Result]] = {}
         try:
             self._send_steps(steps, results)
@@ -374,17 +374,17 @@ class SageWriter:
             results[step.id] = answers[start : start + len(step.operations)]
             start += len(step.operations)
 
-    def _record(self, keys: _Keys, results: dict[str, list[Result]], ids: list[str]) -> None:
+    def _record(self, keys: WriterKeys, results: dict[str, list[Result]], ids: list[str]) -> None:
         pipe = self._redis.pipeline(transaction=True)
         for step_id, values in results.items():
-            pipe.rpush(keys.result(step_id), jsonenc.dumps([_encode_result(v) for v in values]))
+            pipe.rpush(keys.result(step_id), jsonenc.dumps([encode_result(v) for v in values]))
             pipe.expire(keys.result(step_id), RESULT_TTL)
         if ids:
             pipe.hdel(keys.ops, *ids)
             pipe.hdel(keys.inflight, *ids)
         pipe.execute()
 
-    def _drop(self, keys: _Keys, ids: list[str]) -> None:
+    def _drop(self, keys: WriterKeys, ids: list[str]) -> None:
         log.info("sage writer: %d steps dropped, their callers are gone", len(ids))
         pipe = self._redis.pipeline(transaction=True)
         for step_id in ids:
@@ -392,12 +392,15 @@ class SageWriter:
         pipe.hdel(keys.ops, *ids)
         pipe.execute()
 
-    def _keys(self) -> _Keys:
-        return _Keys(self.client.config.key("writer", self.client.organization_id()))
+    def keys(self) -> WriterKeys:
+        """Where this organisation's steps are kept in Redis."""
+        return WriterKeys(self.client.config.key("writer", self.client.organization_id()))
 
 
 @dataclass(frozen=True)
-class _Keys:
+class WriterKeys:
+    """The Redis keys of one organisation's writer (see the module docstring)."""
+
     base: str
 
     @property
@@ -467,7 +470,8 @@ _KINDS: dict[str, type[SageError]] = {
 }
 
 
-def _encode_result(value: Result) -> dict[str, Any]:
+def encode_result(value: Result) -> dict[str, Any]:
+    """A step's result as JSON (data, or the error with what the caller needs of it)."""
     if not isinstance(value, SageError):
         return {"data": value}
     error: dict[str, Any] = {"message": value.message, "status": value.status}
@@ -490,7 +494,8 @@ def _encode_result(value: Result) -> dict[str, Any]:
     return {"error": error}
 
 
-def _decode_result(raw: dict[str, Any]) -> Result:
+def decode_result(raw: dict[str, Any]) -> Result:
+    """The result `encode_result` wrote, the same error class and flags."""
     if "data" in raw:
         data: dict[str, Any] = raw["data"]
         return data

@@ -28,7 +28,8 @@ Guarantees:
   before acting again, as after any lost answer.
 - A step whose caller died before it was sent is dropped, not sent: its event was not
   acknowledged and runs again (`tasks.ingest.sweep`), deciding afresh after looking in
-  Sage. A caller that gives up waiting withdraws its step if it was not sent yet.
+  Sage (a caller that was only slow to refresh its mark gets a "not sent" error, and its
+  event is retried). A caller that gives up waiting withdraws its step if not sent yet.
 - A refused alias fails its own step only (`SageClient.execute_batch` maps errors by
   alias); a document refused unrun (HTTP 400) is sent again step by step; a whole-request
   failure (timeout, 5xx, a lost answer) goes to every step in it, with `maybe_committed`.
@@ -385,12 +386,21 @@ class SageWriter:
         pipe.execute()
 
     def _drop(self, keys: WriterKeys, ids: list[str]) -> None:
+        """Drop unsent steps whose callers look gone. A caller that was only slow to say it
+        still waits gets a "not sent" error (its event is retried), never silence."""
         log.info("sage writer: %d steps dropped, their callers are gone", len(ids))
+        raw = self._redis.hmget(keys.ops, ids)
+        not_sent = SageTransientError("the step was dropped unsent: its caller looked gone")
+        results: dict[str, list[Result]] = {
+            step_id: [not_sent] * len(jsonenc.loads(text)["ops"])
+            for step_id, text in zip(ids, raw, strict=True)
+            if text
+        }
         pipe = self._redis.pipeline(transaction=True)
         for step_id in ids:
             pipe.lrem(keys.pending, 1, step_id)
-        pipe.hdel(keys.ops, *ids)
         pipe.execute()
+        self._record(keys, results, ids)
 
     def keys(self) -> WriterKeys:
         """Where this organisation's steps are kept in Redis."""

@@ -209,6 +209,11 @@ def test_a_step_whose_caller_died_before_it_was_sent_is_dropped(
     assert fake.graphql == []
     assert writer.pending() == 0
     assert r.hlen(keys.ops) == 0
+    # and a caller that was only slow to refresh its mark learns it was not sent
+    [raw] = jsonenc.loads(r.lpop(keys.result("s2")))  # type: ignore[arg-type]
+    result = decode_result(raw)
+    assert isinstance(result, SageTransientError)
+    assert not result.maybe_committed
 
 
 def test_documents_respect_the_operation_limit(

@@ -1,7 +1,8 @@
 """Benchmark of the whole pipeline: signed webhooks -> ingress -> worker -> sandbox.
 
 Shopify orders, each followed at once by its payment, go through the real ingress (signed
-requests), a real Celery worker subprocess and the sandbox over HTTP, which adds
+requests), real Celery worker subprocesses (`--workers`, each with `--concurrency` threads)
+and the sandbox over HTTP, which adds
 `--latency-ms` to every GraphQL request and enforces Sage's `--limit` requests per minute.
 Orders are sent at a steady rate; an order counts as done when its link says Collected.
 Each run starts after one warm-up order (customer / product / journal / payment method
@@ -12,10 +13,11 @@ Runs, in one process, on the same sandbox and Redis:
 2. load, unbatched: the same rate with `SAGE_BATCH_MAX_OPERATIONS=1` (every step its own
    request, the former path), `--baseline-seconds` long (it cannot keep up: that is the point);
 3. and 4. one order+payment per second, batched then unbatched, `--slow-orders` each.
-Then prints the figures beside the goals of issue 16.
+Then prints the figures beside the goals of issue 16, and the CPU each order+payment cost
+(the workers; the ingress, sandbox and this bench, which share one process).
 
-    .venv/bin/python bench/pipeline.py [--rate 60] [--seconds 30] [--latency-ms 50]
-                                       [--limit 3000] [--concurrency 96]
+    .venv/bin/python bench/pipeline.py [--rate 50] [--seconds 30] [--latency-ms 50]
+                                       [--limit 3000] [--workers 2] [--concurrency 48]
 """
 
 from __future__ import annotations
@@ -352,7 +354,7 @@ def summary(load: Figures, unbatched: Figures, slow: Figures, slow_base: Figures
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rate", type=float, default=60.0, help="orders+payments per second")
+    parser.add_argument("--rate", type=float, default=50.0, help="orders+payments per second")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the load run")
     parser.add_argument("--baseline-seconds", type=float, default=10.0)
     parser.add_argument("--slow-orders", type=int, default=20, help="orders of the 1/s runs")

@@ -129,6 +129,12 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def redis_cpu_seconds(services: Any) -> float:
+    """CPU seconds the Redis server used so far (`INFO cpu`)."""
+    info = services.redis.info("cpu")
+    return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
+
+
 def own_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -154,11 +160,16 @@ class Figures:
     latencies: list[float]
     worker_cpu: float
     bench_cpu: float
+    redis_cpu: float
     limit: int
 
     @property
     def per_minute(self) -> float:
         return 60 * self.collected / self.elapsed if self.elapsed else 0.0
+
+    @property
+    def cpu(self) -> float:
+        return self.worker_cpu + self.bench_cpu + self.redis_cpu
 
     @property
     def requests_per_order(self) -> float:
@@ -177,7 +188,8 @@ class Figures:
         per = 1000 / max(self.orders, 1)
         print(
             f"CPU per order+payment: worker {self.worker_cpu * per:.1f} ms, "
-            f"ingress + sandbox + this bench {self.bench_cpu * per:.1f} ms"
+            f"ingress + sandbox + this bench {self.bench_cpu * per:.1f} ms, "
+            f"Redis {self.redis_cpu * per:.1f} ms"
         )
 
 
@@ -236,6 +248,7 @@ class Rig:
             sent: dict[str, float] = {}
             count = max(1, round(rate * seconds))
             worker_cpu, bench_cpu = sum(process_cpu(w.pid) for w in workers), own_cpu()
+            redis_cpu = redis_cpu_seconds(services)
             refs: list[str] = []
             collected: dict[str, float] = {}
             sending = threading.Event()
@@ -269,6 +282,7 @@ class Rig:
                 latencies=[collected[r] - sent[r] for r in collected],
                 worker_cpu=sum(process_cpu(w.pid) for w in workers) - worker_cpu,
                 bench_cpu=own_cpu() - bench_cpu,
+                redis_cpu=redis_cpu_seconds(services) - redis_cpu,
                 limit=self.args.limit,
             )
         finally:
@@ -347,8 +361,8 @@ def summary(load: Figures, unbatched: Figures, slow: Figures, slow_base: Figures
     print(
         f"Sage's limit allows {allowed / max(load.requests_per_order, 0.01):.0f} orders+payments"
         f"/min at {load.requests_per_order:.2f} requests each ({allowed:.0f} requests/min); "
-        f"this machine's CPU used {1000 * (load.worker_cpu + load.bench_cpu) / load.orders:.0f} ms"
-        " per order+payment (workers, ingress, sandbox, bench; Redis not counted)"
+        f"this machine's CPU used {1000 * load.cpu / load.orders:.0f} ms per order+payment "
+        f"(workers, ingress, sandbox, bench, Redis): {load.cpu / load.elapsed:.2f} cores busy"
     )
 
 

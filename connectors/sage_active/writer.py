@@ -48,7 +48,6 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -57,19 +56,23 @@ from connectors.sage_active import jsonenc
 from connectors.sage_active.batch import Operation
 from connectors.sage_active.client import SageClient
 from connectors.sage_active.errors import (
-    ErrorDetail,
-    SageAuthError,
-    SageBusinessError,
     SageComplexityError,
     SageError,
     SageInvalidRequest,
-    SageRateLimited,
     SageTransientError,
+)
+from connectors.sage_active.steps import (
+    Result,
+    Step,
+    WriterKeys,
+    decode_op,
+    decode_result,
+    encode_op,
+    encode_result,
 )
 
 log = logging.getLogger(__name__)
 
-Result = dict[str, Any] | SageError
 ALIVE_TTL_MS = 3000  # a caller refreshes its mark every second; dead after 3 s
 RESULT_TTL = 600  # seconds a result waits for its caller
 SCAN_FACTOR = 4  # pending steps looked at per round, per allowed operation
@@ -105,23 +108,6 @@ if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 1 then
 end
 return 0
 """
-
-
-@dataclass(frozen=True)
-class Step:
-    """One caller's operations, sent together in one document."""
-
-    id: str
-    operations: list[Operation]
-    key: str
-
-    @property
-    def mutation(self) -> bool:
-        return self.operations[0].mutation
-
-    @property
-    def cost(self) -> int:
-        return sum(op.estimated_cost() for op in self.operations)
 
 
 class SageWriter:
@@ -175,7 +161,7 @@ class SageWriter:
             return self.client.execute_batch(ops, max_size=len(ops))
         step_id = uuid.uuid4().hex
         keys = self.keys()
-        entry = {"key": key, "ops": [_encode_op(op) for op in ops]}
+        entry = {"key": key, "ops": [encode_op(op) for op in ops]}
         pipe = self._redis.pipeline(transaction=True)
         pipe.hset(keys.ops, step_id, jsonenc.dumps(entry))
         pipe.set(keys.alive(step_id), 1, px=ALIVE_TTL_MS)
@@ -313,7 +299,7 @@ class SageWriter:
                 abandoned.append(step_id)
                 continue
             entry = jsonenc.loads(text)
-            steps.append(Step(step_id, [_decode_op(o) for o in entry["ops"]], entry["key"]))
+            steps.append(Step(step_id, [decode_op(o) for o in entry["ops"]], entry["key"]))
         if abandoned:
             self._drop(keys, abandoned)
         chosen = self._pack([s for s in steps if s.mutation]) + self._pack(
@@ -407,39 +393,6 @@ class SageWriter:
         return WriterKeys(self.client.config.key("writer", self.client.organization_id()))
 
 
-@dataclass(frozen=True)
-class WriterKeys:
-    """The Redis keys of one organisation's writer (see the module docstring)."""
-
-    base: str
-
-    @property
-    def ops(self) -> str:
-        return f"{self.base}:ops"
-
-    @property
-    def pending(self) -> str:
-        return f"{self.base}:pending"
-
-    @property
-    def inflight(self) -> str:
-        return f"{self.base}:inflight"
-
-    @property
-    def lease(self) -> str:
-        return f"{self.base}:lease"
-
-    @property
-    def bell(self) -> str:
-        return f"{self.base}:bell"
-
-    def alive(self, step_id: str) -> str:
-        return f"{self.base}:alive:{step_id}"
-
-    def result(self, step_id: str) -> str:
-        return f"{self.base}:result:{step_id}"
-
-
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -453,77 +406,3 @@ def _refused_unrun(err: SageError) -> bool:
         and err.status is not None
         and 400 <= err.status < 500
     )
-
-
-# -- what Redis holds -----------------------------------------------------------------
-
-
-def _encode_op(op: Operation) -> dict[str, Any]:
-    return {
-        "field": op.field,
-        "selection": op.selection,
-        "arguments": {name: [t, v] for name, (t, v) in op.arguments.items()},
-        "mutation": op.mutation,
-        "cost": op.cost,
-    }
-
-
-def _decode_op(raw: dict[str, Any]) -> Operation:
-    arguments = {name: (str(t), v) for name, (t, v) in raw["arguments"].items()}
-    return Operation(raw["field"], raw["selection"], arguments, bool(raw["mutation"]), raw["cost"])
-
-
-_KINDS: dict[str, type[SageError]] = {
-    "auth": SageAuthError,
-    "invalid": SageInvalidRequest,
-    "complexity": SageComplexityError,
-}
-
-
-def encode_result(value: Result) -> dict[str, Any]:
-    """A step's result as JSON (data, or the error with what the caller needs of it)."""
-    if not isinstance(value, SageError):
-        return {"data": value}
-    error: dict[str, Any] = {"message": value.message, "status": value.status}
-    retry_after = getattr(value, "retry_after", None)
-    retry = None if retry_after is None else str(retry_after)  # floats are not JSON here
-    if isinstance(value, SageBusinessError | SageInvalidRequest):
-        error["errors"] = [[e.key, e.message, list(e.path)] for e in value.errors]
-    if isinstance(value, SageRateLimited):
-        error.update(kind="rate_limited", retry_after=retry)
-    elif isinstance(value, SageTransientError):
-        error.update(kind="transient", retry_after=retry, maybe_committed=value.maybe_committed)
-    elif isinstance(value, SageBusinessError):
-        error["kind"] = "business"
-    elif isinstance(value, SageComplexityError):
-        error["kind"] = "complexity"
-    elif isinstance(value, SageInvalidRequest):
-        error["kind"] = "invalid"
-    else:
-        error["kind"] = "auth"
-    return {"error": error}
-
-
-def decode_result(raw: dict[str, Any]) -> Result:
-    """The result `encode_result` wrote, the same error class and flags."""
-    if "data" in raw:
-        data: dict[str, Any] = raw["data"]
-        return data
-    error: dict[str, Any] = raw["error"]
-    kind, message, status = error["kind"], str(error["message"]), error.get("status")
-    details = [ErrorDetail(str(k), str(m), tuple(p)) for k, m, p in error.get("errors") or []]
-    retry_after = error.get("retry_after")
-    if kind == "business":
-        return SageBusinessError(details, status=status)
-    if kind == "rate_limited":
-        return SageRateLimited(float(retry_after or 0), message)
-    if kind == "transient":
-        return SageTransientError(
-            message,
-            status=status,
-            retry_after=None if retry_after is None else float(retry_after),
-            maybe_committed=bool(error.get("maybe_committed")),
-        )
-    if kind in ("invalid", "complexity"):
-        return _KINDS[kind](message, status=status, errors=details)  # type: ignore[call-arg]
-    return SageAuthError(message, status=status)

@@ -28,12 +28,8 @@ from connectors.sage_active.errors import (
     SageRateLimited,
     SageTransientError,
 )
-from connectors.sage_active.writer import (
-    Result,
-    SageWriter,
-    decode_result,
-    encode_result,
-)
+from connectors.sage_active.steps import Result, decode_result, encode_result
+from connectors.sage_active.writer import SageWriter
 
 from .fakes import FakeSage, make_config
 

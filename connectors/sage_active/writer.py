@@ -239,17 +239,24 @@ class SageWriter:
                 if not self.round():
                     self._redis.blpop([self.keys().bell], timeout=_IDLE_WAIT)
             except redis.RedisError:
+                # Results may be unrecorded: stop renewing, and take the lease afresh (a
+                # new token) once Redis is back, answering what this writer had in flight.
                 log.warning("sage writer: Redis unavailable, retrying", exc_info=True)
+                self._holding = False
                 self._stop.wait(_IDLE_WAIT)
             except Exception:
                 log.exception("sage writer: unexpected failure, going on")
                 self._stop.wait(_IDLE_WAIT)
 
     def _acquire(self) -> bool:
+        """Take the lease under a new token: steps left in flight under an older one (by a
+        dead writer, or by this one before Redis failed it) are orphans to answer."""
         keys = self.keys()
         ms = int(self._lease_ttl * 1000)
-        if not self._redis.set(keys.lease, self._token, nx=True, px=ms):
+        token = uuid.uuid4().hex
+        if not self._redis.set(keys.lease, token, nx=True, px=ms):
             return False
+        self._token = token
         self._holding = True
         self._answer_orphans(keys)
         return True

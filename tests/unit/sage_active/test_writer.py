@@ -271,3 +271,33 @@ def test_results_keep_their_error_class_and_flags_through_redis(error: SageError
 def test_data_keeps_exact_decimals_through_redis() -> None:
     data: Result = {"id": "x", "amount": Decimal("19.80")}
     assert decode_result(jsonenc.loads(jsonenc.dumps(encode_result(data)))) == data
+
+
+def test_a_writer_that_lost_redis_answers_its_own_unrecorded_steps_when_back(
+    make_writer: Callable[..., SageWriter], fake: FakeSage
+) -> None:
+    # given the active writer, with a step it sent but could not record (Redis failed it:
+    # it stopped holding the lease, which then ran out)
+    writer = make_writer()
+    writer.ensure_running()
+    keys = writer.keys()
+    r = writer.client.redis
+    _wait_until(lambda: r.get(keys.lease) is not None, "the writer holding the lease")
+    old_token = r.get(keys.lease)
+    r.hset(keys.ops, "s3", jsonenc.dumps({"key": "#3", "ops": [{"field": "createThing",
+           "selection": "id", "arguments": {"input": ["ThingInput!", {"name": "z"}]},
+           "mutation": True, "cost": None}]}))  # fmt: skip
+    r.hset(keys.inflight, "s3", old_token)  # type: ignore[arg-type]
+    writer._holding = False
+    r.delete(keys.lease)
+
+    # when it takes the lease again
+    popped = r.blpop([keys.result("s3")], timeout=WAIT)
+
+    # then under a new token, and the step's caller learns its outcome is unknown
+    assert popped is not None
+    [result] = [decode_result(raw) for raw in jsonenc.loads(popped[1])]
+    assert isinstance(result, SageTransientError)
+    assert result.maybe_committed
+    assert r.get(keys.lease) not in (None, old_token)
+    assert fake.graphql == []

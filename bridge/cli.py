@@ -176,8 +176,14 @@ def web(host: str, port: int, workers: int | None, threads: int) -> None:
 
 
 @main.command()
-@click.option("--pool", default="prefork", show_default=True, help="Celery pool.")
-@click.option("--concurrency", default=2, show_default=True, type=int, help="Pool size.")
+@click.option(
+    "--pool",
+    default="threads",
+    show_default=True,
+    help="Celery pool (threads: events wait on Sage, so many share one process and the "
+    "Sage writer batches what they send).",
+)
+@click.option("--concurrency", default=32, show_default=True, type=int, help="Pool size.")
 def worker(pool: str, concurrency: int) -> None:
     """Run a Celery worker (with its outbox relay) for inbound events and outbound deliveries."""
     settings = _settings_with_redis()

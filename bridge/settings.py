@@ -131,8 +131,19 @@ class Settings(BaseSettings):
         default="createSalesOpenItemSettlement", validation_alias="SAGE_SETTLEMENT_MUTATION"
     )
     sage_cache_ttl: int = Field(default=3600, gt=0, validation_alias="SAGE_CACHE_TTL")
-    sage_batch_window_ms: float = Field(
-        default=5.0, ge=0, le=1000, validation_alias="SAGE_BATCH_WINDOW_MS"
+    sage_batch_max_operations: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        validation_alias="SAGE_BATCH_MAX_OPERATIONS",
+        description="Most operations in one batched Sage document (1: no batching).",
+    )
+    sage_batch_max_cost: int = Field(
+        default=60_000,
+        gt=0,
+        le=650_000,
+        validation_alias="SAGE_BATCH_MAX_COST",
+        description="Most estimated field cost of one Sage document (Sage refuses 650000).",
     )
     # Circuit breaker and "needs login" gate (bridge/gates.py).
     sage_circuit_threshold: int = Field(default=10, ge=0, validation_alias="SAGE_CIRCUIT_THRESHOLD")

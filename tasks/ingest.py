@@ -81,9 +81,12 @@ def _release(name: str, ref: str) -> None:
 @app.task(name="tasks.ingest.sweep")  # type: ignore[untyped-decorator]
 def sweep() -> dict[str, int]:
     """Re-send dropped hand-offs, orphaned, stale and due events; trim expired entries."""
-    result = get_services().events.sweep()
+    services = get_services()
+    result = services.events.sweep()
     if any(result.model_dump().values()):
         log.info("sweep re-sent %s", result.model_dump())
+    if services.settings.sage_api_url:
+        services.sage.writer.ensure_running()  # the organisation's Sage writer, if it died
     return result.model_dump()
 
 

@@ -18,6 +18,8 @@ from typing import Any
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FIELD_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MUTATION_FIELD_COST = 10  # Hot Chocolate's default weight of a mutation field
+DEFAULT_PAGE_SIZE = 20  # records of a page when a query names no `first`
+MAX_PAGE_SIZE = 500
 
 
 @dataclass(frozen=True)
@@ -41,11 +43,22 @@ class Operation:
             raise ValueError(f"not GraphQL names: {bad}")
 
     def estimated_cost(self) -> int:
-        """A conservative estimate: a weight for the field plus one per selected field."""
+        """A conservative estimate of Sage's field cost: a weight for the root field plus
+        one per word of the selection, times the page size a query may return (its
+        `first` / `last`, else Sage's default page of 20). A mutation's selection holds no
+        paged field. `cost`, when given, wins."""
         if self.cost is not None:
             return self.cost
         base = MUTATION_FIELD_COST if self.mutation else 1
-        return base + len(_FIELD_TOKEN.findall(self.selection))
+        return base + self._page_size() * len(_FIELD_TOKEN.findall(self.selection))
+
+    def _page_size(self) -> int:
+        for name in ("first", "last"):
+            if name in self.arguments:
+                value = self.arguments[name][1]
+                valid = isinstance(value, int) and not isinstance(value, bool)
+                return max(1, value) if valid else MAX_PAGE_SIZE
+        return 1 if self.mutation else DEFAULT_PAGE_SIZE
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,6 @@ from connectors.sage_active.limiter import MutationSlots, RateLimiter
 
 RequestHook = Callable[[str, str, float], None]
 WaitHook = Callable[[float], None]
-MAX_BATCH_SIZE = 50
 _ROOT_FIELD = re.compile(r"\{\s*(?:\w+\s*:\s*)?(\w+)")
 _ORGANIZATIONS = "query { organizations(first: 1) { nodes { id } } }"
 _OUTCOMES: dict[type[SageError], str] = {
@@ -111,13 +110,21 @@ class SageClient:
         self.limiter = RateLimiter(config, redis_client)
         self.slots = MutationSlots(config, redis_client)
         self._org_id = config.organization_id
+        self._on_close: list[Callable[[], None]] = []
 
     @property
     def redis(self) -> redis.Redis:
         return self._redis
 
     def close(self) -> None:
+        """Stop what runs on this client (its batch writer), then close the connections."""
+        for callback in self._on_close:
+            callback()
         self._http.close()
+
+    def on_close(self, callback: Callable[[], None]) -> None:
+        """Call `callback` when the client is closed, before its connections are."""
+        self._on_close.append(callback)
 
     def __enter__(self) -> SageClient:
         return self
@@ -155,8 +162,12 @@ class SageClient:
             raise SageInvalidRequest("Sage answered without data")
         return data
 
-    def execute_batch(self, operations: Sequence[Operation]) -> list[dict[str, Any] | SageError]:
+    def execute_batch(
+        self, operations: Sequence[Operation], *, max_size: int | None = None
+    ) -> list[dict[str, Any] | SageError]:
         """Run operations in as few documents as the limits allow; one result per operation.
+
+        `max_size` (default `batch_max_operations`) caps the operations of one document.
 
         A result is the alias' data, or the `SageError` for that operation alone (a batch
         with one failing alias still returns the others' results). A document that Sage
@@ -168,7 +179,11 @@ class SageClient:
         results: list[dict[str, Any] | SageError] = [
             SageInvalidRequest("not run") for _ in operations
         ]
-        groups = plan(operations, max_cost=self.config.max_batch_cost, max_size=MAX_BATCH_SIZE)
+        groups = plan(
+            operations,
+            max_cost=self.config.max_batch_cost,
+            max_size=max_size or self.config.batch_max_operations,
+        )
         for group in groups:
             for index, result in zip(
                 group, self._run_group([operations[i] for i in group]), strict=True

@@ -63,14 +63,21 @@ class SageConfig(BaseModel):
     max_batch_cost: int = Field(
         default=60_000,
         gt=0,
+        le=650_000,
         description="Estimated cost above which a batch is split; Sage refuses 650000.",
     )
-    batch_window_ms: float = Field(
-        default=5.0,
-        ge=0,
+    batch_max_operations: int = Field(
+        default=100,
+        ge=1,
         le=1000,
-        description="How long concurrent creates, close+posts, settlements and open-item "
-        "reads of one process wait to share one request (`coalesce`); 0: each on its own.",
+        description="Most operations in one document (`writer`); 1: every step is sent "
+        "at once by its own caller, one request per step (the unbatched path).",
+    )
+    writer_lease: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds a dead writer keeps its organisation's lease before another "
+        "takes over (renewed every third of it while alive).",
     )
     circuit_threshold: int = Field(
         default=10,

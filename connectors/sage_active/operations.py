@@ -17,8 +17,7 @@ import redis
 from connectors.sage_active import documents as doc
 from connectors.sage_active.accounting import AccountingOperations
 from connectors.sage_active.batch import Operation
-from connectors.sage_active.client import MAX_BATCH_SIZE, SageClient
-from connectors.sage_active.coalesce import Coalescer
+from connectors.sage_active.client import SageClient
 from connectors.sage_active.errors import SageBusinessError, SageError, SageInvalidRequest
 from connectors.sage_active.models import (
     AccountingEntry,
@@ -36,6 +35,7 @@ from connectors.sage_active.models import (
 )
 from connectors.sage_active.pagination import connection, paginate, parse
 from connectors.sage_active.reference import ReferenceData
+from connectors.sage_active.writer import SageWriter
 
 
 def _op(spec: tuple[str, str, str], payload: dict[str, Any]) -> Operation:
@@ -69,14 +69,9 @@ class SageActive(ReferenceData, AccountingOperations):
         cache_ttl: int | None = None,
     ) -> None:
         super().__init__(client, redis, cache_ttl)
-        # Concurrent creates, close+posts, settlements and open-item reads of this process
-        # share requests.
-        self.coalescer = Coalescer(
-            client.execute_batch,
-            window=client.config.batch_window_ms / 1000,
-            max_cost=client.config.max_batch_cost,
-            max_size=MAX_BATCH_SIZE,
-        )
+        # Creates, close+posts, settlements, credit notes and open-item reads of every
+        # worker go through the organisation's writer, batched (`writer`).
+        self.writer = SageWriter(client)
 
     # -- sales invoices ----------------------------------------------------------------
 
@@ -115,8 +110,10 @@ class SageActive(ReferenceData, AccountingOperations):
             yield parse(SalesInvoice, node)
 
     def create_invoice(self, values: SalesInvoiceInput) -> CreatedInvoice:
-        """Create a Pending invoice (shares a request with concurrent callers' mutations)."""
-        [result] = self.coalescer.submit([_op(doc.CREATE_INVOICE, values.to_graphql())])
+        """Create a Pending invoice (batched by the writer with other callers' steps)."""
+        [result] = self.writer.submit(
+            [_op(doc.CREATE_INVOICE, values.to_graphql())], key=values.sales_order_number or ""
+        )
         return parse(CreatedInvoice, _result(result))
 
     def close_invoice(self, invoice_id: str) -> ClosedInvoice:
@@ -151,8 +148,8 @@ class SageActive(ReferenceData, AccountingOperations):
             journal_type_id=journal_id,
             accounting_entry_description=description,
         )
-        closed, posted = self.coalescer.submit(
-            [self._close_op(invoice_id), _op(doc.POST_INVOICE, post.to_graphql())]
+        closed, posted = self.writer.submit(
+            [self._close_op(invoice_id), _op(doc.POST_INVOICE, post.to_graphql())], key=invoice_id
         )
         if isinstance(posted, SageError):
             if isinstance(closed, SageError):
@@ -176,7 +173,7 @@ class SageActive(ReferenceData, AccountingOperations):
 
     def open_items(self, invoice_id: str) -> list[OpenItem]:
         """Raises: SageInvalidRequest when Sage has no such invoice."""
-        [result] = self.coalescer.submit([_open_items_op(invoice_id)])
+        [result] = self.writer.submit([_open_items_op(invoice_id)], key=invoice_id)
         nodes = connection({"salesInvoices": _result(result)}, "salesInvoices").nodes
         if not nodes or not isinstance(nodes[0], dict):
             raise SageInvalidRequest(f"no sales invoice {invoice_id} in Sage")
@@ -185,10 +182,11 @@ class SageActive(ReferenceData, AccountingOperations):
     # -- settlements, credit notes, ledger ---------------------------------------------
 
     def settle(self, values: SettlementInput) -> Settlement:
-        """Settle open items (shares a request with concurrent callers' mutations)."""
+        """Settle open items (batched by the writer with other callers' steps)."""
         payload = values.model_dump(by_alias=True, exclude_none=True, mode="python")
         spec = (self.client.config.settlement_mutation, doc.SETTLEMENT_INPUT_TYPE)
-        [result] = self.coalescer.submit([_op((*spec, doc.SETTLEMENT_FIELDS), payload)])
+        op = _op((*spec, doc.SETTLEMENT_FIELDS), payload)
+        [result] = self.writer.submit([op], key=values.document_number or "")
         return parse(Settlement, _result(result))
 
     def generate_credit_note(
@@ -198,7 +196,7 @@ class SageActive(ReferenceData, AccountingOperations):
         payload: dict[str, Any] = {"id": invoice_id}
         if lines:
             payload["lines"] = [line.to_graphql() for line in lines]
-        [result] = self.client.execute_batch([_op(doc.GENERATE_CREDIT_NOTE, payload)])
+        [result] = self.writer.submit([_op(doc.GENERATE_CREDIT_NOTE, payload)], key=invoice_id)
         value = _result(result).get("id")
         if not value:
             raise SageInvalidRequest("generateCreditNote returned no id")

@@ -2,7 +2,8 @@
 
 Order of checks on /graphql, as a client meets them at Sage: 401 without a valid bearer
 token and `x-api-key`; 429 beyond the client's rate; 400 for an invalid request; then
-faults, if any are set; then execution.
+faults, if any are set; a document over the field cost limit is refused unrun (HTTP 200,
+`cost.py`); then execution.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from connectors.sage_active.sandbox.auth import OAuthError
 from connectors.sage_active.sandbox.config import SandboxConfig
 from connectors.sage_active.sandbox.control import blueprint, json_response
+from connectors.sage_active.sandbox.cost import complexity_error, document_cost
 from connectors.sage_active.sandbox.execution import BadRequest, Request, parse_request, run
 from connectors.sage_active.sandbox.money import dumps
 from connectors.sage_active.sandbox.runtime import Sandbox
@@ -101,6 +103,9 @@ def _answer(box: Sandbox, operations: list[str]) -> Response:
     faulted = _faults(box, parsed)
     if faulted is not None:
         return faulted
+    cost = document_cost(parsed.document, parsed.operation, parsed.variables)
+    if cost > box.config.max_field_cost:
+        return json_response(complexity_error(cost, box.config.max_field_cost), 200)
     try:
         status, body = run(box.state, parsed, request.headers.get("X-OrganizationId"))
     except BadRequest as exc:

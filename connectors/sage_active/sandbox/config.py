@@ -24,3 +24,4 @@ class SandboxConfig:
     refresh_token: str = DEFAULT_REFRESH_TOKEN
     code_lifetime: int = 60
     persist_delay: float = 0.5
+    max_field_cost: int = 650_000  # Sage's `maxFieldCost`; documents above are refused

@@ -51,6 +51,7 @@ class SeedBody(_Strict):
 class ConfigBody(_Strict):
     rate_limit_per_minute: int | None = Field(default=None, ge=0)
     token_lifetime: int | None = Field(default=None, ge=1)
+    max_field_cost: int | None = Field(default=None, ge=1)
 
 
 class AuthBody(_Strict):
@@ -166,10 +167,13 @@ def set_config() -> Response:
         config.rate_limit_per_minute = body.rate_limit_per_minute
     if body.token_lifetime is not None:
         config.token_lifetime = body.token_lifetime
+    if body.max_field_cost is not None:
+        config.max_field_cost = body.max_field_cost
     return json_response(
         {
             "rate_limit_per_minute": config.rate_limit_per_minute,
             "token_lifetime": config.token_lifetime,
+            "max_field_cost": config.max_field_cost,
         },
         200,
     )

@@ -17,6 +17,7 @@ class Sandbox:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         self._initial = (config.rate_limit_per_minute, config.token_lifetime)
+        self._initial_cost = config.max_field_cost
         self.state = SandboxState()
         self.tokens = Tokens(config)
         self.limiter = RateLimiter(config)
@@ -34,6 +35,7 @@ class Sandbox:
         """Fresh seeded books; faults, statistics, rate windows and runtime config back to how
         the sandbox started. Issued tokens stay valid, so connected clients carry on."""
         self.config.rate_limit_per_minute, self.config.token_lifetime = self._initial
+        self.config.max_field_cost = self._initial_cost
         self.faults.clear()
         self.tokens.refuse_grants = False
         self.stats.reset()

@@ -68,16 +68,28 @@ class OutboxRelay(threading.Thread):
         self._client.close()
 
     def run(self) -> None:
+        # The ref taken from the outbox and not yet confirmed sent. On a Redis error it is
+        # kept, and sent again as soon as Redis answers: a restart costs it a second or
+        # two, not the sweep's grace for in-flight refs.
+        pending: str | None = None
+        recovering = True  # at start, and after an outage: was Redis restarted meanwhile?
         while not self._stop_event.is_set():
             try:
-                ref = self._store.next_for_relay(timeout=1.0)
-                if ref is None:
-                    continue
-                process_event.apply_async(args=[ref])
-                self._store.relayed(ref)
+                if pending is None:
+                    pending = self._store.next_for_relay(timeout=1.0)
+                if pending is not None:
+                    process_event.apply_async(args=[pending])
+                    self._store.relayed(pending)
+                    pending = None
+                if recovering:
+                    resent = self._store.resend_after_restart()
+                    if resent:
+                        log.info("outbox relay: Redis restarted; re-sent %d in flight", resent)
+                    recovering = False
             except (redis.RedisError, OperationalError):
-                # Left in flight: the sweep re-sends it. Wait for Redis to come back.
+                # Wait for Redis to come back; the ref (if any) is sent then.
                 log.warning("outbox relay: Redis unavailable, retrying", exc_info=True)
+                recovering = True
                 self._stop_event.wait(1.0)
 
 

@@ -54,7 +54,8 @@ class EventSweeper:
             redis.RedisError: Redis is unreachable.
         """
         store = self._store
-        result = SweepResult(inflight=self._inflight(now, inflight_grace))
+        restarted = store.resend_after_restart()
+        result = SweepResult(inflight=restarted + self._inflight(now, inflight_grace))
         due: list[str] = self._redis.zrangebyscore(store.parked_key, "-inf", now, 0, BATCH)  # type: ignore[assignment]
         for ref in due:
             moved = store.mark(ref, EventStatus.QUEUED, requeue=True, allowed=(EventStatus.PARKED,))

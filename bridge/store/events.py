@@ -17,8 +17,12 @@ Why no acknowledged event can be lost:
    Redis runs it atomically, so the record, its indexes and its outbox entry exist together
    or not at all. There is no instant where the event is recorded but not queued.
 2. The relay moves a ref from `outbox` to `outbox:inflight` atomically (BLMOVE), sends the
-   Celery task, then removes it from `inflight`. If it dies in between, the ref stays in
-   `inflight`, and `sweep` puts it back on the outbox once it has been there a minute.
+   Celery task, then removes it from `inflight`. If the send fails (Redis went away), the
+   relay keeps the ref and sends it again as soon as Redis answers. If the relay dies in
+   between, the ref stays in `inflight`, and `sweep` puts it back on the outbox once it has
+   been there a minute. After a Redis restart every ref in `inflight` is re-sent at once
+   (`resend_after_restart`): a restart broke every hand-off under way, including a BLMOVE
+   whose answer was lost with the connection.
 3. Celery runs tasks with `acks_late` and `reject_on_worker_lost`: a task message is only
    acknowledged after the task ran, so a worker dying mid-task gets it redelivered.
 4. If anything else drops the ball (a Celery message lost with its Redis, a whole worker
@@ -35,7 +39,9 @@ duplicate is still recognised); `failed` events stay until replayed. `sweep` dro
 entries whose record expired.
 
 Durability across a Redis crash is Redis's: run it with the append-only file on
-(`appendonly yes`; `appendfsync always` to lose nothing acknowledged).
+(`appendonly yes`). With `appendfsync everysec` (`bridge dev`, docker-compose) a crash of
+the Redis process loses nothing acknowledged (each write is handed to the OS before Redis
+answers); a power cut or OS crash can lose about the last second. `always` loses nothing.
 """
 
 from __future__ import annotations
@@ -107,6 +113,7 @@ class EventStore:
         self.outbox_key = settings.key("outbox")
         self.inflight_key = settings.key("outbox", "inflight")
         self._seen_key = settings.key("outbox", "seen")
+        self._run_id_key = settings.key("outbox", "redis_run_id")
         self.parked_key = settings.key("parked")
 
     def _event_key(self, ref: str) -> str:
@@ -346,6 +353,33 @@ class EventStore:
         pipe.lrem(self.inflight_key, 1, ref)
         pipe.hdel(self._seen_key, ref)
         pipe.execute()
+
+    def resend_after_restart(self) -> int:
+        """Re-send every in-flight ref at once if Redis restarted since the last call.
+
+        A restart (a new `run_id`) broke every relay's hand-off under way: nothing in the
+        in-flight list is being sent any more, so there is no reason to wait the sweep's
+        grace. The first caller to see the new run id does it (GETSET); a ref another relay
+        is sending right now may go twice, which is harmless (processing is idempotent).
+        Returns how many refs went back on the outbox (0 when Redis did not restart, or
+        when it does not tell its run id).
+
+        Raises:
+            redis.RedisError: Redis is unreachable.
+        """
+        try:
+            run_id = str(self._redis.info("server").get("run_id") or "")
+        except redis.exceptions.ResponseError:  # INFO renamed or refused (a managed Redis)
+            return 0
+        if not run_id:
+            return 0
+        previous = self._redis.getset(self._run_id_key, run_id)
+        if previous is None or previous == run_id:
+            return 0
+        refs: list[str] = self._redis.lrange(self.inflight_key, 0, -1)  # type: ignore[assignment]
+        for ref in dict.fromkeys(refs):
+            self._resend(keys=[self.inflight_key, self.outbox_key, self._seen_key], args=[ref])
+        return len(set(refs))
 
     @property
     def retention_ms(self) -> int:

@@ -50,7 +50,9 @@ def _env() -> dict[str, str]:
 
 
 @contextmanager
-def running_dev(state: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def running_dev(
+    state: Path, log: Path, port: int | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """`bridge dev` in its own session, up (its run file written); killed if still there."""
     argv = [
         sys.executable,
@@ -58,7 +60,7 @@ def running_dev(state: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
         "bridge.cli",
         "dev",
         "--port",
-        str(free_port()),
+        str(port or free_port()),
         "--sandbox-port",
         str(free_port()),
         "--state-dir",
@@ -103,11 +105,12 @@ def _stop(process: subprocess.Popen[bytes], state: Path, log: Path) -> None:
     started = {p.pid for p in _session(process.pid)}
     # supervisor, redis (+ its keeper), sandbox, gunicorn master + worker, celery worker, beat
     assert len(started) >= 8, log.read_text()[-3000:]
+    before = len(log.read_text())
     os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole group
     assert process.wait(60) == 0, log.read_text()[-4000:]
     assert "nothing left running" in log.read_text()
     # Redis stops last: nothing lost its connection while shutting down.
-    assert "redis.exceptions" not in log.read_text(), log.read_text()[-4000:]
+    assert "redis.exceptions" not in log.read_text()[before:], log.read_text()[-4000:]
     assert not (state / RUN_FILE).exists()
     assert _session(process.pid) == []
     assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"

@@ -201,6 +201,32 @@ def beat(schedule_file: str | None) -> None:
 
 
 @main.command()
+@click.option(
+    "--no-store",
+    is_flag=True,
+    help="Do not keep the report in Redis (where the worker's hold and the console read it).",
+)
+def doctor(no_store: bool) -> None:
+    """Check Sage, the mapping, secrets and Redis; print what to fix; exit 1 on an error."""
+    import redis
+
+    from bridge.doctor import DoctorStore, diagnose, render
+    from bridge.services import build_services
+
+    services = build_services(_settings_with_redis())
+    try:
+        report = diagnose(services)
+        if not no_store:
+            DoctorStore(services.redis, services.settings).save(report)
+    except redis.RedisError as exc:
+        raise click.ClickException(f"Redis did not answer: {exc}") from exc
+    finally:
+        services.close()
+    click.echo(render(report))
+    sys.exit(1 if report.errors else 0)
+
+
+@main.command()
 @click.argument("ref")
 def replay(ref: str) -> None:
     """Queue inbound event REF (stripe:evt_123, or the bare id evt_123) for processing again."""

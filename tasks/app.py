@@ -25,6 +25,7 @@ TASK_MODULES: list[str] = [
     "tasks.outbound",
     "tasks.poll",
     "tasks.backfill",
+    "tasks.doctor",
 ]
 
 VISIBILITY_TIMEOUT = 3600  # seconds; every countdown and retry delay stays well below it

@@ -17,9 +17,10 @@ from kombu.exceptions import OperationalError
 
 from bridge.observability import log_context
 from bridge.services import redis_client
-from bridge.store.events import EventStore
+from bridge.store.events import EventStatus, EventStore
 from bridge.sync.dispatch import RunResult, run_event
 from tasks.app import app, get_services, settings
+from tasks.doctor import first_check, hold_message
 from tasks.heartbeat import current_worker
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ def process_event(self: Task, ref: str) -> str:
     task_id = str(self.request.id or "local")
     with log_context(provider=ref.partition(":")[0], event_id=ref, task_id=task_id):
         try:
+            if _held(ref):
+                return "held"
             worker = current_worker(self.request.hostname)
             result: RunResult = run_event(
                 get_services(), ref, task_id, self.request.retries, worker
@@ -44,10 +47,28 @@ def process_event(self: Task, ref: str) -> str:
         return result.status
 
 
+def _held(ref: str) -> bool:
+    """True if the mapping holds processing: `ref` goes back on the outbox, where the relay
+    keeps it until the hold is lifted (no attempt spent, not failed).
+
+    Raises:
+        redis.RedisError: Redis is unreachable.
+    """
+    services = get_services()
+    if not hold_message(services):
+        return False
+    services.events.mark(ref, EventStatus.QUEUED, requeue=True, allowed=(EventStatus.QUEUED,))
+    log.info("event %s held: the mapping is being fixed (see bridge doctor)", ref)
+    return True
+
+
 @app.task(name="tasks.ingest.sweep")  # type: ignore[untyped-decorator]
 def sweep() -> dict[str, int]:
     """Re-send dropped hand-offs, orphaned, stale and due events; trim expired entries."""
-    result = get_services().events.sweep()
+    services = get_services()
+    # While held, queued events wait on purpose: re-sending them would only pile them up.
+    queued_grace = float("inf") if hold_message(services) else 300.0
+    result = services.events.sweep(queued_grace=queued_grace)
     if any(result.model_dump().values()):
         log.info("sweep re-sent %s", result.model_dump())
     return result.model_dump()
@@ -68,6 +89,8 @@ class OutboxRelay(threading.Thread):
         self._client.close()
 
     def run(self) -> None:
+        # The mapping is checked before the first event is handed over (bounded wait).
+        first_check(get_services())
         # The ref taken from the outbox and not yet confirmed sent. On a Redis error it is
         # kept, and sent again as soon as Redis answers: a restart costs it a second or
         # two, not the sweep's grace for in-flight refs.
@@ -75,6 +98,9 @@ class OutboxRelay(threading.Thread):
         recovering = True  # at start, and after an outage: was Redis restarted meanwhile?
         while not self._stop_event.is_set():
             try:
+                if pending is None and hold_message(get_services()):
+                    self._stop_event.wait(1.0)  # held: events stay on the outbox, queued
+                    continue
                 if pending is None:
                     pending = self._store.next_for_relay(timeout=1.0)
                 if pending is not None:

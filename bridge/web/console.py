@@ -38,6 +38,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from bridge.activity import events_per_minute, sage_requests_per_minute
+from bridge.doctor import DoctorStore
 from bridge.outbound import OutboundError
 from bridge.services import Services
 from bridge.store.events import EventStatus
@@ -173,6 +174,7 @@ def overview() -> str:
         parked=[services.events.get(e.ref) or e for e in parked],
         dead=dead,
         attention=services.attention.items(limit=PAGE),
+        doctor=DoctorStore(services.redis, services.settings).load(),
     )
 
 

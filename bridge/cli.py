@@ -98,17 +98,25 @@ def dev(host: str, port: int, sandbox_port: int, state_dir: str, concurrency: in
 )
 @click.option("--url", default=None, help="The bridge's base URL (default: from `bridge dev`).")
 @click.option("--timeout", default=120.0, show_default=True, type=float, help="Seconds to wait.")
-def demo(state_dir: str, url: str | None, timeout: float) -> None:
+@click.option(
+    "--wait",
+    default=120.0,
+    show_default=True,
+    type=float,
+    help="Seconds to wait for a `bridge dev` that is still starting.",
+)
+def demo(state_dir: str, url: str | None, timeout: float, wait: float) -> None:
     """Send signed sample Shopify and Stripe events to `bridge dev`; print what happened."""
     from pathlib import Path
 
-    from bridge.demo import DemoError, run_demo
-    from bridge.dev.state import DevStateError, read_run_info
+    from bridge.demo import DemoError, run_demo, wait_ready
+    from bridge.dev.state import DevStateError, wait_for_run_info
 
     try:
-        info = read_run_info(Path(state_dir))
+        info = wait_for_run_info(Path(state_dir), wait, click.echo)
         if url:
             info = info.model_copy(update={"web_url": url.rstrip("/")})
+        wait_ready(info, wait)
         code = run_demo(info, timeout)
     except (DevStateError, DemoError) as exc:
         raise click.ClickException(str(exc)) from exc

@@ -86,6 +86,7 @@ class DoctorContext:
     settings: Settings
     redis: redis.Redis
     sage_factory: Callable[[], SageActive]
+    fresh: bool = True  # drop Sage reference caches first: a fix made in Sage is seen at once
     sage_reachable: bool = True  # set by the connection check
     notes: dict[str, object] = field(default_factory=dict)  # shared between checks
 
@@ -218,7 +219,12 @@ class DoctorStore:
         return report.hold_message() if report else ""
 
 
-def diagnose(services: Services) -> Report:
-    """Run every check with `services` (its Redis, its Sage client)."""
-    ctx = DoctorContext(services.settings, services.redis, lambda: services.sage)
+def diagnose(services: Services, fresh: bool = True) -> Report:
+    """Run every check with `services` (its Redis, its Sage client).
+
+    `fresh`: drop the Sage reference caches (shared by every process) first, so that a code
+    just created in Sage is seen by the checks, and by processing, at once. The periodic
+    run does it only while something holds, to spare Sage the extra requests.
+    """
+    ctx = DoctorContext(services.settings, services.redis, lambda: services.sage, fresh=fresh)
     return run_checks(ctx)

@@ -30,11 +30,12 @@ def _mapping_error(name: str, detail: str, fix: str) -> Finding:
 
 @check(SAGE)
 def sage_connection(ctx: DoctorContext) -> Iterator[Finding]:
-    """Sage answers, with our token; reference caches are dropped so the rest reads afresh."""
+    """Sage answers, with our token (and, when `fresh`, the reference caches are dropped)."""
     ctx.sage_reachable = False
     try:
         organizations = ctx.sage.organizations()
-        ctx.sage.invalidate_cache()
+        if ctx.fresh:
+            ctx.sage.invalidate_cache()
     except ConfigurationError as exc:
         yield Finding(
             check=SAGE,

@@ -38,7 +38,7 @@ def check_and_store(services: Services) -> Report:
     global _cache
     store = DoctorStore(services.redis, services.settings)
     before = store.hold_message()
-    report = diagnose(services)
+    report = diagnose(services, fresh=bool(before))
     store.save(report)
     after = report.hold_message()
     if after and after != before:

@@ -51,9 +51,10 @@ def _env() -> dict[str, str]:
 
 @contextmanager
 def running_dev(
-    state: Path, log: Path, port: int | None = None
+    state: Path, log: Path, port: int | None = None, wait: bool = True
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """`bridge dev` in its own session, up (its run file written); killed if still there."""
+    """`bridge dev` in its own session, up (its run file written, unless not `wait`); killed
+    if still there."""
     argv = [
         sys.executable,
         "-m",
@@ -79,7 +80,7 @@ def running_dev(
         )
     try:
         deadline = time.monotonic() + UP_TIMEOUT
-        while not (state / RUN_FILE).exists():
+        while wait and not (state / RUN_FILE).exists():
             assert process.poll() is None, f"bridge dev exited:\n{log.read_text()[-4000:]}"
             assert time.monotonic() < deadline, f"not up in time:\n{log.read_text()[-4000:]}"
             time.sleep(0.25)

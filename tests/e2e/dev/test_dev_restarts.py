@@ -15,6 +15,8 @@ import copy
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -26,7 +28,7 @@ import pytest
 
 from bridge.dev.state import RunInfo, read_run_info
 from bridge.embedded_redis import free_port
-from tests.e2e.dev.test_dev_demo import _session, _stop, running_dev
+from tests.e2e.dev.test_dev_demo import _env, _session, _stop, running_dev
 from tests.support.pipeline import SHOP, payload
 from tests.support.webhooks import shopify_headers
 
@@ -111,8 +113,17 @@ def test_killed_worker_and_redis_come_back_by_themselves(tmp_path: Path) -> None
                 http.get("/healthz", headers={"Connection": "close"})
         _stop(process, state, log)
 
-    # Started again at once on the same port.
-    with running_dev(state, tmp_path / "dev-2.log", port=port) as process:
+    # Started again at once on the same port, with `bridge demo` right behind it: the demo
+    # waits for it to be ready.
+    with running_dev(state, tmp_path / "dev-2.log", port=port, wait=False) as process:
+        demo = subprocess.run(
+            [sys.executable, "-m", "bridge.cli", "demo", "--state-dir", state.name],
+            cwd=state.parent, env=_env(), capture_output=True, text=True, timeout=300,
+            check=False,
+        )  # fmt: skip
+        assert demo.returncode == 0, demo.stdout + demo.stderr
+        assert "Waiting up to" in demo.stdout
+        assert "All as expected" in demo.stdout
         assert read_run_info(state).web_url.endswith(f":{port}")
         os.killpg(process.pid, signal.SIGINT)
         assert process.wait(60) == 0

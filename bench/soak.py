@@ -163,6 +163,19 @@ def _subscribe(web_url: str, token: str, subscriber: Subscriber) -> None:
     answer.raise_for_status()
 
 
+def _breakdown(client: redis.Redis) -> dict[str, tuple[int, int]]:
+    """Keys and bytes (MEMORY USAGE) by kind: `bridge:<connection>:<kind>:...`, Celery's..."""
+    kinds: dict[str, tuple[int, int]] = {}
+    for key in client.scan_iter(count=1000):
+        parts = str(key).split(":")
+        kind = parts[2] if parts[0] == "bridge" and len(parts) > 2 else parts[0][:24]
+        if kind in ("event", "attempts", "events"):
+            kind = "ledger (" + kind + ")"
+        count, size = kinds.get(kind, (0, 0))
+        kinds[kind] = (count + 1, size + int(client.memory_usage(key) or 0))
+    return dict(sorted(kinds.items(), key=lambda item: -item[1][1]))
+
+
 def _report(samples: list[Sample], warmup: int, retention: float, rate: float) -> None:
     base = next((s for s in samples if s.minute >= warmup), samples[0])
     last = samples[-1]
@@ -228,6 +241,9 @@ def main() -> int:
                     print(_line(samples[-1], load.sent), flush=True)
                 load.stop.set()
                 sender.join(60)
+                print("\nRedis keys by kind at the end (what its memory holds):")
+                for kind, (count, size) in list(_breakdown(client).items())[:10]:
+                    print(f"  {kind:<28} {count:7d} keys  {size / 1024:9.1f} KiB")
         finally:
             client.close()
             server.stop()

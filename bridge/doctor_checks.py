@@ -73,7 +73,8 @@ def sage_connection(ctx: DoctorContext) -> Iterator[Finding]:
 
 @check("Organisation", needs_sage=True)
 def organisation(ctx: DoctorContext) -> Iterator[Finding]:
-    organizations = ctx.sage.organizations()
+    seen = ctx.notes.get("organizations")
+    organizations = seen if isinstance(seen, list) else ctx.sage.organizations()
     wanted = ctx.settings.sage_organization_id
     chosen = next((o for o in organizations if o.id == wanted), None) if wanted else None
     if wanted and chosen is None:

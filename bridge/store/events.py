@@ -22,7 +22,9 @@ Why no acknowledged event can be lost:
    between, the ref stays in `inflight`, and `sweep` puts it back on the outbox once it has
    been there a minute. After a Redis restart every ref in `inflight` is re-sent at once
    (`resend_after_restart`): a restart broke every hand-off under way, including a BLMOVE
-   whose answer was lost with the connection.
+   whose answer was lost with the connection; so are events `queued` on no outbox and
+   events `processing` (a Celery message reserved by a worker, or the end of a run, may
+   have been lost with the connection; Celery alone would wait an hour).
 3. Celery runs tasks with `acks_late` and `reject_on_worker_lost`: a task message is only
    acknowledged after the task ran, so a worker dying mid-task gets it redelivered.
 4. If anything else drops the ball (a Celery message lost with its Redis, a whole worker
@@ -379,7 +381,30 @@ class EventStore:
         refs: list[str] = self._redis.lrange(self.inflight_key, 0, -1)  # type: ignore[assignment]
         for ref in dict.fromkeys(refs):
             self._resend(keys=[self.inflight_key, self.outbox_key, self._seen_key], args=[ref])
-        return len(set(refs))
+        return len(set(refs)) + self._resend_unconfirmed()
+
+    def _resend_unconfirmed(self, batch: int = 500) -> int:
+        """After a restart: events `queued` but on no outbox, and events `processing`.
+
+        Their Celery message may have been lost with the connection (a message a worker had
+        reserved, a retry it held until its countdown: Celery would give them back only after
+        its visibility timeout, an hour), or their run may have failed to record its end.
+        They go back on the outbox now; one that was still on its way runs twice, which is
+        harmless (processing is idempotent). At most `batch` of each status per call.
+        """
+        resent = 0
+        for status in (EventStatus.QUEUED, EventStatus.PROCESSING):
+            refs: list[str] = self._redis.zrange(self.index_key(status), 0, batch - 1)  # type: ignore[assignment]
+            for ref in refs:
+                if (
+                    status is EventStatus.QUEUED
+                    and self._redis.lpos(self.outbox_key, ref) is not None
+                ):
+                    continue  # waiting on the outbox: it will be sent
+                resent += (
+                    self.mark(ref, EventStatus.QUEUED, requeue=True, allowed=(status,)) == status
+                )
+        return resent
 
     @property
     def retention_ms(self) -> int:

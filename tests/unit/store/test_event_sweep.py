@@ -235,3 +235,23 @@ def test_after_a_redis_restart_everything_in_flight_is_re_sent_at_once(
     store.next_for_relay(timeout=0.1)
     assert store.resend_after_restart() == 0  # same server: in flight is being sent
     assert client.llen(store.inflight_key) == 1
+
+
+def test_after_a_redis_restart_events_celery_held_are_re_sent_too(
+    client: redis.Redis, store: EventStore, clock: Clock
+) -> None:
+    for name in ("evt_celery", "evt_running", "evt_waiting"):
+        store.record(NewEvent(provider="stripe", provider_id=name, topic="x", body="{}"))
+    store.resend_after_restart()  # the server is known
+    # evt_celery and evt_running were handed to Celery (off every list); evt_running started.
+    for ref in ("stripe:evt_celery", "stripe:evt_running"):
+        client.lrem(store.outbox_key, 1, ref)
+    store.mark("stripe:evt_running", EventStatus.PROCESSING, worker=A)
+    client.set(store._run_id_key, "the run id before the restart")
+    assert store.resend_after_restart() == 2
+    assert sorted(client.lrange(store.outbox_key, 0, -1)) == [
+        "stripe:evt_celery", "stripe:evt_running", "stripe:evt_waiting"
+    ]  # fmt: skip
+    record = store.get("stripe:evt_running")
+    assert record is not None
+    assert record.status is EventStatus.QUEUED

@@ -69,7 +69,7 @@ from bridge.store.event_models import (
     Provider,
     SweepResult,
 )
-from bridge.store.event_sweep import EventSweeper
+from bridge.store.event_sweep import EventSweeper, resend_after_restart
 from bridge.store.held import HeldConnections
 from bridge.store.workers import WorkerId
 
@@ -357,54 +357,15 @@ class EventStore:
         pipe.execute()
 
     def resend_after_restart(self) -> int:
-        """Re-send every in-flight ref at once if Redis restarted since the last call.
+        """Re-send at once what a Redis restart may have dropped; 0 if Redis did not restart.
 
-        A restart (a new `run_id`) broke every relay's hand-off under way: nothing in the
-        in-flight list is being sent any more, so there is no reason to wait the sweep's
-        grace. The first caller to see the new run id does it (GETSET); a ref another relay
-        is sending right now may go twice, which is harmless (processing is idempotent).
-        Returns how many refs went back on the outbox (0 when Redis did not restart, or
-        when it does not tell its run id).
+        See `bridge.store.event_sweep.resend_after_restart`.
 
         Raises:
             redis.RedisError: Redis is unreachable.
         """
-        try:
-            run_id = str(self._redis.info("server").get("run_id") or "")
-        except redis.exceptions.ResponseError:  # INFO renamed or refused (a managed Redis)
-            return 0
-        if not run_id:
-            return 0
-        previous = self._redis.getset(self._run_id_key, run_id)
-        if previous is None or previous == run_id:
-            return 0
-        refs: list[str] = self._redis.lrange(self.inflight_key, 0, -1)  # type: ignore[assignment]
-        for ref in dict.fromkeys(refs):
-            self._resend(keys=[self.inflight_key, self.outbox_key, self._seen_key], args=[ref])
-        return len(set(refs)) + self._resend_unconfirmed()
-
-    def _resend_unconfirmed(self, batch: int = 500) -> int:
-        """After a restart: events `queued` but on no outbox, and events `processing`.
-
-        Their Celery message may have been lost with the connection (a message a worker had
-        reserved, a retry it held until its countdown: Celery would give them back only after
-        its visibility timeout, an hour), or their run may have failed to record its end.
-        They go back on the outbox now; one that was still on its way runs twice, which is
-        harmless (processing is idempotent). At most `batch` of each status per call.
-        """
-        resent = 0
-        for status in (EventStatus.QUEUED, EventStatus.PROCESSING):
-            refs: list[str] = self._redis.zrange(self.index_key(status), 0, batch - 1)  # type: ignore[assignment]
-            for ref in refs:
-                if (
-                    status is EventStatus.QUEUED
-                    and self._redis.lpos(self.outbox_key, ref) is not None
-                ):
-                    continue  # waiting on the outbox: it will be sent
-                resent += (
-                    self.mark(ref, EventStatus.QUEUED, requeue=True, allowed=(status,)) == status
-                )
-        return resent
+        keys = (self.inflight_key, self.outbox_key, self._seen_key, self._run_id_key)
+        return resend_after_restart(self, self._redis, keys, self._resend)
 
     @property
     def retention_ms(self) -> int:

@@ -87,7 +87,7 @@ class DoctorContext:
     redis: redis.Redis
     sage_factory: Callable[[], SageActive]
     fresh: bool = True  # drop Sage reference caches first: a fix made in Sage is seen at once
-    sage_reachable: bool = True  # set by the connection check
+    sage_reachable: bool = False  # set by the connection check, which runs first
     notes: dict[str, object] = field(default_factory=dict)  # shared between checks
 
     @cached_property
@@ -103,25 +103,29 @@ class Registered:
     name: str
     run: Check
     needs_sage: bool
+    first: bool
 
 
 CHECKS: list[Registered] = []
 
 
-def check(name: str, needs_sage: bool = False) -> Callable[[Check], Check]:
-    """Register a check under `name` (the order of registration is the order of the report).
+def check(name: str, needs_sage: bool = False, first: bool = False) -> Callable[[Check], Check]:
+    """Register a check under `name` (the report follows the order of registration, the
+    `first` checks before the others: the Sage connection check, which the `needs_sage`
+    ones depend on, whatever the order the modules were imported in).
 
     `needs_sage`: it reads Sage, so it is skipped (one warning) when Sage did not answer.
     """
 
     def register(function: Check) -> Check:
-        CHECKS.append(Registered(name, function, needs_sage))
+        CHECKS.append(Registered(name, function, needs_sage, first))
         return function
 
     return register
 
 
-def _load_checks() -> None:
+def load_checks() -> None:
+    """Import the modules of `CHECK_MODULES` (their `@check`s register themselves once)."""
     for module in CHECK_MODULES:
         importlib.import_module(module)
 
@@ -155,9 +159,9 @@ def _run_one(registered: Registered, ctx: DoctorContext) -> Iterator[Finding]:
 
 def run_checks(ctx: DoctorContext, clock: Callable[[], dt.datetime] | None = None) -> Report:
     """Every registered check, in order; a check's failure is its own finding."""
-    _load_checks()
+    load_checks()
     findings: list[Finding] = []
-    for registered in CHECKS:
+    for registered in sorted(CHECKS, key=lambda r: not r.first):  # stable: keeps the order
         findings.extend(_run_one(registered, ctx))
     now = clock() if clock else dt.datetime.now(dt.UTC)
     return Report(checked_at=now, findings=findings)

@@ -28,7 +28,7 @@ def _mapping_error(name: str, detail: str, fix: str) -> Finding:
     return Finding(check=name, level=Level.ERROR, detail=detail, fix=fix, holds=True)
 
 
-@check(SAGE)
+@check(SAGE, first=True)
 def sage_connection(ctx: DoctorContext) -> Iterator[Finding]:
     """Sage answers, with our token (and, when `fresh`, the reference caches are dropped)."""
     ctx.sage_reachable = False

@@ -98,17 +98,25 @@ def dev(host: str, port: int, sandbox_port: int, state_dir: str, concurrency: in
 )
 @click.option("--url", default=None, help="The bridge's base URL (default: from `bridge dev`).")
 @click.option("--timeout", default=120.0, show_default=True, type=float, help="Seconds to wait.")
-def demo(state_dir: str, url: str | None, timeout: float) -> None:
+@click.option(
+    "--wait",
+    default=120.0,
+    show_default=True,
+    type=float,
+    help="Seconds to wait for a `bridge dev` that is still starting.",
+)
+def demo(state_dir: str, url: str | None, timeout: float, wait: float) -> None:
     """Send signed sample Shopify and Stripe events to `bridge dev`; print what happened."""
     from pathlib import Path
 
-    from bridge.demo import DemoError, run_demo
-    from bridge.dev.state import DevStateError, read_run_info
+    from bridge.demo import DemoError, run_demo, wait_ready
+    from bridge.dev.state import DevStateError, wait_for_run_info
 
     try:
-        info = read_run_info(Path(state_dir))
+        info = wait_for_run_info(Path(state_dir), wait, click.echo)
         if url:
             info = info.model_copy(update={"web_url": url.rstrip("/")})
+        wait_ready(info, wait)
         code = run_demo(info, timeout)
     except (DevStateError, DemoError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -208,6 +216,32 @@ def beat(schedule_file: str | None) -> None:
     argv = [sys.executable, "-m", "celery", "-A", "tasks.app", "beat", "--schedule", path]
     argv += ["--loglevel", settings.log_level]
     os.execv(sys.executable, argv)  # noqa: S606 - replace this process: signals reach celery
+
+
+@main.command()
+@click.option(
+    "--no-store",
+    is_flag=True,
+    help="Do not keep the report in Redis (where the worker's hold and the console read it).",
+)
+def doctor(no_store: bool) -> None:
+    """Check Sage, the mapping, secrets and Redis; print what to fix; exit 1 on an error."""
+    import redis
+
+    from bridge.doctor import DoctorStore, diagnose, render
+    from bridge.services import build_services
+
+    services = build_services(_settings_with_redis())
+    try:
+        report = diagnose(services)
+        if not no_store:
+            DoctorStore(services.redis, services.settings).save(report)
+    except redis.RedisError as exc:
+        raise click.ClickException(f"Redis did not answer: {exc}") from exc
+    finally:
+        services.close()
+    click.echo(render(report))
+    sys.exit(1 if report.errors else 0)
 
 
 @main.command()

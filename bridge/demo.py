@@ -179,6 +179,28 @@ def _subscribe(http: httpx.Client, subscriber: Subscriber) -> str:
     return str(response.json()["id"])
 
 
+def wait_ready(info: RunInfo, timeout: float) -> None:
+    """Wait until the bridge's web app answers `/readyz` (it may still be starting).
+
+    Raises:
+        DemoError: it did not within `timeout` s.
+    """
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    with httpx.Client(base_url=info.web_url, timeout=5.0) as http:
+        while True:
+            try:
+                response = http.get("/readyz")
+                if response.status_code == 200:
+                    return
+                last = f"{response.status_code} {response.text[:200]}"
+            except httpx.TransportError as exc:
+                last = str(exc)
+            if time.monotonic() >= deadline:
+                raise DemoError(f"the bridge at {info.web_url} is not ready ({last})")
+            time.sleep(0.5)
+
+
 def run_demo(info: RunInfo, timeout: float = 120.0, out: TextIO = sys.stdout) -> int:
     """Run the demo against `info`; print the timeline; 0 when the outcome is as expected.
 

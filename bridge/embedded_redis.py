@@ -74,6 +74,11 @@ class EmbeddedRedis:
         return f"redis://{self.host}:{self.port}/0"
 
     @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs (tests kill it to play a crash)."""
+        return self._process.pid if self.running and self._process is not None else None
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
@@ -105,6 +110,11 @@ class EmbeddedRedis:
             "",
             "--appendonly",
             "yes" if self.persistent else "no",
+            # Said explicitly because the README promises it: every write reaches the OS
+            # before Redis answers (a crash of Redis alone loses nothing), fsync each second
+            # (a power cut or OS crash can lose about the last second).
+            "--appendfsync",
+            "everysec",
             "--protected-mode",
             "yes",
             "--loglevel",

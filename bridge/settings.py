@@ -179,7 +179,9 @@ class Settings(BaseSettings):
     )
     # Mark a Shopify order paid when someone else collected its invoice (`bridge.writeback`).
     shopify_write_back: bool = Field(default=False, validation_alias="BRIDGE_SHOPIFY_WRITE_BACK")
-    webhook_max_body: int = Field(default=1024 * 1024, gt=0, validation_alias="BRIDGE_MAX_BODY")
+    # 8 MiB: a 500-line B2B order with every `*_set` field is 1.2 MiB, 2.3 MiB once fulfilled
+    # (the fulfillment repeats the lines); `bench/webhook_size.py` measures it.
+    webhook_max_body: int = Field(default=8 * 1024 * 1024, gt=0, validation_alias="BRIDGE_MAX_BODY")
 
     # --- bridge behaviour ------------------------------------------------------------
     admin_token: SecretStr | None = Field(default=None, validation_alias="BRIDGE_ADMIN_TOKEN")

@@ -29,6 +29,7 @@ TASK_MODULES: list[str] = [
     "tasks.backfill",
     "tasks.payouts",
     "tasks.gate",
+    "tasks.doctor",
 ]
 
 VISIBILITY_TIMEOUT = 3600  # seconds; every countdown and retry delay stays well below it

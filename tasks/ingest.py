@@ -17,10 +17,11 @@ from celery import Task, signals
 from bridge.connections.scheduler import FairRelay, FairScheduler
 from bridge.connections.secrets import SecretKeyError
 from bridge.observability import log_context
-from bridge.services import redis_client
+from bridge.services import Services, redis_client
 from bridge.store.events import EventStatus
 from bridge.sync.dispatch import RunResult, run_event
 from tasks.app import app, get_hub, get_services, settings
+from tasks.doctor import first_check, hold_message
 from tasks.heartbeat import current_worker
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ def _process(self: Task, ref: str, connection: str | None, task_id: str) -> str:
                 ref, EventStatus.QUEUED, requeue=True, allowed=(EventStatus.QUEUED,)
             )
             return "held"
+        if connection in (None, settings.connection) and _held(services, ref):
+            return "held"
         worker = current_worker(self.request.hostname)
         result: RunResult = run_event(services, ref, task_id, self.request.retries, worker)
     except redis.RedisError as exc:
@@ -70,6 +73,21 @@ def _process(self: Task, ref: str, connection: str | None, task_id: str) -> str:
     return result.status
 
 
+def _held(services: Services, ref: str) -> bool:
+    """True if the mapping holds processing (`bridge doctor` found an error in the
+    environment's mapping): `ref` goes back on its outbox, where it waits until the hold is
+    lifted (no attempt spent, not failed).
+
+    Raises:
+        redis.RedisError: Redis is unreachable.
+    """
+    if not hold_message(services):
+        return False
+    services.events.mark(ref, EventStatus.QUEUED, requeue=True, allowed=(EventStatus.QUEUED,))
+    log.info("event %s held: the mapping is being fixed (see bridge doctor)", ref)
+    return True
+
+
 def _release(name: str, ref: str) -> None:
     """Free `ref`'s slot among its connection's events in flight (see the scheduler)."""
     try:
@@ -82,7 +100,9 @@ def _release(name: str, ref: str) -> None:
 def sweep() -> dict[str, int]:
     """Re-send dropped hand-offs, orphaned, stale and due events; trim expired entries."""
     services = get_services()
-    result = services.events.sweep()
+    # While held, queued events wait on purpose: re-sending them would only pile them up.
+    queued_grace = float("inf") if hold_message(services) else 300.0
+    result = services.events.sweep(queued_grace=queued_grace)
     if any(result.model_dump().values()):
         log.info("sweep re-sent %s", result.model_dump())
     if services.settings.sage_api_url:
@@ -107,9 +127,27 @@ def _start_relay(**_: Any) -> None:
         scheduler = FairScheduler(client, settings.connection_max_in_flight)
 
         def names() -> list[str]:
-            return [name for name in hub.names() if hub.enabled(name)]
+            # The environment's connection waits while `bridge doctor` holds its mapping.
+            held = hold_message(get_services())
+            return [
+                n for n in hub.names() if hub.enabled(n) and not (held and n == hub.default_name)
+            ]
 
-        _relay = FairRelay(scheduler, names, _send, client)
+        def resend_after_restart() -> None:
+            for name in hub.names():
+                services = hub.services(name)
+                resent = services.events.resend_after_restart() if services else 0
+                if resent:
+                    log.info("outbox relay: Redis restarted; re-sent %d of %s", resent, name)
+
+        _relay = FairRelay(
+            scheduler,
+            names,
+            _send,
+            client,
+            on_start=lambda: first_check(get_services()),
+            on_recover=resend_after_restart,
+        )
         _relay.start()
 
 

@@ -25,6 +25,8 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "schedule": settings.poll_interval,
             "options": {"expires": settings.poll_interval},
         },
+        # `bridge doctor` again: lifts the hold on processing once the mapping is fixed.
+        "doctor": {"task": "tasks.doctor.check", "schedule": 60.0, "options": {"expires": 60}},
     }
     shopify = settings.shopify_shop_domain and settings.shopify_access_token
     if settings.reconcile_interval > 0 and (settings.stripe_api_key or shopify):

@@ -149,15 +149,21 @@ class FairRelay(threading.Thread):
         send: Callable[[str, str], None],
         client: redis.Redis,
         idle: float = 0.05,
+        on_start: Callable[[], None] | None = None,
+        on_recover: Callable[[], None] | None = None,
     ) -> None:
         """`names()`: the connections to take from now (enabled ones); `send(name, ref)`
-        sends the task; `idle`: the pause after a round that found nothing."""
+        sends the task; `idle`: the pause after a round that found nothing; `on_start`
+        runs before the first round (the mapping check); `on_recover` at start and each
+        time Redis answers again after an outage (re-send what a restart dropped)."""
         super().__init__(name="outbox-relay", daemon=True)
         self._scheduler = scheduler
         self._names = names
         self._send = send
         self._client = client
         self._idle = idle
+        self._on_start = on_start
+        self._on_recover = on_recover
         self._stop_event = threading.Event()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -166,15 +172,28 @@ class FairRelay(threading.Thread):
         self._client.close()
 
     def run(self) -> None:
+        if self._on_start is not None:
+            self._on_start()
+        # Refs taken and not yet confirmed sent. On a Redis error they are kept and sent as
+        # soon as Redis answers: a restart costs them a second or two, not the sweep's grace.
+        pending: list[tuple[str, str]] = []
+        recovering = True  # at start, and after an outage: was Redis restarted meanwhile?
         while not self._stop_event.is_set():
             try:
-                pairs = self._scheduler.take(self._names())
-                for name, ref in pairs:
+                if not pending:
+                    pending = self._scheduler.take(self._names())
+                    if not pending:
+                        self._stop_event.wait(self._idle)
+                while pending:
+                    name, ref = pending[0]
                     self._send(name, ref)
                     self._scheduler.sent(name, ref)
-                if not pairs:
-                    self._stop_event.wait(self._idle)
+                    pending.pop(0)
+                if recovering and self._on_recover is not None:
+                    self._on_recover()
+                recovering = False
             except (redis.RedisError, OperationalError):
-                # Left in flight: the sweep re-sends it. Wait for Redis to come back.
+                # Wait for Redis to come back; what is pending is sent then.
                 log.warning("outbox relay: Redis unavailable, retrying", exc_info=True)
+                recovering = True
                 self._stop_event.wait(1.0)

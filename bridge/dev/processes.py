@@ -59,6 +59,7 @@ class Child:
     ready_line: str = field(default="", init=False)
     _relay: threading.Thread | None = field(default=None, init=False)
     _tail: list[str] = field(default_factory=list, init=False)
+    started_at: float = field(default=0.0, init=False)  # time.monotonic() of the last start
 
     @property
     def alive(self) -> bool:
@@ -81,6 +82,7 @@ class Child:
             process_group=0,
             preexec_fn=_die_with_parent if _LIBC is not None else None,
         )
+        self.started_at = time.monotonic()
         self._relay = threading.Thread(target=self._copy_output, name=f"relay-{self.name}")
         self._relay.daemon = True
         self._relay.start()
@@ -96,6 +98,25 @@ class Child:
                 self.ready.set()
             if not any(part in line for part in self.mute):
                 echo(f"{self.name:<8}| {line}")
+
+    def restart(self) -> None:
+        """Start the process again, with the same command and environment, after it exited.
+
+        What the old process left in its group (a gunicorn worker whose master died) is
+        killed first, so the new one does not find its port or its Redis files taken.
+
+        Raises:
+            OSError: the program could not be started.
+        """
+        self.close()
+        self.ready.clear()
+        self.ready_line = ""
+        self.start()
+
+    @property
+    def exit_code(self) -> int | None:
+        """The exit status of the process (negative: killed by that signal), None if running."""
+        return self.process.poll() if self.process is not None else None
 
     def tail(self) -> str:
         """The last lines the process wrote (to explain why it stopped)."""

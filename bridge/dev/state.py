@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -104,8 +106,11 @@ def load_or_create_secrets(state_dir: Path) -> DevSecrets:
 
 
 def write_run_info(state_dir: Path, info: RunInfo) -> None:
-    """Record the running instance for `bridge demo`."""
-    _write_private(state_dir / RUN_FILE, info.model_dump_json(indent=2) + "\n")
+    """Record the running instance for `bridge demo` (written whole: a reader never sees a
+    half-written file)."""
+    partial = state_dir / (RUN_FILE + ".partial")
+    _write_private(partial, info.model_dump_json(indent=2) + "\n")
+    partial.replace(state_dir / RUN_FILE)
 
 
 def clear_run_info(state_dir: Path, pid: int) -> None:
@@ -134,3 +139,45 @@ def read_run_info(state_dir: Path) -> RunInfo:
         ) from None
     except (OSError, ValidationError) as exc:
         raise DevStateError(f"{path} is unreadable: {exc}") from exc
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True
+
+
+def wait_for_run_info(
+    state_dir: Path,
+    timeout: float,
+    on_wait: Callable[[str], None],
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> RunInfo:
+    """The running `bridge dev` of `state_dir`, waited for up to `timeout` s: one started a
+    moment ago writes its run file only once everything is up. `on_wait` is told once.
+
+    Raises:
+        DevStateError: none was there (or its supervisor is gone) when the time was up.
+    """
+    deadline = clock() + timeout
+    told = False
+    while True:
+        try:
+            info = read_run_info(state_dir)
+            if _running(info.pid):
+                return info
+            problem = f"the `bridge dev` recorded in {state_dir} (pid {info.pid}) is not running"
+        except DevStateError as exc:
+            problem = str(exc)
+        if clock() >= deadline:
+            raise DevStateError(f"{problem} (waited {timeout:.0f}s)")
+        if not told:
+            on_wait(f"Waiting up to {timeout:.0f}s for `bridge dev` to be ready in {state_dir} "
+                    "(start it with `scripts/dev` if it is not running) ...")  # fmt: skip
+            told = True
+        sleep(0.5)

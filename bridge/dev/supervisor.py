@@ -4,9 +4,13 @@ Started in order, each waited for before the next: Redis (embedded, in the state
 unless `REDIS_URL` is set), the Sage Active sandbox (its books in `sandbox.json`, unless
 `SAGE_API_URL` is set), the web app (gunicorn), a Celery worker and Celery beat. Then the
 banner: webhook URLs, console, admin token, where state lives. Ctrl-C or SIGTERM stops the
-children (SIGTERM to each process group, a grace period, SIGKILL), then Redis. A child that
-dies on its own stops everything too, with its last lines shown: a half-running bridge would
-only mislead.
+children (SIGTERM to each process group, a grace period, SIGKILL), then Redis.
+
+A child that exits on its own (a worker killed, Redis crashed) is started again, alone,
+with a back-off (`bridge.dev.restart`) and a line saying so; the others keep running: a dead
+worker does not take the ingress down, and while Redis is away the ingress answers 503 (the
+providers retry) and the worker waits for it. Redis comes back on the same port and data
+directory, so everyone reconnects to the same URL and finds everything acknowledged.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -24,6 +29,7 @@ import redis
 
 from bridge.dev.processes import Child, echo, stop_all, wait_http, wait_marker
 from bridge.dev.redis_child import READY
+from bridge.dev.restart import Backoff
 from bridge.dev.state import (
     DevSecrets,
     RunInfo,
@@ -55,10 +61,15 @@ class DevError(RuntimeError):
 def check_port(host: str, port: int, option: str) -> None:
     """Fail early, and clearly, when `port` is taken (or another bridge would answer there).
 
+    The probe binds as the servers do, with SO_REUSEADDR: connections of a previous run left
+    in TIME-WAIT (thousands after a load test) do not stop a server from listening, so they
+    must not stop us either; only a listener (or a connected socket) makes the port taken.
+
     Raises:
         DevError: something listens on `host:port`.
     """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
@@ -88,6 +99,7 @@ class DevServer:
     redis: Child | None = None  # the embedded Redis, stopped after everything else
     stopping: threading.Event = field(default_factory=threading.Event)
     standin: StripeStandin | None = None  # when STRIPE_API_KEY is not set
+    backoff: Backoff = field(default_factory=Backoff)
 
     def _bridge(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "bridge.cli", *args]
@@ -101,7 +113,10 @@ class DevServer:
         self.redis = Child("redis", argv, {**os.environ, "PYTHONUNBUFFERED": "1"}, READY)
         self.redis.start()
         wait_marker(self.redis, START_TIMEOUT)
-        return self.redis.ready_line.split(READY, 1)[1].strip()
+        url = self.redis.ready_line.split(READY, 1)[1].strip()
+        # Started again (after a crash) on the same port: every client keeps its URL.
+        self.redis.argv = [*argv, url.rsplit(":", 1)[1].split("/", 1)[0]]
+        return url
 
     def _env(self, redis_url: str, secrets: DevSecrets, sage: tuple[str, str]) -> dict[str, str]:
         """The children's environment: ours, plus what makes them one development bridge."""
@@ -234,13 +249,31 @@ class DevServer:
         clear_run_info(self.options.state_dir, os.getpid())
 
     def watch(self) -> int:
-        """Block until asked to stop (0) or until a child dies on its own (1)."""
+        """Block until asked to stop; start again, with back-off, a child that exits. 0."""
         while not self.stopping.wait(0.5):
-            for child in [*self.children, *([self.redis] if self.redis else [])]:
-                if not child.alive:
-                    echo(f"{child.name} stopped unexpectedly; stopping everything")
-                    return 1
+            for child in [*([self.redis] if self.redis else []), *self.children]:
+                self.supervise(child, time.monotonic())
         return 0
+
+    def supervise(self, child: Child, now: float) -> None:
+        """Note that `child` exited (its restart is scheduled), or restart it when due."""
+        if child.alive:
+            return
+        backoff = self.backoff
+        if not backoff.waiting(child.name):
+            delay = backoff.exited(child.name, now - child.started_at, now)
+            last = child.tail().splitlines()[-1:] or [""]
+            echo(f"{child.name} exited on its own (status {child.exit_code}; last line: "
+                 f"{last[0][:200]!r}); starting it again in {delay:.0f}s "
+                 f"(exit {backoff.in_a_row(child.name)} in a row)")  # fmt: skip
+        elif backoff.due(child.name, now):
+            try:
+                child.restart()
+            except OSError as exc:
+                echo(f"{child.name} could not be started again: {exc}")
+                return
+            assert child.process is not None
+            echo(f"{child.name} started again (pid {child.process.pid})")
 
     def run(self) -> int:
         """Start, print the banner, supervise until Ctrl-C / SIGTERM, stop. The exit code.

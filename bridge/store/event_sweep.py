@@ -54,7 +54,8 @@ class EventSweeper:
             redis.RedisError: Redis is unreachable.
         """
         store = self._store
-        result = SweepResult(inflight=self._inflight(now, inflight_grace))
+        restarted = store.resend_after_restart()
+        result = SweepResult(inflight=restarted + self._inflight(now, inflight_grace))
         due: list[str] = self._redis.zrangebyscore(store.parked_key, "-inf", now, 0, BATCH)  # type: ignore[assignment]
         for ref in due:
             moved = store.mark(ref, EventStatus.QUEUED, requeue=True, allowed=(EventStatus.PARKED,))
@@ -146,3 +147,55 @@ class EventSweeper:
         for ref in refs:
             keys += [store.event_key(ref), store.attempts_key(ref)]
         return int(self._trim_script(keys=keys, args=refs))
+
+
+def resend_after_restart(
+    store: EventStore, client: redis.Redis, keys: tuple[str, str, str, str], resend: Script
+) -> int:
+    """Re-send at once what was under way, if Redis restarted since the last call.
+
+    A restart (a new `run_id`) broke every hand-off under way: nothing in the relay's
+    in-flight list is being sent any more, so there is no reason to wait the sweep's grace.
+    The first caller to see the new run id does it (GETSET). Then the events `queued` on no
+    outbox and the events `processing` go back on the outbox too (`_resend_unconfirmed`).
+    A ref another relay is sending right now may go twice, which is harmless (processing is
+    idempotent). `keys`: in-flight list, outbox, in-flight "seen" hash, last run id.
+    Returns how many went back on the outbox (0 when Redis did not restart, or does not
+    tell its run id).
+
+    Raises:
+        redis.RedisError: Redis is unreachable.
+    """
+    inflight_key, outbox_key, seen_key, run_id_key = keys
+    try:
+        run_id = str(client.info("server").get("run_id") or "")
+    except redis.exceptions.ResponseError:  # INFO renamed or refused (a managed Redis)
+        return 0
+    if not run_id:
+        return 0
+    previous = client.getset(run_id_key, run_id)
+    if previous is None or previous == run_id:
+        return 0
+    refs: list[str] = client.lrange(inflight_key, 0, -1)  # type: ignore[assignment]
+    for ref in dict.fromkeys(refs):
+        resend(keys=[inflight_key, outbox_key, seen_key], args=[ref])
+    return len(set(refs)) + _resend_unconfirmed(store, client, outbox_key)
+
+
+def _resend_unconfirmed(store: EventStore, client: redis.Redis, outbox_key: str) -> int:
+    """After a restart: events `queued` but on no outbox, and events `processing`.
+
+    Their Celery message may have been lost with the connection (a message a worker had
+    reserved, a retry it held until its countdown: Celery would give them back only after
+    its visibility timeout, an hour), or their run may have failed to record its end.
+    They go back on the outbox now; one that was still on its way runs twice, which is
+    harmless (processing is idempotent). At most `BATCH` of each status per call.
+    """
+    resent = 0
+    for status in (EventStatus.QUEUED, EventStatus.PROCESSING):
+        refs: list[str] = client.zrange(store.index_key(status), 0, BATCH - 1)  # type: ignore[assignment]
+        for ref in refs:
+            if status is EventStatus.QUEUED and client.lpos(outbox_key, ref) is not None:
+                continue  # waiting on the outbox: it will be sent
+            resent += store.mark(ref, EventStatus.QUEUED, requeue=True, allowed=(status,)) == status
+    return resent

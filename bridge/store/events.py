@@ -17,8 +17,14 @@ Why no acknowledged event can be lost:
    Redis runs it atomically, so the record, its indexes and its outbox entry exist together
    or not at all. There is no instant where the event is recorded but not queued.
 2. The relay moves a ref from `outbox` to `outbox:inflight` atomically (BLMOVE), sends the
-   Celery task, then removes it from `inflight`. If it dies in between, the ref stays in
-   `inflight`, and `sweep` puts it back on the outbox once it has been there a minute.
+   Celery task, then removes it from `inflight`. If the send fails (Redis went away), the
+   relay keeps the ref and sends it again as soon as Redis answers. If the relay dies in
+   between, the ref stays in `inflight`, and `sweep` puts it back on the outbox once it has
+   been there a minute. After a Redis restart every ref in `inflight` is re-sent at once
+   (`resend_after_restart`): a restart broke every hand-off under way, including a BLMOVE
+   whose answer was lost with the connection; so are events `queued` on no outbox and
+   events `processing` (a Celery message reserved by a worker, or the end of a run, may
+   have been lost with the connection; Celery alone would wait an hour).
 3. Celery runs tasks with `acks_late` and `reject_on_worker_lost`: a task message is only
    acknowledged after the task ran, so a worker dying mid-task gets it redelivered.
 4. If anything else drops the ball (a Celery message lost with its Redis, a whole worker
@@ -35,7 +41,9 @@ duplicate is still recognised); `failed` events stay until replayed. `sweep` dro
 entries whose record expired.
 
 Durability across a Redis crash is Redis's: run it with the append-only file on
-(`appendonly yes`; `appendfsync always` to lose nothing acknowledged).
+(`appendonly yes`). With `appendfsync everysec` (`bridge dev`, docker-compose) a crash of
+the Redis process loses nothing acknowledged (each write is handed to the OS before Redis
+answers); a power cut or OS crash can lose about the last second. `always` loses nothing.
 """
 
 from __future__ import annotations
@@ -61,7 +69,7 @@ from bridge.store.event_models import (
     Provider,
     SweepResult,
 )
-from bridge.store.event_sweep import EventSweeper
+from bridge.store.event_sweep import EventSweeper, resend_after_restart
 from bridge.store.held import HeldConnections
 from bridge.store.workers import WorkerId
 
@@ -114,6 +122,7 @@ class EventStore:
         self.outbox_key = settings.key("outbox")
         self.inflight_key = settings.key("outbox", "inflight")
         self._seen_key = settings.key("outbox", "seen")
+        self._run_id_key = settings.key("outbox", "redis_run_id")
         self.parked_key = settings.key("parked")
 
     def _event_key(self, ref: str) -> str:
@@ -359,6 +368,17 @@ class EventStore:
         pipe.lrem(self.inflight_key, 1, ref)
         pipe.hdel(self._seen_key, ref)
         pipe.execute()
+
+    def resend_after_restart(self) -> int:
+        """Re-send at once what a Redis restart may have dropped; 0 if Redis did not restart.
+
+        See `bridge.store.event_sweep.resend_after_restart`.
+
+        Raises:
+            redis.RedisError: Redis is unreachable.
+        """
+        keys = (self.inflight_key, self.outbox_key, self._seen_key, self._run_id_key)
+        return resend_after_restart(self, self._redis, keys, self._resend)
 
     @property
     def retention_ms(self) -> int:

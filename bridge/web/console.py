@@ -39,6 +39,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from bridge.activity import events_per_minute, sage_requests_per_minute
+from bridge.doctor import DoctorStore
 from bridge.gates import sage_status
 from bridge.outbound import OutboundError
 from bridge.replay import ReplayFilter
@@ -181,6 +182,7 @@ def overview() -> str:
         dead=dead,
         attention=services.attention.items(limit=PAGE, kind=kind),
         attention_kind=kind,
+        doctor=DoctorStore(services.redis, services.settings).load(),
     )
 
 

@@ -10,7 +10,8 @@ webhooks per second. The answers are the same JSON as the rest of the app
 (`{"error": <slug>, "detail": ...}`).
 
 Each request is checked in this order, and each rejection has its own answer; none of them
-touches Redis: method other than POST 405, body over the limit 413, not JSON content type
+touches Redis: method other than POST 405, body over the limit 413 (the rest of the body read
+and discarded first, bounded, and `Connection: close`: see `_too_large`), not JSON content type
 415, no secret configured 503, signature missing or wrong 401, Stripe timestamp outside the
 tolerance 400, body not JSON 400, delivery not identifiable 400. Then the event is recorded
 and queued in ONE Lua call (`EventStore.record`) before any 2xx: 202 for a new event
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -53,12 +55,45 @@ SHOP_HEADER = "X-Shopify-Shop-Domain"
 CONNECTION_HEADER = "X-Bridge-Connection"  # kept with a registered connection's events
 
 
+# How much of an oversized body is read and thrown away so that its sender gets the 413
+# (see `_drain`): bounded in bytes and time, so a huge or slow body cannot hold a thread.
+DRAIN_MAX_BYTES = 64 * 1024 * 1024
+DRAIN_SECONDS = 10.0
+DRAIN_CHUNK = 256 * 1024
+CLOSE = ("Connection", "close")
+
+
 class Rejection(Exception):
     """A request the ingress refuses: its status, error slug and human-readable detail."""
 
-    def __init__(self, status: int, error: str, detail: str) -> None:
+    def __init__(self, status: int, error: str, detail: str, close: bool = False) -> None:
         super().__init__(detail)
         self.status, self.error, self.detail = status, error, detail
+        self.close = close  # answer `Connection: close` (the rest of the body was not read)
+
+
+def _too_large(environ: WSGIEnvironment, limit: int, remaining: int | None) -> Rejection:
+    """Read and discard the rest of an oversized body, then the 413 to answer with.
+
+    A server that answers while the client is still sending, then closes, makes the kernel
+    reset the connection (unread data was left in it): the client sees a reset, often
+    before it reads the answer, instead of the 413. So, as mature servers do, the rest of
+    the body is read and thrown away, at most `DRAIN_MAX_BYTES` within `DRAIN_SECONDS`
+    (`remaining`: bytes still to come, None for a chunked body read to its end), and the
+    413 says `Connection: close`: the client opens a new connection for what follows.
+    """
+    stream = environ["wsgi.input"]
+    deadline = time.monotonic() + DRAIN_SECONDS
+    budget = DRAIN_MAX_BYTES if remaining is None else min(remaining, DRAIN_MAX_BYTES)
+    try:
+        while budget > 0 and time.monotonic() < deadline:
+            chunk = stream.read(min(DRAIN_CHUNK, budget))
+            if not chunk:
+                break
+            budget -= len(chunk)
+    except Exception:  # noqa: BLE001, S110 - the client went away: nothing left to answer
+        pass
+    return Rejection(413, "payload_too_large", f"the body is over {limit} bytes", close=True)
 
 
 def _header(environ: WSGIEnvironment, name: str) -> str | None:
@@ -100,7 +135,7 @@ def _read_body(environ: WSGIEnvironment, length: int | None, limit: int) -> byte
         # sent a malformed chunk (werkzeug raises OSError, gunicorn its own ParseException).
         raise Rejection(400, "unreadable_body", f"the body could not be read: {exc}") from None
     if len(body) > limit:
-        raise Rejection(413, "payload_too_large", f"the body is over {limit} bytes")
+        raise _too_large(environ, limit, None)
     return body
 
 
@@ -161,7 +196,8 @@ class WebhookIngress:
         try:
             return self._accept(route(environ))
         except Rejection as rejection:
-            return rejection.status, {"error": rejection.error, "detail": rejection.detail}, []
+            headers = [CLOSE] if rejection.close else []
+            return rejection.status, {"error": rejection.error, "detail": rejection.detail}, headers
         except redis.RedisError as exc:
             log.warning("Redis unreachable: %s", exc)
             error, detail = REDIS_DOWN
@@ -252,7 +288,7 @@ class WebhookIngress:
         limit = self._settings.webhook_max_body
         length = _declared_length(environ)
         if length is not None and length > limit:
-            raise Rejection(413, "payload_too_large", f"the body is over {limit} bytes")
+            raise _too_large(environ, limit, length)
         mimetype = str(environ.get("CONTENT_TYPE", "")).partition(";")[0].strip().lower()
         if mimetype != "application/json":
             detail = "Content-Type must be application/json"

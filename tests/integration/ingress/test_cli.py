@@ -53,10 +53,10 @@ def test_commands_refuse_to_start_without_redis(monkeypatch: pytest.MonkeyPatch)
 
 
 @contextlib.contextmanager
-def bridge_web(redis_url: str) -> Iterator[str]:
+def bridge_web(redis_url: str, **extra: str) -> Iterator[str]:
     """`bridge web` (gunicorn, one process, default threads) on a free port; its base URL."""
     port = free_port()
-    env = {**os.environ, "REDIS_URL": redis_url, "STRIPE_WEBHOOK_SECRET": STRIPE_SECRET}
+    env = {**os.environ, "REDIS_URL": redis_url, "STRIPE_WEBHOOK_SECRET": STRIPE_SECRET, **extra}
     argv = [sys.executable, "-m", "bridge.cli", "web", "--port", str(port), "--workers", "1"]
     process = subprocess.Popen(
         argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
@@ -91,7 +91,11 @@ def test_gunicorn_reads_chunked_bodies_and_refuses_broken_ones(
 ) -> None:
     body = stripe_event("evt_chunked")
     big = stripe_event("evt_big", pad="x" * (1024 * 1024))
-    with bridge_web(redis_url) as base, httpx.Client(base_url=base, timeout=5) as client:
+    limit = str(1024 * 1024)
+    with (
+        bridge_web(redis_url, BRIDGE_MAX_BODY=limit) as base,
+        httpx.Client(base_url=base, timeout=5) as client,
+    ):
         # An iterator has no length: httpx sends it chunked, with no Content-Length.
         chunked = client.post(
             "/webhooks/stripe", content=iter([body[:7], body[7:]]), headers=stripe_headers(body)

@@ -65,7 +65,10 @@ def test_ten_concurrent_copies_make_one_record_and_one_task(
 def test_a_chunked_body_over_the_limit_is_413_over_http(
     redis_url: str, redis_client: redis.Redis
 ) -> None:
-    services = build_services(Settings(REDIS_URL=redis_url, STRIPE_WEBHOOK_SECRET=STRIPE_SECRET))
+    settings = Settings(
+        REDIS_URL=redis_url, STRIPE_WEBHOOK_SECRET=STRIPE_SECRET, BRIDGE_MAX_BODY=1024 * 1024
+    )
+    services = build_services(settings)
     body = stripe_event("evt_big", pad="x" * (1024 * 1024))
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: the server must count as it reads

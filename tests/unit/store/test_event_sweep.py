@@ -214,3 +214,44 @@ def test_the_trim_walks_past_kept_entries_over_several_sweeps(
 
     assert (first, second) == (0, 1)
     assert sorted(e.ref for e in store.list()[0]) == sorted(kept)
+
+
+def test_after_a_redis_restart_everything_in_flight_is_re_sent_at_once(
+    client: redis.Redis, store: EventStore, clock: Clock
+) -> None:
+    for n in range(3):
+        store.record(NewEvent(provider="stripe", provider_id=f"evt_r{n}", topic="x", body="{}"))
+    assert store.resend_after_restart() == 0  # first sight of this server: nothing known
+    taken = [store.next_for_relay(timeout=0.1) for _ in range(2)]  # relays took two...
+    assert client.llen(store.inflight_key) == 2
+    # ...when Redis restarted (a new run id): their hand-off broke with the connection.
+    client.set(store._run_id_key, "the run id before the restart")
+    assert store.resend_after_restart() == 2
+    assert client.llen(store.inflight_key) == 0
+    assert sorted(client.lrange(store.outbox_key, 0, -1)) == sorted(
+        ["stripe:evt_r0", "stripe:evt_r1", "stripe:evt_r2"]
+    )
+    assert set(taken) <= {"stripe:evt_r0", "stripe:evt_r1", "stripe:evt_r2"}
+    store.next_for_relay(timeout=0.1)
+    assert store.resend_after_restart() == 0  # same server: in flight is being sent
+    assert client.llen(store.inflight_key) == 1
+
+
+def test_after_a_redis_restart_events_celery_held_are_re_sent_too(
+    client: redis.Redis, store: EventStore, clock: Clock
+) -> None:
+    for name in ("evt_celery", "evt_running", "evt_waiting"):
+        store.record(NewEvent(provider="stripe", provider_id=name, topic="x", body="{}"))
+    store.resend_after_restart()  # the server is known
+    # evt_celery and evt_running were handed to Celery (off every list); evt_running started.
+    for ref in ("stripe:evt_celery", "stripe:evt_running"):
+        client.lrem(store.outbox_key, 1, ref)
+    store.mark("stripe:evt_running", EventStatus.PROCESSING, worker=A)
+    client.set(store._run_id_key, "the run id before the restart")
+    assert store.resend_after_restart() == 2
+    assert sorted(client.lrange(store.outbox_key, 0, -1)) == [
+        "stripe:evt_celery", "stripe:evt_running", "stripe:evt_waiting"
+    ]  # fmt: skip
+    record = store.get("stripe:evt_running")
+    assert record is not None
+    assert record.status is EventStatus.QUEUED

@@ -197,10 +197,10 @@ def test_stripe_rejections_store_nothing(
 
 
 @pytest.mark.parametrize("provider", ["shopify", "stripe"])
-def test_body_over_one_mib_is_413_and_stores_nothing(
-    client: FlaskClient, redis_client: redis.Redis, provider: str
+def test_body_over_the_limit_is_413_and_stores_nothing(
+    client: FlaskClient, redis_client: redis.Redis, settings: Settings, provider: str
 ) -> None:
-    body = b'{"pad": "' + b"x" * (1024 * 1024) + b'"}'
+    body = b'{"pad": "' + b"x" * settings.webhook_max_body + b'"}'
     headers = shopify_headers(body) if provider == "shopify" else stripe_headers(body)
     response = client.post(f"/webhooks/{provider}", data=body, headers=headers)
     assert response.status_code == 413

@@ -2,7 +2,7 @@
 see it succeed.
 
 Given the web app, a Celery worker and the sandbox, with the worker started with a payment
-method mapping that lacks Stripe, a Stripe invoice is booked and the charge that pays it
+method mapping that lacks Stripe, a Stripe invoice is booked and the invoice payment that pays it
 fails for good (dead-lettered, with the reason). The operator fixes the mapping (a worker
 with the right settings replaces the first) and, in headless Chromium, logs in, finds the
 failed event on the overview, presses Replay, and sees the event processed. Screenshots of
@@ -82,8 +82,8 @@ def test_replay_a_failed_event_from_the_console(
         misconfigured = start_worker(BRIDGE_PAYMENT_METHODS=NO_STRIPE, **sage_env)
         _send(base, run.invoice)
         _wait_status(services, run.invoice.ref, EventStatus.PROCESSED, 60)
-        _send(base, run.charge)
-        _wait_status(services, run.charge.ref, EventStatus.FAILED, 60)
+        _send(base, run.invoice_payment)
+        _wait_status(services, run.invoice_payment.ref, EventStatus.FAILED, 60)
         misconfigured.stop()
         start_worker(**sage_env)  # the operator fixed the mapping
 
@@ -96,7 +96,7 @@ def test_replay_a_failed_event_from_the_console(
         # The click only starts the login's POST and redirect: wait for the overview.
         row = wait.until(
             expected_conditions.presence_of_element_located(
-                (By.CSS_SELECTOR, f'tr.event[data-ref="{run.charge.ref}"]')
+                (By.CSS_SELECTOR, f'tr.event[data-ref="{run.invoice_payment.ref}"]')
             )
         )
         assert row.get_attribute("data-status") == "failed"
@@ -108,17 +108,17 @@ def test_replay_a_failed_event_from_the_console(
         flash = wait.until(
             expected_conditions.presence_of_element_located((By.CLASS_NAME, "flash"))
         )
-        assert f"{run.charge.ref}: failed -> queued" in flash.text
-        _wait_status(services, run.charge.ref, EventStatus.PROCESSED, 60)
+        assert f"{run.invoice_payment.ref}: failed -> queued" in flash.text
+        _wait_status(services, run.invoice_payment.ref, EventStatus.PROCESSED, 60)
 
-        browser.get(f"{base}/console/events/{run.charge.ref}")
+        browser.get(f"{base}/console/events/{run.invoice_payment.ref}")
         assert browser.find_element(By.ID, "event-status").text == "processed"
         browser.get(f"{base}/console/events")
         statuses = {
             r.get_attribute("data-ref"): r.get_attribute("data-status")
             for r in browser.find_elements(By.CSS_SELECTOR, "tr.event")
         }
-        assert statuses == {run.invoice.ref: "processed", run.charge.ref: "processed"}
+        assert statuses == {run.invoice.ref: "processed", run.invoice_payment.ref: "processed"}
         browser.save_screenshot(str(artifacts / "console-after-replay.png"))
         browser.get(f"{base}/console/orders")
         assert "Collected" in browser.page_source

@@ -159,37 +159,47 @@ def _stripe(body: bytes | None = None, **headers: str | None) -> tuple[bytes, di
     return body, {k: v for k, v in merged.items() if v is not None}
 
 
-NOW = int(time.time())
-STRIPE_REJECTIONS = {
-    "missing signature": (_stripe(Stripe_Signature=None), 401, "missing Stripe-Signature"),
-    "malformed signature": (_stripe(Stripe_Signature="v1=abc"), 401, "malformed"),
-    "wrong signature": (_stripe(Stripe_Signature=f"t={NOW},v1={'0' * 64}"), 401, "no v1"),
-    "wrong secret": (
-        _stripe(Stripe_Signature=stripe_signature(stripe_event(), "whsec_nope")),
-        401,
-        "no v1",
-    ),
-    "timestamp too old": (
-        _stripe(Stripe_Signature=stripe_signature(stripe_event(), timestamp=NOW - 600)),
-        400,
-        "old; the tolerance is 300 s",
-    ),
-    "timestamp in the future": (
-        _stripe(Stripe_Signature=stripe_signature(stripe_event(), timestamp=NOW + 600)),
-        400,
-        "in the future",
-    ),
-    "wrong content type": (_stripe(Content_Type="text/plain"), 415, "application/json"),
-    "malformed json": (_stripe(b'{"id": "evt_1",'), 400, "not valid JSON"),
-    "not an event": (_stripe(b'{"id": "ch_1", "type": "charge.succeeded"}'), 400, "not a Stripe"),
-}
+def _stripe_rejections() -> dict[str, tuple[tuple[bytes, dict[str, str]], int, str]]:
+    """Built when a test runs: the signatures carry the time, and a long suite must not
+    find them out of tolerance by then."""
+    now = int(time.time())
+    return {
+        "missing signature": (_stripe(Stripe_Signature=None), 401, "missing Stripe-Signature"),
+        "malformed signature": (_stripe(Stripe_Signature="v1=abc"), 401, "malformed"),
+        "wrong signature": (_stripe(Stripe_Signature=f"t={now},v1={'0' * 64}"), 401, "no v1"),
+        "wrong secret": (
+            _stripe(Stripe_Signature=stripe_signature(stripe_event(), "whsec_nope")),
+            401,
+            "no v1",
+        ),
+        "timestamp too old": (
+            _stripe(Stripe_Signature=stripe_signature(stripe_event(), timestamp=now - 600)),
+            400,
+            "old; the tolerance is 300 s",
+        ),
+        "timestamp in the future": (
+            _stripe(Stripe_Signature=stripe_signature(stripe_event(), timestamp=now + 600)),
+            400,
+            "in the future",
+        ),
+        "wrong content type": (_stripe(Content_Type="text/plain"), 415, "application/json"),
+        "malformed json": (_stripe(b'{"id": "evt_1",'), 400, "not valid JSON"),
+        "not an event": (
+            _stripe(b'{"id": "ch_1", "type": "charge.succeeded"}'),
+            400,
+            "not a Stripe",
+        ),
+    }
 
 
-@pytest.mark.parametrize("case", STRIPE_REJECTIONS, ids=list(STRIPE_REJECTIONS))
+STRIPE_REJECTIONS = list(_stripe_rejections())
+
+
+@pytest.mark.parametrize("case", STRIPE_REJECTIONS, ids=STRIPE_REJECTIONS)
 def test_stripe_rejections_store_nothing(
     client: FlaskClient, redis_client: redis.Redis, case: str
 ) -> None:
-    (body, headers), status, message = STRIPE_REJECTIONS[case]
+    (body, headers), status, message = _stripe_rejections()[case]
     response = client.post("/webhooks/stripe", data=body, headers=headers)
     assert response.status_code == status
     assert message in response.json["detail"]

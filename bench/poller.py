@@ -32,8 +32,8 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from bridge.embedded_redis import EmbeddedRedis
-from bridge.outbound import Outbound
-from bridge.poller import Poller
+from bridge.outbound.delivery import Outbound
+from bridge.poller.cycle import Poller
 from bridge.settings import Settings
 from connectors.sage_active.client import SageClient
 from connectors.sage_active.config import SageConfig

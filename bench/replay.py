@@ -15,7 +15,7 @@ import time
 import redis
 
 from bridge.embedded_redis import EmbeddedRedis
-from bridge.replay import ReplayFilter, replay
+from bridge.ops.replay import ReplayFilter, replay
 from bridge.settings import Settings
 from bridge.store.events import EventStatus, EventStore, NewEvent
 

@@ -36,13 +36,13 @@ import httpx
 import psutil
 import redis
 
-from bridge.demo_data import DemoEvent, demo_run
 from bridge.dev import processes, supervisor
+from bridge.dev.demo_data import DemoEvent, demo_run
 from bridge.dev.processes import Child
 from bridge.dev.subscriber import Subscriber
 from bridge.dev.supervisor import DevOptions, DevServer
 from bridge.embedded_redis import free_port
-from bridge.events import EventType
+from bridge.outbound.events import EventType
 from bridge.settings import load_settings
 from connectors.outbound.signing import new_secret
 

@@ -109,7 +109,7 @@ def demo(state_dir: str, url: str | None, timeout: float, wait: float) -> None:
     """Send signed sample Shopify and Stripe events to `bridge dev`; print what happened."""
     from pathlib import Path
 
-    from bridge.demo import DemoError, run_demo, wait_ready
+    from bridge.dev.demo import DemoError, run_demo, wait_ready
     from bridge.dev.state import DevStateError, wait_for_run_info
 
     try:
@@ -132,7 +132,7 @@ def sage_login(timeout: float, no_browser: bool, connection: str | None) -> None
     import webbrowser
 
     from bridge.connections.cli import connection_settings_for
-    from bridge.sage_login import SageLoginError, exchange, wait_for_code
+    from bridge.ops.sage_login import SageLoginError, exchange, wait_for_code
     from bridge.services import ConfigurationError
 
     settings = _settings_with_redis()
@@ -228,7 +228,7 @@ def doctor(no_store: bool) -> None:
     """Check Sage, the mapping, secrets and Redis; print what to fix; exit 1 on an error."""
     import redis
 
-    from bridge.doctor import DoctorStore, diagnose, render
+    from bridge.ops.doctor import DoctorStore, diagnose, render
     from bridge.services import build_services
 
     services = build_services(_settings_with_redis())
@@ -300,8 +300,8 @@ def _bulk_replay(
     until: str | None,
     dry_run: bool,
 ) -> None:
-    from bridge.backfill import parse_moment
-    from bridge.replay import ReplayFilter, replay
+    from bridge.ops.backfill import parse_moment
+    from bridge.ops.replay import ReplayFilter, replay
     from bridge.services import build_services
 
     now = dt.datetime.now(dt.UTC)
@@ -352,7 +352,7 @@ def backfill(since: str, until: str | None, provider: str, dry_run: bool) -> Non
     Stripe needs STRIPE_API_KEY; Shopify SHOPIFY_SHOP_DOMAIN and SHOPIFY_ACCESS_TOKEN.
     Missing events are recorded and queued like webhooks; the workers book them.
     """
-    from bridge.backfill import Backfill, open_readers, parse_moment
+    from bridge.ops.backfill import Backfill, open_readers, parse_moment
     from bridge.services import build_services
     from connectors.rest import ProviderApiError
     from connectors.stripe.api import RETENTION

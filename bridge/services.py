@@ -14,10 +14,10 @@ from functools import cached_property
 import redis
 
 from bridge.activity import SageActivity
-from bridge.alerts import Alerts
-from bridge.gates import Gates
 from bridge.metrics import Metrics
-from bridge.outbound import Outbound
+from bridge.ops.alerts import Alerts
+from bridge.ops.gates import Gates
+from bridge.outbound.delivery import Outbound
 from bridge.settings import Settings
 from bridge.store.attention import AttentionStore
 from bridge.store.events import EventStore

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bridge.subscription_spec import subscription_problem
+from bridge.outbound.subscription_spec import subscription_problem
 
 # The seeded sandbox organisation uses these names; a real organisation will usually need
 # its own (see README, "Going to production").
@@ -145,7 +145,7 @@ class Settings(BaseSettings):
         validation_alias="SAGE_BATCH_MAX_COST",
         description="Most estimated field cost of one Sage document (Sage refuses 650000).",
     )
-    # Circuit breaker and "needs login" gate (bridge/gates.py).
+    # Circuit breaker and "needs login" gate (bridge/ops/gates.py).
     sage_circuit_threshold: int = Field(default=10, ge=0, validation_alias="SAGE_CIRCUIT_THRESHOLD")
     sage_circuit_cooldown: float = Field(
         default=30.0, gt=0, validation_alias="SAGE_CIRCUIT_COOLDOWN"
@@ -177,7 +177,7 @@ class Settings(BaseSettings):
     shopify_bulk_threshold: int = Field(
         default=2000, ge=0, validation_alias="SHOPIFY_BULK_THRESHOLD"
     )
-    # Mark a Shopify order paid when someone else collected its invoice (`bridge.writeback`).
+    # Mark a Shopify order paid when someone else collected its invoice (`bridge.poller.writeback`).
     shopify_write_back: bool = Field(default=False, validation_alias="BRIDGE_SHOPIFY_WRITE_BACK")
     # 8 MiB: a 500-line B2B order with every `*_set` field is 1.2 MiB, 2.3 MiB once fulfilled
     # (the fulfillment repeats the lines); `bench/webhook_size.py` measures it.

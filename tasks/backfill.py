@@ -16,8 +16,8 @@ import logging
 import redis
 from celery import Task
 
-from bridge.backfill import Backfill, Reader, open_readers
 from bridge.observability import log_context, report
+from bridge.ops.backfill import Backfill, Reader, open_readers
 from bridge.payouts import shopify as shopify_payouts
 from bridge.services import Services
 from bridge.sync.locks import LockBusy, OrderLock

@@ -16,7 +16,7 @@ from celery import Task
 from bridge.connections.periodic import tick_connection
 from bridge.connections.secrets import SecretKeyError
 from bridge.observability import log_context, report
-from bridge.poller import LockLost, poll_once
+from bridge.poller.cycle import LockLost, poll_once
 from connectors.sage_active.errors import SageError
 from tasks.app import app, get_hub, settings
 from tasks.backfill import reconcile

@@ -1,7 +1,7 @@
 """`bridge doctor` in the worker: at start (before the relay hands over the first event),
 every minute from beat, and the hold it puts on processing while the mapping is wrong.
 
-The report is kept in Redis (`bridge.doctor.DoctorStore`). While it holds (a code of the
+The report is kept in Redis (`bridge.ops.doctor.DoctorStore`). While it holds (a code of the
 mapping that Sage does not have), the outbox relay hands no event to Celery and
 `process_event` puts back on the outbox any event it meets (`hold_message`), so events wait
 `queued`, with no attempt spent, instead of failing one by one. The next run that finds the
@@ -16,7 +16,7 @@ import time
 
 import redis
 
-from bridge.doctor import DoctorStore, Report, diagnose
+from bridge.ops.doctor import DoctorStore, Report, diagnose
 from bridge.services import Services
 from tasks.app import app, get_services
 

@@ -1,7 +1,7 @@
 """The gate probe: every few seconds, let events held by a Sage outage go again.
 
 Each worker runs it in a thread (`GateProbe`, started when the worker is ready, like the
-outbox relay), so recovery needs nothing but a worker. `bridge.gates.check` tries the token
+outbox relay), so recovery needs nothing but a worker. `bridge.ops.gates.check` tries the token
 while the connection needs a login, releases the held events when a token works, one probe
 event when the circuit is half-open, and all of them when it has closed. Several workers
 probing at once is harmless: each step is atomic in Redis (a token refresh is taken by one
@@ -18,8 +18,8 @@ import redis
 from celery import signals
 
 from bridge.connections.secrets import SecretKeyError
-from bridge.gates import check
 from bridge.observability import log_context
+from bridge.ops.gates import check
 from bridge.services import ConfigurationError, Services
 from tasks.app import get_hub, services_for, settings
 

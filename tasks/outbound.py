@@ -1,6 +1,6 @@
 """Outbound webhook tasks: one attempt of one delivery, and the pump that finds due ones.
 
-Pending deliveries wait in a Redis sorted set by due time (see `bridge.outbound`), not in
+Pending deliveries wait in a Redis sorted set by due time (see `bridge.outbound.delivery`), not in
 Celery countdowns, so no wait ever outlives the broker's visibility timeout. Every few
 seconds `pump` claims the due deliveries (each claimed once, atomically) and sends one
 `deliver` task per delivery; `deliver` is idempotent: a delivery that is finished, not yet
@@ -17,9 +17,9 @@ import redis
 from celery import Task
 from pydantic import BaseModel
 
-from bridge.events import EventType
 from bridge.observability import log_context
-from bridge.outbound import Outbound
+from bridge.outbound.delivery import Outbound
+from bridge.outbound.events import EventType
 from bridge.store.outbound import Attempt
 from tasks.app import app, get_services, services_for
 

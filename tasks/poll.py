@@ -1,6 +1,6 @@
 """The poller's beat task: one cycle under the lease lock, every `BRIDGE_POLL_INTERVAL` s.
 
-Thin: the lock, the cycle and its rules live in `bridge.poller`. A cycle that fails (Sage
+Thin: the lock, the cycle and its rules live in `bridge.poller.cycle`. A cycle that fails (Sage
 or Redis unreachable) is logged and reported; the next beat tick simply tries again from the
 watermark, so there is nothing to retry here.
 """
@@ -14,8 +14,8 @@ import redis
 from celery import Task
 
 from bridge.observability import log_context, report
-from bridge.poller import LockLost, poll_once
-from bridge.writeback import request_mark_paid
+from bridge.poller.cycle import LockLost, poll_once
+from bridge.poller.writeback import request_mark_paid
 from connectors.sage_active.errors import SageAuthError, SageCircuitOpen, SageError
 from tasks.app import app, get_services
 
@@ -35,7 +35,7 @@ def poll(self: Task) -> str:
             result = poll_once(services, services.sage, hook)
         except (SageError, redis.RedisError, LockLost) as exc:
             log.warning("poll cycle failed: %s", exc)
-            if not _outage(exc):  # announced once already (bridge.alerts), not per cycle
+            if not _outage(exc):  # announced once already (bridge.ops.alerts), not per cycle
                 report(exc)
             return "failed"
         if result is None:

@@ -19,7 +19,7 @@ from bridge.connections.models import ConnectionView
 from bridge.connections.registry import RegistryError
 from bridge.connections.scheduler import FairScheduler
 from bridge.connections.secrets import SecretKeyError
-from bridge.sage_login import authorize_url
+from bridge.ops.sage_login import authorize_url
 from bridge.services import ConfigurationError, Services
 from bridge.web.common import current_hub
 from bridge.web.console import _guard

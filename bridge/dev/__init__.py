@@ -1,1 +1,2 @@
-"""`bridge dev` (the supervisor) and the state it shares with `bridge demo`."""
+"""`bridge dev` (the supervisor), `bridge demo` (`demo`, with its sample events in
+`demo_data`) and the state they share."""

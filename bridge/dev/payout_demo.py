@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from bridge.demo_data import DemoEvent
+from bridge.dev.demo_data import DemoEvent
 from bridge.money import from_minor_units
 
 FEE_RATE, FEE_FIXED = Decimal("0.015"), 25  # Stripe, European cards: 1.5 % + 0.25 EUR

@@ -15,7 +15,7 @@ checked against Sage before each effect, in `bridge.sync`). Events with no worke
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import redis
 from redis.commands.core import Script
@@ -25,17 +25,52 @@ from bridge.store import event_scripts
 from bridge.store.event_models import STATUSES, EventStatus, SweepResult
 from bridge.store.workers import WorkerId, WorkerRegistry
 
-if TYPE_CHECKING:
-    from bridge.store.events import EventStore
-
 BATCH = 500  # refs looked at per step and per run: bounds the time of one sweep
+
+
+class Ledger(Protocol):
+    """What the sweep needs of the ledger (`bridge.store.events.EventStore` is one).
+
+    The sweep depends on this, not on the store's module, so the store builds its
+    sweeper without the two modules importing each other.
+    """
+
+    @property
+    def outbox_key(self) -> str: ...
+
+    @property
+    def inflight_key(self) -> str: ...
+
+    @property
+    def parked_key(self) -> str: ...
+
+    @property
+    def retention_ms(self) -> int: ...
+
+    def index_key(self, status: EventStatus | None = None) -> str: ...
+
+    def event_key(self, ref: str) -> str: ...
+
+    def attempts_key(self, ref: str) -> str: ...
+
+    def resend_after_restart(self) -> int: ...
+
+    def mark(
+        self,
+        ref: str,
+        status: EventStatus,
+        *,
+        requeue: bool = False,
+        allowed: tuple[EventStatus, ...] = (),
+        only_from: WorkerId | None = None,
+    ) -> EventStatus | None: ...
 
 
 class EventSweeper:
     """One sweep over the ledger of `store` (see the module docstring)."""
 
     def __init__(
-        self, store: EventStore, client: redis.Redis, settings: Settings, resend: Script
+        self, store: Ledger, client: redis.Redis, settings: Settings, resend: Script
     ) -> None:
         self._store = store
         self._redis = client
@@ -150,7 +185,7 @@ class EventSweeper:
 
 
 def resend_after_restart(
-    store: EventStore, client: redis.Redis, keys: tuple[str, str, str, str], resend: Script
+    store: Ledger, client: redis.Redis, keys: tuple[str, str, str, str], resend: Script
 ) -> int:
     """Re-send at once what was under way, if Redis restarted since the last call.
 
@@ -182,7 +217,7 @@ def resend_after_restart(
     return len(set(refs)) + _resend_unconfirmed(store, client, outbox_key)
 
 
-def _resend_unconfirmed(store: EventStore, client: redis.Redis, outbox_key: str) -> int:
+def _resend_unconfirmed(store: Ledger, client: redis.Redis, outbox_key: str) -> int:
     """After a restart: events `queued` but on no outbox, and events `processing`.
 
     Their Celery message may have been lost with the connection (a message a worker had

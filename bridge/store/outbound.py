@@ -34,7 +34,7 @@ from typing import Any, Literal
 import redis
 from pydantic import BaseModel, ConfigDict
 
-from bridge.events import EventType
+from bridge.outbound.events import EventType
 from bridge.settings import Settings
 
 RETENTION = 30 * 24 * 3600

@@ -26,7 +26,7 @@ from decimal import Decimal
 import redis
 from pydantic import BaseModel, ConfigDict
 
-from bridge.events import EventType
+from bridge.outbound.events import EventType
 from bridge.settings import Settings
 
 # Compare-and-set of one invoice's state: only if status and modification date are still

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from bridge import status
-from bridge.events import EventType
+from bridge.outbound.events import EventType
+from bridge.poller import status
 from bridge.settings import Settings
 from bridge.store.attention import AttentionItem, AttentionStore
 from bridge.store.events import EventStatus, EventStore
@@ -46,7 +46,7 @@ class SyncContext:
     emit: Emit
     lock: OrderLock | None = None
     now: Callable[[], dt.datetime] = field(default=_utcnow)
-    # `bridge.status.observe`: records the invoice's status, emits its transitions once.
+    # `bridge.poller.status.observe`: records the invoice's status, emits its transitions once.
     observe: Observe | None = None
 
     @classmethod

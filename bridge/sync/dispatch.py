@@ -17,7 +17,7 @@ connector errors are turned into them by the handler (see STYLE.md 5).
   event is dead-lettered as `failed` with the reason, visible and replayable.
 - `Waiting(reason, gate)` - a `TransientError` for an outage of something the bridge
   depends on (Sage needs a login, Sage's circuit is open): not the event's fault. The event
-  is parked on that gate (`bridge.gates`), released the moment the gate opens, and the
+  is parked on that gate (`bridge.ops.gates`), released the moment the gate opens, and the
   attempt (outcome `held`) does not count toward `MAX_ATTEMPTS`, however long it lasts.
 
 Attempts that count: `retry` outcomes since the event last parked, failed or finished
@@ -39,9 +39,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
-from bridge.events import EventType, SyncFailedData
-from bridge.gates import HOLD_RECHECK
 from bridge.observability import report
+from bridge.ops.gates import HOLD_RECHECK
+from bridge.outbound.events import EventType, SyncFailedData
 from bridge.store.events import Attempt, EventStatus
 from bridge.store.workers import WorkerId
 

@@ -20,8 +20,8 @@ from contextlib import contextmanager
 
 from pydantic import ValidationError
 
-from bridge.gates import GATE_AUTH, GATE_CIRCUIT
 from bridge.models import TranslationError
+from bridge.ops.gates import GATE_AUTH, GATE_CIRCUIT
 from bridge.sync.dispatch import PermanentError, TransientError, Waiting
 from bridge.sync.locks import LockBusy, LockLost
 from connectors.sage_active.errors import (

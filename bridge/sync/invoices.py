@@ -16,8 +16,8 @@ Closed at once; it is then posted.
 
 from __future__ import annotations
 
-from bridge.events import EventType
 from bridge.models import Order
+from bridge.outbound.events import EventType
 from bridge.settings import NumberingMode
 from bridge.store.links import OrderLink
 from bridge.sync.context import SyncContext

@@ -2,7 +2,7 @@
 
 Keys are `<type>:<Sage document id>`: a step redone after a crash (or the poller seeing
 the same change) emits with the same key, and `Outbound.emit` records the event once.
-The invoice's collected / partially collected transitions go through `bridge.status`
+The invoice's collected / partially collected transitions go through `bridge.poller.status`
 (`ctx.observe`), shared with the poller: whoever sees a transition first emits it. The
 invoice handed to it is built from what the sync knows (no extra request to Sage).
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bridge.events import EventType, InvoiceEventData, PaymentSettledData
 from bridge.models import Payment
+from bridge.outbound.events import EventType, InvoiceEventData, PaymentSettledData
 from bridge.store.links import OrderLink
 from bridge.sync.context import SyncContext
 from connectors.sage_active.models import OpenItem, SalesInvoice
@@ -86,7 +86,7 @@ def invoice_credited(
 
 
 def observe_invoice(ctx: SyncContext, link: OrderLink, open_items: list[OpenItem]) -> None:
-    """Tell `bridge.status` the invoice's status as the sync left it.
+    """Tell `bridge.poller.status` the invoice's status as the sync left it.
 
     Raises:
         StatusConflict: the recorded state kept changing (retried by the task).

@@ -1,4 +1,4 @@
-"""The worker's side of write-back: `bridge/mark_paid` events (see `bridge.writeback`).
+"""The worker's side of write-back: `bridge/mark_paid` events (see `bridge.poller.writeback`).
 
 The event is recorded by the poller; here Shopify is called, under the order's lock so
 that a payment being booked for the same order at the same moment is seen first.
@@ -8,6 +8,14 @@ from __future__ import annotations
 
 import json
 
+from bridge.poller.writeback import (
+    TOPIC,
+    WriteBackRefused,
+    WriteBackStore,
+    WriteBackUnavailable,
+    mark_paid,
+    shopify_order_id,
+)
 from bridge.services import Services
 from bridge.store.events import EventRecord
 from bridge.sync.dispatch import (
@@ -20,14 +28,6 @@ from bridge.sync.dispatch import (
 )
 from bridge.sync.errors import classified
 from bridge.sync.locks import OrderLock
-from bridge.writeback import (
-    TOPIC,
-    WriteBackRefused,
-    WriteBackStore,
-    WriteBackUnavailable,
-    mark_paid,
-    shopify_order_id,
-)
 from connectors.shopify.graphql import ShopifyGraphQL
 
 RETRY_IN = 60.0  # seconds before trying an unavailable Shopify again

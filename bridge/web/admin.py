@@ -10,7 +10,7 @@ from typing import Literal
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bridge.replay import ReplayFilter, replay
+from bridge.ops.replay import ReplayFilter, replay
 from bridge.store.event_models import event_ref
 from bridge.store.events import EventStatus
 from bridge.web.common import current_services, invalid_query, json_error, require_admin

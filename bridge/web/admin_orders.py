@@ -5,7 +5,7 @@ the Sage invoice, its status, the amounts paid and credited, and the lines booke
 fallback product (`fallback_lines`, indexes into the order's lines: SKUs that matched no
 Sage product). `GET /admin/orders/<reference>` gives one order's whole link with the
 settlement of each payment and the credit note of each refund, and where marking it paid
-in Shopify stands (`shopify_write_back`, see `bridge.writeback`).
+in Shopify stands (`shopify_write_back`, see `bridge.poller.writeback`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bridge.poller.writeback import WriteBackStore
 from bridge.store.links import OrderLink, PaymentLink, RefundLink
 from bridge.web.common import current_services, invalid_query, json_error, require_admin
-from bridge.writeback import WriteBackStore
 
 bp = Blueprint("admin_orders", __name__, url_prefix="/admin")
 PROVIDERS = ("shopify", "stripe")  # a Shopify order may be paid through Stripe

@@ -39,16 +39,16 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from bridge.activity import events_per_minute, sage_requests_per_minute
-from bridge.doctor import DoctorStore
-from bridge.gates import sage_status
-from bridge.outbound import OutboundError
-from bridge.replay import ReplayFilter
-from bridge.replay import replay as bulk_replay
+from bridge.ops.doctor import DoctorStore
+from bridge.ops.gates import sage_status
+from bridge.ops.replay import ReplayFilter
+from bridge.ops.replay import replay as bulk_replay
+from bridge.outbound.delivery import OutboundError
+from bridge.poller.writeback import WriteBackStore
 from bridge.services import Services
 from bridge.store.events import EventStatus
 from bridge.store.outbound import DeliveryStatus
 from bridge.web.common import SERVICES_KEY, current_services, is_admin_token
-from bridge.writeback import WriteBackStore
 
 bp = Blueprint(
     "console",

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, g, jsonify
 from flask.blueprints import BlueprintSetupState
 
 from bridge.connections.metrics import render_deployment
-from bridge.gates import sage_status
+from bridge.ops.gates import sage_status
 from bridge.services import Services
 from bridge.web.common import (
     CONNECTION_ARG,

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bridge.outbound import InvalidSubscription, NotFound, Outbound, OutboundError
+from bridge.outbound.delivery import InvalidSubscription, NotFound, Outbound, OutboundError
 from bridge.store.outbound import DeliveryStatus
 from bridge.web.common import current_services, json_error, require_admin
 

@@ -21,7 +21,7 @@ Errors (the classes of `connectors.rest`, shared with the REST readers):
 
 A mutation is retried like a query, so one that timed out or got a 5xx may have run
 already: a caller that mutates looks at the result in Shopify before trusting an error
-(`bridge.writeback` reads the order's status again).
+(`bridge.poller.writeback` reads the order's status again).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
-from bridge.demo_data import DemoEvent, demo_run
+from bridge.dev.demo_data import DemoEvent, demo_run
 from bridge.services import Services, build_services
 from bridge.settings import Settings
 from bridge.store.events import EventStatus

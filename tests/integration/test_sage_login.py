@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from bridge.embedded_redis import free_port
-from bridge.sage_login import SageLoginError, exchange, wait_for_code
+from bridge.ops.sage_login import SageLoginError, exchange, wait_for_code
 from bridge.services import sage_config
 from bridge.settings import Settings
 from connectors.sage_active.client import SageClient

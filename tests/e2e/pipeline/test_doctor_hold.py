@@ -16,7 +16,7 @@ import uuid
 from click.testing import CliRunner
 
 from bridge.cli import main
-from bridge.doctor import DoctorStore
+from bridge.ops.doctor import DoctorStore
 from connectors.sage_active.models import CustomerInput
 from tests.e2e.pipeline.conftest import Rig
 from tests.support.pipeline import SHOP, payload

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from bridge.cli import main
-from bridge.events import EventType
-from bridge.gates import GATE_AUTH, GATE_CIRCUIT, sage_status
+from bridge.ops.gates import GATE_AUTH, GATE_CIRCUIT, sage_status
+from bridge.outbound.events import EventType
 from bridge.services import build_services
 from bridge.sync.dispatch import run_event
 from tests.e2e.pipeline.conftest import ADMIN_TOKEN, Rig

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from werkzeug.wrappers import Request, Response
 
-from bridge.outbound import Outbound
+from bridge.outbound.delivery import Outbound
 from tests.e2e.pipeline.conftest import Rig
 from tests.support.pipeline import payload
 from tests.support.servers import serve_wsgi

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.writeback import request_mark_paid
+from bridge.poller.writeback import request_mark_paid
 from tasks.app import make_celery
 from tests.e2e.pipeline.conftest import ADMIN_TOKEN, Rig
 from tests.support.pipeline import SHOP, payload

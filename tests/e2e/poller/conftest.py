@@ -23,7 +23,7 @@ import pytest
 from standardwebhooks import Webhook
 from werkzeug.wrappers import Request, Response
 
-from bridge.outbound import Outbound
+from bridge.outbound.delivery import Outbound
 from bridge.services import Services, build_services
 from bridge.settings import Settings
 from tests.support.celery import WorkerHandle

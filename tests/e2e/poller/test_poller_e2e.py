@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bridge.status import observe
+from bridge.poller.status import observe
 from bridge.store.poller import StatusStore
 from bridge.web import create_app
 from connectors.sage_active.models import SalesInvoiceInput, SalesInvoiceLineInput

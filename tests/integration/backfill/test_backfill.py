@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import redis
 
-from bridge.backfill import SOURCE_HEADER, Backfill, open_readers, parse_moment
+from bridge.ops.backfill import SOURCE_HEADER, Backfill, open_readers, parse_moment
 from bridge.services import Services, build_services
 from bridge.settings import Settings
 from bridge.store.links import OrderLink, PaymentLink

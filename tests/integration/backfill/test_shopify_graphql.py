@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.backfill import Backfill
+from bridge.ops.backfill import Backfill
 from bridge.services import Services, build_services
 from bridge.settings import Settings
 from bridge.translate import translate

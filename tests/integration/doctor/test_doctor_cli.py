@@ -19,8 +19,8 @@ import redis
 from click.testing import CliRunner
 
 from bridge.cli import main
-from bridge.doctor import DoctorStore
 from bridge.embedded_redis import EmbeddedRedis, find_redis_server, free_port
+from bridge.ops.doctor import DoctorStore
 from bridge.settings import Settings
 
 pytestmark = pytest.mark.integration

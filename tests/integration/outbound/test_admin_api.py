@@ -8,7 +8,7 @@ import httpx
 import pytest
 import redis
 
-from bridge.outbound import Outbound
+from bridge.outbound.delivery import Outbound
 from bridge.services import build_services
 from bridge.settings import Settings
 from bridge.web import create_app

@@ -9,8 +9,8 @@ import pytest
 import redis
 from standardwebhooks import Webhook
 
-from bridge.events import EventType, PaymentSettledData
-from bridge.outbound import Outbound
+from bridge.outbound.delivery import Outbound
+from bridge.outbound.events import EventType, PaymentSettledData
 from bridge.settings import Settings
 from bridge.store.outbound import DeliveryStatus
 from connectors.outbound import deliver, new_secret, signed_headers

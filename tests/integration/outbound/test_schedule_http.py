@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from bridge.events import EventType, SyncFailedData
-from bridge.outbound import RETRY_SCHEDULE, Outbound
+from bridge.outbound.delivery import RETRY_SCHEDULE, Outbound
+from bridge.outbound.events import EventType, SyncFailedData
 from bridge.settings import Settings
 from bridge.store.outbound import DeliveryStatus
 from tests.integration.outbound.conftest import Subscriber

@@ -15,7 +15,7 @@ import redis
 from standardwebhooks import Webhook
 
 from bridge.metrics import Metrics
-from bridge.outbound import Outbound
+from bridge.outbound.delivery import Outbound
 from bridge.settings import Settings
 from bridge.store.outbound import DeliveryStatus
 from tests.integration.outbound.conftest import Subscriber

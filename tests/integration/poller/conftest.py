@@ -19,7 +19,7 @@ import pytest
 import redis
 from pydantic import SecretStr
 
-from bridge.outbound import Outbound
+from bridge.outbound.delivery import Outbound
 from bridge.settings import Settings
 from connectors.sage_active.client import SageClient
 from connectors.sage_active.config import SageConfig

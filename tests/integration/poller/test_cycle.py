@@ -6,7 +6,7 @@ import dataclasses
 import threading
 from datetime import timedelta
 
-from bridge.poller import Poller, poll_once
+from bridge.poller.cycle import Poller, poll_once
 from bridge.store.poller import PollerStore
 from tests.integration.poller.conftest import SALES_JOURNAL, Env
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from bridge.gates import GATE_AUTH, GATE_CIRCUIT, check, sage_status
+from bridge.ops.gates import GATE_AUTH, GATE_CIRCUIT, check, sage_status
 from bridge.services import Services, build_services
 from bridge.settings import Settings
 from bridge.store.events import Attempt, EventRecord, EventStatus, NewEvent
@@ -247,8 +247,8 @@ def test_the_probe_lets_one_event_through_a_half_open_circuit(services: Services
 
 
 def test_the_needs_login_alert_is_an_outbound_event(services: Services) -> None:
-    from bridge.alerts import Alerts
-    from bridge.outbound import Outbound
+    from bridge.ops.alerts import Alerts
+    from bridge.outbound.delivery import Outbound
     from tests.unit.outbound.helpers import PUBLIC_DNS
 
     admin = Outbound(services.redis, services.settings, resolver=PUBLIC_DNS)

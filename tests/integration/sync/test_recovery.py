@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from bridge.outbound_subscriptions import NotFound
+from bridge.outbound.subscriptions import NotFound
 from tests.integration.sync.test_flow import ORDER_1, ORDER_3
 from tests.support.pipeline import Pipeline, payload
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from bridge.poller.writeback import WriteBackRefused, WriteBackStore, mark_paid
 from bridge.services import Services
-from bridge.writeback import WriteBackRefused, WriteBackStore, mark_paid
 from connectors.shopify.graphql import ShopifyGraphQL
 from tests.integration.writeback.test_request import REFERENCE, SHOP
 from tests.integration.writeback.test_request import services as services

@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 
 from bridge.models import Order
+from bridge.poller.writeback import TOPIC, WriteBackStore, request_mark_paid
 from bridge.services import Services, build_services
 from bridge.settings import Settings
 from bridge.store.links import OrderLink
 from bridge.translate import TranslationContext, translate
-from bridge.writeback import TOPIC, WriteBackStore, request_mark_paid
 from connectors.sage_active.models import SalesInvoice
 from tests.support.pipeline import payload
 

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from bridge.connections.hub import ServicesHub
 from bridge.connections.limits import SharedLimiter
-from bridge.events import EventType
+from bridge.outbound.events import EventType
 from bridge.services import Services, build_services
 from bridge.settings import Settings
 from bridge.web import create_app

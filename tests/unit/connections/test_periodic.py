@@ -9,7 +9,7 @@ from pydantic import SecretStr
 
 from bridge.connections.hub import ServicesHub
 from bridge.connections.periodic import tick_connection
-from bridge.events import EventType
+from bridge.outbound.events import EventType
 from bridge.services import Services, build_services
 from bridge.settings import Settings
 from bridge.store.events import EventStatus, NewEvent

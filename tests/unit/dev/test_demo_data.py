@@ -6,8 +6,8 @@ from __future__ import annotations
 import io
 import time
 
-from bridge.demo import Progress
-from bridge.demo_data import SHOP_DOMAIN, demo_run
+from bridge.dev.demo import Progress
+from bridge.dev.demo_data import SHOP_DOMAIN, demo_run
 from bridge.dev.outcome import Document, EventView, InvoiceView, Outcome
 from connectors.shopify import webhook as shopify_webhook
 from connectors.stripe import webhook as stripe_webhook

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from bridge.doctor import (
+from bridge.ops.doctor import (
     CHECKS,
     DoctorContext,
     Finding,

@@ -1,1 +1,1 @@
-"""Unit tests of outbound webhooks (connectors.outbound, bridge.events, bridge.outbound)."""
+"""Unit tests of outbound webhooks (connectors.outbound, bridge.outbound)."""

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from bridge.outbound import Outbound
+from bridge.outbound.delivery import Outbound
 from bridge.settings import Settings
 from tests.unit.outbound.helpers import PUBLIC_DNS, FakeClock
 

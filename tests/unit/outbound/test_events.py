@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from bridge.events import (
+from bridge.outbound.events import (
     ConnectionAuthFailedData,
     EventType,
     InvoiceEventData,

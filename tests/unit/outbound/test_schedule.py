@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from bridge.events import EventType, InvoiceEventData
-from bridge.outbound import RETRY_SCHEDULE, Outbound, OutboundError
+from bridge.outbound.delivery import RETRY_SCHEDULE, Outbound, OutboundError
+from bridge.outbound.events import EventType, InvoiceEventData
 from bridge.store.outbound import DeliveryStatus
 from tests.unit.outbound.helpers import OK, PUBLIC_DNS, FakeClock, ScriptedSend, fail
 

@@ -4,8 +4,8 @@ import pytest
 import redis
 from pydantic import ValidationError
 
-from bridge.events import EventType, InvoiceEventData, SyncFailedData
-from bridge.outbound import InvalidSubscription, NotFound, Outbound
+from bridge.outbound.delivery import InvalidSubscription, NotFound, Outbound
+from bridge.outbound.events import EventType, InvoiceEventData, SyncFailedData
 from bridge.settings import Settings
 from tests.unit.outbound.helpers import PUBLIC_DNS, FakeClock
 

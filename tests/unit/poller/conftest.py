@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import redis
 
-from bridge.outbound import Outbound
+from bridge.outbound.delivery import Outbound
 from bridge.settings import Settings
 from connectors.sage_active.models import OpenItem, SalesInvoice
 

@@ -1,4 +1,4 @@
-"""`bridge.status.observe`: transitions, exactly-once emission, stale news, credit notes."""
+"""`bridge.poller.status.observe`: transitions, exactly-once emission, stale news, credit notes."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from bridge.events import EventType
-from bridge.status import (
+from bridge.outbound.events import EventType
+from bridge.poller.status import (
     UnknownSourceInvoice,
     event_key,
     flush_pending,

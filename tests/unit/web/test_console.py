@@ -10,7 +10,7 @@ from flask import request as flask_request
 from flask.testing import FlaskClient
 
 from bridge.activity import SageActivity, events_per_minute, sage_requests_per_minute
-from bridge.events import EventType
+from bridge.outbound.events import EventType
 from bridge.services import Services, build_services
 from bridge.settings import Settings
 from bridge.store.events import EventStatus, NewEvent

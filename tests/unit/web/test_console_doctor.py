@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask.testing import FlaskClient
 
-from bridge.doctor import DoctorStore, Finding, Level, Report
+from bridge.ops.doctor import DoctorStore, Finding, Level, Report
 from bridge.services import Services
 from tests.unit.web.conftest import ADMIN_TOKEN
 

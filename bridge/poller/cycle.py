@@ -5,7 +5,7 @@ One cycle asks Sage for the sales invoices whose `modificationDate` is at or aft
 overlap catches changes Sage commits with a date a little older than the newest already
 seen; what the overlap brings back twice is skipped by a seen-set of `(id, modificationDate)`
 that forgets what falls out of the window. Each new change goes through
-`bridge.status.observe`, which emits the transition's events once. The watermark then moves
+`bridge.poller.status.observe`, which emits the transition's events once. The watermark then moves
 to the greatest `modificationDate` seen, page by page, so a cycle cut short resumes there.
 
 Cost: an idle cycle is one request (the connector caches its token, and the query asks for
@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bridge.status import (
+from bridge.poller.status import (
     BRIDGE_CREDIT_MARK,
     BRIDGE_REFERENCE_PREFIXES,
     CREDIT_NOTE,
@@ -211,7 +211,7 @@ def poll_once(
     """Run one cycle under the poller's lease lock; None when another poller holds it.
 
     `on_collected(invoice)` is called for each newly seen Collected invoice (write-back:
-    `bridge.writeback.request_mark_paid`); it must be quick and idempotent.
+    `bridge.poller.writeback.request_mark_paid`); it must be quick and idempotent.
 
     Raises:
         LockLost, SageError, redis.RedisError: as `Poller.cycle` (the lock is released).

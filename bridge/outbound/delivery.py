@@ -28,8 +28,8 @@ from typing import Any
 import redis
 from pydantic import BaseModel
 
-from bridge.events import EventType, parse_event_type, validate_data
-from bridge.outbound_subscriptions import (
+from bridge.outbound.events import EventType, parse_event_type, validate_data
+from bridge.outbound.subscriptions import (
     InvalidSubscription,
     NotFound,
     OutboundError,

@@ -14,10 +14,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bridge.events import EventType, parse_event_type
+from bridge.outbound.events import EventType, parse_event_type
+from bridge.outbound.subscription_spec import SubscriptionSpec
 from bridge.settings import Settings
 from bridge.store.outbound import OutboundStore, Subscription, new_id
-from bridge.subscription_spec import SubscriptionSpec
 from connectors.outbound import (
     DestinationRefused,
     InvalidSecret,

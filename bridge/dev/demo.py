@@ -3,7 +3,7 @@
 1. Start a local subscriber and register it (`POST /admin/subscriptions`, every event type).
 2. Send, signed like the providers do, a Shopify order, its payment, a partial refund, and a
    Stripe Billing invoice with its invoice payment and charge (API version
-   `2026-10-28.endive`, `bridge.demo_data`), each waited for (admin API) before the next.
+   `2026-10-28.endive`, `bridge.dev.demo_data`), each waited for (admin API) before the next.
 3. Wait, bounded, until Sage shows the invoices posted and collected, the settlement and the
    credit note, and the subscriber has the outbound events (a progress line meanwhile).
 4. End with a Stripe payout of the demo's charge (`bridge.dev.payout_demo`, balance
@@ -25,12 +25,12 @@ from typing import TextIO
 
 import httpx
 
-from bridge.demo_data import DemoEvent, DemoRun, demo_run
+from bridge.dev.demo_data import DemoEvent, DemoRun, demo_run
 from bridge.dev.outcome import EventView, Outcome, invoice_view, render
 from bridge.dev.payout_demo import clearing_lines, give_to_standin, payout_plan
 from bridge.dev.state import RunInfo
 from bridge.dev.subscriber import Subscriber
-from bridge.events import EventType
+from bridge.outbound.events import EventType
 from bridge.services import Services, build_services
 from bridge.settings import load_settings
 from connectors.outbound.signing import new_secret

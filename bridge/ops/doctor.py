@@ -1,7 +1,7 @@
 """`bridge doctor`: is this bridge ready to book? Each check says ok, warning or error, and
 what to fix.
 
-The checks are plain functions registered with `@check` (`bridge.doctor_checks` holds the
+The checks are plain functions registered with `@check` (`bridge.ops.doctor_checks` holds the
 built-in ones; a module of checks of its own is listed once in `CHECK_MODULES`). Each takes
 a `DoctorContext` and yields `Finding`s. A check marked `needs_sage` runs only when Sage
 answered the connection check; otherwise it reports one warning, "not checked".
@@ -34,7 +34,7 @@ from connectors.sage_active.operations import SageActive
 log = logging.getLogger(__name__)
 
 # Modules whose import registers checks. Add yours here, one line each.
-CHECK_MODULES: list[str] = ["bridge.doctor_checks"]
+CHECK_MODULES: list[str] = ["bridge.ops.doctor_checks"]
 
 
 class Level(StrEnum):

@@ -5,7 +5,7 @@ manager calls it in the one process that marks the connection "needs login" (a R
 `SET NX`), so each outage is announced once however many workers see it: an error log
 line, one Sentry report and one outbound `connection.auth_failed` event. The console
 banner, the `/readyz` detail and the `bridge_sage_needs_login` gauge read the mark itself
-(`bridge.gates.sage_status`). Circuit transitions are logged.
+(`bridge.ops.gates.sage_status`). Circuit transitions are logged.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 import redis
 from pydantic import ValidationError
 
-from bridge.events import ConnectionAuthFailedData, EventType
 from bridge.observability import report
-from bridge.outbound_subscriptions import OutboundError
+from bridge.outbound.events import ConnectionAuthFailedData, EventType
+from bridge.outbound.subscriptions import OutboundError
 from connectors.sage_active.errors import SageAuthError
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bridge.events import parse_event_type
+from bridge.outbound.events import parse_event_type
 from connectors.outbound import DestinationRefused, InvalidSecret, check_url, secret_key
 
 

@@ -35,9 +35,9 @@ from typing import Protocol
 
 import redis
 
-from bridge.events import EventType, InvoiceEventData
 from bridge.money import round_cents
-from bridge.outbound import Outbound
+from bridge.outbound.delivery import Outbound
+from bridge.outbound.events import EventType, InvoiceEventData
 from bridge.settings import Settings
 from bridge.store.poller import InvoiceState, PendingEvent, StatusStore, stamp
 from connectors.sage_active.models import SalesInvoice

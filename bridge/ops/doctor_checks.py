@@ -1,4 +1,4 @@
-"""The built-in checks of `bridge doctor` (see `bridge.doctor`), in the order they print.
+"""The built-in checks of `bridge doctor` (see `bridge.ops.doctor`), in the order they print.
 
 Sage first (connection and token, organisation), then every code the mapping names
 (sales journal, a payment method per mapped gateway, shipping / rounding / fallback
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import redis
 
-from bridge.doctor import DoctorContext, Finding, Level, check
+from bridge.ops.doctor import DoctorContext, Finding, Level, check
 from bridge.payouts.mapping import check_payout_mapping
 from bridge.services import ConfigurationError
 from bridge.sync.products import rate_key

@@ -202,6 +202,7 @@ def run(args: argparse.Namespace, redis_url: str, sandbox_url: str, tmp: Path) -
         "BRIDGE_SECRET_KEY": Fernet.generate_key().decode(),
         "BRIDGE_LOG_JSON": "false",
         "BRIDGE_LOG_LEVEL": "WARNING",
+        "BRIDGE_CONNECTION_MAX_IN_FLIGHT": "8",  # the fairness bound these figures are for
     }
     settings = Settings(**env)  # type: ignore[arg-type]
     services = build_services(settings)

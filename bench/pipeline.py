@@ -211,6 +211,8 @@ class Rig:
             "SAGE_AUTH_URL": self.sandbox_url,
             "SAGE_RATE_LIMIT_PER_MINUTE": str(self.args.limit),
             "SAGE_BATCH_MAX_OPERATIONS": str(batch_max),
+            # one connection: let every worker thread hold one of its events
+            "BRIDGE_CONNECTION_MAX_IN_FLIGHT": str(self.args.workers * self.args.concurrency),
             "SHOPIFY_WEBHOOK_SECRET": SECRET,
             "BRIDGE_LOG_JSON": "false",
         }

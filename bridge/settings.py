@@ -284,7 +284,7 @@ class Settings(BaseSettings):
         description="Fernet keys of connection secrets: encrypt with the first, decrypt with any.",
     )
     connection_max_in_flight: int = Field(
-        default=8,
+        default=24,
         ge=1,
         le=1000,
         validation_alias="BRIDGE_CONNECTION_MAX_IN_FLIGHT",

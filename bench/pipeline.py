@@ -117,7 +117,8 @@ def wait_collected(
         raws = services.redis.mget([services.settings.key("link", "order", ref) for ref in left])
         now = time.monotonic()
         for ref, raw in zip(left, raws, strict=True):
-            if raw and json.loads(raw).get("status") == "Collected":
+            # decode only the links that may say Collected (the rest are most of them)
+            if raw and "Collected" in raw and json.loads(raw).get("status") == "Collected":
                 seen[ref] = now
         time.sleep(0.05)
     return seen

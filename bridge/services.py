@@ -74,6 +74,7 @@ def sage_config(settings: Settings) -> SageConfig:
         cache_ttl=settings.sage_cache_ttl,
         batch_max_operations=settings.sage_batch_max_operations,
         max_batch_cost=settings.sage_batch_max_cost,
+        writer_in_flight=settings.sage_writer_in_flight,
         circuit_threshold=settings.sage_circuit_threshold,
         circuit_cooldown=settings.sage_circuit_cooldown,
         key_prefix=settings.key("sage"),

@@ -145,6 +145,13 @@ class Settings(BaseSettings):
         validation_alias="SAGE_BATCH_MAX_COST",
         description="Most estimated field cost of one Sage document (Sage refuses 650000).",
     )
+    sage_writer_in_flight: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        validation_alias="SAGE_WRITER_IN_FLIGHT",
+        description="Batched documents one organisation's writer keeps in flight at once.",
+    )
     # Circuit breaker and "needs login" gate (bridge/ops/gates.py).
     sage_circuit_threshold: int = Field(default=10, ge=0, validation_alias="SAGE_CIRCUIT_THRESHOLD")
     sage_circuit_cooldown: float = Field(

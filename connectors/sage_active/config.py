@@ -73,6 +73,13 @@ class SageConfig(BaseModel):
         description="Most operations in one document (`writer`); 1: every step is sent "
         "at once by its own caller, one request per step (the unbatched path).",
     )
+    writer_in_flight: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description="Documents one organisation's writer keeps in flight at once (Sage allows "
+        "10 concurrent mutations); steps gather for the next one only while all are out.",
+    )
     writer_lease: float = Field(
         default=5.0,
         gt=0,

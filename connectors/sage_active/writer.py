@@ -7,9 +7,12 @@ records it in Redis with its idempotency key (the `salesOrderNumber`, the settle
 worker process holds the organisation's lease, takes everything pending and sends it as
 one aliased GraphQL document per kind (mutations, then queries), each step's operations
 kept together and in order (a close before its post), then records each step's result,
-which wakes its caller. While a document is in flight, new steps gather in Redis for the
-next one: a step waits for a batch only while a request is already out for its
-organisation, never for a fixed window, so at low traffic each step leaves at once.
+which wakes its caller. Up to `writer_in_flight` documents are out at once (their round
+trips overlap; Sage allows 10 concurrent mutations); while all are out, new steps gather in
+Redis for the next one: a step waits for a batch only while requests are already out for
+its organisation, never for a fixed window, so at low traffic each step leaves at once.
+Steps of one order never race each other: a caller submits its next step only once the
+previous one's result is known, and one order's events run under its lock.
 
 Redis, under `<prefix>:writer:<organisation>`:
 
@@ -120,6 +123,9 @@ class SageWriter:
         self._max_ops = config.batch_max_operations
         self._max_cost = config.max_batch_cost
         self._lease_ttl = config.writer_lease
+        self._in_flight = config.writer_in_flight
+        self._slots = threading.Semaphore(self._in_flight)
+        self._senders: set[threading.Thread] = set()
         # Longer than any request can last (timeouts, retries, limiter waits).
         self._wait_limit = wait_limit or (
             config.timeout * (config.max_retries + 2) + config.max_limiter_wait
@@ -216,6 +222,8 @@ class SageWriter:
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
+        for sender in list(self._senders):  # documents out: record their results first
+            sender.join(timeout)
         keeper = self._keeper
         if keeper is not None:
             keeper.join(timeout)
@@ -236,6 +244,8 @@ class SageWriter:
                 if not self._holding and not self._acquire():
                     self._stop.wait(_STANDBY_WAIT)
                     continue
+                if not self._slot_free():
+                    continue  # all documents out: steps gather meanwhile
                 if not self.round():
                     self._redis.blpop([self.keys().bell], timeout=_IDLE_WAIT)
             except redis.RedisError:
@@ -288,8 +298,17 @@ class SageWriter:
         }
         self._record(keys, results, orphans)
 
+    def _slot_free(self) -> bool:
+        """Wait (a while) until fewer than `writer_in_flight` documents are out. Only this
+        thread takes slots, so one seen free stays free until it takes it."""
+        if not self._slots.acquire(timeout=_IDLE_WAIT):
+            return False
+        self._slots.release()
+        return True
+
     def round(self) -> bool:
-        """Send one document of each kind from what is pending; False when nothing was."""
+        """Send one document of each kind from what is pending (each in its own sender
+        thread while it is out); False when nothing was pending."""
         keys = self.keys()
         scan = self._max_ops * SCAN_FACTOR
         ids = [_text(i) for i in self._redis.lrange(keys.pending, 0, scan - 1)]
@@ -322,8 +341,31 @@ class SageWriter:
         for kind in (True, False):
             batch = [s for s in chosen if s.mutation is kind]
             if batch:
-                self._send(keys, batch)
+                self._dispatch(keys, batch)
         return bool(ids)
+
+    def _dispatch(self, keys: WriterKeys, batch: list[Step]) -> None:
+        """Send `batch` in a sender thread holding one of the in-flight slots (claimed
+        steps are in `inflight`: if this process dies they are answered "outcome unknown")."""
+        self._slots.acquire()
+
+        def send() -> None:
+            try:
+                self._send(keys, batch)
+            except redis.RedisError:
+                # Results unrecorded: take the lease afresh (a new token) once Redis is
+                # back, which answers this document's steps "outcome unknown".
+                log.warning("sage writer: could not record a document's results", exc_info=True)
+                self._holding = False
+            except Exception:
+                log.exception("sage writer: unexpected failure sending a document")
+            finally:
+                self._slots.release()
+                self._senders.discard(threading.current_thread())
+
+        sender = threading.Thread(target=send, name="sage-writer-send", daemon=True)
+        self._senders.add(sender)
+        sender.start()
 
     def _pack(self, steps: list[Step]) -> list[Step]:
         """The oldest steps that fit one document (the first always does)."""

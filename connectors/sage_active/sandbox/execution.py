@@ -11,7 +11,7 @@ import json
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from graphql import (
@@ -96,17 +96,29 @@ def parse_request(body: bytes) -> Request:
         raise BadRequest(["`variables` must be a JSON object"])
     if name is not None and not isinstance(name, str):
         raise BadRequest(["`operationName` must be a string"])
+    document = _document(payload["query"])
+    operation = get_operation_ast(document, name)
+    if operation is None:
+        raise BadRequest(["the operation to run cannot be determined (operationName?)"])
+    return Request(document, operation, variables, name)
+
+
+@lru_cache(maxsize=512)
+def _document(query: str) -> DocumentNode:
+    """`query` parsed and validated, once per distinct text: a client sends the same
+    documents again and again (execution never changes the tree).
+
+    Raises:
+        BadRequest: unparsable or invalid (not cached: raised each time).
+    """
     try:
-        document = parse(payload["query"])
+        document = parse(query)
     except GraphQLError as exc:
         raise BadRequest([exc.message]) from exc
     errors = validate(executable_schema(), document)
     if errors:
         raise BadRequest([error.message for error in errors])
-    operation = get_operation_ast(document, name)
-    if operation is None:
-        raise BadRequest(["the operation to run cannot be determined (operationName?)"])
-    return Request(document, operation, variables, name)
+    return document
 
 
 def run(state: SandboxState, request: Request, organization: str | None) -> tuple[int, str]:

@@ -108,7 +108,8 @@ class Faults:
 class Stats:
     """HTTP requests to /graphql: total, by root field name, by status code, and the root
     fields of the requests being worked on right now (`in_flight`, e.g. during a latency
-    fault: a test can act while Sage is busy with a request)."""
+    fault: a test can act while Sage is busy with a request) and how many requests those
+    are (`requests_in_flight`)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -116,11 +117,13 @@ class Stats:
         self.by_operation: Counter[str] = Counter()
         self.by_status: Counter[str] = Counter()
         self.in_flight: Counter[str] = Counter()
+        self.requests_in_flight = 0
 
     def begin(self, operations: list[str]) -> None:
         """A parsed request's `operations` start (`record` ends them)."""
         with self._lock:
             self.in_flight.update(operations)
+            self.requests_in_flight += 1
 
     def record(self, operations: list[str], status: int) -> None:
         """A request answered; `operations` are those passed to `begin` (or none)."""
@@ -128,6 +131,8 @@ class Stats:
             self.requests += 1
             self.by_operation.update(operations)
             self.by_status[str(status)] += 1
+            if operations:  # begun
+                self.requests_in_flight -= 1
             self.in_flight.subtract(operations)
             self.in_flight = +self.in_flight  # drop the zeros
 
@@ -144,4 +149,5 @@ class Stats:
                 "by_operation": dict(self.by_operation),
                 "by_status": dict(self.by_status),
                 "in_flight": dict(self.in_flight),
+                "requests_in_flight": self.requests_in_flight,
             }

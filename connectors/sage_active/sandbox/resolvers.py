@@ -7,7 +7,7 @@ the item's class, otherwise the snake_case attribute.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, partial
 from typing import Any
@@ -212,13 +212,41 @@ def _select(ctx: Context, type_name: str, items: Iterable[Any], args: dict[str, 
     )
 
 
+# Sources keyed by id: a filter `id: { eq: ... }` reads one entry instead of them all.
+_BY_ID: dict[str, Callable[[Books], Mapping[UUID, Any]]] = {
+    "customers": lambda b: b.customers,
+    "products": lambda b: b.products,
+    "salesInvoices": lambda b: b.invoices,
+    "accountingEntries": lambda b: b.entries,
+}
+
+
+def _one_by_id(books: Books, root_field: str, where: dict[str, Any] | None) -> list[Any] | None:
+    """The entry an `id: { eq: ... }` filter names ([] when none), or None when the filter
+    does not name one id (the whole source is scanned then)."""
+    by_id = _BY_ID.get(root_field)
+    condition = (where or {}).get("id")
+    if by_id is None or not isinstance(condition, dict) or set(condition) != {"eq"}:
+        return None
+    try:
+        key = condition["eq"] if isinstance(condition["eq"], UUID) else UUID(str(condition["eq"]))
+    except ValueError:
+        return []
+    item = by_id(books).get(key)
+    return [] if item is None else [item]
+
+
 def list_resolver(root_field: str) -> Callable[..., Connection]:
     """The resolver of a list query such as `salesInvoices`."""
     type_name, source = SOURCES[root_field]
 
     def resolve(_root: Any, info: GraphQLResolveInfo[Context], **args: Any) -> Connection:
         ctx: Context = info.context
-        items, where = source(ctx.require_books(), args.get("where"))
+        books = ctx.require_books()
+        found = _one_by_id(books, root_field, args.get("where"))
+        if found is not None:  # the full filter still applies to it
+            return _select(ctx, type_name, found, args)
+        items, where = source(books, args.get("where"))
         return _select(ctx, type_name, items, {**args, "where": where})
 
     return resolve

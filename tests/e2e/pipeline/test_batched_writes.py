@@ -7,11 +7,14 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from bridge.settings import Settings
 from tests.e2e.pipeline.conftest import Rig
 from tests.support.pipeline import SHOP, payload
 
 HEARTBEAT_TTL = 6  # seconds: a killed worker is known dead this soon after its last beat
-ORDERS = 4
+# The writer's default: this many documents go alone before the next steps gather in one.
+IN_FLIGHT = int(Settings.model_fields["sage_writer_in_flight"].default)
+ORDERS = IN_FLIGHT + 3
 
 
 def orders(first_id: int) -> list[tuple[str, dict[str, Any]]]:
@@ -30,12 +33,13 @@ def invoices_of(rig: Rig, reference: str) -> list[Any]:
 
 
 def test_lost_answer_to_a_batched_create_books_each_order_once(rig: Rig) -> None:
-    # given a slow create (the others gather while the first is in Sage) whose answers,
-    # for the first two requests, are lost after Sage committed them
+    # given a slow create (the first IN_FLIGHT go alone, the others gather while they are
+    # in Sage) whose answers, for the first IN_FLIGHT + 1 requests, are lost after Sage
+    # committed them
     rig.control.faults(
         operations=["createSalesInvoice"],
         latency_ms=2000,
-        drop_after_commit={"operations": ["createSalesInvoice"], "count": 2},
+        drop_after_commit={"operations": ["createSalesInvoice"], "count": IN_FLIGHT + 1},
     )
     sent = orders(5930000000100)
     refs = [rig.send("orders/create", body) for _, body in sent]
@@ -52,8 +56,8 @@ def test_lost_answer_to_a_batched_create_books_each_order_once(rig: Rig) -> None
     for reference, _ in sent:
         assert len(invoices_of(rig, reference)) == 1
     stats = rig.control.stats()
-    assert stats["by_status"].get("502", 0) == 2
-    # and all four lost their answer in those two requests: one carried several creates
+    assert stats["by_status"].get("502", 0) == IN_FLIGHT + 1
+    # and every order lost its answer in those requests: the last carried three creates
     for ref in refs:
         record = rig.services.events.get(ref)
         assert record is not None
@@ -64,7 +68,8 @@ def test_lost_answer_to_a_batched_create_books_each_order_once(rig: Rig) -> None
 def test_worker_killed_while_a_batched_close_and_post_is_in_sage(
     rig: Rig, start_beat: Callable[..., None]
 ) -> None:
-    # given a slow close+post: the first goes alone, the others gather into one document
+    # given a slow close+post: the first IN_FLIGHT go alone, the others gather into a
+    # document that leaves when one comes back
     env = {**rig.worker_env, "BRIDGE_WORKER_HEARTBEAT_TTL": str(HEARTBEAT_TTL)}
     start_beat(**env)
     rig.control.faults(operations=["closeSalesInvoice"], latency_ms=3000)
@@ -74,9 +79,10 @@ def test_worker_killed_while_a_batched_close_and_post_is_in_sage(
     writer = rig.services.sage.writer
     inflight_key = writer.keys().inflight
 
-    def batch_in_sage() -> bool:
-        in_sage = rig.control.stats()["in_flight"].get("closeSalesInvoice", 0)
-        return in_sage >= 2 and rig.services.redis.hlen(inflight_key) >= 2
+    def batch_in_sage() -> bool:  # more closes in Sage than requests: one carries several
+        stats = rig.control.stats()
+        in_sage = stats["in_flight"].get("closeSalesInvoice", 0)
+        return in_sage > stats["requests_in_flight"] and rig.services.redis.hlen(inflight_key) > 1
 
     # when the worker is killed while Sage works on a document of several close+posts
     rig.wait_for(batch_in_sage, 60, "a batched close+post in Sage")

@@ -57,6 +57,7 @@ def test_stats_count_requests_by_root_field_and_status(http: httpx.Client, sage:
         "by_operation": {"products": 2, "taxes": 1},
         "by_status": {"200": 1, "400": 1, "401": 1},
         "in_flight": {},
+        "requests_in_flight": 0,
     }
     http.delete("/_sandbox/stats")
     assert http.get("/_sandbox/stats").json()["requests"] == 0
@@ -70,9 +71,11 @@ def test_stats_show_the_requests_in_flight(http: httpx.Client, sage: Sage) -> No
     while http.get("/_sandbox/stats").json()["in_flight"] != {"taxes": 1}:
         assert time.monotonic() < deadline, "the slow request never showed as in flight"
         time.sleep(0.02)
+    assert http.get("/_sandbox/stats").json()["requests_in_flight"] == 1
     slow.join(10)
     http.delete("/_sandbox/faults")
-    assert http.get("/_sandbox/stats").json()["in_flight"] == {}
+    stats = http.get("/_sandbox/stats").json()
+    assert (stats["in_flight"], stats["requests_in_flight"]) == ({}, 0)
 
 
 def test_injected_errors_limited_by_operation_and_count(http: httpx.Client, sage: Sage) -> None:

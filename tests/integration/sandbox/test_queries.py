@@ -179,3 +179,22 @@ def test_reference_lists_are_seeded(sage: Sage) -> None:
     assert {m["journalType"]["code"] for m in data["paymentMethods"]["nodes"]} == {"BQ"}
     assert [t["percentage"] for t in data["taxes"]["nodes"]] == [20, 10, 5.5, 2.1, 0]
     assert data["customers"]["nodes"] == [{"code": "WALKIN", "socialName": "Clients comptoir"}]
+
+
+def test_a_filter_on_one_id_reads_that_record_and_still_applies_the_rest(sage: Sage) -> None:
+    # given two invoices, one of them closed
+    first, second = create(sage), create(sage)
+    close(sage, second)
+    query = """query($id: UUID, $status: [String]) { salesInvoices(where:
+        { id: { eq: $id }, status: { in: $status } }) { nodes { id status } totalCount } }"""
+
+    def found(invoice_id: str, statuses: list[str]) -> list[str]:
+        nodes = sage.data(query, {"id": invoice_id, "status": statuses})["salesInvoices"]["nodes"]
+        return [node["id"] for node in nodes]
+
+    # then the id picks its invoice alone, the other conditions still filter it
+    assert found(first, ["Pending"]) == [first]
+    assert found(second, ["Pending"]) == []
+    assert found(second, ["Pending", "Closed"]) == [second]
+    # and an id nothing has finds nothing
+    assert found("00000000-0000-4000-8000-000000000000", ["Pending"]) == []

@@ -115,9 +115,10 @@ def _submit_while_first_in_flight(
 def test_steps_sent_while_a_request_is_in_flight_share_the_next_document(
     make_writer: Callable[..., SageWriter], fake: FakeSage
 ) -> None:
-    # given a writer, and three steps submitted while the first step's request is in Sage
+    # given a writer with one document out at a time, and three steps submitted while the
+    # first step's request is in Sage
     fake.default = _answer
-    writer = make_writer()
+    writer = make_writer(writer_in_flight=1)
     first, others = _submit_while_first_in_flight(writer, fake, ["a", "bad", "c"])
 
     # then the three went in one document, each with its own alias
@@ -137,6 +138,42 @@ def test_steps_sent_while_a_request_is_in_flight_share_the_next_document(
     assert redis_len(writer, keys.ops) == redis_len(writer, keys.inflight) == 0
 
 
+def test_up_to_writer_in_flight_documents_are_out_at_once_then_steps_gather(
+    make_writer: Callable[..., SageWriter], fake: FakeSage
+) -> None:
+    # given a writer allowed two documents out at once, and Sage holding every answer
+    release = threading.Event()
+
+    def held(payload: dict[str, Any], request: httpx.Request) -> httpx.Response:
+        assert release.wait(WAIT)
+        return _answer(payload, request)
+
+    fake.default = held
+    writer = make_writer(writer_in_flight=2)
+    with ThreadPoolExecutor(4) as pool:
+        # when a step is submitted, then another while the first is out
+        first = pool.submit(writer.submit, [_op("first")], "first")
+        _wait_until(lambda: len(fake.graphql) == 1, "the first document out")
+        second = pool.submit(writer.submit, [_op("second")], "second")
+
+        # then the second leaves at once, in its own document (no waiting for the first)
+        _wait_until(lambda: len(fake.graphql) == 2, "the second document out")
+        # and with both out, the next steps wait in Redis and gather
+        others = [pool.submit(writer.submit, [_op(n)], n) for n in ("a", "b")]
+        _wait_until(lambda: writer.pending() == 2, "the next steps pending")
+        assert len(fake.graphql) == 2
+        release.set()
+        assert first.result(WAIT) == [{"id": "first"}]
+        assert second.result(WAIT) == [{"id": "second"}]
+        assert [f.result(WAIT) for f in others] == [[{"id": "a"}], [{"id": "b"}]]
+
+    # and they went together in a third document
+    assert len(fake.graphql) == 3
+    assert len(ALIAS.findall(json.loads(fake.graphql[2].content)["query"])) == 2
+    keys = writer.keys()
+    assert redis_len(writer, keys.ops) == redis_len(writer, keys.inflight) == 0
+
+
 def redis_len(writer: SageWriter, key: str) -> int:
     return int(writer.client.redis.hlen(key))
 
@@ -149,7 +186,7 @@ def test_a_lost_answer_reaches_every_step_of_the_document_and_is_not_retried(
         return httpx.Response(502, content=b"")
 
     fake.default = lost
-    writer = make_writer()
+    writer = make_writer(writer_in_flight=1)
     first, others = _submit_while_first_in_flight(writer, fake, ["a", "b"])
 
     # then both steps of that document learn that it may have run, and it is not re-sent
@@ -216,9 +253,9 @@ def test_a_step_whose_caller_died_before_it_was_sent_is_dropped(
 def test_documents_respect_the_operation_limit(
     make_writer: Callable[..., SageWriter], fake: FakeSage
 ) -> None:
-    # given a writer allowing two operations per document
+    # given a writer allowing two operations per document, one document out at a time
     fake.default = _answer
-    writer = make_writer(batch_max_operations=2)
+    writer = make_writer(batch_max_operations=2, writer_in_flight=1)
     _, others = _submit_while_first_in_flight(writer, fake, ["a", "b", "c"])
 
     # then the three waiting steps need two documents after the first

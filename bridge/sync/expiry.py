@@ -17,6 +17,11 @@ import datetime as dt
 from bridge.sync.context import SyncContext
 
 MARGIN_DAYS = 30.0
+# Why a payment or refund waits when its order has no link: never received, or forgotten.
+UNKNOWN_ORDER = (
+    "order not received yet (or unchanged for longer than BRIDGE_LINK_RETENTION_DAYS: "
+    "it is booked once the order is sent again)"
+)
 
 
 def links_may_have_expired(ctx: SyncContext, day: dt.date) -> bool:

@@ -19,7 +19,7 @@ from bridge.store.attention import AttentionItem
 from bridge.store.links import OrderLink, PaymentLink
 from bridge.sync.context import SyncContext
 from bridge.sync.dispatch import Outcome, Parked, PermanentError, Processed
-from bridge.sync.expiry import links_may_have_expired
+from bridge.sync.expiry import UNKNOWN_ORDER, links_may_have_expired
 from bridge.sync.invoices import ensure_invoice
 from bridge.sync.notify import observe_invoice, payment_settled
 from bridge.translate.markets import settle_share
@@ -82,7 +82,7 @@ def _invoice_ready(
     ctx: SyncContext, link: OrderLink | None, payment: Payment, event_ref: str, parked: int
 ) -> OrderLink | Parked:
     if link is None or link.order is None:
-        return park(ctx, payment.order_reference, event_ref, parked, "order not received yet")
+        return park(ctx, payment.order_reference, event_ref, parked, UNKNOWN_ORDER)
     moment = ctx.settings.invoice_on
     if link.invoice_id is None and moment is InvoiceMoment.FULFILMENT and not link.order.fulfilled:
         return park(ctx, link.reference, event_ref, parked, "order not fulfilled yet")

@@ -18,7 +18,7 @@ from bridge.store.links import OrderLink, RefundLink
 from bridge.sync.context import SyncContext
 from bridge.sync.credit_plan import CreditPlan, plan_credit
 from bridge.sync.dispatch import Outcome, PermanentError, Processed
-from bridge.sync.expiry import links_may_have_expired
+from bridge.sync.expiry import UNKNOWN_ORDER, links_may_have_expired
 from bridge.sync.invoices import POSTED_STATES, ensure_invoice
 from bridge.sync.notify import invoice_credited
 from bridge.sync.payments import park
@@ -148,7 +148,7 @@ def sync_refund(ctx: SyncContext, refund: Refund, event_ref: str, parked: int) -
         return Processed(f"refund {refund.provider_id} already booked")
     link = ctx.links.order(refund.order_reference)
     if link is None or link.order is None:
-        return park(ctx, refund.order_reference, event_ref, parked, "order not received yet")
+        return park(ctx, refund.order_reference, event_ref, parked, UNKNOWN_ORDER)
     if link.invoice_id is None:
         if refund.full:
             link.cancelled = True

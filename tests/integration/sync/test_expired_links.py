@@ -122,7 +122,9 @@ def test_payment_refund_and_order_after_every_link_expired_book_nothing_twice(
 
     # the payment comes again first: nothing to attach it to yet, it waits
     tx = pipeline.record("shopify", "order_transactions/create", payload("shopify", TX))
-    assert pipeline.run(tx).status == "parked"
+    waiting = pipeline.run(tx)
+    assert waiting.status == "parked"
+    assert "BRIDGE_LINK_RETENTION_DAYS" in waiting.detail
     # the order comes again: its invoice is found in Sage, the payment is released
     assert pipeline.deliver("shopify", "orders/updated", payload("shopify", ORDER)).status == (
         "processed"

@@ -2,8 +2,10 @@
 
 Starts the same real processes as `bridge dev` (embedded Redis with its append-only file,
 the Sage sandbox, gunicorn, a Celery worker, Celery beat with the poller every 5 s), in a
-temporary state directory, with a short event retention (`--retention`, seconds) so that
-the ledger's bound shows within the run. A local subscriber is registered for every
+temporary state directory, with a short retention (`--retention`, seconds) of events,
+outbound deliveries and order links / invoice statuses (`BRIDGE_EVENT_RETENTION_DAYS`,
+`BRIDGE_OUTBOUND_RETENTION_DAYS`, `BRIDGE_LINK_RETENTION_DAYS`), so that the bound of the
+ledger and of Redis's memory shows within the run. A local subscriber is registered for every
 outbound event type. Then, at a steady rate (`--runs-per-minute`), it sends signed "runs"
 of the demo: a Shopify order, its payment, a partial refund, a Stripe Billing invoice and
 its charge (five webhooks, each run with its own ids), and the bridge books them in the
@@ -12,9 +14,9 @@ sandbox and delivers the outbound events to the subscriber.
 Every minute it prints the resident memory (RSS) of web (gunicorn master and workers),
 worker (Celery) and Redis (redis-server), the ledger's size (events in its index) and
 Redis's memory. At the end: each process's growth from the end of the warm-up
-(`--warmup` minutes) to the end (goal: under 10 %), the ledger's largest and last size
-against what retention allows, and the events processed / failed. The children's output
-goes to `<state>/soak.log`.
+(`--warmup` minutes) to the end (goal: under 10 %), Redis's used memory likewise, the
+ledger's largest and last size against what retention allows, and the events processed /
+failed. The children's output goes to `<state>/soak.log`.
 
     .venv/bin/python bench/soak.py --minutes 30
     .venv/bin/python bench/soak.py --minutes 5 --runs-per-minute 20
@@ -180,11 +182,12 @@ def _report(samples: list[Sample], warmup: int, retention: float, rate: float) -
     base = next((s for s in samples if s.minute >= warmup), samples[0])
     last = samples[-1]
     print(f"\nGrowth from minute {base.minute} (after warm-up) to minute {last.minute}:")
-    for kind in last.rss:
-        start, end = base.rss[kind], last.rss[kind]
+    figures = [(kind, base.rss[kind], last.rss[kind]) for kind in last.rss]
+    figures.append(("redis used memory", base.redis_mb, last.redis_mb))
+    for kind, start, end in figures:
         growth = (end - start) / start * 100 if start else 0.0
         verdict = "ok" if growth < 10 else "OVER the 10 % goal"
-        print(f"  {kind:<7} {start:7.1f} MB -> {end:7.1f} MB  {growth:+6.1f} %  {verdict}")
+        print(f"  {kind:<17} {start:7.1f} MB -> {end:7.1f} MB  {growth:+6.1f} %  {verdict}")
     bound = rate * 5 * (retention + 60) / 60  # events received within retention + a sweep
     largest = max(s.ledger for s in samples)
     print(f"Ledger: largest {largest} events, last {last.ledger} (retention {retention:.0f} s "
@@ -200,10 +203,12 @@ def main() -> int:
     parser.add_argument("--minutes", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=None, help="minutes [min(5, minutes/3)]")
     parser.add_argument("--runs-per-minute", type=float, default=12.0, help="5 webhooks each")
-    parser.add_argument("--retention", type=float, default=120.0, help="seconds events are kept")
+    parser.add_argument("--retention", type=float, default=120.0, help="seconds state is kept")
     args = parser.parse_args()
     warmup = args.warmup if args.warmup is not None else max(1, min(5, args.minutes // 3))
-    os.environ["BRIDGE_EVENT_RETENTION_DAYS"] = repr(args.retention / 86_400)
+    days = repr(args.retention / 86_400)
+    for name in ("EVENT", "OUTBOUND", "LINK"):  # every per-order state is bounded by one
+        os.environ[f"BRIDGE_{name}_RETENTION_DAYS"] = days
     for name in ("REDIS_URL", "SAGE_API_URL", "SENTRY_DSN"):
         os.environ.pop(name, None)
     with tempfile.TemporaryDirectory(prefix="bridge-soak-") as tmp:

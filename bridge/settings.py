@@ -219,6 +219,20 @@ class Settings(BaseSettings):
         validation_alias="BRIDGE_EVENT_RETENTION_DAYS",
         description="Processed/ignored events are kept this long (> Stripe's 30-day redelivery).",
     )
+    outbound_retention_days: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias="BRIDGE_OUTBOUND_RETENTION_DAYS",
+        description="Outbound events, deliveries and attempts are kept this long after their "
+        "last change (keep it above the ~28 h retry schedule).",
+    )
+    link_retention_days: float = Field(
+        default=400.0,
+        gt=0,
+        validation_alias="BRIDGE_LINK_RETENTION_DAYS",
+        description="Order/payment/refund links and settled invoice statuses are kept this "
+        "long after their last change (longer than any refund window).",
+    )
     worker_heartbeat_ttl: float = Field(
         default=30.0,
         ge=3,
@@ -337,6 +351,16 @@ class Settings(BaseSettings):
         """`BRIDGE_ADMIN_TOKEN`'s values (comma-separated: rotation); empty = admin off."""
         raw = self.admin_token.get_secret_value() if self.admin_token else ""
         return [token.strip() for token in raw.split(",") if token.strip()]
+
+    @property
+    def outbound_retention(self) -> int:
+        """`outbound_retention_days` in whole seconds (at least 1)."""
+        return max(1, int(self.outbound_retention_days * 86_400))
+
+    @property
+    def link_retention(self) -> int:
+        """`link_retention_days` in whole seconds (at least 1)."""
+        return max(1, int(self.link_retention_days * 86_400))
 
     def key(self, *parts: str) -> str:
         """A Redis key in this connection's namespace: `bridge:<connection>:<parts...>`."""

@@ -83,7 +83,10 @@ class WriteBackStore:
     def set(self, reference: str, state: State, detail: str = "") -> None:
         now = dt.datetime.fromtimestamp(self._clock(), dt.UTC)
         value = WriteBack(state=state, at=now, detail=detail[:500])
-        self._redis.set(self.key(reference), value.model_dump_json())
+        # kept as long as the order's link (a run after it expired asks Shopify first)
+        self._redis.set(
+            self.key(reference), value.model_dump_json(), ex=self._settings.link_retention
+        )
 
 
 def shopify_order_id(reference: str, shop_domain: str | None) -> str | None:

@@ -12,6 +12,10 @@ Keys (under `bridge:<connection>:`):
 
 Item ids are deterministic (`<kind>:<source id>`), so recording the same finding twice
 (an event processed again) keeps one item.
+
+Open items are kept until a person resolves them; a resolved item is dropped
+`BRIDGE_LINK_RETENTION_DAYS` after its resolution (at the next `add` or `resolve`), so the
+history does not grow with every order ever made.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class AttentionStore:
         self._hash = settings.key("attention")
         self._index = settings.key("attention", "index")
         self._resolved = settings.key("attention", "resolved")
+        self._retention = settings.link_retention
 
     def add(self, item: AttentionItem) -> bool:
         """Record `item` unless an item with its id exists; True when it is new.
@@ -67,7 +72,21 @@ class AttentionStore:
         if not self._redis.hsetnx(self._hash, item.id, stamped.model_dump_json()):
             return False
         self._redis.zadd(self._index, {item.id: now})
+        self._forget_resolved(now)
         return True
+
+    def _forget_resolved(self, now: float) -> None:
+        """Drop the items resolved more than the retention ago."""
+        old: list[str] = self._redis.zrangebyscore(  # type: ignore[assignment]
+            self._resolved, "-inf", f"({now - self._retention!r}", start=0, num=500
+        )
+        if not old:
+            return
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hdel(self._hash, *old)
+            pipe.zrem(self._index, *old)
+            pipe.zrem(self._resolved, *old)
+            pipe.execute()
 
     def get(self, item_id: str) -> AttentionItem | None:
         """Raises: redis.RedisError when Redis is unreachable."""
@@ -124,7 +143,9 @@ class AttentionStore:
         """
         if not self._redis.hexists(self._hash, item_id):
             return False
-        self._redis.zadd(self._resolved, {item_id: self._clock()}, nx=True)
+        now = self._clock()
+        self._redis.zadd(self._resolved, {item_id: now}, nx=True)
+        self._forget_resolved(now)
         return True
 
     def resolved_at(self, item_ids: list[str]) -> dict[str, dt.datetime]:

@@ -8,6 +8,13 @@ Keys (under `bridge:<connection>:link:`):
     parked:<reference>            set of event refs parked until the order's invoice exists
     orders                        zset reference -> last change (s), for listings
 
+Retention: every key above expires `settings.link_retention_days` (`BRIDGE_LINK_RETENTION_DAYS`,
+400) after its last write (each write sets the TTL again), and each `save_order` trims the
+`orders` index of references not changed within that time, so Redis holds the orders of the
+last retention period, not every order the shop ever had. An event for an order whose link
+has expired finds none: the sync then looks in Sage by reference before creating anything
+(`bridge.sync.orders`), so nothing is booked twice.
+
 Every write of an order's links happens under that order's lock (`bridge.sync.locks`), so
 a plain read-modify-write of one JSON value is safe; the parked index is a set because the
 events waiting on an order add themselves to it under the same lock.
@@ -127,9 +134,14 @@ class LinkStore:
         raw = self._redis.get(key)
         return model.model_validate_json(raw) if raw else None
 
+    @property
+    def retention(self) -> int:
+        """Seconds a link is kept after its last write."""
+        return self._settings.link_retention
+
     def _put(self, key: str, link: _Link) -> None:
         link.updated_at = dt.datetime.fromtimestamp(self._clock(), dt.UTC)
-        self._redis.set(key, link.model_dump_json())
+        self._redis.set(key, link.model_dump_json(), ex=self.retention)
 
     # -- orders ------------------------------------------------------------------------
 
@@ -159,9 +171,11 @@ class LinkStore:
             redis.RedisError: Redis is unreachable.
         """
         pipe = self._redis.pipeline(transaction=True)
-        link.updated_at = dt.datetime.fromtimestamp(self._clock(), dt.UTC)
-        pipe.set(self._key("order", link.reference), link.model_dump_json())
-        pipe.zadd(self._key("orders"), {link.reference: self._clock()})
+        now = self._clock()
+        link.updated_at = dt.datetime.fromtimestamp(now, dt.UTC)
+        pipe.set(self._key("order", link.reference), link.model_dump_json(), ex=self.retention)
+        pipe.zadd(self._key("orders"), {link.reference: now})
+        pipe.zremrangebyscore(self._key("orders"), "-inf", f"({now - self.retention!r}")
         pipe.execute()
 
     def order_references(self, limit: int = 100) -> list[str]:
@@ -212,7 +226,11 @@ class LinkStore:
         Raises:
             redis.RedisError: Redis is unreachable.
         """
-        self._redis.sadd(self._key("parked", reference), event_ref)
+        key = self._key("parked", reference)
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.sadd(key, event_ref)
+        pipe.expire(key, self.retention)
+        pipe.execute()
 
     def take_parked(self, reference: str) -> list[str]:
         """The event refs waiting for `reference`, removed from the index atomically.

@@ -20,8 +20,9 @@ the head succeeds or dies, the next one becomes due. So a later event never over
 earlier one that is being retried, nor one that another worker is sending at that moment.
 A replayed delivery is sent at once, outside its chain.
 
-Events, deliveries and attempts expire `RETENTION` seconds after their last change, far
-beyond the ~28 h a retry schedule lasts; the `deliveries` index is trimmed to match.
+Events, deliveries and attempts expire `settings.outbound_retention_days`
+(`BRIDGE_OUTBOUND_RETENTION_DAYS`, 30) after their last change, which must stay beyond the
+~28 h a retry schedule lasts; the `deliveries` index is trimmed to match on every write.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from pydantic import BaseModel, ConfigDict
 from bridge.outbound.events import EventType
 from bridge.settings import Settings
 
-RETENTION = 30 * 24 * 3600
 _PAGE = 200
 _SCAN_LIMIT = 5000
 
@@ -166,6 +166,7 @@ class OutboundStore:
     def __init__(self, redis_client: redis.Redis, settings: Settings) -> None:
         self._r = redis_client
         self._settings = settings
+        self._retention = settings.outbound_retention
         self._claim = redis_client.register_script(_CLAIM)
         self._unlock = redis_client.register_script(_UNLOCK)
 
@@ -225,18 +226,18 @@ class OutboundStore:
                 if pipe.exists(event_key):
                     return False
                 pipe.multi()
-                pipe.set(event_key, event.model_dump_json(), ex=RETENTION)
+                pipe.set(event_key, event.model_dump_json(), ex=self._retention)
                 for delivery in deliveries:
                     if delivery.chain:
                         key = self._key("delivery", delivery.id)
-                        pipe.set(key, delivery.model_dump_json(), ex=RETENTION)
+                        pipe.set(key, delivery.model_dump_json(), ex=self._retention)
                         keys = [self._key("chain", delivery.chain), self._key("due")]
                         due = delivery.next_attempt_at or now
-                        pipe.eval(_CHAIN_ADD, 2, *keys, delivery.id, repr(due), RETENTION)
+                        pipe.eval(_CHAIN_ADD, 2, *keys, delivery.id, repr(due), self._retention)
                     else:
                         self._write_delivery(pipe, delivery)
                     pipe.zadd(self._key("deliveries"), {delivery.id: delivery.created_at})
-                pipe.zremrangebyscore(self._key("deliveries"), "-inf", now - RETENTION)
+                pipe.zremrangebyscore(self._key("deliveries"), "-inf", now - self._retention)
                 pipe.execute()
             except redis.WatchError:
                 return False  # the same event id was recorded at the same moment
@@ -251,7 +252,7 @@ class OutboundStore:
         return None if raw is None else Delivery.model_validate_json(raw)
 
     def _write_delivery(self, pipe: Any, delivery: Delivery) -> None:
-        pipe.set(self._key("delivery", delivery.id), delivery.model_dump_json(), ex=RETENTION)
+        pipe.set(self._key("delivery", delivery.id), delivery.model_dump_json(), ex=self._retention)
         if delivery.status is DeliveryStatus.PENDING and delivery.next_attempt_at is not None:
             pipe.zadd(self._key("due"), {delivery.id: delivery.next_attempt_at})
         else:
@@ -268,7 +269,7 @@ class OutboundStore:
             if attempt is not None:
                 attempts_key = self._key("attempts", delivery.id)
                 pipe.rpush(attempts_key, attempt.model_dump_json())
-                pipe.expire(attempts_key, RETENTION)
+                pipe.expire(attempts_key, self._retention)
             pipe.execute()
 
     def leave_chain(self, delivery: Delivery, now: float) -> None:

@@ -3,7 +3,8 @@
 Keys, all under `settings.key(...)`:
 
     status:<invoice id>     hash  status, mod (modificationDate, sortable UTC text), record
-                                  (InvoiceState JSON)
+                                  (InvoiceState JSON); a settled one (`settled()`) expires
+                                  `settings.link_retention_days` after its last change
     status-pending          hash  event key -> PendingEvent JSON: events decided by a
                                   status change and not yet handed to Outbound
     poll:watermark          str   the greatest modificationDate seen (sortable UTC text)
@@ -37,7 +38,9 @@ local mod = redis.call('HGET', KEYS[1], 'mod') or ''
 if status ~= ARGV[1] or mod ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[3], 'record', ARGV[5])
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'mod', ARGV[4]) end
-for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+if ARGV[6] == '0' then redis.call('PERSIST', KEYS[1])
+else redis.call('EXPIRE', KEYS[1], ARGV[6]) end
+for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
 return 1
 """
 _RELEASE = """
@@ -90,6 +93,18 @@ class InvoiceState(BaseModel):
     amount_due: Decimal
 
 
+def settled(state: InvoiceState) -> bool:
+    """Whether the poller may forget `state` once it is old: a Collected invoice, or a credit
+    note that is final (Closed or beyond). Any other invoice (Pending, Closed, Posted,
+    PartiallyCollected) may still change in a way that owes an event, so its state is kept
+    until it settles, however long that takes: open invoices are bounded by the receivables,
+    not by the number of orders ever made. A record that expired and changes again later is
+    seen as new (an old Collected invoice going back to PartiallyCollected emits that)."""
+    if state.document_type == "CREDIT_NOTE":
+        return state.status in {"Closed", "Posted", "PartiallyCollected", "Collected"}
+    return state.status == "Collected"
+
+
 class PendingEvent(BaseModel):
     """An event decided by a status change, waiting to be emitted under `key`."""
 
@@ -136,6 +151,7 @@ class StatusStore:
             state.status,
             state.modification_date,
             state.model_dump_json(),
+            str(self._settings.link_retention if settled(state) else 0),
         ]
         for event in events:
             args += [event.key, event.model_dump_json()]

@@ -49,7 +49,10 @@ def mark_explained(services: Services, note: co.CreditNote) -> None:
         redis.RedisError: Redis is unreachable.
     """
     for refund_id in note.refund_ids:
-        services.redis.set(_explained_key(services, refund_id), note.id)
+        # kept as long as links; once gone, Stripe's credit notes are listed again
+        services.redis.set(
+            _explained_key(services, refund_id), note.id, ex=services.settings.link_retention
+        )
 
 
 def _refund_id(obj: dict[str, Any]) -> str | None:

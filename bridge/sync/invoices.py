@@ -23,6 +23,7 @@ from bridge.store.links import OrderLink
 from bridge.sync.context import SyncContext
 from bridge.sync.customers import resolve_customer
 from bridge.sync.dispatch import PermanentError
+from bridge.sync.expiry import links_may_have_expired
 from bridge.sync.notify import invoice_event, observe_invoice
 from bridge.sync.products import resolve_products
 from connectors.sage_active.models import SalesInvoice, SalesInvoiceInput, SalesInvoiceLineInput
@@ -98,7 +99,8 @@ def create_invoice(ctx: SyncContext, link: OrderLink, order: Order) -> None:
     """
     if link.invoice_id is not None:
         return
-    earlier = earlier_invoice(ctx, order.reference) if link.intended(CREATE) else None
+    look = link.intended(CREATE) or links_may_have_expired(ctx, order.date)
+    earlier = earlier_invoice(ctx, order.reference) if look else None
     if earlier is not None:
         _adopt(link, earlier)
     else:

@@ -19,6 +19,7 @@ from bridge.store.attention import AttentionItem
 from bridge.store.links import OrderLink, PaymentLink
 from bridge.sync.context import SyncContext
 from bridge.sync.dispatch import Outcome, Parked, PermanentError, Processed
+from bridge.sync.expiry import UNKNOWN_ORDER, links_may_have_expired
 from bridge.sync.invoices import ensure_invoice
 from bridge.sync.notify import observe_invoice, payment_settled
 from bridge.translate.markets import settle_share
@@ -81,7 +82,7 @@ def _invoice_ready(
     ctx: SyncContext, link: OrderLink | None, payment: Payment, event_ref: str, parked: int
 ) -> OrderLink | Parked:
     if link is None or link.order is None:
-        return park(ctx, payment.order_reference, event_ref, parked, "order not received yet")
+        return park(ctx, payment.order_reference, event_ref, parked, UNKNOWN_ORDER)
     moment = ctx.settings.invoice_on
     if link.invoice_id is None and moment is InvoiceMoment.FULFILMENT and not link.order.fulfilled:
         return park(ctx, link.reference, event_ref, parked, "order not fulfilled yet")
@@ -194,6 +195,7 @@ def sync_payment(ctx: SyncContext, payment: Payment, event_ref: str, parked: int
     link = ready
     payment, shown = in_shop_money(link, payment)
     method_id, method = payment_method_id(ctx, payment.gateway)
+    fresh = plink is None
     plink = plink or PaymentLink(
         provider=payment.provider,
         payment_id=payment.provider_id,
@@ -201,7 +203,10 @@ def sync_payment(ctx: SyncContext, payment: Payment, event_ref: str, parked: int
         amount=payment.amount,
         presentment_amount=shown,
     )
-    if plink.intended(SETTLE):
+    if payment.provider_id in link.payments:  # its own link expired, the order's did not
+        return Processed(f"payment {payment.provider_id} already settled on {link.reference}")
+    forgotten = fresh and links_may_have_expired(ctx, payment.date)
+    if plink.intended(SETTLE) or forgotten:
         entries = ctx.sage.accounting_entries_by_document_number(
             payment.provider_id[:DOCUMENT_NUMBER_MAX]
         )

@@ -18,6 +18,7 @@ from bridge.store.links import OrderLink, RefundLink
 from bridge.sync.context import SyncContext
 from bridge.sync.credit_plan import CreditPlan, plan_credit
 from bridge.sync.dispatch import Outcome, PermanentError, Processed
+from bridge.sync.expiry import UNKNOWN_ORDER, links_may_have_expired
 from bridge.sync.invoices import POSTED_STATES, ensure_invoice
 from bridge.sync.notify import invoice_credited
 from bridge.sync.payments import park
@@ -72,15 +73,19 @@ def earlier_note(
     )
 
 
-def _generate(ctx: SyncContext, link: OrderLink, rlink: RefundLink, plan: CreditPlan) -> bool:
+def _generate(
+    ctx: SyncContext, link: OrderLink, rlink: RefundLink, plan: CreditPlan, forgotten: bool
+) -> bool:
     """Make (or find) the credit note; False when Sage has nothing left to credit.
+    `forgotten`: the refund's link may have expired (`bridge.sync.expiry`): look first.
 
     Raises:
         SageError: a call failed (classified by the caller).
     """
     invoice_id = link.invoice_id or ""
     ref = note_reference(link.reference, rlink.refund_id)
-    found = earlier_note(ctx, invoice_id, ref, plan) if rlink.intended(GENERATE) else None
+    look = rlink.intended(GENERATE) or forgotten
+    found = earlier_note(ctx, invoice_id, ref, plan) if look else None
     if found is not None:
         rlink.credit_note_id, rlink.status = found.id, found.status
         rlink.number = found.operational_number
@@ -143,13 +148,15 @@ def sync_refund(ctx: SyncContext, refund: Refund, event_ref: str, parked: int) -
         return Processed(f"refund {refund.provider_id} already booked")
     link = ctx.links.order(refund.order_reference)
     if link is None or link.order is None:
-        return park(ctx, refund.order_reference, event_ref, parked, "order not received yet")
+        return park(ctx, refund.order_reference, event_ref, parked, UNKNOWN_ORDER)
     if link.invoice_id is None:
         if refund.full:
             link.cancelled = True
             ctx.links.save_order(link)
             return Processed(f"order {link.reference} cancelled before it was invoiced")
         return park(ctx, link.reference, event_ref, parked, "order not invoiced yet")
+    if refund.provider_id in link.refunds:  # its own link expired, the order's did not
+        return Processed(f"refund {refund.provider_id} already credited on {link.reference}")
     ensure_invoice(ctx, link)
     plan = plan_credit(link, refund)
     for item in plan.attention:
@@ -158,10 +165,11 @@ def sync_refund(ctx: SyncContext, refund: Refund, event_ref: str, parked: int) -
         return Processed(
             f"refund {refund.provider_id}: {len(plan.attention)} item(s) need attention"
         )
+    forgotten = rlink is None and links_may_have_expired(ctx, refund.date)
     rlink = rlink or RefundLink(
         provider=refund.provider, refund_id=refund.provider_id, order_reference=link.reference
     )
-    if rlink.credit_note_id is None and not _generate(ctx, link, rlink, plan):
+    if rlink.credit_note_id is None and not _generate(ctx, link, rlink, plan, forgotten):
         return Processed(f"refund {refund.provider_id}: nothing left to credit")
     _reference_and_post(ctx, link, rlink)
     return _record(ctx, link, rlink, refund, plan.amount)

@@ -20,6 +20,8 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from bridge.dev.subscriber import QuietHandler
+
 STANDIN_KEY = "sk_test_bridge_dev_standin"  # a local, throw-away key
 
 
@@ -72,7 +74,9 @@ class StripeStandin:
 
     def start(self) -> str:
         """Serve on a free loopback port (a daemon thread); return the base URL."""
-        self._server = make_server("127.0.0.1", 0, self, threaded=True)
+        self._server = make_server(
+            "127.0.0.1", 0, self, threaded=True, request_handler=QuietHandler
+        )
         threading.Thread(
             target=self._server.serve_forever, name="stripe-standin", daemon=True
         ).start()

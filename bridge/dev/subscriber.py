@@ -22,8 +22,8 @@ from connectors.outbound.signing import InvalidSecret, sign
 PATH = "/demo-hooks"
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """No access log: the demo prints what it received itself."""
+class QuietHandler(WSGIRequestHandler):
+    """No access log: the demo prints what it received itself (the Stripe stand-in too)."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return
@@ -94,7 +94,7 @@ class Subscriber:
 
     def __enter__(self) -> Subscriber:
         self._server = make_server(
-            "127.0.0.1", 0, self._app, threaded=True, request_handler=_QuietHandler
+            "127.0.0.1", 0, self._app, threaded=True, request_handler=QuietHandler
         )
         self._thread = threading.Thread(target=self._server.serve_forever, name="demo-subscriber")
         self._thread.daemon = True

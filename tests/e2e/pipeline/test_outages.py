@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import time
 from typing import Any
 
 import pytest
@@ -23,6 +25,11 @@ TX = "order-transactions-create-001-sale-shopify-payments"
 BASE_ORDER = 5_920_000_000_000
 BASE_TX = 7_220_000_000_000
 FAST_GATES = {"BRIDGE_SAGE_PROBE_INTERVAL": "1"}
+# How long Sage refuses the token / answers 503 at least (seconds). The suite keeps them
+# short (held events spend no attempts, so length changes nothing); the lengths:
+#   BRIDGE_TEST_OUTAGE_SECONDS=60 pytest --timeout 600 tests/e2e/pipeline/test_outages.py -k token
+#   BRIDGE_TEST_OUTAGE_SECONDS=300 pytest --timeout 900 tests/e2e/pipeline/test_outages.py -k 503
+OUTAGE_SECONDS = float(os.environ.get("BRIDGE_TEST_OUTAGE_SECONDS", "0"))
 
 
 def order(n: int, **changes: Any) -> dict[str, Any]:
@@ -79,6 +86,7 @@ def test_token_refused_during_a_stream_of_100_orders(rig: Rig) -> None:
 
     # Sage refuses the tokens: revoked access token, every refresh grant invalid_grant.
     rig.control.auth(refuse_grants=True, revoke_access=True)
+    refused_until = time.monotonic() + OUTAGE_SECONDS
     refs += send_orders(rig, range(20, 100))
 
     def waiting() -> bool:
@@ -89,6 +97,9 @@ def test_token_refused_during_a_stream_of_100_orders(rig: Rig) -> None:
     assert rig.services.events.counts()["failed"] == 0
     held = sage_status(rig.services.redis, rig.services.settings).held[GATE_AUTH]
     assert held > 0
+    while time.monotonic() < refused_until:  # a longer refusal, when asked: nothing fails
+        time.sleep(min(10.0, max(0.0, refused_until - time.monotonic())))
+        assert rig.services.events.counts()["failed"] == 0
 
     rig.control.auth(refuse_grants=False)  # the token works again
     rig.wait_for(lambda: collected(rig, range(100)), timeout=240, what="100 orders Collected")
@@ -117,6 +128,7 @@ def test_sage_503_for_a_long_stretch_then_back(rig: Rig) -> None:
     }
     rig.start_worker(pool="threads", concurrency=4, **env)
     rig.control.faults(error_rate=1.0, error_status=503)  # every GraphQL request
+    down_until = time.monotonic() + OUTAGE_SECONDS
     refs = send_orders(rig, range(100))
 
     def waiting() -> bool:
@@ -132,6 +144,9 @@ def test_sage_503_for_a_long_stretch_then_back(rig: Rig) -> None:
         what="five more failed probes",
     )
     assert rig.services.events.counts()["failed"] == 0
+    while time.monotonic() < down_until:  # a longer outage, when asked: still nothing fails
+        time.sleep(min(10.0, max(0.0, down_until - time.monotonic())))
+        assert rig.services.events.counts()["failed"] == 0
 
     rig.control.clear_faults()  # Sage is back
     rig.wait_for(lambda: collected(rig, range(100)), timeout=240, what="100 orders Collected")

@@ -8,38 +8,17 @@ sandbox runs over HTTP and Redis is real, as in `test_flow.py`.
 from __future__ import annotations
 
 import copy
-import itertools
-from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
-from bridge.services import build_services
+from tests.integration.sync.conftest import MakePipeline
 from tests.integration.sync.test_flow import ORDER_1, ORDER_3, transaction
-from tests.support.pipeline import Pipeline, SandboxControl, payload, sandbox_settings
+from tests.support.pipeline import Pipeline, payload
 
 ORDER = "orders-create-001-ttc-single-mug"
 ORDER_MIXED = "orders-create-003-ttc-mixed-rates"
 REFUND = "refunds-create-001-line-and-shipping"
 TX = "order-transactions-create-001-sale-shopify-payments"
-
-MakePipeline = Callable[..., Pipeline]
-
-
-@pytest.fixture
-def make_pipeline(redis_url: str, sandbox_url: str) -> Iterator[MakePipeline]:
-    made: list[Pipeline] = []
-
-    def make(**overrides: Any) -> Pipeline:
-        services = build_services(sandbox_settings(redis_url, sandbox_url, **overrides))
-        made.append(Pipeline(services, SandboxControl(sandbox_url), itertools.count(1)))
-        return made[-1]
-
-    yield make
-    for each in made:
-        each.control.close()
-        each.services.close()
 
 
 def forget(pipeline: Pipeline, *parts: str) -> int:

@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator
 from decimal import Decimal
 
-import pytest
-
-from bridge.services import build_services
-from tests.support.pipeline import SHOP, Pipeline, SandboxControl, payload, sandbox_settings
+from tests.integration.sync.conftest import MakePipeline
+from tests.support.pipeline import SHOP, Pipeline, payload
 
 STRIPE_ORDER = "stripe:default:in_1QmG1aBDemoInv0001"
 
 
-@pytest.fixture
-def make_pipeline(redis_url: str, sandbox_url: str) -> Iterator[object]:
-    made: list[Pipeline] = []
-
-    def make(**overrides: object) -> Pipeline:
-        services = build_services(sandbox_settings(redis_url, sandbox_url, **overrides))
-        made.append(Pipeline(services, SandboxControl(sandbox_url), itertools.count(1)))
-        return made[-1]
-
-    yield make
-    for each in made:
-        each.control.close()
-        each.services.close()
-
-
 def test_stripe_invoice_keeps_its_number_and_a_partial_refund_needs_attention(
-    make_pipeline: object,
+    make_pipeline: MakePipeline,
 ) -> None:
-    pipeline: Pipeline = make_pipeline(BRIDGE_NUMBERING="source")  # type: ignore[operator]
+    pipeline: Pipeline = make_pipeline(BRIDGE_NUMBERING="source")
 
     order = pipeline.deliver(
         "stripe", "invoice.paid", payload("stripe", "invoice-paid-001-several-lines-exclusive-tax")
@@ -57,8 +38,8 @@ def test_stripe_invoice_keeps_its_number_and_a_partial_refund_needs_attention(
     assert item.order_reference == STRIPE_ORDER
 
 
-def test_invoice_on_payment_waits_for_the_payment(make_pipeline: object) -> None:
-    pipeline: Pipeline = make_pipeline(BRIDGE_INVOICE_ON="payment")  # type: ignore[operator]
+def test_invoice_on_payment_waits_for_the_payment(make_pipeline: MakePipeline) -> None:
+    pipeline: Pipeline = make_pipeline(BRIDGE_INVOICE_ON="payment")
     reference = f"shopify:{SHOP}:5910000001013"
 
     pipeline.deliver(

@@ -20,6 +20,7 @@ from bridge.poller.cycle import LockLost, poll_once
 from connectors.sage_active.errors import SageError
 from tasks.app import app, get_hub, settings
 from tasks.backfill import reconcile
+from tasks.doctor import hold_message
 from tasks.outbound import deliver
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ def _tick_one(name: str) -> int:
         poll=lambda: poll.delay(name),
         poll_interval=settings.poll_interval,
         reconcile=lambda: reconcile.delay(connection=name),
+        # While held, queued events wait on purpose: re-sending them would only pile them up.
+        queued_grace=float("inf") if hold_message(services) else 300.0,
     )
     if any(result.swept.model_dump().values()):
         log.info("sweep of %s re-sent %s", name, result.swept.model_dump())

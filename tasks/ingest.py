@@ -14,6 +14,7 @@ from typing import Any
 import redis
 from celery import Task, signals
 
+from bridge.connections.hub import ServicesHub
 from bridge.connections.scheduler import FairRelay, FairScheduler
 from bridge.connections.secrets import SecretKeyError
 from bridge.observability import log_context
@@ -56,7 +57,7 @@ def _process(self: Task, ref: str, connection: str | None, task_id: str) -> str:
                 ref, EventStatus.QUEUED, requeue=True, allowed=(EventStatus.QUEUED,)
             )
             return "held"
-        if connection in (None, settings.connection) and _held(services, ref):
+        if _held(services, ref):
             return "held"
         worker = current_worker(self.request.hostname)
         result: RunResult = run_event(services, ref, task_id, self.request.retries, worker)
@@ -74,9 +75,9 @@ def _process(self: Task, ref: str, connection: str | None, task_id: str) -> str:
 
 
 def _held(services: Services, ref: str) -> bool:
-    """True if the mapping holds processing (`bridge doctor` found an error in the
-    environment's mapping): `ref` goes back on its outbox, where it waits until the hold is
-    lifted (no attempt spent, not failed).
+    """True if the mapping of the connection `services` serve holds its processing
+    (`bridge doctor` found an error in it): `ref` goes back on its outbox, where it waits
+    until the hold is lifted (no attempt spent, not failed).
 
     Raises:
         redis.RedisError: Redis is unreachable.
@@ -127,11 +128,8 @@ def _start_relay(**_: Any) -> None:
         scheduler = FairScheduler(client, settings.connection_max_in_flight)
 
         def names() -> list[str]:
-            # The environment's connection waits while `bridge doctor` holds its mapping.
-            held = hold_message(get_services())
-            return [
-                n for n in hub.names() if hub.enabled(n) and not (held and n == hub.default_name)
-            ]
+            # A connection waits while `bridge doctor` holds its mapping.
+            return [n for n in hub.names() if hub.enabled(n) and not _connection_held(hub, n)]
 
         def resend_after_restart() -> None:
             for name in hub.names():
@@ -145,10 +143,23 @@ def _start_relay(**_: Any) -> None:
             names,
             _send,
             client,
-            on_start=lambda: first_check(get_services()),
+            on_start=lambda: first_check(hub),
             on_recover=resend_after_restart,
         )
         _relay.start()
+
+
+def _connection_held(hub: ServicesHub, name: str) -> bool:
+    """True while `bridge doctor` holds `name`'s mapping (its report, cached 2 s).
+
+    Raises:
+        redis.RedisError: Redis is unreachable.
+    """
+    try:
+        services = hub.services(name)
+    except SecretKeyError:
+        return False  # its tasks wait for the key themselves (process_event retries)
+    return services is not None and bool(hold_message(services))
 
 
 def _stop_relay(**_: Any) -> None:

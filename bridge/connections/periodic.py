@@ -37,15 +37,17 @@ def tick_connection(
     poll: Callable[[], None],
     poll_interval: float,
     reconcile: Callable[[], None] | None = None,
+    queued_grace: float = 300.0,
 ) -> TickResult:
     """Sweep, pump and (when due) poll for the connection `services` serve; and, when it
     has a provider API key and `BRIDGE_RECONCILE_INTERVAL` is on, hand `reconcile` the
-    reconciliation job once per interval.
+    reconciliation job once per interval. `queued_grace`: how long a queued event waits
+    before the sweep re-sends it (infinite while `bridge doctor` holds the connection).
 
     Raises:
         redis.RedisError: Redis is unreachable.
     """
-    swept = services.events.sweep()
+    swept = services.events.sweep(queued_grace=queued_grace)
     due = services.outbound.claim_due(limit=PUMP_BATCH)
     for delivery_id in due:
         deliver(delivery_id)

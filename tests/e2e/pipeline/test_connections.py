@@ -1,6 +1,7 @@
-"""Many connections in one deployment: two Shopify shops and one Stripe account, each booked
+"""Many connections in one deployment: three Shopify shops and one Stripe account, each booked
 into its own Sage organisation in the sandbox (over HTTP), served by one web app (the test
-client), one real Celery worker and one real beat."""
+client), one real Celery worker and one real beat. The third shop ("delta") names a walk-in
+customer its organisation lacks: `bridge doctor` holds it, and it alone."""
 
 from __future__ import annotations
 
@@ -19,8 +20,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from bridge.connections.hub import ServicesHub
+from bridge.ops.doctor import DoctorStore
 from bridge.services import Services, build_services
+from bridge.settings import Settings
 from bridge.web import create_app
+from connectors.sage_active.models import CustomerInput
+from tasks.app import make_celery
 from tests.support.celery import WorkerHandle
 from tests.support.pipeline import payload, sandbox_settings
 from tests.support.webhooks import SHOPIFY_SECRET, STRIPE_SECRET, shopify_headers, stripe_headers
@@ -30,10 +35,15 @@ pytestmark = pytest.mark.e2e
 TOKEN = "e2e-admin-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 SHOP_A, SHOP_B = "alpha-shop.myshopify.com", "beta-shop.myshopify.com"
+SHOP_D = "delta-shop.myshopify.com"
 SECRETS = {"alpha": "alpha-webhook-secret", "beta": "beta-webhook-secret"}
+SECRETS["delta"] = "delta-webhook-secret"
+DELTA_WALKIN = "WDELTA"  # not a customer in delta's organisation: its mapping is wrong
 STRIPE_C = "whsec_gamma_webhook_secret"
 ORDER_1 = "orders-create-001-ttc-single-mug"  # order 5910000001013, 19.80
 ORDER_3 = "orders-create-003-ttc-mixed-rates"  # order 5910000003039, 64.80
+TX_1 = "order-transactions-create-001-sale-shopify-payments"  # order 5910000001013's payment
+TX_TOPIC = "order_transactions/create"
 STRIPE_INVOICE = "invoice-paid-101-endive-one-line-20-vat-rate-id-only"  # 120.00
 
 
@@ -64,6 +74,11 @@ class Deployment:
         with state.lock:
             books = state.books[UUID(self.orgs[name])]
             return {i.sales_order_number for i in books.invoices.values() if i.sales_order_number}
+
+    def hub_settings(self, name: str) -> Settings:
+        services = self.hub.services(name)
+        assert services is not None
+        return services.settings
 
     def event_status(self, name: str, ref: str) -> str | None:
         services = self.hub.services(name)
@@ -102,7 +117,7 @@ def deployment(
     app = create_app(settings, services)
     orgs: dict[str, str] = {}
     with httpx.Client(base_url=sandbox_url) as control:
-        for name in ("alpha", "beta", "gamma"):
+        for name in ("alpha", "beta", "gamma", "delta"):
             made = control.post("/_sandbox/organizations", json={"name": f"{name} SAS"})
             assert made.status_code == 201, made.text
             orgs[name] = made.json()["id"]
@@ -124,6 +139,15 @@ def deployment(
                 "secrets": {"webhook_secrets": [STRIPE_C]},
             }
             assert client.post("/admin/connections", json=stripe, headers=AUTH).status_code == 201
+            delta = {
+                "name": "delta",
+                "source": "shopify",
+                "shop_domain": SHOP_D,
+                "sage_organization_id": orgs["delta"],
+                "secrets": {"webhook_secrets": [SECRETS["delta"]]},
+                "mapping": {"walkin_customer_code": DELTA_WALKIN},
+            }
+            assert client.post("/admin/connections", json=delta, headers=AUTH).status_code == 201
             worker_env = {
                 "SAGE_API_URL": f"{sandbox_url}/graphql",
                 "SAGE_AUTH_URL": sandbox_url,
@@ -237,3 +261,64 @@ def test_a_connection_payment_before_its_order_is_parked_then_settles(
     link = alpha.links.order(f"shopify:{SHOP_A}:5910000001013")
     assert link is not None
     assert link.status == "Collected"
+
+
+def test_bridge_doctor_holds_only_the_connection_whose_mapping_is_wrong(
+    deployment: Deployment,
+) -> None:
+    """Delta's walk-in customer is missing in its Sage: the worker's check at start holds
+    delta's events (queued, no attempt spent) while alpha's are booked; once the customer
+    is created and the doctor runs again, delta's wait is over."""
+    d = deployment
+    hold = {
+        name: DoctorStore(d.services.redis, d.hub_settings(name)) for name in ("alpha", "delta")
+    }
+
+    def held(name: str) -> str:
+        report = hold[name].load()
+        return report.hold_message() if report else ""
+
+    message = wait_for(lambda: held("delta"), "the worker's check at start to hold delta")
+    assert f"BRIDGE_WALKIN_CUSTOMER '{DELTA_WALKIN}'" in message
+    # alpha was checked at start too (side by side with delta), and holds nothing
+    wait_for(lambda: hold["alpha"].load(), "the worker's check of alpha at start")
+    assert held("alpha") == ""
+
+    refs = []
+    for name, shop in (("delta", SHOP_D), ("alpha", SHOP_A)):
+        order = d.shopify(name, shop, payload("shopify", ORDER_1), SECRETS[name])
+        tx = d.shopify(name, shop, payload("shopify", TX_1), SECRETS[name], topic=TX_TOPIC)
+        assert order.status_code == tx.status_code == 202
+        if name == "delta":
+            refs = [order.get_json()["id"], tx.get_json()["id"]]
+    a = f"shopify:{SHOP_A}:5910000001013"
+    alpha = d.hub.services("alpha")
+    assert alpha is not None
+    wait_for(lambda: _status(alpha, a) == "Collected", "alpha's order Collected, delta held")
+    time.sleep(3)  # a few relay rounds and a beat tick (not a timing assertion: delta waits)
+    delta = d.hub.services("delta")
+    assert delta is not None
+    for ref in refs:
+        record = delta.events.get(ref)
+        assert record is not None
+        assert record.status.value == "queued", (ref, record.status, record.error)
+        assert record.attempts == []
+    assert d.order_numbers("delta") == set()
+
+    delta.sage.create_customer(CustomerInput(code=DELTA_WALKIN, social_name="Comptoir delta"))
+    make_celery(d.services.settings).send_task("tasks.doctor.check")  # beat's next run, now
+    wait_for(lambda: held("delta") == "", "the hold of delta lifted")
+
+    b = f"shopify:{SHOP_D}:5910000001013"
+    wait_for(lambda: _status(delta, b) == "Collected", "delta's held order Collected after the fix")
+
+    def processed() -> bool:
+        return all(d.event_status("delta", ref) == "processed" for ref in refs)
+
+    wait_for(processed, "delta's events processed")
+    assert d.order_numbers("delta") == {b}
+
+
+def _status(services: Services, reference: str) -> str | None:
+    link = services.links.order(reference)
+    return link.status if link else None

@@ -283,7 +283,7 @@ def test_shopify_payments_payout_read_by_the_reconciliation_job(rig: Rig) -> Non
         env = {**rig.worker_env, "SHOPIFY_SHOP_DOMAIN": SHOP,
                "SHOPIFY_ACCESS_TOKEN": ACCESS_TOKEN, "SHOPIFY_API_URL": base,
                "BRIDGE_RECONCILE_WINDOW": str(3 * 365 * 86400)}  # fmt: skip
-        rig.start_worker(pool="threads", concurrency=4, **env)
+        worker = rig.start_worker(pool="threads", concurrency=4, **env)
         rig.send("orders/create", payload("shopify", "orders-create-001-ttc-single-mug"))
         rig.send("orders/create", order_b())
         rig.send("orders/create", payload("shopify", "orders-create-003-ttc-mixed-rates"))
@@ -304,6 +304,7 @@ def test_shopify_payments_payout_read_by_the_reconciliation_job(rig: Rig) -> Non
         for _ in range(2):  # the job runs twice: the payout is fed (and booked) once
             make_celery(rig.services.settings).send_task("tasks.backfill.reconcile")
             rig.wait_for(lambda: rig.event_status(ref) == "processed", what="payout booked")
+        worker.stop()  # a warm shutdown: the second job ends, with Shopify still answering
 
     sage = rig.services.sage
     [entry] = sage.entries_with_lines("880001")

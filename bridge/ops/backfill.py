@@ -33,7 +33,7 @@ from typing import Any
 from bridge.services import Services
 from bridge.settings import Settings
 from bridge.store.events import EventStatus, NewEvent, Provider
-from bridge.sync.handlers import shopify_reference
+from bridge.sync.shopify.handlers import shopify_reference
 from connectors.shopify.graphql import ShopifyGraphQL
 from connectors.shopify.orders import OrderRecord, ShopifyOrders
 from connectors.stripe import webhook as stripe_webhook

@@ -28,7 +28,8 @@ from bridge.services import Services
 from bridge.settings import Settings
 from bridge.store.events import EventStatus, NewEvent
 from bridge.sync.dispatch import Ignored, Outcome, PermanentError
-from bridge.sync.handlers import SHOP_HEADER, shopify_reference
+from bridge.sync.running import SHOP_HEADER
+from bridge.sync.shopify.handlers import shopify_reference
 from connectors.shopify.graphql import ShopifyGraphQL
 from connectors.shopify.payouts import (
     PayoutReader,

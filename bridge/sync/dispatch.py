@@ -121,9 +121,10 @@ _INTERNAL: set[tuple[str, str]] = set()
 # Modules that register handlers when imported; the worker imports them all before the
 # first event (`load_handlers`). Add yours here, one line each.
 HANDLER_MODULES: tuple[str, ...] = (
-    "bridge.sync.handlers",
-    "bridge.sync.stripe_payments",
-    "bridge.sync.stripe_handlers",
+    "bridge.sync.shopify.handlers",
+    "bridge.sync.stripe.refunds",
+    "bridge.sync.stripe.payments",
+    "bridge.sync.stripe.handlers",
     "bridge.payouts.handlers",
     "bridge.sync.writeback_handler",
 )

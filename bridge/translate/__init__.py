@@ -25,7 +25,7 @@ its `data.object`; the event's `account` (Connect) wins over `context.account`, 
 shapes).
 
 A Checkout Session needs its line items in `context.checkout_line_items`: events never
-carry them, the sync reads them from Stripe's API (`bridge.sync.checkout`).
+carry them, the sync reads them from Stripe's API (`bridge.sync.stripe.checkout`).
 """
 
 from __future__ import annotations
@@ -38,9 +38,12 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from bridge.models import Order, Payment, Presentment, Refund, TranslationError
-from bridge.translate import shopify, stripe, stripe_checkout, stripe_credit_note
 from bridge.translate.markets import OrderMoney
-from bridge.translate.stripe_taxes import DEFAULT_VAT_RATES
+from bridge.translate.shopify import orders as shopify
+from bridge.translate.stripe import checkout as stripe_checkout
+from bridge.translate.stripe import credit_note as stripe_credit_note
+from bridge.translate.stripe import objects as stripe
+from bridge.translate.stripe.taxes import DEFAULT_VAT_RATES
 from connectors.shopify import payloads as sp
 from connectors.stripe import checkout as co
 from connectors.stripe import payloads as st

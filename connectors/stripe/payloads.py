@@ -10,7 +10,7 @@ removed in `2025-03-31.basil` (Invoice `payment_intent` / `charge` / `paid` / `t
 `tax_amounts` / `tax_rates` / `price` / `amount_excluding_tax` / `proration` / `type`,
 Charge and PaymentIntent `invoice`) and the ones it added (line `taxes` / `pricing` /
 `parent`, Invoice `total_taxes` / `parent`) are all optional; which set an event carries is
-decided once, from its `api_version`, by the translator (`bridge.translate.stripe`). Lists
+decided once, from its `api_version`, by the translator (`bridge.translate.stripe.objects`). Lists
 that Stripe sends as `null` read as empty.
 
 Amounts are integers in the currency's minor unit (cents, but whole yen for JPY and

@@ -11,7 +11,7 @@ import pytest
 
 from bridge.models import Line, LineKind, Order, Presentment
 from bridge.store.event_models import EventRecord, EventStatus
-from bridge.sync.shopify_context import refund_context, shopify_api_version
+from bridge.sync.shopify.context import refund_context, shopify_api_version
 
 TODAY = dt.date(2026, 11, 29)
 NOW = dt.datetime(2026, 11, 29, 9, 0, tzinfo=dt.UTC)
@@ -35,7 +35,7 @@ def _event(version: str | None, provider: str = "shopify") -> EventRecord:
 
 
 def test_a_supported_version_is_read_quietly(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.DEBUG, logger="bridge.sync.shopify_context"):
+    with caplog.at_level(logging.DEBUG, logger="bridge.sync.shopify.context"):
         assert shopify_api_version(_event("2026-01"), TODAY) == "2026-01"
     assert [r.levelno for r in caplog.records] == [logging.DEBUG]
 
@@ -44,7 +44,7 @@ def test_a_supported_version_is_read_quietly(caplog: pytest.LogCaptureFixture) -
 def test_a_version_outside_the_window_is_a_warning_not_a_refusal(
     caplog: pytest.LogCaptureFixture, version: str, status: str
 ) -> None:
-    with caplog.at_level(logging.DEBUG, logger="bridge.sync.shopify_context"):
+    with caplog.at_level(logging.DEBUG, logger="bridge.sync.shopify.context"):
         assert shopify_api_version(_event(version), TODAY) == version
     [record] = caplog.records
     assert record.levelno == logging.WARNING

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.models import LineKind
-from bridge.translate.shopify import order_from_shopify
+from bridge.translate.shopify.orders import order_from_shopify
 from connectors.shopify.payloads import ShopifyOrder
 
 RATES = [Decimal("20"), Decimal("10"), Decimal("5.5"), Decimal("2.1"), Decimal("0")]

@@ -12,7 +12,7 @@ import pytest
 
 from bridge.models import LineKind, Order, Payment, Refund, TranslationError
 from bridge.translate import TranslationContext, translate
-from bridge.translate.shopify import (
+from bridge.translate.shopify.orders import (
     order_from_shopify,
     payment_from_shopify_transaction,
     payments_from_paid_order,

@@ -12,14 +12,14 @@ import pytest
 
 from bridge.models import Order, Payment, Refund, TranslationError
 from bridge.translate import TranslationContext, translate
-from bridge.translate.stripe import (
+from bridge.translate.stripe.objects import (
     invoice_payment_id,
     order_from_stripe_invoice,
     payment_from_invoice_payment,
     payment_from_stripe,
     refund_from_stripe,
 )
-from bridge.translate.stripe_taxes import LineTaxes
+from bridge.translate.stripe.taxes import LineTaxes
 from connectors.stripe.payloads import (
     StripeCharge,
     StripeInvoice,

@@ -10,7 +10,7 @@ import pytest
 
 from bridge.models import LineKind, TranslationError
 from bridge.translate import TranslationContext, translate
-from bridge.translate.stripe_checkout import (
+from bridge.translate.stripe.checkout import (
     derived_rate,
     payment_from_checkout_session,
     skip_reason,

@@ -26,7 +26,7 @@ from bridge.models import Line, LineKind, Presentment, TranslationError
 from bridge.money import ZERO
 from bridge.translate.common import LineSet
 from bridge.translate.markets import to_shop
-from bridge.translate.shopify_parts import shop_amount
+from bridge.translate.shopify.parts import shop_amount
 from connectors.shopify import payloads as sp
 
 DUTIES_TITLE = "Droits de douane"

@@ -1,11 +1,11 @@
 """Handlers of Stripe Checkout sales and Billing credit notes (listed in `HANDLER_MODULES`).
 
 - `checkout.session.completed`, `checkout.session.async_payment_succeeded`: a paid
-  one-off session is a sale (`bridge.sync.checkout`); its line items are read from
-  Stripe's API (`bridge.sync.stripe_reads`). Sessions that are no sale of their own
+  one-off session is a sale (`bridge.sync.stripe.checkout`); its line items are read from
+  Stripe's API (`bridge.sync.stripe.reads`). Sessions that are no sale of their own
   (subscription / setup mode, not paid yet, booked through the Stripe invoice they made)
   are `Ignored` with the reason.
-- `credit_note.created`, `credit_note.voided`: `bridge.sync.credit_notes`.
+- `credit_note.created`, `credit_note.voided`: `bridge.sync.stripe.credit_notes`.
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ from typing import Any
 from bridge.models import Order
 from bridge.services import Services
 from bridge.store.events import EventRecord
-from bridge.sync import stripe_reads
-from bridge.sync.checkout import already_booked, sync_checkout
-from bridge.sync.credit_notes import book_credit_note, mark_explained, void_credit_note
 from bridge.sync.dispatch import Ignored, Outcome, PermanentError, Processed, handler
 from bridge.sync.errors import classified
-from bridge.sync.handlers import _body, _context, _locked, _parked_before
+from bridge.sync.running import event_body, parked_before, run_locked, translation_context
+from bridge.sync.stripe import reads as stripe_reads
+from bridge.sync.stripe.checkout import already_booked, sync_checkout
+from bridge.sync.stripe.credit_notes import book_credit_note, mark_explained, void_credit_note
 from bridge.translate import translate
-from bridge.translate.stripe import stripe_reference
-from bridge.translate.stripe_checkout import payment_from_checkout_session, skip_reason
-from bridge.translate.stripe_credit_note import refund_from_credit_note
+from bridge.translate.stripe.checkout import payment_from_checkout_session, skip_reason
+from bridge.translate.stripe.credit_note import refund_from_credit_note
+from bridge.translate.stripe.objects import stripe_reference
 from connectors.stripe import checkout as co
 
 DEFAULT_ACCOUNT = "default"
@@ -52,7 +52,7 @@ def handle_checkout_session(event: EventRecord, services: Services) -> Outcome:
         PermanentError: the payload, a missing `STRIPE_API_KEY` or Sage refuses it for good.
     """
     with classified(f"stripe {event.topic} {event.ref}"):
-        body = _body(event)
+        body = event_body(event)
         obj, account = _object(event, body)
         session = co.CheckoutSession.model_validate(obj)
         reason = skip_reason(session)
@@ -69,12 +69,12 @@ def handle_checkout_session(event: EventRecord, services: Services) -> Outcome:
         if already_booked(services.links, reference, payment.provider_id if payment else None):
             return Processed(f"Checkout Session {session.id} is already booked")
         items = stripe_reads.line_items(services.settings, session.id)
-        context = _context(event, services, checkout_line_items=items)
+        context = translation_context(event, services, checkout_line_items=items)
         order = translate(event.provider, event.topic, body, context)
         if not isinstance(order, Order):
             return Ignored(f"Checkout Session {session.id}: nothing to book")
-        parked = _parked_before(event)
-        return _locked(
+        parked = parked_before(event)
+        return run_locked(
             services,
             order.reference,
             lambda ctx: sync_checkout(ctx, order, payment, event.ref, parked),
@@ -88,13 +88,13 @@ def handle_credit_note_created(event: EventRecord, services: Services) -> Outcom
         TransientError, PermanentError: as `handle_checkout_session`.
     """
     with classified(f"stripe {event.topic} {event.ref}"):
-        body = _body(event)
+        body = event_body(event)
         obj, account = _object(event, body)
         note = co.CreditNote.model_validate(obj)
         refund = refund_from_credit_note(note, account=account)
         mark_explained(services, note)
-        parked = _parked_before(event)
-        return _locked(
+        parked = parked_before(event)
+        return run_locked(
             services,
             refund.order_reference,
             lambda ctx: book_credit_note(ctx, refund, note, event.ref, parked),
@@ -108,11 +108,11 @@ def handle_credit_note_voided(event: EventRecord, services: Services) -> Outcome
         TransientError, PermanentError: as `handle_checkout_session`.
     """
     with classified(f"stripe {event.topic} {event.ref}"):
-        body = _body(event)
+        body = event_body(event)
         obj, account = _object(event, body)
         note = co.CreditNote.model_validate(obj)
         reference = stripe_reference(account, note.invoice_id)
-        return _locked(services, reference, lambda ctx: void_credit_note(ctx, note, reference))
+        return run_locked(services, reference, lambda ctx: void_credit_note(ctx, note, reference))
 
 
 for _topic in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):

@@ -1,7 +1,7 @@
 """Pieces of Shopify translation: amounts in shop money, rates, the customer, the money a
 transaction or refund moved.
 
-Pure helpers for `bridge.translate.shopify` (see its docstring for the rules).
+Pure helpers for `bridge.translate.shopify.orders` (see its docstring for the rules).
 """
 
 from __future__ import annotations

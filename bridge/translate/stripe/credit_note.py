@@ -27,7 +27,7 @@ from decimal import Decimal
 
 from bridge.models import LineKind, Refund, RefundLine
 from bridge.money import from_minor_units
-from bridge.translate.stripe import stripe_reference
+from bridge.translate.stripe.objects import stripe_reference
 from connectors.stripe import checkout as co
 
 

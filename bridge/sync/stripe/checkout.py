@@ -15,11 +15,11 @@ from typing import Any
 from bridge.models import Order, Payment
 from bridge.services import Services
 from bridge.store.links import LinkStore
-from bridge.sync import stripe_reads
 from bridge.sync.context import SyncContext
 from bridge.sync.dispatch import Outcome, Processed
 from bridge.sync.orders import sync_order
 from bridge.sync.payments import sync_payment
+from bridge.sync.stripe import reads as stripe_reads
 
 
 def already_booked(links: LinkStore, reference: str, payment_id: str | None) -> bool:
@@ -54,7 +54,7 @@ def checkout_payment(services: Services, obj: object) -> str | None:
     books and settles it, under the same key.
 
     Raises:
-        PermanentError, TransientError: asking Stripe failed (`bridge.sync.stripe_reads`).
+        PermanentError, TransientError: asking Stripe failed (`bridge.sync.stripe.reads`).
         redis.RedisError: Redis is unreachable.
     """
     payment_intent = _payment_intent(obj)

@@ -41,8 +41,8 @@ from bridge.models import (
 )
 from bridge.money import from_minor_units
 from bridge.translate.common import LineSet, settle_total
-from bridge.translate.shopify_parts import order_reference as shopify_reference
-from bridge.translate.stripe_taxes import DEFAULT_VAT_RATES, LineTaxes
+from bridge.translate.shopify.parts import order_reference as shopify_reference
+from bridge.translate.stripe.taxes import DEFAULT_VAT_RATES, LineTaxes
 from connectors.stripe import payloads as st
 
 VAT_ID_TYPES = frozenset({"eu_vat", "gb_vat", "ch_vat", "no_vat"})

@@ -30,7 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from bridge.models import Address, LineKind, Order, Party, Payment, TranslationError
 from bridge.money import HUNDRED, ZERO, from_minor_units
 from bridge.translate.common import LineSet, plain, settle_total
-from bridge.translate.stripe import VAT_ID_TYPES, stripe_reference
+from bridge.translate.stripe.objects import VAT_ID_TYPES, stripe_reference
 from connectors.stripe import checkout as co
 
 SHIPPING_TITLE = "Livraison"

@@ -27,11 +27,11 @@ from bridge.money import from_minor_units
 from bridge.services import Services
 from bridge.store.attention import AttentionItem
 from bridge.store.links import RefundLink
-from bridge.sync import stripe_reads
 from bridge.sync.context import SyncContext
 from bridge.sync.dispatch import Ignored, Outcome, Processed
 from bridge.sync.invoices import POSTED_STATES
 from bridge.sync.refunds import sync_refund
+from bridge.sync.stripe import reads as stripe_reads
 from connectors.stripe import checkout as co
 
 VOIDED = "Voided"

@@ -13,7 +13,7 @@ Choices (DESIGN.md section 4):
   line (its own product, not revenue); a gift card used to pay is only a gateway
   (`gift_card`). A tip line item (it carries `tip_payment_gateway`) is a `tip` line.
 - Duties, additional fees, a tip known only from `total_tip_received` and cash rounding
-  become their own lines (`bridge.translate.shopify_extras`).
+  become their own lines (`bridge.translate.shopify.extras`).
 - Every supported API version's payload is read alike (new fields are ignored): the
   version (`TranslationContext.api_version`) needs no branch today.
 - Shipping lines with a price become `shipping` lines (no SKU: the caller maps them to the
@@ -29,10 +29,10 @@ from decimal import Decimal
 
 from bridge.models import LineKind, Order, Payment, Refund, RefundLine
 from bridge.money import ZERO
-from bridge.translate import shopify_extras as extras
 from bridge.translate.common import LineSet, normalise_gateway, percent_from_fraction, settle_total
 from bridge.translate.markets import OrderMoney
-from bridge.translate.shopify_parts import (
+from bridge.translate.shopify import extras
+from bridge.translate.shopify.parts import (
     allocated,
     order_reference,
     party,

@@ -27,11 +27,17 @@ from bridge.models import NotLinked
 from bridge.money import from_minor_units
 from bridge.services import Services
 from bridge.store.events import EventRecord
-from bridge.sync.checkout import checkout_payment
 from bridge.sync.dispatch import Ignored, Outcome, Parked, Processed, handler
 from bridge.sync.errors import classified
-from bridge.sync.handlers import _body, _context, _dispatch, _parked_before, handle
 from bridge.sync.payments import park_delay
+from bridge.sync.running import (
+    event_body,
+    handle,
+    parked_before,
+    run_translated,
+    translation_context,
+)
+from bridge.sync.stripe.checkout import checkout_payment
 from bridge.sync.unlinked import KIND, item_id, record_unlinked
 from bridge.translate import translate
 
@@ -56,15 +62,15 @@ def handle_stripe_payment(event: EventRecord, services: Services) -> Outcome:
     """`payment_intent.succeeded` / `charge.succeeded` (see the module docstring).
 
     Raises:
-        TransientError, PermanentError: as `bridge.sync.handlers.handle`.
+        TransientError, PermanentError: as `bridge.sync.running.handle`.
     """
     with classified(f"stripe {event.topic} {event.ref}"):
-        body = _body(event)
+        body = event_body(event)
         obj = _object(body)
         key = payment_key(obj)
         link = services.links.payment("stripe", key) if key else None
         found = link.order_reference if link is not None else None
-        context = _context(event, services, order_reference=found)
+        context = translation_context(event, services, order_reference=found)
         try:
             result = translate(event.provider, event.topic, body, context)
         except NotLinked as exc:
@@ -72,7 +78,7 @@ def handle_stripe_payment(event: EventRecord, services: Services) -> Outcome:
             if sale is not None:
                 return Ignored(sale)
             return _unlinked(event, services, obj, key, str(exc))
-        return _dispatch(event, services, result)
+        return run_translated(event, services, result)
 
 
 def _unlinked(
@@ -82,7 +88,7 @@ def _unlinked(
     key: str | None,
     why: str,
 ) -> Outcome:
-    parked = _parked_before(event)
+    parked = parked_before(event)
     if parked < services.settings.stripe_unlinked_parks:
         return Parked(
             park_delay(parked),
@@ -113,11 +119,11 @@ def handle_invoice_payment(event: EventRecord, services: Services) -> Outcome:
     the parks ran out), that attention item is resolved: the money is booked after all.
 
     Raises:
-        TransientError, PermanentError: as `bridge.sync.handlers.handle`.
+        TransientError, PermanentError: as `bridge.sync.running.handle`.
     """
     outcome = handle(event, services)
     if isinstance(outcome, Processed):
-        money = _object(_body(event)).get("payment")
+        money = _object(event_body(event)).get("payment")
         money = money if isinstance(money, Mapping) else {}
         for field in ("payment_intent", "charge"):
             value = money.get(field)

@@ -77,6 +77,9 @@ class Party(_Frozen):
     phone: str | None = None
     address: Address | None = None
     vat_number: str | None = None
+    # A French company's SIREN (9 digits) or SIRET (14): its Sage document type `01` and,
+    # for e-invoicing, its routing address. Filled by the translators from B2B data.
+    siret: str | None = None
 
     @property
     def is_guest(self) -> bool:

@@ -44,7 +44,6 @@ DEFAULT_CLEARING_ACCOUNTS: dict[str, str] = {
 }
 
 
-
 class FeeSupplier(BaseModel):
     """A payment processor as the supplier of its monthly fee invoice (`bridge close-month`)."""
 

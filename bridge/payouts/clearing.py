@@ -22,7 +22,9 @@ from bridge.store.attention import AttentionItem
 from connectors.sage_active.errors import SageError
 
 ZERO = Decimal("0")
-PAYOUT_KINDS = frozenset({"payout", "payout_unmatched", "payout_mapping"})
+PAYOUT_KINDS = frozenset(
+    {"payout", "payout_unmatched", "payout_mapping", "payout_bank", "month_close"}
+)
 
 
 class PayoutRow(BaseModel):

@@ -209,14 +209,14 @@ def _supplier(job: Closing, ops: PurchaseOperations) -> Supplier:
     found = ops.find_supplier(config.code, config.vat_number)
     if found is not None:
         return found
-    created = ops.create_supplier(_supplier_input(config))
+    created = ops.create_supplier(supplier_input(config))
     job.say(f"supplier {created.code} created ({config.name}, {config.country})")
     if not config.vat_number:
         job.say("note: no VAT number configured for it (BRIDGE_FEE_SUPPLIERS vat_number)")
     return created
 
 
-def _supplier_input(config: FeeSupplier) -> SupplierInput:
+def supplier_input(config: FeeSupplier) -> SupplierInput:
     address = SupplierAddressInput(
         first_line=config.address,
         city=config.city,

@@ -113,7 +113,7 @@ def _one(run: _Run, store: PayoutStore, link: PayoutLink, tally: BankTally) -> s
         return _reconciled(store, link, mine)
     claims = settings.key("bank", "claims")
     me = f"{link.processor}:{link.payout_id}"
-    for movement in _ranked(candidates, link.payout_id):
+    for movement in rank_movements(candidates, link.payout_id):
         owner = run.services.redis.hget(claims, movement.id)
         if movement.reconciled or (owner is not None and owner != me):
             continue
@@ -128,7 +128,10 @@ def _one(run: _Run, store: PayoutStore, link: PayoutLink, tally: BankTally) -> s
     return _waiting(run, store, link, None)
 
 
-def _ranked(candidates: list[BankMovement], payout_id: str) -> list[BankMovement]:
+def rank_movements(candidates: list[BankMovement], payout_id: str) -> list[BankMovement]:
+    """The movements a payout may take, best first: those whose label names it, then the
+    earliest; a label naming another Stripe payout is left out."""
+
     def others(m: BankMovement) -> bool:
         return any(ref != payout_id for ref in _STRIPE_PAYOUT.findall(m.label))
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from bridge.payouts.store import PayoutStore
 from connectors.sage_active.purchases import PurchaseInvoice, PurchaseOperations
@@ -43,6 +44,7 @@ from tests.support.servers import serve_wsgi
 from tests.support.shopify_graphql import ACCESS_TOKEN, FakeShopifyGraphQL
 
 __all__ = ["stripe_api"]  # the fixture, used by name
+pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[3]
 MONTH_ON = {"BRIDGE_FEE_INVOICES": "true"}
 SHOP = "demo-shop.myshopify.com"

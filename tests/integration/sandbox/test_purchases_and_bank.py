@@ -52,7 +52,7 @@ BANKS = "query { bankAccounts { id referenceName accountingAccountCode balanceAm
 STRIPE_IE = {
     "socialName": "Stripe Payments Europe, Ltd.",
     "code": "STRIPE",
-    "vatNumber": "IE3206488LH",
+    "vatNumber": "IE0000001A",
     "addresses": [{"firstLine": "1 Grand Canal Street Lower", "city": "Dublin",
                    "zipCode": "D02 H210", "countryIsoCodeAlpha2": "IE"}],
 }  # fmt: skip

@@ -12,7 +12,7 @@ from bridge.outbound.events import EventType, SyncFailedData
 from bridge.settings import Settings
 from bridge.store.outbound import DeliveryStatus
 from tests.integration.outbound.conftest import Subscriber
-from tests.unit.outbound.helpers import FakeClock
+from tests.support.outbound import FakeClock
 
 pytestmark = pytest.mark.integration
 

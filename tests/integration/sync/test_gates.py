@@ -31,7 +31,7 @@ from bridge.sync.dispatch import (
 from bridge.sync.errors import classified
 from connectors.sage_active.client import SageClient
 from connectors.sage_active.operations import SageActive
-from tests.unit.sage_active.fakes import FakeTime, make_config
+from tests.support.sage_fakes import FakeTime, make_config
 
 TOPIC = "test.gate"
 QUERY = "query { taxes { nodes { id } } }"
@@ -249,7 +249,7 @@ def test_the_probe_lets_one_event_through_a_half_open_circuit(services: Services
 def test_the_needs_login_alert_is_an_outbound_event(services: Services) -> None:
     from bridge.ops.alerts import Alerts
     from bridge.outbound.delivery import Outbound
-    from tests.unit.outbound.helpers import PUBLIC_DNS
+    from tests.support.outbound import PUBLIC_DNS
 
     admin = Outbound(services.redis, services.settings, resolver=PUBLIC_DNS)
     admin.create_subscription("https://hooks.example.com/in", ["connection.auth_failed"])

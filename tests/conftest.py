@@ -20,6 +20,11 @@ pytest_plugins = [
     "tests.support.pipeline",
     "tests.support.providers",
     "tests.support.shopify_graphql",
+    "tests.support.rig",
+    "tests.support.poller_bridge",
+    "tests.support.subscriber",
+    "tests.support.poller_env",
+    "tests.support.make_pipeline",
 ]
 
 TESTS = Path(__file__).resolve().parent

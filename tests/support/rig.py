@@ -120,7 +120,7 @@ def start_beat(redis_url: str, tmp_path: Path) -> Iterator[Callable[..., None]]:
             sys.executable, "-m", "celery", "-A", "tasks.app", "beat", "--loglevel", "INFO",
             "--schedule", str(tmp_path / "beat-schedule"), "--pidfile", "",
         ]  # fmt: skip
-        root = Path(__file__).resolve().parents[3]
+        root = Path(__file__).resolve().parents[2]
         with (tmp_path / "beat.log").open("wb") as log_file:  # the child keeps its own copy
             process = subprocess.Popen(
                 argv, cwd=root, env=child_env, stdout=log_file, stderr=subprocess.STDOUT,

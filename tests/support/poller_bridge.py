@@ -31,7 +31,7 @@ from tests.support.sandbox import ORGANIZATION_ID
 from tests.support.servers import serve_wsgi
 from tests.support.webhooks import SHOPIFY_SECRET
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 POLL_INTERVAL = 1.0
 
 

@@ -219,10 +219,12 @@ def test_the_probe_releases_held_events_once_a_token_works(services: Services) -
     assert client.tokens.mark_needs_login("invalid_grant")
     refs = _held(services, GATE_AUTH, 3)
 
-    assert check(services)[GATE_AUTH] == 0  # still refused: they keep waiting
+    assert (
+        check(services.gates, services.sage.client)[GATE_AUTH] == 0
+    )  # still refused: they keep waiting
     assert services.gates.held()[GATE_AUTH] == 3
     accept[0] = True
-    assert check(services)[GATE_AUTH] == 3
+    assert check(services.gates, services.sage.client)[GATE_AUTH] == 3
     assert client.tokens.needs_login() is None
     assert all(services.events.get(r).status == "queued" for r in refs)  # type: ignore[union-attr]
 
@@ -239,10 +241,10 @@ def test_the_probe_lets_one_event_through_a_half_open_circuit(services: Services
     # opened long ago: the cool-down is over (half-open)
     services.redis.hset(client.circuit.key, mapping={"state": "open", "opened_at": "1000"})
 
-    assert check(services)[GATE_CIRCUIT] == 1  # the probe
-    assert check(services)[GATE_CIRCUIT] == 0  # one per cool-down
+    assert check(services.gates, services.sage.client)[GATE_CIRCUIT] == 1  # the probe
+    assert check(services.gates, services.sage.client)[GATE_CIRCUIT] == 0  # one per cool-down
     client.circuit.success()  # the probe got through: closed
-    assert check(services)[GATE_CIRCUIT] == 3
+    assert check(services.gates, services.sage.client)[GATE_CIRCUIT] == 3
     assert services.gates.held()[GATE_CIRCUIT] == 0
 
 
@@ -253,7 +255,9 @@ def test_the_needs_login_alert_is_an_outbound_event(services: Services) -> None:
 
     admin = Outbound(services.redis, services.settings, resolver=PUBLIC_DNS)
     admin.create_subscription("https://hooks.example.com/in", ["connection.auth_failed"])
-    Alerts(services).sage_needs_login("token grant refused (HTTP 400, invalid_grant)")
+    Alerts(services.settings, lambda: services.outbound).sage_needs_login(
+        "token grant refused (HTTP 400, invalid_grant)"
+    )
     [delivery] = services.outbound.deliveries()
     body = json.loads(services.outbound.event(delivery.event_id).body)
     assert body["type"] == "connection.auth_failed"

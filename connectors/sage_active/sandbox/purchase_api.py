@@ -5,7 +5,7 @@ and `execution`)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from graphql import GraphQLResolveInfo
 from pydantic import BaseModel, ValidationError
@@ -29,9 +29,17 @@ from connectors.sage_active.sandbox.purchase_inputs import (
     SupplierCreate,
     UnreconcileInput,
 )
+from connectors.sage_active.sandbox.state import SandboxState
 
-if TYPE_CHECKING:
-    from connectors.sage_active.sandbox.resolvers import Context
+
+class Context(Protocol):
+    """What these resolvers use of `resolvers.Context` (not imported: it imports us)."""
+
+    @property
+    def state(self) -> SandboxState: ...
+
+    def require_books(self) -> Books: ...
+
 
 Source = Callable[[Books, dict[str, Any] | None], tuple[Iterable[Any], dict[str, Any] | None]]
 

@@ -21,7 +21,6 @@ import pytest
 from bridge.payouts.store import PayoutStore
 from connectors.sage_active.purchases import PurchaseInvoice, PurchaseOperations
 from tasks.app import make_celery
-from tests.e2e.pipeline.conftest import Rig
 from tests.e2e.pipeline.test_payouts import (
     ORDER_A,
     ORDER_B,
@@ -40,6 +39,7 @@ from tests.e2e.pipeline.test_payouts import (
 )
 from tests.support.payout_fakes import FakeStripePayouts
 from tests.support.pipeline import payload
+from tests.support.rig import Rig
 from tests.support.servers import serve_wsgi
 from tests.support.shopify_graphql import ACCESS_TOKEN, FakeShopifyGraphQL
 

@@ -9,9 +9,11 @@ each run), not found (an attention item names it), not looked at yet.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import BaseModel
 
-from bridge.month.fees import Month, month_fees
+from bridge.month.fees import ZERO, Month, month_fees
 from bridge.month.store import MonthStore
 from bridge.payouts.mapping import PROCESSORS
 from bridge.payouts.store import PayoutLink, PayoutStore
@@ -61,6 +63,23 @@ def _months(links: list[PayoutLink], closed: list[str], limit: int) -> list[Mont
     seen = {Month(ln.date.year, ln.date.month) for ln in links if ln.date and ln.entry_id}
     seen |= {Month.parse(m) for m in closed}
     return sorted(seen, reverse=True)[:limit]
+
+
+def fees_withheld(services: Services, processor: str, links: list[PayoutLink]) -> Decimal:
+    """The fees booked on the clearing account (payouts of the monthly-invoice mode) that
+    no settled fee invoice has taken off it yet.
+
+    Raises:
+        redis.RedisError: Redis is unreachable.
+    """
+    store = MonthStore(services.redis, services.settings)
+    months = {Month(ln.date.year, ln.date.month) for ln in links if ln.date and ln.entry_id}
+    total = ZERO
+    for month in months:
+        fees = month_fees(links, processor, month).total
+        record = store.get(processor, str(month))
+        total += fees - (record.fees if record is not None and record.settled else ZERO)
+    return total
 
 
 def month_end_status(

@@ -110,6 +110,14 @@ def test_stripe_fees_of_a_month_become_one_settled_supplier_invoice(
     codes = {ln.sub_account.code for ln in entry.accounting_entry_lines if ln.sub_account}
     assert "627000000" not in codes  # the fees wait on the clearing account for the invoice
     assert sage.account_balance(STRIPE_CLEARING) == Decimal("19.32")
+    headers = {"Authorization": "Bearer e2e-admin-token"}
+    before = next(
+        p
+        for p in rig.client.get("/admin/clearing", headers=headers).get_json()["processors"]
+        if p["processor"] == "stripe"
+    )
+    assert before["settled_not_paid_out"] == "0.00"
+    assert before["explanation"][0].startswith("19.32: fees withheld from the payouts")
 
     out = run_close_month(rig, "--month", "2026-03")
     assert "stripe 2026-03: invoiced; fees 19.32; invoice stripe-2026-03 Paid" in out
@@ -123,8 +131,9 @@ def test_stripe_fees_of_a_month_become_one_settled_supplier_invoice(
     assert_month_closed(rig, "STRIPE", "stripe-2026-03", "19.32", STRIPE_CLEARING)
     assert len(sage.entries_with_lines("stripe-2026-03")) == entries == 2
 
-    headers = {"Authorization": "Bearer e2e-admin-token"}
     status = rig.client.get("/admin/clearing", headers=headers).get_json()
+    after = next(p for p in status["processors"] if p["processor"] == "stripe")
+    assert (after["balance"], after["explanation"][0][:4]) == ("0.00", "zero")
     stripe = next(p for p in status["month_end"] if p["processor"] == "stripe")
     [march] = stripe["months"]
     assert (march["month"], march["fees_booked"], march["invoiced"]) == (

@@ -361,12 +361,13 @@ class Settings(BaseSettings):
         validation_alias="BRIDGE_FEE_TAX_TREATMENT",
         description="taxCode of the reverse-charge treatment for services bought in the EU.",
     )
-    fee_vat_rate: Decimal = Field(
-        default=Decimal("20"),
+    fee_vat_rate: Decimal | None = Field(
+        default=None,
         ge=0,
         le=100,
         validation_alias="BRIDGE_FEE_VAT_RATE",
-        description="VAT rate (percent) self-assessed on the fees (FR 20, ES 21, DE 19).",
+        description="VAT rate (percent) self-assessed on the fees; default: the organisation's "
+        "legislation's standard rate (FR 20, ES 21, DE 19).",
     )
     close_month_day: int = Field(
         default=3,

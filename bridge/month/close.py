@@ -23,16 +23,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 
-from bridge.month.fees import ZERO, Month, fee_invoice, invoice_number, month_fees
+from bridge.month.fees import (
+    STANDARD_RATES,
+    ZERO,
+    FeeInvoice,
+    Month,
+    fee_invoice,
+    invoice_number,
+    month_fees,
+)
 from bridge.month.store import CloseRecord, MonthStore
+from bridge.month.supplier import find_or_create_supplier
 from bridge.payouts.mapping import PROCESSORS
 from bridge.payouts.store import PayoutStore
 from bridge.services import Services
-from bridge.settings import FeeSupplier
 from bridge.store.attention import AttentionItem
 from bridge.sync.locks import OrderLock
+from connectors.sage_active.errors import SageBusinessError
 from connectors.sage_active.purchases import (
     PaidAmount,
     PurchaseInvoice,
@@ -41,8 +49,6 @@ from connectors.sage_active.purchases import (
     PurchaseSettlementInput,
     PurchaseVatLineInput,
     Supplier,
-    SupplierAddressInput,
-    SupplierInput,
 )
 
 log = logging.getLogger(__name__)
@@ -88,7 +94,7 @@ def close_month(
         job = Closing(services, processor, month, dry_run, progress)
         try:
             record = _close(job)
-        except CloseError as exc:
+        except (CloseError, SageBusinessError) as exc:
             record = CloseRecord(
                 processor=processor, month=str(month), outcome="failed", notes=[str(exc)]
             )
@@ -98,6 +104,13 @@ def close_month(
             MonthStore(services.redis, services.settings).save(record)
         records.append(record)
     return records
+
+
+def _legislation(services: Services) -> str | None:
+    """The organisation's legislation (FR, ES, DE), None when Sage does not say."""
+    ident = services.sage.organization_id()
+    found = next((o for o in services.sage.organizations() if o.id == ident), None)
+    return found.legislation_code if found else None
 
 
 def _close(job: Closing) -> CloseRecord:
@@ -124,7 +137,11 @@ def _close(job: Closing) -> CloseRecord:
             record.notes.append(f"fees of {fees.total:.2f} (refunded fees): book a credit note")
         return record
     number = invoice_number(job.processor, month, services.settings.connection)
-    invoice = fee_invoice(fees.total, services.settings.fee_vat_rate, number, month)
+    legislation = _legislation(services)
+    rate = services.settings.fee_vat_rate
+    if rate is None:
+        rate = STANDARD_RATES.get(legislation or "", STANDARD_RATES["FR"])
+    invoice = fee_invoice(fees.total, rate, number, month)
     record.vat, record.invoice_number = invoice.vat, number
     if job.dry_run:
         record.outcome = "dry run"
@@ -135,14 +152,22 @@ def _close(job: Closing) -> CloseRecord:
         return record
     key = services.settings.key("lock", "close-month", job.processor, str(month))
     with OrderLock(services.redis, key, lease=LOCK_LEASE):
-        return _close_locked(job, record, invoice.base, invoice.vat)
+        return _close_locked(job, record, invoice, legislation)
 
 
-def _close_locked(job: Closing, record: CloseRecord, fees: Decimal, vat: Decimal) -> CloseRecord:
+def _close_locked(
+    job: Closing, record: CloseRecord, invoice: FeeInvoice, legislation: str | None
+) -> CloseRecord:
     services, month = job.services, job.month
     settings = services.settings
     ops = PurchaseOperations(services.sage.client)
-    supplier = _supplier(job, ops)
+    config = settings.fee_suppliers.get(job.processor)
+    if config is None:
+        raise CloseError(f"BRIDGE_FEE_SUPPLIERS has no supplier for {job.processor}")
+    try:
+        supplier = find_or_create_supplier(ops, config, legislation, job.say)
+    except ValueError as exc:
+        raise CloseError(str(exc)) from exc
     number = str(record.invoice_number)
     found = ops.invoice_by_number(supplier.id, number)
     if found is None:
@@ -159,18 +184,18 @@ def _close_locked(job: Closing, record: CloseRecord, fees: Decimal, vat: Decimal
             _attention(
                 job,
                 f"month {month} of {job.label} closed by hand ({names}): the "
-                f"bridge made no invoice; fees booked {fees:.2f}",
+                f"bridge made no invoice; fees booked {invoice.base:.2f}",
             )
             return record
-        found = _create(job, ops, supplier, number, fees, vat)
+        found = _create(job, ops, supplier, invoice)
         record.outcome = "invoiced"
     else:
         record.outcome = "already closed" if found.status == "Paid" else "invoiced"
         job.say(f"invoice {number} found in Sage ({found.status})")
-        if found.total_liquid != fees:
+        if found.total_liquid != invoice.total:
             note = (
                 f"invoice {number} is for {found.total_liquid:.2f}, the month's fees are "
-                f"now {fees:.2f}: the difference is left to book by hand"
+                f"now {invoice.total:.2f}: the difference is left to book by hand"
             )
             record.notes.append(note)
             _attention(job, note)
@@ -202,39 +227,8 @@ def _reread(ops: PurchaseOperations, supplier: Supplier, number: str) -> Purchas
     return found
 
 
-def _supplier(job: Closing, ops: PurchaseOperations) -> Supplier:
-    config = job.services.settings.fee_suppliers.get(job.processor)
-    if config is None:
-        raise CloseError(f"BRIDGE_FEE_SUPPLIERS has no supplier for {job.processor}")
-    found = ops.find_supplier(config.code, config.vat_number)
-    if found is not None:
-        return found
-    created = ops.create_supplier(supplier_input(config))
-    job.say(f"supplier {created.code} created ({config.name}, {config.country})")
-    if not config.vat_number:
-        job.say("note: no VAT number configured for it (BRIDGE_FEE_SUPPLIERS vat_number)")
-    return created
-
-
-def supplier_input(config: FeeSupplier) -> SupplierInput:
-    address = SupplierAddressInput(
-        first_line=config.address,
-        city=config.city,
-        zip_code=config.zip_code,
-        country_iso_code_alpha2=config.country,
-    )
-    return SupplierInput(
-        code=config.code, social_name=config.name, vat_number=config.vat_number, addresses=[address]
-    )
-
-
 def _create(
-    job: Closing,
-    ops: PurchaseOperations,
-    supplier: Supplier,
-    number: str,
-    fees: Decimal,
-    vat: Decimal,
+    job: Closing, ops: PurchaseOperations, supplier: Supplier, invoice: FeeInvoice
 ) -> PurchaseInvoice:
     settings = job.services.settings
     treatment = ops.tax_treatment(settings.fee_tax_treatment)
@@ -248,9 +242,9 @@ def _create(
     if account is None or account.id is None or account.deactivated:
         raise CloseError(f"BRIDGE_FEES_ACCOUNT: account {settings.fees_account} is not in Sage")
     line = PurchaseVatLineInput(
-        total_vat_base=fees,
-        total_vat=vat,
-        vat_percentage=settings.fee_vat_rate,
+        total_vat_base=invoice.base,
+        total_vat=invoice.vat,
+        vat_percentage=invoice.rate,
         tax_treatment_id=treatment.id,
         purchase_accounting_account_id=account.id,
     )
@@ -258,12 +252,15 @@ def _create(
         supplier_id=supplier.id,
         invoice_date=job.month.last,
         operation_date=job.month.last,
-        invoice_number=number,
-        total_liquid=fees,
+        invoice_number=invoice.number,
+        total_liquid=invoice.total,
         vat_lines=[line],
     )
     created = ops.create_invoice(values)
-    job.say(f"invoice {number} created: {fees:.2f}, reverse-charge VAT {vat:.2f}")
+    job.say(
+        f"invoice {invoice.number} created: {invoice.base:.2f}, reverse-charge VAT "
+        f"{invoice.vat:.2f} ({invoice.rate}%)"
+    )
     return created
 
 

@@ -27,6 +27,9 @@ ZERO = Decimal("0")
 CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# The standard VAT rate of each legislation: what is self-assessed on a service bought in
+# the EU unless BRIDGE_FEE_VAT_RATE says otherwise.
+STANDARD_RATES = {"FR": Decimal("20"), "ES": Decimal("21"), "DE": Decimal("19")}
 
 
 @dataclass(frozen=True, order=True)

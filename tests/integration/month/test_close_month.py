@@ -7,10 +7,12 @@ import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 
+import httpx
 import pytest
 
-from bridge.month.close import close_month, supplier_input
+from bridge.month.close import close_month
 from bridge.month.fees import Month
+from bridge.month.supplier import supplier_input
 from bridge.payouts.store import PayoutLink, PayoutStore
 from bridge.services import Services, build_services
 from connectors.sage_active.purchases import (
@@ -147,3 +149,32 @@ def test_a_month_closed_by_hand_is_reported_not_doubled(services: Services) -> N
     ] == ["IE-STRIPE-1234"]
     [item] = [i for i in services.attention.items() if i.kind == "month_close"]
     assert "closed by hand" in item.reason
+
+
+def test_a_supplier_without_the_vat_number_es_needs_fails_the_month_with_the_reason(
+    redis_url: str, sandbox_url: str
+) -> None:
+    """In ES legislation an Irish supplier needs its VAT number: none configured, the close
+    fails for that processor, naming the setting, and makes nothing."""
+    made = httpx.post(
+        f"{sandbox_url}/_sandbox/organizations", json={"name": "Tienda SL", "legislationCode": "ES"}
+    )
+    assert made.status_code == 201
+    settings = sandbox_settings(
+        redis_url,
+        sandbox_url,
+        BRIDGE_FEE_INVOICES=True,
+        BRIDGE_CONNECTION="default",
+        SAGE_ORGANIZATION_ID=made.json()["id"],
+    )
+    services = build_services(settings)
+    try:
+        booked(services, "po_a", dt.date(2026, 11, 3), "19.32")
+        [record] = close_month(services, NOVEMBER, ["stripe"])
+        assert record.outcome == "failed"
+        assert "supplier STRIPE (IE) needs its vat_number in ES legislation" in record.notes[0]
+        assert PurchaseOperations(services.sage.client).find_supplier("STRIPE", None) is None
+        [item] = [i for i in services.attention.items() if i.kind == "month_close"]
+        assert "not closed for Stripe" in item.reason
+    finally:
+        services.close()

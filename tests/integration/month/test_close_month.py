@@ -178,3 +178,24 @@ def test_a_supplier_without_the_vat_number_es_needs_fails_the_month_with_the_rea
         assert "not closed for Stripe" in item.reason
     finally:
         services.close()
+
+
+def test_a_payout_booked_after_the_close_is_reported_not_invoiced_again(
+    services: Services,
+) -> None:
+    booked(services, "po_a", dt.date(2026, 11, 3), "19.32")
+    [first] = close_month(services, NOVEMBER, ["stripe"])
+    assert first.outcome == "invoiced"
+    booked(services, "po_late", dt.date(2026, 11, 29), "0.68")  # booked after the close
+
+    [again] = close_month(services, NOVEMBER, ["stripe"])
+    assert (again.outcome, again.status) == ("already closed", "Paid")
+    assert "invoice stripe-2026-11 is for 19.32, the month's fees are now 20.00" in again.notes[0]
+    [item] = [i for i in services.attention.items() if i.kind == "month_close"]
+    assert "left to book by hand" in item.reason
+    supplier = PurchaseOperations(services.sage.client).find_supplier("STRIPE", None)
+    assert supplier is not None
+    invoices = PurchaseOperations(services.sage.client).invoices_dated(
+        supplier.id, NOVEMBER.first, NOVEMBER.last
+    )
+    assert [i.total_liquid for i in invoices] == [Decimal("19.32")]

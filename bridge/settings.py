@@ -60,21 +60,21 @@ class FeeSupplier(BaseModel):
 
 # Both processors invoice EU merchants from Ireland (a reverse-charge service). Their VAT
 # numbers are on their invoices: set them in BRIDGE_FEE_SUPPLIERS.
-DEFAULT_FEE_SUPPLIERS: dict[str, FeeSupplier] = {
-    "stripe": FeeSupplier(
-        code="STRIPE",
-        name="Stripe Payments Europe, Ltd.",
-        address="1 Grand Canal Street Lower",
-        city="Dublin 2",
-        zip_code="D02 H210",
-    ),
-    "shopify_payments": FeeSupplier(
-        code="SHOPIFY",
-        name="Shopify International Limited",
-        address="Victoria Buildings, Haddington Rd",
-        city="Dublin 4",
-        zip_code="D04 XN32",
-    ),
+DEFAULT_FEE_SUPPLIERS: dict[str, dict[str, str]] = {
+    "stripe": {
+        "code": "STRIPE",
+        "name": "Stripe Payments Europe, Ltd.",
+        "address": "1 Grand Canal Street Lower",
+        "city": "Dublin 2",
+        "zip_code": "D02 H210",
+    },
+    "shopify_payments": {
+        "code": "SHOPIFY",
+        "name": "Shopify International Limited",
+        "address": "Victoria Buildings, Haddington Rd",
+        "city": "Dublin 4",
+        "zip_code": "D04 XN32",
+    },
 }
 
 SANDBOX_CLIENT_ID = "sandbox-client"
@@ -341,7 +341,8 @@ class Settings(BaseSettings):
         "fees go to BRIDGE_FEES_ACCOUNT.",
     )
     fee_suppliers: dict[str, FeeSupplier] = Field(
-        default_factory=lambda: {k: v.model_copy() for k, v in DEFAULT_FEE_SUPPLIERS.items()},
+        default_factory=lambda: {k: dict(v) for k, v in DEFAULT_FEE_SUPPLIERS.items()},
+        validate_default=True,
         validation_alias="BRIDGE_FEE_SUPPLIERS",
         description="JSON: processor -> its supplier (code, name, country, vat_number, "
         "address, city, zip_code); created in Sage when missing.",

@@ -21,7 +21,7 @@ from bridge.month.fees import Month
 from bridge.month.store import FINAL, MonthStore
 from bridge.observability import log_context, report
 from bridge.payouts.mapping import PROCESSORS
-from bridge.services import Services
+from bridge.services import ConfigurationError, Services
 from bridge.sync.locks import LockBusy, OrderLock
 from connectors.sage_active.errors import SageError
 from tasks.app import app, get_services, services_for
@@ -50,6 +50,9 @@ def tick(self: Task, connection: str | None = None, today: str | None = None) ->
                 run_month_end(services, day)
         except LockBusy:
             return "busy"
+        except ConfigurationError as exc:
+            log.info("month end off: %s", exc)
+            return "off"
         except (SageError, redis.RedisError) as exc:
             log.warning("month end failed: %s", exc)
             report(exc)

@@ -144,15 +144,32 @@ def _close(job: Closing) -> CloseRecord:
     invoice = fee_invoice(fees.total, rate, number, month)
     record.vat, record.invoice_number = invoice.vat, number
     if job.dry_run:
-        record.outcome = "dry run"
-        job.say(
-            f"would invoice {number}: {invoice.base:.2f} + reverse-charge VAT "
-            f"{invoice.vat:.2f} ({invoice.rate}%)"
-        )
-        return record
+        return _dry_run(job, record, invoice)
     key = services.settings.key("lock", "close-month", job.processor, str(month))
     with OrderLock(services.redis, key, lease=LOCK_LEASE):
         return _close_locked(job, record, invoice, legislation)
+
+
+def _dry_run(job: Closing, record: CloseRecord, invoice: FeeInvoice) -> CloseRecord:
+    """Say what a run would do, reading Sage only."""
+    record.outcome = "dry run"
+    ops = PurchaseOperations(job.services.sage.client)
+    config = job.services.settings.fee_suppliers.get(job.processor)
+    supplier = ops.find_supplier(config.code, config.vat_number) if config else None
+    found = ops.invoice_by_number(supplier.id, invoice.number) if supplier else None
+    if found is not None:
+        record.status, record.pending = found.status, found.pending_amount
+        job.say(
+            f"invoice {invoice.number} is already in Sage ({found.status}, pending "
+            f"{found.pending_amount:.2f})"
+        )
+        return record
+    job.say(
+        f"would invoice {invoice.number}: {invoice.base:.2f} + reverse-charge VAT "
+        f"{invoice.vat:.2f} ({invoice.rate}%)"
+        + ("" if supplier else f", and create the supplier {config.code if config else '?'}")
+    )
+    return record
 
 
 def _close_locked(

@@ -81,6 +81,10 @@ def test_a_month_is_invoiced_once_and_a_month_without_fees_makes_nothing(
     assert ops.third_party_balance("401000000", supplier.id) == Decimal(0)
     assert services.sage.account_balance("511500000") == Decimal("-19.32")  # no payout entry here
 
+    said.clear()
+    [dry_again] = close_month(services, NOVEMBER, ["stripe"], dry_run=True, progress=said.append)
+    assert (dry_again.outcome, dry_again.status) == ("dry run", "Paid")
+    assert "stripe 2026-11: invoice stripe-2026-11 is already in Sage (Paid, pending 0.00)" in said
     [again] = close_month(services, NOVEMBER, ["stripe"], progress=said.append)
     assert (again.outcome, again.status) == ("already closed", "Paid")
     assert len(ops.invoices_dated(supplier.id, NOVEMBER.first, NOVEMBER.last)) == 1

@@ -10,7 +10,9 @@ quantity at the invoice's prices), found so that Sage's own arithmetic
 exactly that net. Sage rounds the VAT of each credit-note line, so a rate's rounded VATs
 can miss its VAT share by a cent: a part is then split in two lines of the same invoice
 line whose two roundings give the missing cent (20 % of 4.18 is 0.84, but 0.02 + 4.16
-give 0.00 + 0.83).
+give 0.00 + 0.83). When a rate's exact VAT is half a cent, either neighbour is exact to
+the cent (`vat_choices`): the half-up one is tried first. A share Sage cannot carry at
+all (0.10 at 5.5 %: 0.09 net has no VAT, 0.10 net has 0.01) moves a cent to another rate.
 
 `NotExpressible` is raised when no quantity of 6 decimals gives a part's net, or a cent
 cannot be found: nothing is credited then.
@@ -89,6 +91,16 @@ def vat_share(gross: Decimal, rate: Decimal) -> Decimal:
     return round_cents(gross * rate / (HUNDRED + rate))
 
 
+def vat_choices(gross: Decimal, rate: Decimal) -> list[Decimal]:
+    """The VAT amounts exact to the cent for `gross` at `rate` %: the half-up rounding, and
+    the cent below too when the exact share is half a cent (both are as near)."""
+    exact = gross * rate / (HUNDRED + rate)
+    rounded = round_cents(exact)
+    if rounded - exact == CENT / 2:
+        return [rounded, rounded - CENT]
+    return [rounded]
+
+
 def quantity_for(room: Room, net: Decimal) -> Decimal | None:
     """A quantity of at most 6 decimals of `room` whose Sage net is `net`, or None."""
     unit_net = room.unit_price * (HUNDRED - room.discount) / HUNDRED
@@ -118,10 +130,19 @@ def _piece(room: Room, net: Decimal, used: Decimal) -> Piece:
     return Piece(room.index, quantity, net_got, vat, room.rate)
 
 
-def _split_for_cent(pieces: list[Piece], rooms: dict[int, Room], direction: int) -> bool:
-    """Split one piece in two so that the rate's rounded VAT moves by `direction` (±1 cent)."""
+def _room_left(pieces: list[Piece], room: Room, used: dict[int, Decimal]) -> Decimal:
+    taken = sum((p.quantity for p in pieces if p.index == room.index), ZERO)
+    return room.available - used.get(room.index, ZERO) - taken
+
+
+def _split_for_cent(
+    pieces: list[Piece], rooms: dict[int, Room], direction: int, used: dict[int, Decimal]
+) -> bool:
+    """Split one piece in two so that the rate's rounded VAT moves by `direction` (±1 cent),
+    never taking more of its line than is left."""
     for n, piece in enumerate(pieces):
         room = rooms[piece.index]
+        cap = _room_left(pieces, room, used) + piece.quantity
         cents = int(piece.net / CENT)
         for small in range(1, min(cents, _SPLIT_SEARCH)):
             a = small * CENT
@@ -131,7 +152,7 @@ def _split_for_cent(pieces: list[Piece], rooms: dict[int, Room], direction: int)
             if int((vat_a + vat_b - piece.vat) / CENT) != direction:
                 continue
             qa, qb = quantity_for(room, a), quantity_for(room, b)
-            if qa is None or qb is None:
+            if qa is None or qb is None or qa + qb > cap:
                 continue
             pieces[n : n + 1] = [
                 Piece(room.index, qa, a, vat_a, room.rate),
@@ -144,9 +165,32 @@ def _split_for_cent(pieces: list[Piece], rooms: dict[int, Room], direction: int)
 def _credit_rate(
     rooms: list[Room], net: Decimal, vat: Decimal, used: dict[int, Decimal]
 ) -> list[Piece]:
-    """Pieces of `rooms` (one rate) worth exactly `net` and `vat`."""
-    weights = [r.amounts(r.available - used.get(r.index, ZERO))[0] for r in rooms]
-    nets = allocate(net, weights)
+    """Pieces of `rooms` (one rate) worth exactly `net` and `vat`: the net pro rata over
+    the lines, else all of it on one line, each rounding fixed by `_split_for_cent`.
+
+    Raises:
+        NotExpressible: no such pieces.
+    """
+    lefts = [r.amounts(r.available - used.get(r.index, ZERO))[0] for r in rooms]
+    spreads = [allocate(net, lefts)]
+    spreads += [
+        [net if k == n else ZERO for k in range(len(rooms))]
+        for n, left in enumerate(lefts)
+        if left >= net and len(rooms) > 1
+    ]
+    failure: NotExpressible | None = None
+    for nets in spreads:
+        try:
+            return _fix_vat(rooms, nets, vat, used)
+        except NotExpressible as exc:
+            failure = failure or exc
+    assert failure is not None
+    raise failure
+
+
+def _fix_vat(
+    rooms: list[Room], nets: list[Decimal], vat: Decimal, used: dict[int, Decimal]
+) -> list[Piece]:
     pieces = [
         _piece(room, part, used.get(room.index, ZERO))
         for room, part in zip(rooms, nets, strict=True)
@@ -155,13 +199,14 @@ def _credit_rate(
     by_index = {r.index: r for r in rooms}
     for _ in range(8):
         missing = int((vat - sum((p.vat for p in pieces), ZERO)) / CENT)
-        if missing == 0:
+        over = any(_room_left(pieces, r, used) < 0 for r in rooms)
+        if missing == 0 and not over:
             return pieces
-        if not _split_for_cent(pieces, by_index, 1 if missing > 0 else -1):
+        if over or not _split_for_cent(pieces, by_index, 1 if missing > 0 else -1, used):
             break
-    rate = rooms[0].rate
+    net = sum(nets, ZERO)
     raise NotExpressible(
-        f"Sage rounds the VAT of each line: {net} net at {rate} % cannot carry {vat} VAT"
+        f"Sage rounds the VAT of each line: {net} net at {rooms[0].rate} % cannot carry {vat} VAT"
     )
 
 
@@ -190,13 +235,64 @@ def credit_amount(
         raise NotExpressible(f"{gross} is more than the {total_left} left to credit")
     rates = sorted(by_rate)
     shares = allocate(gross, [left_gross[r] for r in rates])
-    pieces: list[Piece] = []
-    for rate, share in zip(rates, shares, strict=True):
-        if share == 0:
-            continue
-        if share == left_gross[rate]:  # all of this rate: the invoice's own split
-            vat = sum((v for _, v in lefts[rate]), ZERO)
-        else:
-            vat = vat_share(share, rate)
-        pieces += _credit_rate(by_rate[rate], share - vat, vat, used)
-    return pieces
+    failure: NotExpressible | None = None
+    for attempt in _nudged(shares, [left_gross[r] for r in rates]):
+        try:
+            return [
+                piece
+                for rate, share in zip(rates, attempt, strict=True)
+                if share
+                for piece in _rate_share(by_rate[rate], lefts[rate], share, left_gross[rate], used)
+            ]
+        except NotExpressible as exc:
+            failure = failure or exc
+    assert failure is not None
+    raise failure
+
+
+def _nudged(shares: list[Decimal], lefts: list[Decimal]) -> list[list[Decimal]]:
+    """`shares`, then the same with a cent moved between two rates (the pro rata split is
+    exact to the cent either way), for when Sage's rounding cannot carry a rate's share."""
+    found = [shares]
+    for step in (CENT, -CENT):
+        for i in range(len(shares)):
+            for j in range(len(shares)):
+                moved = list(shares)
+                moved[i] += step
+                moved[j] -= step
+                if i != j and all(ZERO <= m <= cap for m, cap in zip(moved, lefts, strict=True)):
+                    found.append(moved)
+    return found
+
+
+def _rate_share(
+    rooms: list[Room],
+    lefts: list[tuple[Decimal, Decimal]],
+    share: Decimal,
+    left_gross: Decimal,
+    used: dict[int, Decimal],
+) -> list[Piece]:
+    """Pieces of one rate's `rooms` worth exactly `share`, its VAT exact to the cent."""
+    if share == left_gross:  # all of this rate: the invoice's own split
+        choices = [sum((v for _, v in lefts), ZERO)]
+    else:
+        choices = vat_choices(share, rooms[0].rate)
+    return _first_exact(rooms, share, choices, used)
+
+
+def _first_exact(
+    rooms: list[Room], share: Decimal, choices: list[Decimal], used: dict[int, Decimal]
+) -> list[Piece]:
+    """Pieces for the first VAT of `choices` that Sage's rounding can carry.
+
+    Raises:
+        NotExpressible: none can.
+    """
+    failure: NotExpressible | None = None
+    for vat in choices:
+        try:
+            return _credit_rate(rooms, share - vat, vat, used)
+        except NotExpressible as exc:
+            failure = failure or exc
+    assert failure is not None
+    raise failure

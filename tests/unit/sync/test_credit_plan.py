@@ -162,7 +162,8 @@ def test_line_not_on_the_invoice_is_refused_whole() -> None:
 def test_full_credit_is_what_is_left() -> None:
     plan = full_plan(invoice([D(1), D("0.8"), D(1)]))
 
-    assert plan.full and not plan.lines
+    assert plan.full
+    assert not plan.lines
     # tea 1 x 8.055 = 8.06 + 0.44; mug 0.8 -> 80.00 + 16.00; shipping 5.00 + 1.00
     assert plan.amount == D("110.50")
     assert plan.vat == {D("5.5"): D("0.44"), D("20"): D("17.00")}

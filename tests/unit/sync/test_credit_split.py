@@ -65,7 +65,7 @@ def test_mixed_rates_split_pro_rata_to_the_cent() -> None:
 def test_more_than_is_left_is_not_expressible() -> None:
     rooms = [Room(0, D("100"), D(0), D("20"), D("0.5"))]
 
-    with pytest.raises(NotExpressible, match="60.01 is more than the 60.00 left"):
+    with pytest.raises(NotExpressible, match=r"60\.01 is more than the 60\.00 left"):
         credit_amount(rooms, D("60.01"))
 
 

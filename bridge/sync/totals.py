@@ -25,6 +25,7 @@ from bridge.sync.sage_documents import delete_document
 from connectors.sage_active.models import SalesInvoice, SalesInvoiceLine
 
 ZERO = Decimal("0")
+CENT = Decimal("0.01")
 
 
 class TotalMismatch(PermanentError):
@@ -59,8 +60,16 @@ def _nonzero(vat: Mapping[Decimal, Decimal]) -> dict[Decimal, Decimal]:
     return {rate: amount for rate, amount in vat.items() if amount != 0}
 
 
+def _amount(value: Decimal | None) -> str:
+    """An amount with at least its cents (Sage may answer `-120` for -120.00)."""
+    if value is None:
+        return "nothing"
+    exponent = value.as_tuple().exponent
+    return f"{value.quantize(CENT) if isinstance(exponent, int) and exponent > -2 else value}"
+
+
 def _show(vat: Mapping[Decimal, Decimal]) -> str:
-    shown = ", ".join(f"{v} at {r.normalize():f} %" for r, v in sorted(vat.items()))
+    shown = ", ".join(f"{_amount(v)} at {r.normalize():f} %" for r, v in sorted(vat.items()))
     return shown or "none"
 
 
@@ -71,7 +80,9 @@ def difference(expected: Figures, document: SalesInvoice) -> str | None:
     wanted_vat = _nonzero(expected.vat)
     problems = []
     if got_total != expected.total:
-        problems.append(f"total {got_total} in Sage, {expected.total} from the provider")
+        problems.append(
+            f"total {_amount(got_total)} in Sage, {_amount(expected.total)} from the provider"
+        )
     if got_vat != wanted_vat:
         problems.append(f"VAT {_show(got_vat)} in Sage, {_show(wanted_vat)} expected")
     return "; ".join(problems) or None

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from bridge.outbound.delivery import Outbound
+from tests.support.outbound import PUBLIC_DNS
 from tests.support.pipeline import Pipeline, payload
-from tests.unit.outbound.helpers import PUBLIC_DNS
 
 pytestmark = pytest.mark.integration
 

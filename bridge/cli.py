@@ -141,7 +141,7 @@ def sage_login(timeout: float, no_browser: bool, connection: str | None) -> None
 
     def send_person(url: str) -> None:
         click.echo(f"Open this URL and log in to Sage Active:\n\n  {url}\n")
-        click.echo(f"Waiting for Sage to redirect to {settings.sage_redirect_uri} ...")
+        click.echo(f"Waiting for Sage to redirect to {settings.sage.redirect_uri} ...")
         if not no_browser:
             webbrowser.open(url)
 

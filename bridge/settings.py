@@ -10,15 +10,50 @@ Names follow DESIGN.md section 3: the `SAGE_*`, `SHOPIFY_*`, `STRIPE_*`, `REDIS_
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from bridge.outbound.subscription_spec import subscription_problem
+from bridge.sage_settings import (
+    SANDBOX_API_KEY,
+    SANDBOX_CLIENT_ID,
+    SANDBOX_CLIENT_SECRET,
+    SANDBOX_REFRESH_TOKEN,
+    FlatSageSource,
+    SageSettings,
+    nest_flat,
+    split_flat,
+)
+
+__all__ = [  # the sandbox's credentials and the Sage settings are also read from here
+    "SANDBOX_API_KEY",
+    "SANDBOX_CLIENT_ID",
+    "SANDBOX_CLIENT_SECRET",
+    "SANDBOX_REFRESH_TOKEN",
+    "SageSettings",
+    "Settings",
+    "load_settings",
+]
 
 # The seeded sandbox organisation uses these names; a real organisation will usually need
 # its own (see README, "Going to production").
@@ -77,11 +112,6 @@ DEFAULT_FEE_SUPPLIERS: dict[str, dict[str, str]] = {
     },
 }
 
-SANDBOX_CLIENT_ID = "sandbox-client"
-SANDBOX_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - documented development credential
-SANDBOX_API_KEY = "sandbox-key"
-SANDBOX_REFRESH_TOKEN = "sandbox-refresh"  # noqa: S105 - documented development credential
-
 
 class NumberingMode(StrEnum):
     """Who numbers the invoice of a Shopify order (a Stripe invoice keeps Stripe's, always)."""
@@ -114,6 +144,8 @@ class Settings(BaseSettings):
         extra="ignore",
         populate_by_name=True,
         hide_input_in_errors=True,  # an error message must not print a secret
+        # `.env`'s other lines are not passed on (`sage_timeout` there is `sage.timeout`'s).
+        dotenv_filtering="only_existing",
     )
 
     # --- infrastructure -------------------------------------------------------------
@@ -130,69 +162,18 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", validation_alias="BRIDGE_LOG_LEVEL")
 
     # --- Sage Active ----------------------------------------------------------------
-    sage_api_url: str | None = Field(default=None, validation_alias="SAGE_API_URL")
-    sage_auth_url: str = Field(default="https://sbcauth.sage.fr", validation_alias="SAGE_AUTH_URL")
-    sage_client_id: str = Field(default=SANDBOX_CLIENT_ID, validation_alias="SAGE_CLIENT_ID")
-    sage_client_secret: SecretStr = Field(
-        default=SecretStr(SANDBOX_CLIENT_SECRET), validation_alias="SAGE_CLIENT_SECRET"
-    )
-    sage_refresh_token: SecretStr = Field(
-        default=SecretStr(SANDBOX_REFRESH_TOKEN), validation_alias="SAGE_REFRESH_TOKEN"
-    )
-    sage_api_key: SecretStr = Field(
-        default=SecretStr(SANDBOX_API_KEY), validation_alias="SAGE_API_KEY"
-    )
-    sage_organization_id: str | None = Field(default=None, validation_alias="SAGE_ORGANIZATION_ID")
-    sage_redirect_uri: str = Field(
-        default="http://127.0.0.1:8765/callback", validation_alias="SAGE_REDIRECT_URI"
-    )
-    sage_timeout: float = Field(default=30.0, gt=0, validation_alias="SAGE_TIMEOUT")
-    sage_rate_limit_per_minute: int = Field(
-        default=3000, gt=0, validation_alias="SAGE_RATE_LIMIT_PER_MINUTE"
-    )
-    sage_rate_headroom: float = Field(
-        default=0.9,
-        gt=0,
-        le=1,
-        validation_alias="SAGE_RATE_HEADROOM",
-        description="Share of the rate limit the bridge allows itself.",
-    )
-    sage_max_concurrent_mutations: int = Field(
-        default=10, gt=0, validation_alias="SAGE_MAX_CONCURRENT_MUTATIONS"
-    )
-    sage_max_retries: int = Field(default=5, ge=0, validation_alias="SAGE_MAX_RETRIES")
-    sage_settlement_mutation: str = Field(
-        default="createSalesOpenItemSettlement", validation_alias="SAGE_SETTLEMENT_MUTATION"
-    )
-    sage_cache_ttl: int = Field(default=3600, gt=0, validation_alias="SAGE_CACHE_TTL")
-    sage_batch_max_operations: int = Field(
-        default=100,
-        ge=1,
-        le=1000,
-        validation_alias="SAGE_BATCH_MAX_OPERATIONS",
-        description="Most operations in one batched Sage document (1: no batching).",
-    )
-    sage_batch_max_cost: int = Field(
-        default=60_000,
-        gt=0,
-        le=650_000,
-        validation_alias="SAGE_BATCH_MAX_COST",
-        description="Most estimated field cost of one Sage document (Sage refuses 650000).",
-    )
-    sage_writer_in_flight: int = Field(
-        default=3,
-        ge=1,
-        le=10,
-        validation_alias="SAGE_WRITER_IN_FLIGHT",
-        description="Batched documents one organisation's writer keeps in flight at once.",
+    sage: SageSettings = Field(
+        default_factory=lambda: SageSettings(),
+        description="The `SAGE_*` variables (see `SageSettings`), read flat from the "
+        "environment: `SAGE_TIMEOUT` is `sage.timeout`.",
     )
     # Circuit breaker and "needs login" gate (bridge/ops/gates.py).
-    sage_circuit_threshold: int = Field(default=10, ge=0, validation_alias="SAGE_CIRCUIT_THRESHOLD")
-    sage_circuit_cooldown: float = Field(
-        default=30.0, gt=0, validation_alias="SAGE_CIRCUIT_COOLDOWN"
-    )
     sage_probe_interval: float = Field(
-        default=5.0, gt=0, validation_alias="BRIDGE_SAGE_PROBE_INTERVAL"
+        default=5.0,
+        gt=0,
+        validation_alias="BRIDGE_SAGE_PROBE_INTERVAL",
+        description="Seconds between a worker's gate probes (token retried while Sage needs "
+        "a login; held events released).",
     )
 
     # --- providers ------------------------------------------------------------------
@@ -430,6 +411,39 @@ class Settings(BaseSettings):
         validation_alias="BRIDGE_CONNECTION_RATE_SHARE",
         description="Share of the app's Sage rate limit one registered connection may use.",
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # `sage`'s fields are read flat (SAGE_TIMEOUT), each with its own source's priority.
+        flat = [
+            FlatSageSource(settings_cls, source)
+            for source in (env_settings, dotenv_settings)
+            if isinstance(source, EnvSettingsSource)
+        ]
+        return init_settings, *flat, env_settings, dotenv_settings, file_secret_settings
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nest_sage(cls, data: Any) -> Any:
+        # `Settings(SAGE_TIMEOUT=5)` and `Settings(sage_timeout=5)` set `sage.timeout`.
+        return nest_flat(data) if isinstance(data, dict) else data
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """`BaseModel.model_copy`; a flat Sage key of `update` (`sage_organization_id`)
+        updates `sage` (not validated either)."""
+        if update:
+            rest, flat = split_flat(update)
+            if flat:
+                rest["sage"] = rest.get("sage", self.sage).model_copy(update=flat)
+            update = rest
+        return super().model_copy(update=update, deep=deep)
 
     @field_validator("shopify_webhook_secret", "stripe_webhook_secret", "secret_key", mode="before")
     @classmethod

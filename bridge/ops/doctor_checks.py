@@ -55,7 +55,7 @@ def sage_connection(ctx: DoctorContext) -> Iterator[Finding]:
         )
         return
     except SageError as exc:
-        url = ctx.settings.sage_api_url
+        url = ctx.settings.sage.api_url
         yield Finding(
             check=SAGE,
             level=Level.ERROR,
@@ -67,7 +67,7 @@ def sage_connection(ctx: DoctorContext) -> Iterator[Finding]:
     ctx.notes["organizations"] = organizations
     yield _ok(
         SAGE,
-        f"{ctx.settings.sage_api_url} accepted our token "
+        f"{ctx.settings.sage.api_url} accepted our token "
         f"({len(organizations)} organisation(s) visible)",
     )
 
@@ -76,7 +76,7 @@ def sage_connection(ctx: DoctorContext) -> Iterator[Finding]:
 def organisation(ctx: DoctorContext) -> Iterator[Finding]:
     seen = ctx.notes.get("organizations")
     organizations = seen if isinstance(seen, list) else ctx.sage.organizations()
-    wanted = ctx.settings.sage_organization_id
+    wanted = ctx.settings.sage.organization_id
     chosen = next((o for o in organizations if o.id == wanted), None) if wanted else None
     if wanted and chosen is None:
         seen = ", ".join(f"{o.social_name} ({o.id})" for o in organizations) or "none"

@@ -69,18 +69,18 @@ def authorize_url(settings: Settings, state: str) -> str:
     query = urllib.parse.urlencode(
         {
             "response_type": "code",
-            "client_id": settings.sage_client_id,
+            "client_id": settings.sage.client_id,
             "scope": SCOPES,
-            "redirect_uri": settings.sage_redirect_uri,
+            "redirect_uri": settings.sage.redirect_uri,
             "state": state,
         },
         quote_via=urllib.parse.quote,
     )
-    return f"{settings.sage_auth_url.rstrip('/')}/connect/authorize?{query}"
+    return f"{settings.sage.auth_url.rstrip('/')}/connect/authorize?{query}"
 
 
 def _listen(settings: Settings, callback: Callback) -> BaseWSGIServer:
-    parsed = urllib.parse.urlsplit(settings.sage_redirect_uri)
+    parsed = urllib.parse.urlsplit(settings.sage.redirect_uri)
     if parsed.scheme != "http" or parsed.hostname not in ("127.0.0.1", "localhost"):
         raise SageLoginError(
             "SAGE_REDIRECT_URI must be http://127.0.0.1:<port>/<path> (a local listener)"
@@ -88,7 +88,7 @@ def _listen(settings: Settings, callback: Callback) -> BaseWSGIServer:
     try:
         return make_server(parsed.hostname, parsed.port or 80, callback.app, request_handler=_Quiet)
     except OSError as exc:
-        raise SageLoginError(f"cannot listen on {settings.sage_redirect_uri}: {exc}") from exc
+        raise SageLoginError(f"cannot listen on {settings.sage.redirect_uri}: {exc}") from exc
 
 
 def wait_for_code(settings: Settings, timeout: float, on_ready: Callable[[str], None]) -> str:
@@ -125,7 +125,7 @@ def exchange(settings: Settings, code: str) -> str:
     config = sage_config(settings)
     try:
         with SageClient(config, services.redis) as client:
-            client.tokens.exchange_code(code, settings.sage_redirect_uri)
+            client.tokens.exchange_code(code, settings.sage.redirect_uri)
     except SageError as exc:
         raise SageLoginError(f"Sage refused the authorization code: {exc}") from exc
     finally:

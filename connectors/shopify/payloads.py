@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -293,3 +294,37 @@ class ShopifyRefund(_Payload):
     # Duties and additional fees given back with this refund (both monies).
     total_duties_set: MoneySet | None = None
     total_additional_fees_set: MoneySet | None = None
+
+
+class EditDelta(_Payload):
+    """`order_edit.line_items.additions[]` / `.removals[]`: a line and its quantity change."""
+
+    id: int
+    delta: int = Field(gt=0)
+
+
+class EditChanges(_Payload):
+    additions: list[EditDelta] = Field(default_factory=list)
+    removals: list[EditDelta] = Field(default_factory=list)
+
+
+class EditRefs(_Payload):
+    """`order_edit.shipping_lines` (and `discounts.line_item`): added and removed ids."""
+
+    additions: list[dict[str, Any]] = Field(default_factory=list)
+    removals: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class OrderEditBody(_Payload):
+    """The `order_edit` of an `orders/edited` webhook (the order itself is not in it)."""
+
+    id: int
+    order_id: int
+    created_at: datetime | None = None
+    committed_at: datetime | None = None
+    line_items: EditChanges = Field(default_factory=EditChanges)
+    shipping_lines: EditRefs = Field(default_factory=EditRefs)
+
+
+class OrderEdited(_Payload):
+    order_edit: OrderEditBody

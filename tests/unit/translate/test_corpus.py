@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bridge.models import LineKind, Order, Payment, Refund, TranslationError
+from bridge.models import LineKind, Order, OrderEdit, Payment, Refund, TranslationError
 from bridge.translate import TranslationContext, translate
 from bridge.translate.stripe.balance import balance_payment_from_invoice
 from connectors.shopify.versions import supported_versions
@@ -60,7 +60,7 @@ def _dump(result: object) -> object:
         return None
     if isinstance(result, list):
         return [item.model_dump(mode="json") for item in result]
-    assert isinstance(result, Order | Payment | Refund)
+    assert isinstance(result, Order | Payment | Refund | OrderEdit)
     return result.model_dump(mode="json")
 
 
@@ -184,5 +184,5 @@ def test_corpus_has_payloads_of_the_oldest_and_newest_supported_api_versions() -
         if provider == "shopify" and version is not None:
             assert version in path.stem  # the version is in the name too
             versions.setdefault(expected["topic"], set()).add(version)
-    for topic in ("orders/create", "order_transactions/create", "refunds/create"):
+    for topic in ("orders/create", "order_transactions/create", "refunds/create", "orders/edited"):
         assert {window[0], window[-1]} <= versions.get(topic, set()), topic

@@ -1,0 +1,100 @@
+"""Shopify order edits after the invoice, end to end (real ingress, Celery worker, sandbox
+over HTTP): the added sale a supplementary invoice, the payment settling the order's
+documents oldest first, the chain in the admin API."""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.e2e.pipeline.conftest import ADMIN_TOKEN, Rig
+from tests.support.pipeline import SHOP, payload
+
+pytestmark = pytest.mark.e2e
+
+VERSION = "2026-10"
+REFERENCE = f"shopify:{SHOP}:5910000001043"
+EDIT_REFERENCE = f"{REFERENCE}:edit:1043000000001"
+
+
+def payment(amount: str) -> dict[str, Any]:
+    body = copy.deepcopy(payload("shopify", "order-transactions-create-001-sale-shopify-payments"))
+    body.update(id=7210000043001, order_id=5910000001043, amount=amount, payment_id="#1043.1")
+    return body
+
+
+def sage_total(rig: Rig, reference: str) -> Decimal:
+    invoice = rig.invoice_status(reference)
+    assert invoice is not None
+    return invoice.total_liquid
+
+
+@pytest.mark.parametrize("update_first", [False, True], ids=["edited-first", "updated-first"])
+def test_edit_after_booking_adds_a_supplementary_invoice_and_all_is_collected(
+    rig: Rig, update_first: bool
+) -> None:
+    # given an order of 50.00, invoiced and posted
+    rig.worker()
+    rig.send("orders/create", payload("shopify", f"orders-create-043-ttc-before-edit-v{VERSION}"))
+    rig.wait_status(REFERENCE, "Posted")
+
+    # when it is edited to add one 20.00 line (orders/edited and orders/updated, in either
+    # order), then paid 70.00
+    edited = payload("shopify", f"orders-edited-043-add-mug-v{VERSION}")
+    updated = payload("shopify", f"orders-updated-043-ttc-after-edit-v{VERSION}")
+    first, second = (("orders/updated", updated), ("orders/edited", edited))
+    if not update_first:
+        first, second = second, first
+    rig.send(*first)
+    rig.send(*second)
+    supplementary = rig.wait_status(EDIT_REFERENCE, "Posted")
+    rig.send("order_transactions/create", payment("70.00"))
+
+    # then the documents add up to 70.00, both collected, and nothing needs a person
+    assert supplementary.sales_order_number == EDIT_REFERENCE
+    assert (supplementary.total_liquid, supplementary.total_vat) == (
+        Decimal("20.00"),
+        Decimal("3.33"),
+    )
+    rig.wait_status(REFERENCE, "Collected")
+    rig.wait_status(EDIT_REFERENCE, "Collected")
+    assert sage_total(rig, REFERENCE) + sage_total(rig, EDIT_REFERENCE) == Decimal("70.00")
+    assert rig.services.attention.items() == []
+
+    # and the admin API shows the chain
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    shown = rig.client.get(f"/admin/orders/{REFERENCE}", headers=auth).json
+    assert shown is not None
+    assert [(d["kind"], d["reference"], d["total"]) for d in shown["documents"]] == [
+        ("invoice", REFERENCE, "50.00"),
+        ("edit_invoice", EDIT_REFERENCE, "20.00"),
+    ]
+    assert shown["current_total"] == "70.00"
+
+    # and a second delivery of the edit books nothing twice
+    rig.send("orders/edited", edited)
+    rig.send("orders/updated", updated)
+    found = rig.services.sage.invoices_by_sales_order_number(EDIT_REFERENCE)
+    assert len(found) == 1
+
+
+def test_edit_before_the_invoice_changes_what_is_invoiced(rig: Rig) -> None:
+    # given invoicing on fulfilment: the order is not invoiced yet
+    rig.start_worker(
+        pool="threads", concurrency=2, **rig.worker_env, BRIDGE_INVOICE_ON="fulfilment"
+    )
+    rig.send("orders/create", payload("shopify", f"orders-create-043-ttc-before-edit-v{VERSION}"))
+    edited = rig.send("orders/edited", payload("shopify", f"orders-edited-043-add-mug-v{VERSION}"))
+    rig.wait_for(lambda: rig.event_status(edited) == "processed", what="the edit")
+    after = payload("shopify", f"orders-updated-043-ttc-after-edit-v{VERSION}")
+    after["fulfillment_status"] = "fulfilled"
+
+    rig.send("orders/updated", after)
+
+    # then one invoice of 70.00, no supplementary one
+    invoice = rig.wait_status(REFERENCE, "Posted")
+    assert invoice.total_liquid == Decimal("70.00")
+    assert rig.services.sage.invoices_by_sales_order_number(EDIT_REFERENCE) == []

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.pipeline.conftest import ADMIN_TOKEN, Rig
 from tests.support.pipeline import SHOP, payload
+from tests.support.rig import ADMIN_TOKEN, Rig
 
 pytestmark = pytest.mark.e2e
 

@@ -14,8 +14,8 @@ import pytest
 
 from bridge.poller.writeback import request_mark_paid
 from tasks.app import make_celery
-from tests.e2e.pipeline.conftest import ADMIN_TOKEN, Rig
 from tests.support.pipeline import SHOP, payload
+from tests.support.rig import ADMIN_TOKEN, Rig
 from tests.support.servers import serve_wsgi
 from tests.support.shopify_graphql import ACCESS_TOKEN, API_VERSION, FakeShopifyGraphQL
 

@@ -83,10 +83,10 @@ def test_edit_after_booking_adds_a_supplementary_invoice_and_all_is_collected(
 
 def test_edit_before_the_invoice_changes_what_is_invoiced(rig: Rig) -> None:
     # given invoicing on fulfilment: the order is not invoiced yet
-    rig.start_worker(
-        pool="threads", concurrency=2, **rig.worker_env, BRIDGE_INVOICE_ON="fulfilment"
-    )
+    env = {**rig.worker_env, "BRIDGE_INVOICE_ON": "fulfilment"}
+    rig.start_worker(pool="threads", concurrency=2, **env)
     rig.send("orders/create", payload("shopify", f"orders-create-043-ttc-before-edit-v{VERSION}"))
+    rig.wait_for(lambda: rig.services.links.order(REFERENCE), what="the order recorded")
     edited = rig.send("orders/edited", payload("shopify", f"orders-edited-043-add-mug-v{VERSION}"))
     rig.wait_for(lambda: rig.event_status(edited) == "processed", what="the edit")
     after = payload("shopify", f"orders-updated-043-ttc-after-edit-v{VERSION}")

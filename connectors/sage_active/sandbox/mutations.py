@@ -80,7 +80,9 @@ def _same(value: Any) -> Any:
 
 
 def _delete(books: Books, _clock: Clock, data: InvoiceDelete) -> _Out:
+    document = invoices.get_invoice(books, data.id)
     invoices.delete_invoice(books, data.id)
+    credit.release(books, document)
     return _Out(id=data.id)
 
 

@@ -116,7 +116,7 @@ def test_a_refused_write_back_is_a_failed_event_that_a_replay_finishes(
     rig.wait_for(lambda: rig.event_status(EVENT) == "failed", what="the failed write-back")
     record = rig.services.events.get(EVENT)
     assert record is not None
-    assert "refused the access token (403)" in (record.attempts[-1].error or "")
+    assert "refused the credentials (403)" in (record.attempts[-1].error or "")
     view = rig.client.get(f"/admin/orders/{UNPAID}", headers=AUTH).get_json()
     assert view["shopify_write_back"]["state"] == "failed"
     assert fake.marked_paid == []

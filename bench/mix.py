@@ -124,9 +124,9 @@ class Orders:
             body = fixture("shopify", "refunds-create-006-full-return-with-shipping")
             amount = D("50.00")
             item = body["refund_line_items"][0]
-            money = {"amount": "41.67", "currency_code": "EUR"}
+            money = {"amount": "50.00", "currency_code": "EUR"}  # TTC shop: gross
             tax = {"amount": "8.33", "currency_code": "EUR"}
-            item.update(line_item_id=line, quantity=2, subtotal=41.67, total_tax=8.33,
+            item.update(line_item_id=line, quantity=2, subtotal=50.0, total_tax=8.33,
                         subtotal_set={"shop_money": money, "presentment_money": money},
                         total_tax_set={"shop_money": tax, "presentment_money": tax})  # fmt: skip
             item["line_item"]["id"] = line

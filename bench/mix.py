@@ -313,7 +313,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds in all")
     parser.add_argument("--concurrency", type=int, default=8, help="worker threads")
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, _stop)
+    for sig in (signal.SIGTERM, signal.SIGINT):  # SIGINT too: ignored when started with `&`
+        signal.signal(sig, _stop)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     sandbox = create_sandbox(SandboxConfig())
     server = make_server("127.0.0.1", 0, sandbox, threaded=True)

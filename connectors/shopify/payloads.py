@@ -168,6 +168,19 @@ class NoteAttribute(_Payload):
     value: str | None = None
 
 
+class OrderRefundLine(_Payload):
+    """`refunds[].refund_line_items[]` of an order body: the units of a line refunded."""
+
+    line_item_id: int
+    quantity: int = Field(ge=0)
+
+
+class OrderRefund(_Payload):
+    """`refunds[]` of an order body (only what says which units went back)."""
+
+    refund_line_items: list[OrderRefundLine] = Field(default_factory=list)
+
+
 class ShopifyOrder(_Payload):
     """An Order webhook body (`orders/*` topics)."""
 
@@ -211,6 +224,16 @@ class ShopifyOrder(_Payload):
     note_attributes: list[NoteAttribute] = Field(default_factory=list)
     tax_lines: list[TaxLine] = Field(default_factory=list)
     test: bool = False
+    refunds: list[OrderRefund] = Field(default_factory=list)
+
+    def refunded_quantity(self, line_item_id: int) -> int:
+        """Units of a line the order's refunds gave back (its `refunds[]` as listed)."""
+        return sum(
+            r.quantity
+            for refund in self.refunds
+            for r in refund.refund_line_items
+            if r.line_item_id == line_item_id
+        )
 
 
 class CurrencyExchangeAdjustment(_Payload):

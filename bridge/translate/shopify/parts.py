@@ -156,3 +156,14 @@ def refunded_charges(refund: sp.ShopifyRefund) -> list[RefundLine]:
         if money is not None and money.shop_money.amount != 0:
             found.append(RefundLine(kind=kind, quantity=ZERO, amount=money.shop_money.amount))
     return found
+
+
+def sold_quantity(item: sp.LineItem, payload: sp.ShopifyOrder) -> int:
+    """The units of a line the order still sells: its `quantity` less the units an order
+    edit removed. `current_quantity` is the quantity less what was removed, by an edit or
+    by a refund; the units the order's refunds list went back by refund (and are credited
+    as such), so only the rest was removed by an edit and leaves what the order sells."""
+    if item.current_quantity is None:
+        return item.quantity
+    kept = item.current_quantity + payload.refunded_quantity(item.id)
+    return min(item.quantity, kept)

@@ -98,3 +98,36 @@ def test_edit_before_the_invoice_changes_what_is_invoiced(rig: Rig) -> None:
     invoice = rig.wait_status(REFERENCE, "Posted")
     assert invoice.total_liquid == Decimal("70.00")
     assert rig.services.sage.invoices_by_sales_order_number(EDIT_REFERENCE) == []
+
+
+def test_edit_removing_a_unit_is_a_credit_note_and_the_rest_paid_is_collected(rig: Rig) -> None:
+    # given an order of two T-shirts at 24.00 (48.00), invoiced and posted
+    rig.worker()
+    reference = f"shopify:{SHOP}:5910000001044"
+    rig.send("orders/create", payload("shopify", "orders-create-044-ttc-before-removal-v2026-10"))
+    rig.wait_status(reference, "Posted")
+
+    # when one is removed by an edit (then the order's update), and 24.00 is paid
+    rig.send("orders/edited", payload("shopify", "orders-edited-044-remove-one-v2026-10"))
+    rig.send("orders/updated", payload("shopify", "orders-updated-044-ttc-after-removal-v2026-10"))
+
+    def credited() -> Any:
+        link = rig.services.links.order(reference)
+        return link is not None and "1044000000001" in link.edits_booked and link
+
+    link = rig.wait_for(credited, what="the removal credited")
+    tx = payment("24.00")
+    tx.update(id=7210000044001, order_id=5910000001044, payment_id="#1044.1")
+    rig.send("order_transactions/create", tx)
+
+    # then a credit note of 24.00 (4.00 VAT) on the invoice, and the invoice collected
+    note_link = rig.services.links.refund("shopify", "edit:1044000000001")
+    assert note_link is not None
+    assert note_link.credit_note_id is not None
+    note = rig.services.sage.invoice(note_link.credit_note_id)
+    assert note is not None
+    assert (note.total_liquid, note.total_vat) == (Decimal("-24.00"), Decimal("-4.00"))
+    assert note.status == "Posted"
+    assert [d.total for d in link.chain] == [Decimal("-24.00")]
+    rig.wait_status(reference, "Collected")
+    assert rig.services.attention.items() == []

@@ -20,7 +20,10 @@ from bridge.sync.order_edits import apply_edits, chain_total, changed_item
 
 
 def _due(ctx: SyncContext, link: OrderLink, order: Order) -> str | None:
-    """Why the invoice is not due yet, or None when it is."""
+    """Why the invoice is not due yet, or None when it is (a credit document, of negative
+    total, is due at once: no payment or fulfilment will come for it)."""
+    if order.total < 0:
+        return None
     moment = ctx.settings.invoice_on
     if moment is InvoiceMoment.PAYMENT:
         return "the invoice is made when a payment arrives (BRIDGE_INVOICE_ON=payment)"

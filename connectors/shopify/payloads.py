@@ -224,10 +224,14 @@ class ShopifyOrder(_Payload):
     note_attributes: list[NoteAttribute] = Field(default_factory=list)
     tax_lines: list[TaxLine] = Field(default_factory=list)
     test: bool = False
-    refunds: list[OrderRefund] = Field(default_factory=list)
+    # None when the body does not list them (an order rebuilt from GraphQL by the backfill)
+    refunds: list[OrderRefund] | None = None
 
-    def refunded_quantity(self, line_item_id: int) -> int:
-        """Units of a line the order's refunds gave back (its `refunds[]` as listed)."""
+    def refunded_quantity(self, line_item_id: int) -> int | None:
+        """Units of a line the order's refunds gave back (its `refunds[]`), or None when
+        the body does not list its refunds."""
+        if self.refunds is None:
+            return None
         return sum(
             r.quantity
             for refund in self.refunds

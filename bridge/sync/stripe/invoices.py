@@ -56,9 +56,7 @@ def _book(
     outcome = sync_order(ctx, order)
     if balance is None or not isinstance(outcome, Processed):
         return outcome
-    link = ctx.links.order(order.reference)
-    if link is None or link.invoice_id is None:
-        return outcome  # not invoiced yet (BRIDGE_INVOICE_ON): the balance waits with it
+    # a payment like any other: it makes the invoice when BRIDGE_INVOICE_ON=payment
     paid = sync_payment(ctx, balance, event_ref, parked)
     if not isinstance(paid, Processed):
         return paid

@@ -15,8 +15,8 @@ import pytest
 from bridge.sync.credit_split import allocate, vat_share
 from bridge.sync.totals import vat_by_rate
 from connectors.sage_active.models import SalesInvoice
-from tests.e2e.pipeline.conftest import Rig
 from tests.support.pipeline import SHOP, payload
+from tests.support.rig import Rig
 from tests.support.webhooks import stripe_headers
 
 pytestmark = pytest.mark.e2e

@@ -1,5 +1,9 @@
 """A posted credit note is matched with the invoice it credits, as Sage matches them.
 
+The reference's organisation setup has `openItemsAutomaticAllocation` ("automatically
+match entries with the oldest open items", 15-reference-data); the sandbox applies it to a
+credit note and the invoice it was generated from.
+
 When a credit note generated from an invoice (`sourceSalesInvoiceId`) is posted, what the
 invoice still owes is settled by the credit, oldest open item first, up to the credit's
 amount: the invoice's open items show the credit (`paidAmountAccumulated`), its status

@@ -30,6 +30,7 @@ from connectors.sage_active.sandbox.inputs import (
     ProductCreate,
     SettlementInput,
 )
+from connectors.sage_active.sandbox.purchase_api import MUTATIONS as PURCHASE_MUTATIONS
 from connectors.sage_active.sandbox.resolvers import Context
 
 M = TypeVar("M", bound=BaseModel)
@@ -109,4 +110,5 @@ MUTATIONS: dict[str, Callable[..., Any]] = {
     ),
     "createAccountingEntryUsingCodes": _mutation(EntryByCodes, entries.create_by_codes, _same),
     "createAccountingEntryUsingIds": _mutation(EntryByIds, entries.create_by_ids, _same),
+    **PURCHASE_MUTATIONS,
 }

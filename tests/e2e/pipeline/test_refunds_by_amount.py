@@ -139,3 +139,30 @@ def test_a_mixed_rate_invoice_refunded_by_amount_splits_vat_pro_rata(rig: Rig) -
     assert (note.status, note.total_liquid) == ("Posted", D("-17.77"))
     assert vat_by_rate(note.lines) == {r: -vat_share(shares[r], r) for r in rates}
     assert rig.services.attention.items() == []
+
+
+def test_a_voided_invoice_is_credited_once_and_an_uncollectible_one_only_flagged(
+    rig: Rig,
+) -> None:
+    rig.worker()
+    send_stripe(rig, payload("stripe", INVOICE_120))
+    rig.wait_status(ENDIVE, "Posted")
+    uncollectible = copy.deepcopy(payload("stripe", INVOICE_120))
+    uncollectible.update(id="evt_1TDemoEndive0101u", type="invoice.marked_uncollectible")
+    uncollectible["data"]["object"].update(status="uncollectible", amount_remaining=12000)
+    voided = copy.deepcopy(payload("stripe", INVOICE_120))
+    voided.update(id="evt_1TDemoEndive0101v", type="invoice.voided")
+    voided["data"]["object"].update(status="void", amount_remaining=0)
+
+    flagged = send_stripe(rig, uncollectible)
+    done(rig, flagged)
+    [item] = rig.services.attention.items()
+    assert (item.kind, item.amount) == ("invoice_uncollectible", D("120.00"))
+    assert credit_notes(rig, ENDIVE) == []
+
+    first, again = send_stripe(rig, voided), send_stripe(rig, {**voided, "id": "evt_again"})
+    done(rig, first)
+    done(rig, again)
+    [note] = credit_notes(rig, ENDIVE)
+    assert (note.status, note.total_liquid) == ("Posted", D("-120.00"))
+    rig.wait_status(ENDIVE, "Collected")  # nothing is owed any more: the credit settled it

@@ -178,3 +178,46 @@ def test_an_invoice_whose_figures_differ_is_deleted_not_posted(
     assert pipeline.documents(SHOP_ORDER) == []
     [item] = pipeline.services.attention.items()
     assert item.kind == "total_mismatch"
+
+
+@pytest.mark.parametrize(
+    ("invoice", "note", "reference", "total", "vat"),
+    [
+        # to the customer balance (endive): a credit note without a refund
+        (
+            "invoice-paid-101-endive-one-line-20-vat-rate-id-only",
+            "credit-note-created-106-endive-to-customer-balance",
+            ENDIVE,
+            D("-10.00"),
+            D("-1.67"),
+        ),
+        # paid back out of band (2024-06-20): a credit note without a refund too
+        (
+            "invoice-paid-001-several-lines-exclusive-tax",
+            "credit-note-created-004-2024-out-of-band",
+            "stripe:default:in_1QmG1aBDemoInv0001",
+            D("-12.00"),
+            D("-2.00"),
+        ),
+        # a line credited by amount less its discount, and a custom line (2024-06-20)
+        (
+            "invoice-paid-001-several-lines-exclusive-tax",
+            "credit-note-created-003-2024-by-amount-discount-custom-line",
+            "stripe:default:in_1QmG1aBDemoInv0001",
+            D("-35.00"),
+            D("-5.83"),
+        ),
+    ],
+)
+def test_stripe_credit_notes_by_amount_in_both_versions(
+    pipeline: Pipeline, invoice: str, note: str, reference: str, total: Decimal, vat: Decimal
+) -> None:
+    assert pipeline.deliver("stripe", "invoice.paid", payload("stripe", invoice)).status == (
+        "processed"
+    )
+
+    result = pipeline.deliver("stripe", "credit_note.created", payload("stripe", note))
+
+    assert result.status == "processed", result.detail
+    assert _notes(pipeline, reference) == [("Posted", total, {D("20"): vat})]
+    assert pipeline.services.attention.items() == []

@@ -3,9 +3,10 @@
 `--orders` orders (1,000 by default) go through the real ingress (signed webhooks), a real
 Celery worker subprocess and the sandbox over HTTP, half Shopify orders, half Stripe
 Billing invoices:
-- Shopify: 50.00 TTC orders paid by card; 5 % edited after booking (a 20.00 line added:
-  a supplementary invoice, then paid 70.00); 15 % refunded, half by line (a full return)
-  and half by amount only (a 5.00 goodwill refund, `order_adjustments`).
+- Shopify: 50.00 TTC orders paid by card; a tenth (5 % of the mix) edited after booking
+  (a 20.00 line added: a supplementary invoice, then paid 70.00); 15 % refunded, half by
+  line (a full return) and half by amount only (a 5.00 goodwill refund,
+  `order_adjustments`).
 - Stripe: a third of the invoices with a proration (an upgrade, 36.00) or paid partly
   from the customer's credit balance (120.00: 100.00 card + 20.00 balance), the rest
   120.00 paid by card; 15 % refunded, half in full and half by amount only (30.00).
@@ -92,7 +93,7 @@ class Orders:
         before["line_items"][0]["id"] = line
         self._add(0, "shopify", "orders/create", before)
         total = D("50.00")
-        if slot == 0:
+        if slot in (0, 10):  # a tenth of the Shopify orders: 5 % of the mix
             kind, edited, total = "shopify edited after booking", True, D("70.00")
             edit = fixture("shopify", "orders-edited-043-add-mug-v2026-10")
             edit["order_edit"].update(id=1950000000000 + n, order_id=order_id)
@@ -140,7 +141,8 @@ class Orders:
         return body, amount
 
     def _stripe(self, n: int) -> None:
-        shape = (n // 2) % 3
+        third = (n // 2) % 6  # a third: one sixth prorations, one sixth balances
+        shape = 1 if third == 0 else 2 if third == 3 else 0
         name, kind, card, total = {
             0: ("invoice-paid-101-endive-one-line-20-vat-rate-id-only", "stripe invoice", 12000,
                 D("120.00")),

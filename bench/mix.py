@@ -228,14 +228,17 @@ def sage_total(services: Services, reference: str) -> Decimal:
     if link is None or link.invoice_id is None:
         return D(0)
     ids = [link.invoice_id]
+    links = [link]
     for doc in link.chain:
         edit = services.links.order(doc.reference) if doc.kind == "edit_invoice" else None
         if edit is not None and edit.invoice_id:
             ids.append(edit.invoice_id)
-    for refund in link.refunds:
-        found = services.links.refund(link.reference.split(":")[0], refund)
-        if found is not None and found.credit_note_id:
-            ids.append(found.credit_note_id)
+            links.append(edit)
+    for each in links:  # the refunds of the invoice and of its supplementary invoices
+        for refund in each.refunds:
+            found = services.links.refund(link.reference.split(":")[0], refund)
+            if found is not None and found.credit_note_id:
+                ids.append(found.credit_note_id)
     invoices = [services.sage.invoice(i) for i in ids]
     return sum((i.total_liquid for i in invoices if i is not None and i.status != "Pending"), D(0))
 

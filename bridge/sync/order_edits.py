@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bridge.models import OrderEdit
+from bridge.models import OrderEdit, Refund
 from bridge.store.attention import AttentionItem
 from bridge.store.links import ChainDocument, OrderLink
 from bridge.sync.context import SyncContext
@@ -143,3 +143,26 @@ def sync_order_edit(ctx: SyncContext, edit: OrderEdit, event_ref: str, parked: i
         ctx.links.save_order(link)
     done = apply_edits(ctx, link)
     return Processed(done or f"edit {edit.provider_id} already booked")
+
+
+def refund_target(ctx: SyncContext, refund: Refund) -> Refund:
+    """`refund` addressed to the supplementary invoice that holds its lines, when every
+    line it names was added by one edit (a returned item added after the invoice); else
+    unchanged (the order's invoice is credited, or the refund refused with its reason).
+
+    Raises:
+        redis.RedisError: Redis is unreachable.
+    """
+    link = ctx.links.order(refund.order_reference)
+    wanted = {x.provider_line_id for x in refund.lines}
+    if link is None or not link.chain or not wanted or None in wanted:
+        return refund
+    invoiced = {x.provider_line_id for x in link.order.lines} if link.order else set()
+    if wanted & invoiced:
+        return refund
+    for doc in link.chain:
+        edit = ctx.links.order(doc.reference) if doc.kind == "edit_invoice" else None
+        lines = {x.provider_line_id for x in edit.order.lines} if edit and edit.order else set()
+        if wanted <= lines:
+            return refund.model_copy(update={"order_reference": doc.reference})
+    return refund

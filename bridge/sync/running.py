@@ -21,7 +21,7 @@ from bridge.sync.context import SyncContext
 from bridge.sync.dispatch import Ignored, Outcome, PermanentError, Processed
 from bridge.sync.errors import classified
 from bridge.sync.locks import OrderLock
-from bridge.sync.order_edits import sync_order_edit
+from bridge.sync.order_edits import refund_target, sync_order_edit
 from bridge.sync.orders import sync_order
 from bridge.sync.payments import sync_payment
 from bridge.sync.refunds import sync_refund
@@ -103,7 +103,7 @@ def run_translated(event: EventRecord, services: Services, result: Translated) -
         return run_locked(
             services,
             refund.order_reference,
-            lambda ctx: sync_refund(ctx, refund, event.ref, parked),
+            lambda ctx: sync_refund(ctx, refund_target(ctx, refund), event.ref, parked),
         )
     if isinstance(result, OrderEdit):
         edit = result

@@ -131,3 +131,50 @@ def test_edit_removing_a_unit_is_a_credit_note_and_the_rest_paid_is_collected(ri
     assert [d.total for d in link.chain] == [Decimal("-24.00")]
     rig.wait_status(reference, "Collected")
     assert rig.services.attention.items() == []
+
+
+def mug_refund() -> dict[str, Any]:
+    """A `refunds/create` giving back the mug the edit added (20.00 TTC, 3.33 VAT)."""
+    body = copy.deepcopy(payload("shopify", "refunds-create-006-full-return-with-shipping"))
+    item = body["refund_line_items"][0]
+    money = {"amount": "20.00", "currency_code": "EUR"}
+    tax = {"amount": "3.33", "currency_code": "EUR"}
+    item.update(line_item_id=14010000043002, quantity=1, subtotal=20.0, total_tax=3.33,
+                subtotal_set={"shop_money": money, "presentment_money": money},
+                total_tax_set={"shop_money": tax, "presentment_money": tax})  # fmt: skip
+    item["line_item"]["id"] = 14010000043002
+    body.update(id=930100043001, order_id=5910000001043, refund_line_items=[item],
+                refund_shipping_lines=[], order_adjustments=[])  # fmt: skip
+    for tx in body["transactions"]:
+        tx.update(id=7210000043009, order_id=5910000001043, amount="20.00")
+    return body
+
+
+def test_a_returned_item_added_by_an_edit_is_credited_on_its_supplementary_invoice(
+    rig: Rig,
+) -> None:
+    # given the 50.00 order edited to 70.00 (a mug added) and paid
+    rig.worker()
+    rig.send("orders/create", payload("shopify", f"orders-create-043-ttc-before-edit-v{VERSION}"))
+    rig.wait_status(REFERENCE, "Posted")
+    rig.send("orders/edited", payload("shopify", f"orders-edited-043-add-mug-v{VERSION}"))
+    rig.send("orders/updated", payload("shopify", f"orders-updated-043-ttc-after-edit-v{VERSION}"))
+    rig.wait_status(EDIT_REFERENCE, "Posted")
+    rig.send("order_transactions/create", payment("70.00"))
+    rig.wait_status(EDIT_REFERENCE, "Collected")
+
+    # when the mug is returned and refunded
+    refund = rig.send("refunds/create", mug_refund())
+    rig.wait_for(lambda: rig.event_status(refund) == "processed", what="the refund")
+
+    # then the credit note (-20.00, -3.33 VAT) is of the supplementary invoice
+    edit = rig.services.links.order(EDIT_REFERENCE)
+    assert edit is not None
+    assert edit.refunds == ["930100043001"]
+    note_link = rig.services.links.refund("shopify", "930100043001")
+    assert note_link is not None
+    assert note_link.credit_note_id is not None
+    note = rig.services.sage.invoice(note_link.credit_note_id)
+    assert note is not None
+    assert (note.total_liquid, note.total_vat) == (Decimal("-20.00"), Decimal("-3.33"))
+    assert rig.services.attention.items() == []

@@ -166,8 +166,8 @@ def test_errors_are_clear_and_server_errors_are_retried() -> None:
 
 
 def test_a_large_window_is_read_with_one_bulk_operation(services: Services) -> None:
-    # given 2,500 orders in the window (over the 2,000 threshold; bench/shopify_read.py
-    # reads 10,000)
+    # given 2,500 orders in the window (over the 2,000 threshold; larger windows:
+    # bench/shopify_read.py --orders N)
     fake = FakeShopifyGraphQL(bulk_polls=2)
     for n in range(1, 2_501):
         fake.add_order(order(n))

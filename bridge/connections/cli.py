@@ -14,6 +14,7 @@ from stdin (one a line) to keep them out of the shell's history.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from typing import Any
@@ -21,7 +22,6 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from bridge.connections.hub import ServicesHub
 from bridge.connections.models import (
     ConnectionCreate,
     ConnectionMapping,
@@ -30,17 +30,18 @@ from bridge.connections.models import (
 )
 from bridge.connections.registry import ConnectionRegistry, RegistryError
 from bridge.connections.secrets import SecretBox, SecretKeyError, new_key
-from bridge.services import Services, build_services
-from bridge.settings import Settings, load_settings
+from bridge.ops.operator import OperatorError, environment_settings
+from bridge.services import build_services
+from bridge.settings import Settings
 
 
 def _settings() -> Settings:
+    """The environment's settings, completed from a running `bridge dev` (see
+    `bridge.ops.operator`)."""
     try:
-        settings = load_settings()
-    except ValidationError as exc:
-        raise click.ClickException(f"invalid settings: {exc}") from exc
-    if not settings.redis_url:
-        raise click.ClickException("REDIS_URL is not set (e.g. redis://127.0.0.1:6379/0)")
+        settings, _ = environment_settings()
+    except OperatorError as exc:
+        raise click.ClickException(str(exc)) from exc
     return settings
 
 
@@ -106,6 +107,11 @@ def keygen() -> None:
 @click.option("--webhook-secret", "webhook", multiple=True, help="Signing secret ('-': stdin).")
 @click.option("--sage-refresh-token", help="Until `bridge sage-login --connection NAME` ran.")
 @click.option("--mapping", help='JSON, e.g. {"sales_journal_code": "VE"} (see README).')
+@click.option(
+    "--start-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Go-live date: orders dated before it are left to the books kept by hand.",
+)
 @click.option("--disabled", is_flag=True, help="Add it paused (its events wait).")
 def add(
     name: str,
@@ -116,18 +122,22 @@ def add(
     webhook: tuple[str, ...],
     sage_refresh_token: str | None,
     mapping: str | None,
+    start_date: dt.datetime | None,
     disabled: bool,
 ) -> None:
     """Add a connection; prints it (secrets only as fingerprints)."""
     if bool(shop_domain) == stripe:
         raise click.UsageError("give either --shop DOMAIN or --stripe")
+    given = _mapping(mapping) or {}
+    if start_date is not None:
+        given["start_date"] = start_date.date().isoformat()
     body = {
         "name": name,
         "source": "stripe" if stripe else "shopify",
         "shop_domain": shop_domain,
         "stripe_account": stripe_account,
         "sage_organization_id": organization,
-        "mapping": _mapping(mapping) or {},
+        "mapping": given,
         "secrets": {"webhook_secrets": _secrets(webhook), "sage_refresh_token": sage_refresh_token},
         "enabled": not disabled,
     }
@@ -221,19 +231,3 @@ def rotate_key() -> None:
     """Re-encrypt every stored secret with the first BRIDGE_SECRET_KEY value."""
     changed = _run(_registry().rotate_key)
     click.echo(f"{changed} connection(s) re-encrypted with the first key")
-
-
-def connection_settings_for(name: str | None) -> Settings:
-    """The settings of connection `name` (None: the environment's), for `bridge sage-login`.
-
-    Raises:
-        click.ClickException: unknown connection, or its secrets cannot be read.
-    """
-    settings = _settings()
-    if name is None or name == settings.connection:
-        return settings
-    hub = ServicesHub(build_services(settings))
-    services: Services | None = _run(lambda: hub.services(name))
-    if services is None:
-        raise click.ClickException(f"no connection named {name!r}")
-    return services.settings

@@ -115,7 +115,7 @@ def list_connections() -> Response:
 def add_connection() -> Response:
     hub = current_hub()
     try:
-        stored = hub.registry.add(_body(ConnectionCreate))
+        stored = hub.add(_body(ConnectionCreate))
     except (BadBody, RegistryError, SecretKeyError) as exc:
         return _refusal(exc)
     hub.refresh()

@@ -3,6 +3,9 @@
     bridge connections keygen                        a new BRIDGE_SECRET_KEY value
     bridge connections add NAME --shop x.myshopify.com --sage-organization ID --webhook-secret S
     bridge connections add NAME --stripe [--stripe-account acct_...] --sage-organization ID ...
+    bridge connections add ... --register-webhooks --bridge-url https://bridge.example.com
+        (with --shopify-access-token or --stripe-api-key: subscribes the bridge itself)
+    bridge connections add ... --start-date 2026-11-01   (go-live date, BRIDGE_START_DATE)
     bridge connections list | show NAME
     bridge connections update NAME [--mapping JSON] [--webhook-secret S ...] [...]
     bridge connections disable NAME | enable NAME | remove NAME
@@ -22,6 +25,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
+from bridge.connections.hub import ServicesHub
 from bridge.connections.models import (
     ConnectionCreate,
     ConnectionMapping,
@@ -30,9 +34,11 @@ from bridge.connections.models import (
 )
 from bridge.connections.registry import ConnectionRegistry, RegistryError
 from bridge.connections.secrets import SecretBox, SecretKeyError, new_key
+from bridge.connections.webhooks import bridge_base, register_shopify, register_stripe
 from bridge.ops.operator import OperatorError, environment_settings
 from bridge.services import build_services
 from bridge.settings import Settings
+from connectors.rest import ProviderApiError
 
 
 def _settings() -> Settings:
@@ -112,6 +118,15 @@ def keygen() -> None:
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="Go-live date: orders dated before it are left to the books kept by hand.",
 )
+@click.option("--shopify-access-token", help="Admin API token (backfill, --register-webhooks).")
+@click.option("--stripe-api-key", help="Secret or restricted key (backfill, --register-webhooks).")
+@click.option(
+    "--register-webhooks",
+    is_flag=True,
+    help="Subscribe the bridge to the provider's webhooks (Shopify: every topic it reads; "
+    "Stripe: an endpoint whose signing secret is stored).",
+)
+@click.option("--bridge-url", help="The bridge's public base URL, for --register-webhooks.")
 @click.option("--disabled", is_flag=True, help="Add it paused (its events wait).")
 def add(
     name: str,
@@ -123,6 +138,10 @@ def add(
     sage_refresh_token: str | None,
     mapping: str | None,
     start_date: dt.datetime | None,
+    shopify_access_token: str | None,
+    stripe_api_key: str | None,
+    register_webhooks: bool,
+    bridge_url: str | None,
     disabled: bool,
 ) -> None:
     """Add a connection; prints it (secrets only as fingerprints)."""
@@ -131,6 +150,12 @@ def add(
     given = _mapping(mapping) or {}
     if start_date is not None:
         given["start_date"] = start_date.date().isoformat()
+    secrets: dict[str, Any] = {
+        "webhook_secrets": _secrets(webhook),
+        "sage_refresh_token": sage_refresh_token,
+        "shopify_access_token": shopify_access_token,
+        "stripe_api_key": stripe_api_key,
+    }
     body = {
         "name": name,
         "source": "stripe" if stripe else "shopify",
@@ -138,14 +163,67 @@ def add(
         "stripe_account": stripe_account,
         "sage_organization_id": organization,
         "mapping": given,
-        "secrets": {"webhook_secrets": _secrets(webhook), "sage_refresh_token": sage_refresh_token},
+        "secrets": secrets,
         "enabled": not disabled,
     }
-    registry = _registry()
-    stored = _run(lambda: registry.add(ConnectionCreate.model_validate(body)))
+    settings = _settings()
+    hub = ServicesHub(build_services(settings))
+    if register_webhooks:
+        _register(settings, hub, body, bridge_url)
+    stored = _run(lambda: hub.add(ConnectionCreate.model_validate(body)))
     _show(ConnectionView.of(stored))
-    if stored.source.value == "stripe":
+    if stored.source.value == "stripe" and not register_webhooks:
         click.echo(f"Point Stripe at https://<bridge>/webhooks/stripe/{stored.name}", err=True)
+
+
+def _register(settings: Settings, hub: ServicesHub, body: dict[str, Any], url: str | None) -> None:
+    """Subscribe the bridge to the provider's webhooks before the connection is stored
+    (Stripe's signing secret goes into `body`); nothing is stored if the provider refuses.
+
+    Raises:
+        click.ClickException, click.UsageError: what is missing, or what the provider said.
+    """
+    if not url:
+        raise click.UsageError("--register-webhooks needs --bridge-url (its public https URL)")
+    try:
+        base = bridge_base(url)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    secrets = body["secrets"]
+    stripe = body["source"] == "stripe"
+    if not stripe and not secrets["shopify_access_token"]:
+        raise click.UsageError("--register-webhooks needs --shopify-access-token")
+    if stripe and not secrets["stripe_api_key"]:
+        raise click.UsageError("--register-webhooks needs --stripe-api-key")
+    # Everything else checked first (name, shop, mapping): no subscription for nothing.
+    placeholder = {**secrets, "webhook_secrets": secrets["webhook_secrets"] or ["whsec_pending"]}
+    spec = _run(lambda: ConnectionCreate.model_validate({**body, "secrets": placeholder}))
+    if _run(hub.registry.snapshot).by_name.get(spec.name) is not None:
+        raise click.ClickException(f"a connection named {spec.name!r} exists")
+    try:
+        if stripe:
+            endpoint = register_stripe(
+                settings, secrets["stripe_api_key"], base, spec.name, bool(spec.stripe_account)
+            )
+            secrets["webhook_secrets"] = [endpoint.secret, *(secrets["webhook_secrets"] or [])]
+            click.echo(
+                f"Stripe endpoint {endpoint.id} created for {endpoint.url} "
+                f"({len(endpoint.enabled_events)} events, API version {endpoint.api_version}); "
+                "its signing secret is stored",
+                err=True,
+            )
+        else:
+            done = register_shopify(
+                settings, str(spec.shop_domain), secrets["shopify_access_token"], base
+            )
+            made = sum(1 for d in done if d.id)
+            click.echo(
+                f"Shopify: {made} webhook subscription(s) created, {len(done) - made} already "
+                f"there, for {base}/webhooks/shopify",
+                err=True,
+            )
+    except ProviderApiError as exc:
+        raise click.ClickException(f"{exc} (nothing was stored)") from exc
 
 
 @connections.command("list")

@@ -171,6 +171,7 @@ class WebhookIngress:
         self._settings = services.settings
         self._hub = hub or ServicesHub(services)
         self._app = app
+        self._learnt: set[str] = set()  # shops whose env claim this process made
         self._routes: dict[str, Route] = {
             PREFIX + "shopify": self._shopify,
             PREFIX + "stripe": self._stripe,
@@ -242,7 +243,9 @@ class WebhookIngress:
         return services
 
     def _shopify_target(self, environ: WSGIEnvironment) -> Services:
-        """The connection of a Shopify delivery, by its shop domain.
+        """The connection of a Shopify delivery, by its shop domain: a registered
+        connection's shop, else the environment's (`SHOPIFY_SHOP_DOMAIN`, or learnt from
+        its first signed delivery; any shop while it has none).
 
         Raises:
             Rejection: 404 for a shop no connection serves.
@@ -252,9 +255,9 @@ class WebhookIngress:
         name = snapshot.by_shop.get(domain) if domain else None
         if name is not None:
             return self._connection(name)
-        own = (self._settings.shopify_shop_domain or "").strip().lower()
-        if not domain or domain == own or (not own and not snapshot.by_shop):
-            return self._services  # the environment's connection, as before connections
+        own = self._hub.env_shop()
+        if not domain or not own or domain == own:
+            return self._services  # the environment's connection
         raise Rejection(404, "unknown_shop", f"no connection serves the shop {domain}")
 
     def _stripe_target(self, environ: WSGIEnvironment, body: bytes) -> Services:
@@ -309,6 +312,12 @@ class WebhookIngress:
         except shopify.SignatureError as exc:
             raise Rejection(401, "invalid_signature", str(exc)) from None
         _json_object(body)
+        domain = (_header(environ, SHOP_HEADER) or "").strip().lower()
+        if target is self._services and domain and domain not in self._learnt:
+            # Its first signed delivery: the shop is the environment's from now on (a
+            # dict look-up after this; Redis once per process and shop).
+            self._hub.learn_shop(domain)
+            self._learnt.add(domain)
         given = {name: _header(environ, name) for name in shopify.KEPT_HEADERS}
         try:
             envelope = shopify.parse_envelope({k: v for k, v in given.items() if v is not None})

@@ -211,7 +211,11 @@ def test_shop_a_secret_claiming_shop_b_is_refused(
 def test_an_unknown_shop_is_404_and_stores_nothing(
     two_shops: FlaskClient, redis_client: redis.Redis
 ) -> None:
+    # The environment's connection learnt its shop from its first signed delivery ...
+    home = shopify_headers(ORDER, secret=SHOPIFY_SECRET, shop="home.myshopify.com")
+    assert two_shops.post("/webhooks/shopify", data=ORDER, headers=home).status_code == 202
     before = keys(redis_client)
+    # ... so another shop, even signed with the environment's secret, is nobody's.
     headers = shopify_headers(ORDER, secret=SHOPIFY_SECRET, shop="stranger.myshopify.com")
     answer = two_shops.post("/webhooks/shopify", data=ORDER, headers=headers)
     assert (answer.status_code, answer.get_json()["error"]) == (404, "unknown_shop")

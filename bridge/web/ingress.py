@@ -312,16 +312,10 @@ class WebhookIngress:
         except shopify.SignatureError as exc:
             raise Rejection(401, "invalid_signature", str(exc)) from None
         _json_object(body)
-        domain = (_header(environ, SHOP_HEADER) or "").strip().lower()
-        if target is self._services and domain and domain not in self._learnt:
-            # Its first signed delivery: the shop is the environment's from now on (a
-            # dict look-up after this; Redis once per process and shop).
-            self._hub.learn_shop(domain)
-            self._learnt.add(domain)
         given = {name: _header(environ, name) for name in shopify.KEPT_HEADERS}
         try:
             envelope = shopify.parse_envelope({k: v for k, v in given.items() if v is not None})
-            return target, NewEvent(
+            event = NewEvent(
                 provider="shopify",
                 provider_id=envelope.delivery_id,
                 topic=envelope.topic,
@@ -337,6 +331,16 @@ class WebhookIngress:
             )
         except ValueError as exc:  # EnvelopeError, pydantic's ValidationError
             raise Rejection(400, "invalid_delivery", str(exc)) from None
+        self._learn(target, environ)
+        return target, event
+
+    def _learn(self, target: Services, environ: WSGIEnvironment) -> None:
+        """After the environment's first accepted delivery of a shop, keep that shop as its
+        own (Redis once per process and shop; a set look-up after that)."""
+        domain = (_header(environ, SHOP_HEADER) or "").strip().lower()
+        if target is self._services and domain and domain not in self._learnt:
+            self._hub.learn_shop(domain)
+            self._learnt.add(domain)
 
     def _stripe(self, environ: WSGIEnvironment) -> tuple[Services, NewEvent]:
         """A Stripe webhook delivery, verified and identified, and its connection."""

@@ -13,4 +13,5 @@ pytest_plugins = [
     "tests.support.pipeline",
     "tests.support.providers",
     "tests.support.shopify_graphql",
+    "tests.support.stripe_endpoints",
 ]

@@ -1,0 +1,60 @@
+"""The operator is told once when Sage stops taking the connection's tokens.
+
+`Alerts.sage_needs_login` is the `on_needs_login` hook of the Sage client: the token
+manager calls it in the one process that marks the connection "needs login" (a Redis
+`SET NX`), so each outage is announced once however many workers see it: an error log
+line, one Sentry report and one outbound `connection.auth_failed` event. The console
+banner, the `/readyz` detail and the `bridge_sage_needs_login` gauge read the mark itself
+(`bridge.ops.gates.sage_status`). Circuit transitions are logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING
+
+import redis
+from pydantic import ValidationError
+
+from bridge.observability import report
+from bridge.outbound.events import ConnectionAuthFailedData, EventType
+from bridge.outbound.subscriptions import OutboundError
+from connectors.sage_active.errors import SageAuthError
+
+if TYPE_CHECKING:
+    from bridge.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class Alerts:
+    """Hooks of the Sage client that tell people what happened to the connection."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def sage_needs_login(self, reason: str) -> None:
+        """Announce once that Sage refused the tokens (never raises: the caller is a
+        request to Sage that must end with its own `SageAuthError`)."""
+        settings = self._services.settings
+        since = dt.datetime.now(dt.UTC)
+        report(SageAuthError(f"Sage needs a new login (bridge sage-login): {reason}"))
+        data = ConnectionAuthFailedData(
+            connection=settings.connection,
+            organization_id=settings.sage_organization_id,
+            reason=reason,
+            since=since.isoformat(),
+        )
+        try:
+            key = f"connection.auth_failed:{settings.connection}:{since.timestamp():.3f}"
+            self._services.outbound.emit(EventType.CONNECTION_AUTH_FAILED, data, key=key)
+        except (redis.RedisError, ValueError, ValidationError, OutboundError):
+            log.exception("could not record the connection.auth_failed event")
+
+    def sage_circuit(self, before: str, after: str) -> None:
+        """Log the shared circuit breaker's transitions."""
+        if after == "open":
+            log.warning("Sage keeps failing: circuit open, events wait (was %s)", before)
+        else:
+            log.warning("Sage answers again: circuit %s (was %s)", after, before)

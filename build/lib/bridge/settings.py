@@ -1,0 +1,460 @@
+"""The bridge's configuration: one `Settings` object, built once at start and passed in.
+
+This is the only module that reads the environment (and `.env`). Every other module takes
+the values it needs as arguments. Secrets are `SecretStr` so they never end up in a log
+line or a repr; secrets that may be rotated hold several values, given comma-separated.
+
+Names follow DESIGN.md section 3: the `SAGE_*`, `SHOPIFY_*`, `STRIPE_*`, `REDIS_URL`,
+`SENTRY_DSN` variables keep their names; bridge-specific knobs are prefixed `BRIDGE_`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from decimal import Decimal
+from enum import StrEnum
+from functools import cached_property
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bridge.outbound.subscription_spec import subscription_problem
+
+# The seeded sandbox organisation uses these names; a real organisation will usually need
+# its own (see README, "Going to production").
+DEFAULT_PAYMENT_METHODS: dict[str, str] = {
+    "stripe": "Stripe",
+    "shopify_payments": "Shopify Payments",
+    "paypal": "PayPal",
+    "gift_card": "Gift cards",
+    "manual": "Bank transfer",
+    "bank_transfer": "Bank transfer",
+}
+DEFAULT_FALLBACK_PRODUCTS: dict[str, str] = {
+    "20": "GEN-20",
+    "10": "GEN-10",
+    "5.5": "GEN-5.5",
+    "2.1": "GEN-2.1",
+    "0": "GEN-0",
+}
+
+DEFAULT_CLEARING_ACCOUNTS: dict[str, str] = {
+    "stripe": "511500000",
+    "shopify_payments": "511600000",
+}
+
+SANDBOX_CLIENT_ID = "sandbox-client"
+SANDBOX_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - documented development credential
+SANDBOX_API_KEY = "sandbox-key"
+SANDBOX_REFRESH_TOKEN = "sandbox-refresh"  # noqa: S105 - documented development credential
+
+
+class NumberingMode(StrEnum):
+    """Who numbers the invoice of a Shopify order (a Stripe invoice keeps Stripe's, always)."""
+
+    SAGE = "sage"  # Sage assigns the invoice number on close
+    SOURCE = "source"  # the order's number is kept (invoice created Closed)
+
+
+class Environment(StrEnum):
+    """What the deployment is: production refuses the sandbox (`production_problems`)."""
+
+    DEVELOPMENT = "development"
+    SANDBOX = "sandbox"
+    PRODUCTION = "production"
+
+
+class InvoiceMoment(StrEnum):
+    ORDER = "order"
+    PAYMENT = "payment"
+    FULFILMENT = "fulfilment"
+
+
+ENV_FILE_VARIABLE = "BRIDGE_ENV_FILE"
+
+
+def env_file() -> str | None:
+    """The dotenv file the settings read: `.env` (in the working directory) unless
+    `BRIDGE_ENV_FILE` names another one; set it empty to read none (the test suite does,
+    so that a developer's `.env` cannot change what the tests see)."""
+    return os.environ.get(ENV_FILE_VARIABLE, ".env") or None
+
+
+def _split_secrets(value: Any) -> Any:
+    """`"a,b"` -> `["a", "b"]`; lists pass through; empty -> `[]`."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting of the bridge. See the README's configuration table."""
+
+    model_config = SettingsConfigDict(
+        env_file=env_file(),
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        hide_input_in_errors=True,  # an error message must not print a secret
+    )
+
+    # --- infrastructure -------------------------------------------------------------
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    sentry_dsn: SecretStr | None = Field(default=None, validation_alias="SENTRY_DSN")
+    sentry_environment: str = Field(default="development", validation_alias="SENTRY_ENVIRONMENT")
+    connection: str = Field(
+        default="default",
+        validation_alias="BRIDGE_CONNECTION",
+        description="Namespace of this shop/organisation pair in Redis keys.",
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+    )
+    environment: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        validation_alias="BRIDGE_ENV",
+        description="development, sandbox or production: production refuses to start "
+        "without a real Sage Active (SAGE_API_URL over https, not the sandbox).",
+    )
+    web_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        validation_alias="WEB_CONCURRENCY",
+        description="gunicorn processes of `bridge web` (default: 2 per CPU it may use).",
+    )
+    log_json: bool = Field(default=True, validation_alias="BRIDGE_LOG_JSON")
+    log_level: str = Field(default="INFO", validation_alias="BRIDGE_LOG_LEVEL")
+
+    # --- Sage Active ----------------------------------------------------------------
+    sage_api_url: str | None = Field(default=None, validation_alias="SAGE_API_URL")
+    sage_auth_url: str = Field(default="https://sbcauth.sage.fr", validation_alias="SAGE_AUTH_URL")
+    sage_client_id: str = Field(default=SANDBOX_CLIENT_ID, validation_alias="SAGE_CLIENT_ID")
+    sage_client_secret: SecretStr = Field(
+        default=SecretStr(SANDBOX_CLIENT_SECRET), validation_alias="SAGE_CLIENT_SECRET"
+    )
+    sage_refresh_token: SecretStr = Field(
+        default=SecretStr(SANDBOX_REFRESH_TOKEN), validation_alias="SAGE_REFRESH_TOKEN"
+    )
+    sage_api_key: SecretStr = Field(
+        default=SecretStr(SANDBOX_API_KEY), validation_alias="SAGE_API_KEY"
+    )
+    sage_organization_id: str | None = Field(default=None, validation_alias="SAGE_ORGANIZATION_ID")
+    sage_redirect_uri: str = Field(
+        default="http://127.0.0.1:8765/callback", validation_alias="SAGE_REDIRECT_URI"
+    )
+    sage_timeout: float = Field(default=30.0, gt=0, validation_alias="SAGE_TIMEOUT")
+    sage_rate_limit_per_minute: int = Field(
+        default=3000, gt=0, validation_alias="SAGE_RATE_LIMIT_PER_MINUTE"
+    )
+    sage_rate_headroom: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        validation_alias="SAGE_RATE_HEADROOM",
+        description="Share of the rate limit the bridge allows itself.",
+    )
+    sage_max_concurrent_mutations: int = Field(
+        default=10, gt=0, validation_alias="SAGE_MAX_CONCURRENT_MUTATIONS"
+    )
+    sage_max_retries: int = Field(default=5, ge=0, validation_alias="SAGE_MAX_RETRIES")
+    sage_settlement_mutation: str = Field(
+        default="createSalesOpenItemSettlement", validation_alias="SAGE_SETTLEMENT_MUTATION"
+    )
+    sage_cache_ttl: int = Field(default=3600, gt=0, validation_alias="SAGE_CACHE_TTL")
+    sage_batch_max_operations: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        validation_alias="SAGE_BATCH_MAX_OPERATIONS",
+        description="Most operations in one batched Sage document (1: no batching).",
+    )
+    sage_batch_max_cost: int = Field(
+        default=60_000,
+        gt=0,
+        le=650_000,
+        validation_alias="SAGE_BATCH_MAX_COST",
+        description="Most estimated field cost of one Sage document (Sage refuses 650000).",
+    )
+    sage_writer_in_flight: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        validation_alias="SAGE_WRITER_IN_FLIGHT",
+        description="Batched documents one organisation's writer keeps in flight at once.",
+    )
+    # Circuit breaker and "needs login" gate (bridge/ops/gates.py).
+    sage_circuit_threshold: int = Field(default=10, ge=0, validation_alias="SAGE_CIRCUIT_THRESHOLD")
+    sage_circuit_cooldown: float = Field(
+        default=30.0, gt=0, validation_alias="SAGE_CIRCUIT_COOLDOWN"
+    )
+    sage_probe_interval: float = Field(
+        default=5.0, gt=0, validation_alias="BRIDGE_SAGE_PROBE_INTERVAL"
+    )
+
+    # --- providers ------------------------------------------------------------------
+    shopify_webhook_secret: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, validation_alias="SHOPIFY_WEBHOOK_SECRET"
+    )
+    stripe_webhook_secret: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, validation_alias="STRIPE_WEBHOOK_SECRET"
+    )
+    stripe_tolerance: int = Field(default=300, gt=0, validation_alias="STRIPE_TOLERANCE")
+    stripe_api_key: SecretStr | None = Field(default=None, validation_alias="STRIPE_API_KEY")
+    shopify_shop_domain: str | None = Field(default=None, validation_alias="SHOPIFY_SHOP_DOMAIN")
+    shopify_access_token: SecretStr | None = Field(
+        default=None, validation_alias="SHOPIFY_ACCESS_TOKEN"
+    )
+    # Where the backfill reads the providers' APIs (overridable for a proxy or a test double).
+    stripe_api_url: str = Field(default="https://api.stripe.com", validation_alias="STRIPE_API_URL")
+    shopify_api_url: str | None = Field(default=None, validation_alias="SHOPIFY_API_URL")
+    shopify_api_version: str = Field(
+        default="2026-10", pattern=r"^\d{4}-\d{2}$", validation_alias="SHOPIFY_API_VERSION"
+    )
+    # Above this many orders in its window, the backfill reads Shopify with a bulk operation.
+    shopify_bulk_threshold: int = Field(
+        default=2000, ge=0, validation_alias="SHOPIFY_BULK_THRESHOLD"
+    )
+    # Mark a Shopify order paid when someone else collected its invoice (`bridge.poller.writeback`).
+    shopify_write_back: bool = Field(default=False, validation_alias="BRIDGE_SHOPIFY_WRITE_BACK")
+    # 8 MiB: a 500-line B2B order with every `*_set` field is 1.2 MiB, 2.3 MiB once fulfilled
+    # (the fulfillment repeats the lines); `bench/webhook_size.py` measures it.
+    webhook_max_body: int = Field(default=8 * 1024 * 1024, gt=0, validation_alias="BRIDGE_MAX_BODY")
+
+    # --- bridge behaviour ------------------------------------------------------------
+    admin_token: SecretStr | None = Field(default=None, validation_alias="BRIDGE_ADMIN_TOKEN")
+    poll_interval: float = Field(default=30.0, gt=0, validation_alias="BRIDGE_POLL_INTERVAL")
+    poll_overlap: float = Field(default=120.0, ge=0, validation_alias="BRIDGE_POLL_OVERLAP")
+    poll_all_invoices: bool = Field(default=False, validation_alias="BRIDGE_POLL_ALL")
+    # The reconciliation job: a backfill of the last `reconcile_window` s, every interval.
+    reconcile_interval: float = Field(
+        default=3600.0, ge=0, validation_alias="BRIDGE_RECONCILE_INTERVAL"
+    )  # 0 = off
+    reconcile_window: float = Field(
+        default=172_800.0, gt=0, validation_alias="BRIDGE_RECONCILE_WINDOW"
+    )
+    outbound_allow_private: bool = Field(
+        default=False,
+        validation_alias="BRIDGE_OUTBOUND_ALLOW_PRIVATE",
+        description="Allow subscriber URLs on private/loopback addresses and plain http.",
+    )
+    outbound_timeout: float = Field(default=15.0, gt=0, validation_alias="BRIDGE_OUTBOUND_TIMEOUT")
+    outbound_subscriptions: list[dict[str, Any]] = Field(
+        default_factory=list,
+        validation_alias="BRIDGE_SUBSCRIPTIONS",
+        description='JSON list of {"url", "event_types", "secret"} created at start.',
+    )
+    event_retention_days: float = Field(
+        default=35.0,
+        gt=0,
+        validation_alias="BRIDGE_EVENT_RETENTION_DAYS",
+        description="Processed/ignored events are kept this long (> Stripe's 30-day redelivery).",
+    )
+    outbound_retention_days: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias="BRIDGE_OUTBOUND_RETENTION_DAYS",
+        description="Outbound events, deliveries and attempts are kept this long after their "
+        "last change (keep it above the ~28 h retry schedule).",
+    )
+    link_retention_days: float = Field(
+        default=400.0,
+        gt=0,
+        validation_alias="BRIDGE_LINK_RETENTION_DAYS",
+        description="Order/payment/refund links and settled invoice statuses are kept this "
+        "long after their last change (longer than any refund window).",
+    )
+    worker_heartbeat_ttl: float = Field(
+        default=30.0,
+        ge=3,
+        le=600,
+        validation_alias="BRIDGE_WORKER_HEARTBEAT_TTL",
+        description="A worker silent this long (s) is dead: its events are re-sent at once.",
+    )
+
+    # --- mapping ----------------------------------------------------------------------
+    numbering: NumberingMode = Field(
+        default=NumberingMode.SAGE, validation_alias="BRIDGE_NUMBERING"
+    )
+    invoice_on: InvoiceMoment = Field(
+        default=InvoiceMoment.ORDER, validation_alias="BRIDGE_INVOICE_ON"
+    )
+    start_date: dt.date | None = Field(
+        default=None,
+        validation_alias="BRIDGE_START_DATE",
+        description="Go-live date (YYYY-MM-DD): orders dated before it are never invoiced; "
+        "their payments and refunds are ignored and listed to book by hand.",
+    )
+    payment_methods: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_PAYMENT_METHODS),
+        validation_alias="BRIDGE_PAYMENT_METHODS",
+        description="JSON: provider gateway -> Sage paymentMethod referenceName.",
+    )
+    sales_journal_code: str = Field(default="VT", validation_alias="BRIDGE_SALES_JOURNAL")
+    shipping_product_code: str = Field(
+        default="SHIPPING", validation_alias="BRIDGE_SHIPPING_PRODUCT"
+    )
+    rounding_product_code: str = Field(
+        default="ROUNDING", validation_alias="BRIDGE_ROUNDING_PRODUCT"
+    )
+    # Lines that are not product sales (Shopify Markets and retail), each on its own product.
+    duties_product_code: str = Field(default="DUTIES", validation_alias="BRIDGE_DUTIES_PRODUCT")
+    fees_product_code: str = Field(default="FEES", validation_alias="BRIDGE_FEES_PRODUCT")
+    tip_product_code: str = Field(default="TIP", validation_alias="BRIDGE_TIP_PRODUCT")
+    gift_card_product_code: str = Field(
+        default="GIFT-CARD", validation_alias="BRIDGE_GIFT_CARD_PRODUCT"
+    )
+    cash_rounding_product_code: str = Field(
+        default="ROUNDING", validation_alias="BRIDGE_CASH_ROUNDING_PRODUCT"
+    )
+    fallback_products: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_FALLBACK_PRODUCTS),
+        validation_alias="BRIDGE_FALLBACK_PRODUCTS",
+        description="JSON: VAT rate (percent) -> Sage product code used when a SKU has no match.",
+    )
+    walkin_customer_code: str = Field(default="WALKIN", validation_alias="BRIDGE_WALKIN_CUSTOMER")
+    rounding_tolerance: Decimal = Field(
+        default=Decimal("0.05"), ge=0, validation_alias="BRIDGE_ROUNDING_TOLERANCE"
+    )
+    shop_currency: str = Field(default="EUR", validation_alias="BRIDGE_SHOP_CURRENCY")
+    stripe_unlinked_parks: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        validation_alias="BRIDGE_STRIPE_UNLINKED_PARKS",
+        description="Times a Stripe payment linked to nothing is parked (5 s, 15 s, 1 min...) "
+        "waiting for its invoice payment before it is ignored as unlinked.",
+    )
+    # --- payouts (bridge/payouts): a French chart of accounts by default -------------
+    payout_bank_account: str = Field(default="512000000", validation_alias="BRIDGE_BANK_ACCOUNT")
+    clearing_accounts: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_CLEARING_ACCOUNTS),
+        validation_alias="BRIDGE_CLEARING_ACCOUNTS",
+        description="JSON: processor (stripe, shopify_payments) -> its clearing account.",
+    )
+    fees_account: str = Field(default="627000000", validation_alias="BRIDGE_FEES_ACCOUNT")
+    customers_account: str = Field(default="411000000", validation_alias="BRIDGE_CUSTOMERS_ACCOUNT")
+    bank_journal_code: str = Field(default="BQ", validation_alias="BRIDGE_BANK_JOURNAL")
+    # --- many connections (bridge/connections) ------------------------------------------
+    secret_key: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        validation_alias="BRIDGE_SECRET_KEY",
+        description="Fernet keys of connection secrets: encrypt with the first, decrypt with any.",
+    )
+    connection_max_in_flight: int = Field(
+        default=24,
+        ge=1,
+        le=1000,
+        validation_alias="BRIDGE_CONNECTION_MAX_IN_FLIGHT",
+        description="Events of one connection handed to Celery and not finished, at most.",
+    )
+    connection_rate_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        validation_alias="BRIDGE_CONNECTION_RATE_SHARE",
+        description="Share of the app's Sage rate limit one registered connection may use.",
+    )
+
+    @field_validator("shopify_webhook_secret", "stripe_webhook_secret", "secret_key", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return _split_secrets(value)
+
+    @field_validator("outbound_subscriptions")
+    @classmethod
+    def _check_subscriptions(
+        cls, value: list[dict[str, Any]], info: ValidationInfo
+    ) -> list[dict[str, Any]]:
+        # Checked here, at start: a bad entry must stop the process, not fail a request.
+        # (`outbound_allow_private` is declared before, so it is in `info.data` when valid.)
+        allow_private = bool(info.data.get("outbound_allow_private", False))
+        for index, entry in enumerate(value):
+            problem = subscription_problem(entry, allow_private=allow_private)
+            if problem:
+                raise ValueError(f"BRIDGE_SUBSCRIPTIONS[{index}]: {problem}")
+        return value
+
+    @model_validator(mode="after")
+    def _production_uses_real_sage(self) -> Settings:
+        # Checked at start: one forgotten variable must not book production into a sandbox.
+        if self.environment is Environment.PRODUCTION:
+            problems = production_problems(self)
+            if problems:
+                raise ValueError(
+                    "BRIDGE_ENV=production needs a real Sage Active: "
+                    + "; ".join(problems)
+                    + " (set BRIDGE_ENV=sandbox to run against the sandbox on purpose)"
+                )
+        return self
+
+    @cached_property
+    def shopify_secrets(self) -> list[bytes]:
+        return [s.get_secret_value().encode() for s in self.shopify_webhook_secret]
+
+    @cached_property
+    def stripe_secrets(self) -> list[str]:
+        return [s.get_secret_value() for s in self.stripe_webhook_secret]
+
+    @cached_property
+    def admin_tokens(self) -> list[str]:
+        """`BRIDGE_ADMIN_TOKEN`'s values (comma-separated: rotation); empty = admin off."""
+        raw = self.admin_token.get_secret_value() if self.admin_token else ""
+        return [token.strip() for token in raw.split(",") if token.strip()]
+
+    @property
+    def outbound_retention(self) -> int:
+        """`outbound_retention_days` in whole seconds (at least 1)."""
+        return max(1, int(self.outbound_retention_days * 86_400))
+
+    @property
+    def link_retention(self) -> int:
+        """`link_retention_days` in whole seconds (at least 1)."""
+        return max(1, int(self.link_retention_days * 86_400))
+
+    def key(self, *parts: str) -> str:
+        """A Redis key in this connection's namespace: `bridge:<connection>:<parts...>`."""
+        return ":".join(("bridge", self.connection, *parts))
+
+    @property
+    def celery_queue(self) -> str:
+        """This connection's Celery queue (a Redis list in the broker's database).
+
+        `celery` (Celery's default) for the default connection; `celery.<connection>` for
+        any other, so that connections sharing one Redis never take each other's tasks.
+        """
+        return "celery" if self.connection == "default" else f"celery.{self.connection}"
+
+
+SANDBOX_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0", "sandbox")  # noqa: S104 - names
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """Why `settings` would not reach a real Sage Active ([] when they would)."""
+    url = settings.sage_api_url
+    if not url:
+        return ["SAGE_API_URL is not set (the sandbox would be used)"]
+    problems = []
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        problems.append(f"SAGE_API_URL {url} is not https")
+    if (parts.hostname or "") in SANDBOX_HOSTS:
+        problems.append(f"SAGE_API_URL {url} is the sandbox or this machine")
+    sandbox_values = {
+        "SAGE_CLIENT_ID": settings.sage_client_id == SANDBOX_CLIENT_ID,
+        "SAGE_CLIENT_SECRET": settings.sage_client_secret.get_secret_value()
+        == SANDBOX_CLIENT_SECRET,
+        "SAGE_API_KEY": settings.sage_api_key.get_secret_value() == SANDBOX_API_KEY,
+    }
+    named = [name for name, is_sandbox in sandbox_values.items() if is_sandbox]
+    if named:
+        problems.append(", ".join(named) + " still hold the sandbox's development credentials")
+    return problems
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings from the environment, `.env` and explicit overrides."""
+    return Settings(**overrides)

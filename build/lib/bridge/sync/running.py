@@ -1,0 +1,130 @@
+"""Running one inbound event: parse its body, translate it, run its step under the order lock.
+
+Shared by the providers' handlers (`bridge.sync.shopify.handlers`,
+`bridge.sync.stripe.handlers`, `bridge.sync.stripe.payments`): each translates the body
+(pure), takes the order's lock and calls one step (`sync_order`, `sync_payment`,
+`sync_refund`); connector and translation errors leave as the dispatcher's
+`TransientError` / `PermanentError` (`bridge.sync.errors`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from bridge.models import Order, Payment, Refund
+from bridge.services import Services
+from bridge.store.events import EventRecord
+from bridge.sync.context import SyncContext
+from bridge.sync.dispatch import Ignored, Outcome, PermanentError, Processed
+from bridge.sync.errors import classified
+from bridge.sync.golive import skip_follower, skip_order
+from bridge.sync.locks import OrderLock
+from bridge.sync.orders import sync_order
+from bridge.sync.payments import sync_payment
+from bridge.sync.refunds import sync_refund
+from bridge.sync.shopify.context import shopify_api_version
+from bridge.translate import Translated, TranslationContext, translate
+
+SHOP_HEADER = "X-Shopify-Shop-Domain"
+
+
+def event_body(event: EventRecord) -> dict[str, Any]:
+    """The event's body as a JSON object.
+
+    Raises:
+        PermanentError: the body is not JSON, or not an object.
+    """
+    try:
+        data = json.loads(event.body)
+    except json.JSONDecodeError as exc:
+        raise PermanentError(f"{event.ref}: the body is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise PermanentError(f"{event.ref}: the body is not a JSON object")
+    return data
+
+
+def book_vat_rates(fallback_products: dict[str, str]) -> tuple[Decimal, ...]:
+    """The VAT rates the books know: those of `BRIDGE_FALLBACK_PRODUCTS` (a key that is not
+    a number names no rate)."""
+    rates = []
+    for key in fallback_products:
+        try:
+            rates.append(Decimal(key))
+        except ArithmeticError:
+            continue
+    return tuple(r for r in rates if r.is_finite())
+
+
+def parked_before(event: EventRecord) -> int:
+    """How many times this event was parked already (a park's delay grows with it)."""
+    return sum(1 for a in event.attempts if a.outcome == "parked")
+
+
+def run_locked(
+    services: Services, reference: str, step: Callable[[SyncContext], Outcome]
+) -> Outcome:
+    """Run `step` under the lock of the order `reference`."""
+    lock = OrderLock(services.redis, services.settings.key("lock", "order", reference))
+    with lock:
+        return step(SyncContext.build(services, lock))
+
+
+def translation_context(event: EventRecord, services: Services, **extra: Any) -> TranslationContext:
+    """What a translation needs besides the body: shop, tolerance, the books' rates."""
+    return TranslationContext(
+        shop_domain=event.headers.get(SHOP_HEADER),
+        tolerance=services.settings.rounding_tolerance,
+        vat_rates=book_vat_rates(services.settings.fallback_products),
+        api_version=shopify_api_version(event),
+        **extra,
+    )
+
+
+def run_translated(event: EventRecord, services: Services, result: Translated) -> Outcome:
+    """Run the step for a translated result (None means nothing to do)."""
+    parked = parked_before(event)
+    if result is None:
+        return Ignored(f"{event.topic}: nothing to book")
+    if isinstance(result, Order):
+        order = result
+        skipped = skip_order(services, order)
+        if skipped is not None:
+            return skipped
+        return run_locked(services, order.reference, lambda ctx: sync_order(ctx, order))
+    if isinstance(result, Payment | Refund):
+        skipped_follower = skip_follower(services, result)
+        if skipped_follower is not None:
+            return skipped_follower
+    if isinstance(result, Payment):
+        payment = result
+        return run_locked(
+            services,
+            payment.order_reference,
+            lambda ctx: sync_payment(ctx, payment, event.ref, parked),
+        )
+    if isinstance(result, Refund):
+        refund = result
+        return run_locked(
+            services,
+            refund.order_reference,
+            lambda ctx: sync_refund(ctx, refund, event.ref, parked),
+        )
+    outcomes = [run_translated(event, services, each) for each in result]
+    return next((o for o in outcomes if not isinstance(o, Processed)), Processed("payments"))
+
+
+def handle(event: EventRecord, services: Services) -> Outcome:
+    """Translate and book one order, payment or refund event.
+
+    Raises:
+        TransientError: Sage or the lock may let it through later.
+        PermanentError: the payload or Sage refuses it for good.
+    """
+    with classified(f"{event.provider} {event.topic} {event.ref}"):
+        body = event_body(event)
+        context = translation_context(event, services)
+        result = translate(event.provider, event.topic, body, context)
+        return run_translated(event, services, result)

@@ -1,0 +1,52 @@
+"""Two Sage Active calls the connector's typed API lacks, used by refunds.
+
+- `credit_notes_of(sage, invoice_id)`: the credit notes generated from an invoice
+  (`sourceSalesInvoiceId`), to find an earlier attempt's credit note.
+- `set_sales_order_number(sage, id, reference)`: `updateSalesInvoice` on a Pending
+  document, to write the refund's reference on a credit note (`generateCreditNote` cannot
+  carry one).
+
+Both raise the connector's `SageError` tree only.
+"""
+
+from __future__ import annotations
+
+from connectors.sage_active.documents import INVOICE_FIELDS
+from connectors.sage_active.models import SalesInvoice
+from connectors.sage_active.operations import SageActive
+from connectors.sage_active.pagination import connection, parse
+
+CREDIT_NOTES_OF = (
+    "query ($id: UUID) { salesInvoices(first: 500, where: { sourceSalesInvoiceId: "
+    "{ eq: $id } }, order: [{ creationDate: ASC }]) { nodes { " + INVOICE_FIELDS + " } } }"
+)
+UPDATE_SALES_ORDER_NUMBER = (
+    "mutation ($values: SalesInvoiceUpdateGLDtoInput!) { updateSalesInvoice(input: $values) "
+    "{ id status salesOrderNumber } }"
+)
+
+
+def credit_notes_of(sage: SageActive, invoice_id: str) -> list[SalesInvoice]:
+    """Credit notes whose source is `invoice_id`, oldest first.
+
+    Raises:
+        SageError: as `SageClient.execute`.
+    """
+    data = sage.client.execute(CREDIT_NOTES_OF, {"id": invoice_id}, name="salesInvoices")
+    nodes = connection(data, "salesInvoices").nodes
+    return [n for n in (parse(SalesInvoice, node) for node in nodes) if n.type == "CREDIT_NOTE"]
+
+
+def set_sales_order_number(sage: SageActive, document_id: str, reference: str) -> None:
+    """Write `reference` as the `salesOrderNumber` of a Pending document.
+
+    Raises:
+        SageBusinessError: the document is no longer Pending, or not found.
+        SageError: as `SageClient.execute`.
+    """
+    sage.client.execute(
+        UPDATE_SALES_ORDER_NUMBER,
+        {"values": {"id": document_id, "salesOrderNumber": reference}},
+        mutation=True,
+        name="updateSalesInvoice",
+    )

@@ -1,0 +1,1 @@
+"""Clients for outside systems. Nothing here imports `bridge` or `tasks`."""

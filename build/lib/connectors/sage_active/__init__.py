@@ -1,0 +1,1 @@
+"""Sage Active: the GraphQL client, its typed operations, and the local sandbox."""

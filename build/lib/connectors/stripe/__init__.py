@@ -1,0 +1,1 @@
+"""Stripe connector: webhook verification and payload models."""

@@ -36,10 +36,10 @@ def operator_options(command: F) -> F:
     """`--connection` and `--state-dir`, shared by the operator commands."""
     command = click.option(
         "--state-dir",
-        default=".bridge",
-        show_default=True,
+        default=None,
         type=click.Path(file_okay=False, path_type=Path),
-        help="Where a running `bridge dev` is found when REDIS_URL is not set.",
+        help="Where a running `bridge dev` is found when REDIS_URL is not set "
+        "[BRIDGE_DEV_STATE_DIR, else .bridge].",
     )(command)
     return click.option(
         "--connection",
@@ -48,7 +48,7 @@ def operator_options(command: F) -> F:
     )(command)
 
 
-def _operator(connection: str | None, state_dir: Path) -> Operator:
+def _operator(connection: str | None, state_dir: Path | None) -> Operator:
     """Raises: click.ClickException: see `bridge.ops.operator.open_operator`."""
     try:
         return open_operator(connection, state_dir)
@@ -99,21 +99,23 @@ def sandbox(
 )
 @click.option(
     "--state-dir",
-    default=".bridge",
-    show_default=True,
+    default=None,
     type=click.Path(file_okay=False),
-    help="Where Redis data, the sandbox's books and the dev secrets are kept.",
+    help="Where Redis data, the sandbox's books and the dev secrets are kept "
+    "[BRIDGE_DEV_STATE_DIR, else .bridge].",
 )
 @click.option("--concurrency", default=4, show_default=True, type=int, help="Worker threads.")
-def dev(host: str, port: int, sandbox_port: int, state_dir: str, concurrency: int) -> None:
+def dev(host: str, port: int, sandbox_port: int, state_dir: str | None, concurrency: int) -> None:
     """Run everything on this machine: Redis, the sandbox, web, worker, beat (Ctrl-C stops)."""
     from pathlib import Path
 
     from bridge.dev.supervisor import DevError, DevOptions, DevServer
 
-    options = DevOptions(host, port, sandbox_port, Path(state_dir).resolve(), concurrency)
+    settings = load_settings()
+    folder = Path(state_dir or settings.dev_state_dir).resolve()
+    options = DevOptions(host, port, sandbox_port, folder, concurrency)
     try:
-        code = DevServer(load_settings(), options).run()
+        code = DevServer(settings, options).run()
     except DevError as exc:
         raise click.ClickException(str(exc)) from exc
     sys.exit(code)
@@ -122,10 +124,9 @@ def dev(host: str, port: int, sandbox_port: int, state_dir: str, concurrency: in
 @main.command()
 @click.option(
     "--state-dir",
-    default=".bridge",
-    show_default=True,
+    default=None,
     type=click.Path(file_okay=False),
-    help="The state directory of the running `bridge dev`.",
+    help="The state directory of the running `bridge dev` [BRIDGE_DEV_STATE_DIR, else .bridge].",
 )
 @click.option("--url", default=None, help="The bridge's base URL (default: from `bridge dev`).")
 @click.option("--timeout", default=120.0, show_default=True, type=float, help="Seconds to wait.")
@@ -136,7 +137,7 @@ def dev(host: str, port: int, sandbox_port: int, state_dir: str, concurrency: in
     type=float,
     help="Seconds to wait for a `bridge dev` that is still starting.",
 )
-def demo(state_dir: str, url: str | None, timeout: float, wait: float) -> None:
+def demo(state_dir: str | None, url: str | None, timeout: float, wait: float) -> None:
     """Send signed sample Shopify and Stripe events to `bridge dev`; print what happened."""
     from pathlib import Path
 
@@ -144,7 +145,8 @@ def demo(state_dir: str, url: str | None, timeout: float, wait: float) -> None:
     from bridge.dev.state import DevStateError, wait_for_run_info
 
     try:
-        info = wait_for_run_info(Path(state_dir), wait, click.echo)
+        folder = Path(state_dir) if state_dir else _settings_or_stop().dev_state_dir
+        info = wait_for_run_info(Path(folder), wait, click.echo)
         if url:
             info = info.model_copy(update={"web_url": url.rstrip("/")})
         wait_ready(info, wait)
@@ -158,7 +160,9 @@ def demo(state_dir: str, url: str | None, timeout: float, wait: float) -> None:
 @click.option("--timeout", default=300.0, show_default=True, type=float, help="Seconds to wait.")
 @click.option("--no-browser", is_flag=True, help="Print the URL only; do not open a browser.")
 @operator_options
-def sage_login(timeout: float, no_browser: bool, connection: str | None, state_dir: Path) -> None:
+def sage_login(
+    timeout: float, no_browser: bool, connection: str | None, state_dir: Path | None
+) -> None:
     """Log in to Sage Active once (OAuth code flow); the refresh token is kept in Redis."""
     import webbrowser
 
@@ -181,6 +185,14 @@ def sage_login(timeout: float, no_browser: bool, connection: str | None, state_d
     except (SageLoginError, ConfigurationError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Logged in. The refresh token is stored in Redis at {key} (rotated there).")
+
+
+def _settings_or_stop() -> Settings:
+    """Raises: click.ClickException: invalid settings (the message names them)."""
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        raise click.ClickException(f"invalid settings: {exc}") from exc
 
 
 def _settings_with_redis() -> Settings:
@@ -280,7 +292,7 @@ def beat(schedule_file: str | None) -> None:
     help="Do not keep the report in Redis (where the worker's hold and the console read it).",
 )
 @operator_options
-def doctor(no_store: bool, connection: str | None, state_dir: Path) -> None:
+def doctor(no_store: bool, connection: str | None, state_dir: Path | None) -> None:
     """Check Sage, the mapping, secrets and Redis; print what to fix; exit 1 on an error.
 
     The report is stored (for the console and the worker's hold) only when this shell's
@@ -337,7 +349,7 @@ def replay(
     until: str | None,
     dry_run: bool,
     connection: str | None,
-    state_dir: Path,
+    state_dir: Path | None,
 ) -> None:
     """Queue inbound event REF (stripe:evt_123, or the bare id evt_123) for processing again,
     or with --status every failed (or parked) event matching the filters."""
@@ -434,7 +446,7 @@ def backfill(
     provider: str,
     dry_run: bool,
     connection: str | None,
-    state_dir: Path,
+    state_dir: Path | None,
 ) -> None:
     """Feed what the providers' APIs say happened in a window, and the bridge lacks.
 

@@ -126,6 +126,12 @@ class Settings(BaseSettings):
         validation_alias="WEB_CONCURRENCY",
         description="gunicorn processes of `bridge web` (default: 2 per CPU it may use).",
     )
+    dev_state_dir: str = Field(
+        default=".bridge",
+        validation_alias="BRIDGE_DEV_STATE_DIR",
+        description="Where `bridge dev` keeps its state, and where the operator commands "
+        "look for a running one when REDIS_URL is not set.",
+    )
     log_json: bool = Field(default=True, validation_alias="BRIDGE_LOG_JSON")
     log_level: str = Field(default="INFO", validation_alias="BRIDGE_LOG_LEVEL")
 

@@ -3,7 +3,8 @@
 connection.
 
 - **A running `bridge dev`**: when `REDIS_URL` is not set, the command reads the state file
-  of `bridge dev` (`<state dir>/dev.json`, `.bridge/` by default) and takes from it what
+  of `bridge dev` (`<state dir>/dev.json`; `BRIDGE_DEV_STATE_DIR`, `.bridge/` by default)
+  and takes from it what
   the environment leaves unset: `REDIS_URL` (the embedded Redis takes a new port at each
   start), `SAGE_API_URL` / `SAGE_AUTH_URL` (the sandbox), the webhook secrets, the admin
   token and the Stripe stand-in. What the environment sets wins.
@@ -25,14 +26,12 @@ from typing import Any
 from pydantic import SecretStr, ValidationError
 
 from bridge.connections.hub import ServicesHub
-from bridge.connections.registry import RegistryError
+from bridge.connections.registry import ROOT, RegistryError
 from bridge.connections.secrets import SecretKeyError
 from bridge.dev.state import RunInfo, running_instance
 from bridge.dev.stripe_standin import STANDIN_KEY
 from bridge.services import Services, build_services
 from bridge.settings import Settings, load_settings
-
-DEFAULT_STATE_DIR = ".bridge"
 
 
 class OperatorError(Exception):
@@ -90,7 +89,7 @@ def environment_settings(state_dir: Path | None = None) -> tuple[Settings, RunIn
         raise OperatorError(f"invalid settings: {exc}") from exc
     if settings.redis_url:
         return settings, None
-    folder = state_dir or Path(DEFAULT_STATE_DIR)
+    folder = state_dir or Path(settings.dev_state_dir)
     info = running_instance(folder)
     if info is None:
         raise OperatorError(
@@ -113,6 +112,13 @@ def open_operator(connection: str | None = None, state_dir: Path | None = None) 
     settings, info = environment_settings(state_dir)
     base = build_services(settings)
     if connection is None or connection == settings.connection:
+        if connection is None and base.redis.hexists(ROOT, settings.connection):
+            base.close()  # BRIDGE_CONNECTION=shop-b would check the environment's mapping
+            raise OperatorError(
+                f"BRIDGE_CONNECTION={settings.connection} names a registered connection: "
+                f"use --connection {settings.connection} (and leave BRIDGE_CONNECTION to "
+                "the environment's own connection)"
+            )
         return Operator(base, base, info)
     try:
         services = ServicesHub(base).services(connection)

@@ -4,7 +4,8 @@
 before the settings are first built): it removes every variable the bridge reads
 (`BRIDGE_*`, `SAGE_*`, `SHOPIFY_*`, `STRIPE_*`, `REDIS_URL`, `SENTRY_*`, `WEB_CONCURRENCY`)
 from this process's environment, which the processes the tests start inherit, and sets
-`BRIDGE_ENV_FILE` empty so that no process of the suite reads a `.env` file. A test that
+`BRIDGE_ENV_FILE` empty so that no process of the suite reads a `.env` file, and
+`BRIDGE_DEV_STATE_DIR` to a directory with no running `bridge dev` in it. A test that
 wants a variable sets it itself (`monkeypatch.setenv`, or the `env` of a process it starts).
 `TEST_REDIS_URL` (the suite's own knob) is kept.
 """
@@ -12,6 +13,7 @@ wants a variable sets it itself (`monkeypatch.setenv`, or the `env` of a process
 from __future__ import annotations
 
 import os
+import tempfile
 
 PREFIXES = ("BRIDGE_", "SAGE_", "SHOPIFY_", "STRIPE_", "SENTRY_")
 NAMES = ("REDIS_URL", "WEB_CONCURRENCY")
@@ -28,6 +30,8 @@ def isolate() -> list[str]:
     for name in removed:
         del os.environ[name]
     os.environ["BRIDGE_ENV_FILE"] = ""
+    # Nor may a command of the suite find the developer's running `bridge dev` (.bridge/).
+    os.environ["BRIDGE_DEV_STATE_DIR"] = os.path.join(tempfile.gettempdir(), "bridge-no-dev")
     # In case the settings module was imported before this ran (its config is read at import).
     from bridge.settings import Settings
 

@@ -89,6 +89,6 @@ def test_exported_variables_are_cleared_and_listed(monkeypatch: pytest.MonkeyPat
     removed = isolate()
 
     assert {"SHOPIFY_SHOP_DOMAIN", "BRIDGE_SECRET_KEY"} <= set(removed)
-    assert bridge_variables(os.environ) == ["BRIDGE_ENV_FILE"]
+    assert bridge_variables(os.environ) == ["BRIDGE_DEV_STATE_DIR", "BRIDGE_ENV_FILE"]
     assert os.environ["TEST_REDIS_URL"] == "redis://127.0.0.1:1/0"
     assert Settings().shopify_shop_domain is None

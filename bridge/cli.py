@@ -454,7 +454,7 @@ def backfill(
     Missing events are recorded and queued like webhooks; the workers book them.
     """
     from bridge.ops.backfill import Backfill, open_readers, parse_moment
-    from connectors.rest import ProviderApiError
+    from connectors.http import ProviderApiError
     from connectors.stripe.api import RETENTION
 
     operator = _operator(connection, state_dir)

@@ -38,7 +38,7 @@ from bridge.connections.webhooks import bridge_base, register_shopify, register_
 from bridge.ops.operator import OperatorError, environment_settings
 from bridge.services import build_services
 from bridge.settings import Settings
-from connectors.rest import ProviderApiError
+from connectors.http import ProviderApiError
 
 
 def _settings() -> Settings:

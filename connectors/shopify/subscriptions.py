@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from connectors.rest import ProviderApiError
+from connectors.http import ProviderApiError
 from connectors.shopify.graphql import ShopifyGraphQL
 
 CREATE = """

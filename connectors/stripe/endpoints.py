@@ -8,7 +8,7 @@ account's default version. Stripe answers the endpoint with its signing secret
 
 A POST is not retried: a request that timed out may have created the endpoint, and a
 second one would make Stripe deliver every event twice (the ledger would absorb it, but
-the operator would not know which to delete). Errors are `connectors.rest`'s.
+the operator would not know which to delete). Errors are `connectors.http`'s.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from connectors.rest import ProviderApiError, ProviderAuthError, provider_message
+from connectors.http import ProviderApiError, RetryPolicy, send, stripe_client
 
 DEFAULT_URL = "https://api.stripe.com"
 # The newest version the translators read (bridge/translate/stripe/objects.py reads every
@@ -48,8 +48,7 @@ def create_webhook_endpoint(
     connect: bool = False,
     description: str = "Sage Active Bridge",
     base_url: str = DEFAULT_URL,
-    timeout: float = 30.0,
-    client: httpx.Client | None = None,
+    transport: httpx.BaseTransport | None = None,
 ) -> WebhookEndpoint:
     """Create a webhook endpoint for `url` with `events`; returns it with its secret.
 
@@ -62,28 +61,14 @@ def create_webhook_endpoint(
     form += [("description", description)]
     if connect:
         form.append(("connect", "true"))
-    own = client is None
-    http = client or httpx.Client(timeout=timeout)
-    try:
-        response = http.post(
-            f"{base_url.rstrip('/')}/v1/webhook_endpoints",
-            content=urlencode(form).encode(),
-            headers={
-                "Authorization": f"Bearer {api_key}",
-                "Content-Type": "application/x-www-form-urlencoded",
-            },
-        )
-    except httpx.HTTPError as exc:
-        raise ProviderApiError(f"Stripe did not answer: {exc}") from exc
-    finally:
-        if own:
-            http.close()
-    if response.status_code in (401, 403):
-        raise ProviderAuthError(f"Stripe refused the API key: {provider_message(response)}")
-    if response.status_code >= 300:
-        raise ProviderApiError(
-            f"Stripe refused the webhook endpoint ({response.status_code}): "
-            f"{provider_message(response)}"
+    body = urlencode(form).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    with stripe_client(api_key, base_url, transport=transport) as client:
+        response = send(
+            "Stripe",
+            "POST /v1/webhook_endpoints",
+            lambda: client.post("/v1/webhook_endpoints", content=body, headers=headers),
+            RetryPolicy(max_attempts=1),  # never twice: see the module docstring
         )
     try:
         return WebhookEndpoint.model_validate_json(response.content)

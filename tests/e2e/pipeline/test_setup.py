@@ -31,9 +31,9 @@ from bridge.store.event_models import EventRecord
 from bridge.web import create_app
 from connectors.stripe.endpoints import WEBHOOK_API_VERSION
 from connectors.stripe.webhook import TOPICS as STRIPE_TOPICS
-from tests.e2e.pipeline.conftest import ADMIN_TOKEN, Rig
 from tests.support.celery import WorkerHandle
 from tests.support.pipeline import SHOP, SandboxControl, payload, sandbox_settings
+from tests.support.rig import ADMIN_TOKEN, Rig
 from tests.support.shopify_graphql import ACCESS_TOKEN, FakeShopifyGraphQL
 from tests.support.stripe_endpoints import API_KEY, FakeStripeEndpoints
 from tests.support.webhooks import SHOPIFY_SECRET, STRIPE_SECRET, shopify_headers, stripe_headers

@@ -10,6 +10,7 @@
     bridge connections update NAME [--mapping JSON] [--webhook-secret S ...] [...]
     bridge connections disable NAME | enable NAME | remove NAME
     bridge connections rotate-key                    re-encrypt every secret with the first key
+    bridge connections env-shop [--forget]           the environment's connection's shop
 
 Secrets given on the command line are never printed back; `--webhook-secret -` reads them
 from stdin (one a line) to keep them out of the shell's history.
@@ -302,6 +303,27 @@ def remove(name: str) -> None:
     registry = _registry()
     _run(lambda: registry.remove(name))
     click.echo(f"{name}: removed")
+
+
+@connections.command("env-shop")
+@click.option("--forget", is_flag=True, help="Forget the learnt shop (the next one is learnt).")
+def env_shop(forget: bool) -> None:
+    """The environment's connection's shop: SHOPIFY_SHOP_DOMAIN, else the one learnt from
+    its first signed webhook (kept so that adding connections never cuts it off)."""
+    settings = _settings()
+    registry = ConnectionRegistry(build_services(settings).redis, lambda: SecretBox([]))
+    if forget:
+        forgotten = _run(lambda: registry.forget_env_shop(settings.connection))
+        click.echo(f"forgot {forgotten}" if forgotten else "no learnt shop to forget")
+        return
+    learnt = _run(lambda: registry.env_shop(settings.connection))
+    declared = settings.shopify_shop_domain
+    if declared:
+        click.echo(f"{declared} (SHOPIFY_SHOP_DOMAIN)")
+    elif learnt:
+        click.echo(f"{learnt} (learnt from its first signed webhook)")
+    else:
+        click.echo("none yet: the first shop signed with SHOPIFY_WEBHOOK_SECRET becomes it")
 
 
 @connections.command("rotate-key")

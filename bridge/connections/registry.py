@@ -183,6 +183,20 @@ class ConnectionRegistry:
         raw = self._redis.hget(ENV_SHOPS, name)
         return _text(raw) if raw else None
 
+    def forget_env_shop(self, name: str) -> str | None:
+        """Forget the shop the environment's connection `name` learnt (its next signed
+        delivery teaches it again); returns the domain forgotten, if any."""
+        domain = self.env_shop(name)
+        if domain is None:
+            return None
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hdel(ENV_SHOPS, name)
+        if _text(self._redis.hget(SHOPS, domain) or "") == name:
+            pipe.hdel(SHOPS, domain)
+        pipe.incr(VERSION)
+        pipe.execute()
+        return domain
+
     def claim_env_shop(self, name: str, domain: str) -> str:
         """Keep `domain` as the shop of the environment's connection `name` (its first
         signed webhook): "ok", "known" (it has one already) or "taken" (a registered

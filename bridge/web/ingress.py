@@ -171,7 +171,6 @@ class WebhookIngress:
         self._settings = services.settings
         self._hub = hub or ServicesHub(services)
         self._app = app
-        self._learnt: set[str] = set()  # shops whose env claim this process made
         self._routes: dict[str, Route] = {
             PREFIX + "shopify": self._shopify,
             PREFIX + "stripe": self._stripe,
@@ -336,11 +335,10 @@ class WebhookIngress:
 
     def _learn(self, target: Services, environ: WSGIEnvironment) -> None:
         """After the environment's first accepted delivery of a shop, keep that shop as its
-        own (Redis once per process and shop; a set look-up after that)."""
+        own (one Redis call then; a look-up in the cached snapshot after that)."""
         domain = (_header(environ, SHOP_HEADER) or "").strip().lower()
-        if target is self._services and domain and domain not in self._learnt:
+        if target is self._services and domain:
             self._hub.learn_shop(domain)
-            self._learnt.add(domain)
 
     def _stripe(self, environ: WSGIEnvironment) -> tuple[Services, NewEvent]:
         """A Stripe webhook delivery, verified and identified, and its connection."""

@@ -9,8 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 
+from bridge.cli import main
+from bridge.web.common import HUB_KEY
 from tests.integration.redis.connections.test_web import AUTH, make_client, shop
 from tests.support.connections import KEY, SECRET_A, SHOP_A
 from tests.support.webhooks import SHOPIFY_SECRET, shopify_headers
@@ -82,3 +85,19 @@ def test_a_declared_env_shop_cannot_be_registered_either(redis_url: str) -> None
         taken = declared.post("/admin/connections", json=shop("home", HOME, SECRET_A), headers=AUTH)
         assert taken.status_code == 409
         assert "SHOPIFY_SHOP_DOMAIN" in taken.get_json()["detail"]
+
+
+def test_the_learnt_shop_is_shown_and_can_be_forgotten(client: FlaskClient, redis_url: str) -> None:
+    assert deliver(client, HOME, order(1), SHOPIFY_SECRET) == (202, "")
+    env = {"REDIS_URL": redis_url}
+
+    shown = CliRunner().invoke(main, ["connections", "env-shop"], env=env)
+    forgotten = CliRunner().invoke(main, ["connections", "env-shop", "--forget"], env=env)
+
+    assert shown.output.strip() == f"{HOME} (learnt from its first signed webhook)"
+    assert forgotten.output.strip() == f"forgot {HOME}"
+    # the web app sees the change within its snapshot's 2 s; here at once
+    client.application.extensions[HUB_KEY].refresh()
+    # the next signed delivery teaches it again, and the old shop is nobody's now
+    assert deliver(client, "new-home.myshopify.com", order(2), SHOPIFY_SECRET) == (202, "")
+    assert deliver(client, HOME, order(3), SHOPIFY_SECRET) == (404, "unknown_shop")

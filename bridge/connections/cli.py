@@ -254,6 +254,11 @@ def show(name: str) -> None:
 @click.option("--webhook-secret", "webhook", multiple=True, help="Replaces all ('-': stdin).")
 @click.option("--sage-refresh-token")
 @click.option("--mapping", help="JSON merged over the stored mapping.")
+@click.option(
+    "--start-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Go-live date: orders dated before it are left to the books kept by hand.",
+)
 def update(
     name: str,
     shop_domain: str | None,
@@ -262,14 +267,18 @@ def update(
     webhook: tuple[str, ...],
     sage_refresh_token: str | None,
     mapping: str | None,
+    start_date: dt.datetime | None,
 ) -> None:
     """Change a connection: what is given replaces what is stored."""
+    changed = _mapping(mapping)
+    if start_date is not None:
+        changed = {**(changed or {}), "start_date": start_date.date().isoformat()}
     secrets = {"webhook_secrets": _secrets(webhook), "sage_refresh_token": sage_refresh_token}
     body: dict[str, Any] = {
         "shop_domain": shop_domain,
         "stripe_account": stripe_account,
         "sage_organization_id": organization,
-        "mapping": _mapping(mapping),
+        "mapping": changed,
         "secrets": secrets if any(v is not None for v in secrets.values()) else None,
     }
     registry = _registry()

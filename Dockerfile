@@ -17,10 +17,12 @@ RUN /opt/venv/bin/pip install --no-deps . && /opt/venv/bin/pip check
 
 FROM python:3.11-slim
 RUN groupadd --gid 10001 bridge \
-    && useradd --create-home --uid 10001 --gid 10001 --shell /usr/sbin/nologin bridge
+    && useradd --create-home --uid 10001 --gid 10001 --shell /usr/sbin/nologin bridge \
+    && install -d -o 10001 -g 10001 /data
 COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 BRIDGE_LOG_JSON=true
 USER 10001:10001
 WORKDIR /home/bridge
+# /data: the sandbox's books (a volume there starts owned by the bridge's user)
 EXPOSE 8000
 CMD ["bridge", "web", "--host", "0.0.0.0", "--port", "8000"]

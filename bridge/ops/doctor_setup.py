@@ -77,7 +77,7 @@ def shop_routing(ctx: DoctorContext) -> Iterator[Finding]:
     learnt = registry.env_shop(settings.connection)
     declared = settings.shopify_shop_domain
     if declared or learnt:
-        how = "SHOPIFY_SHOP_DOMAIN" if declared else "learnt from its first signed webhook"
+        how = "declared" if declared else "learnt from its first signed webhook"
         detail = f"{declared or learnt} ({how})"
     else:
         detail = (

@@ -36,7 +36,7 @@ from bridge.connections.models import (
 from bridge.connections.registry import ConnectionRegistry, RegistryError
 from bridge.connections.secrets import SecretBox, SecretKeyError, new_key
 from bridge.connections.webhooks import bridge_base, register_shopify, register_stripe
-from bridge.ops.operator import OperatorError, environment_settings
+from bridge.ops.operator import OperatorError, environment_settings, open_operator
 from bridge.services import build_services
 from bridge.settings import Settings
 from connectors.http import ProviderApiError
@@ -340,3 +340,18 @@ def rotate_key() -> None:
     """Re-encrypt every stored secret with the first BRIDGE_SECRET_KEY value."""
     changed = _run(_registry().rotate_key)
     click.echo(f"{changed} connection(s) re-encrypted with the first key")
+
+
+def connection_settings_for(name: str | None) -> Settings:
+    """The settings of connection `name` (None: the environment's), as the operator commands
+    build them (`bridge.ops.operator`: a running `bridge dev` found when REDIS_URL is unset).
+
+    Raises:
+        click.ClickException: unknown connection, or its secrets cannot be read.
+    """
+    try:
+        operator = open_operator(name)
+    except OperatorError as exc:
+        raise click.ClickException(str(exc)) from exc
+    operator.close()
+    return operator.settings

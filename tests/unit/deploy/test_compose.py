@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from pydantic import ValidationError
 
 from bridge import cli
+from bridge.ops import compose_env
 from bridge.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -51,7 +52,8 @@ def test_every_setting_is_passed_through_to_every_bridge_process(compose: dict[s
     for name in BRIDGE_SERVICES:
         passed = environment(compose["services"][name])
         missing = sorted(wanted - set(passed))
-        assert not missing, f"add to docker-compose.yml's x-bridge environment: {missing}"
+        assert not missing, f"run python -m bridge.ops.compose_env (missing: {missing})"
+    assert compose_env.main(["--check"]) == 0, "run python -m bridge.ops.compose_env"
 
 
 def test_no_secret_has_a_value_in_the_compose_file(compose: dict[str, Any]) -> None:

@@ -5,9 +5,10 @@ An order dated before the go-live date is never invoiced, whichever event brings
 (`orders/create`, a late `orders/updated`, a backfill): its event is recorded `ignored`
 with the reason, and the order is remembered as "before go-live". A payment or refund of
 such an order is `ignored` too, and listed as an attention item of kind `before_go_live`
-(amount, gateway, provider id), so that the accountant books it by hand. An order the
-bridge invoiced before the date was set keeps being served: only orders without an
-invoice are skipped.
+(amount, gateway, provider id), so that the accountant books it by hand; so is a payment or
+refund itself dated before the go-live date whose order the bridge never invoiced (its
+order is older still, and its event may never come). An order the bridge invoiced before
+the date was set keeps being served: only orders without an invoice are skipped.
 
 Keys (under `bridge:<connection>:`): `golive:order:<reference>` -> JSON `BeforeStart`,
 kept `BRIDGE_LINK_RETENTION_DAYS` like the links.
@@ -34,6 +35,7 @@ class BeforeStart(BaseModel):
     number: str
     date: dt.date
     start_date: dt.date
+    inferred: bool = False  # dated by its payment or refund (the order never came)
 
 
 def _key(services: Services, reference: str) -> str:
@@ -85,6 +87,20 @@ def skip_follower(services: Services, follower: Payment | Refund) -> Ignored | N
         redis.RedisError: Redis is unreachable.
     """
     record = before_start(services, follower.order_reference)
+    start = services.settings.start_date
+    if record is None and start is not None and follower.date < start:
+        # Itself dated before the go-live date, so is its order, whose event may never
+        # come (a missed webhook): unless the bridge invoiced that order, it is not ours.
+        link = services.links.order(follower.order_reference)
+        if link is None or not link.invoice_id:
+            number = link.order.number if link and link.order else follower.order_reference
+            record = BeforeStart(
+                reference=follower.order_reference,
+                number=number,
+                date=follower.date,
+                start_date=start,
+                inferred=True,
+            )
     if record is None:
         return None
     currency: str | None
@@ -100,8 +116,10 @@ def skip_follower(services: Services, follower: Payment | Refund) -> Ignored | N
         entry = "make the credit note (and the refund payment) on the invoice booked by hand"
         amount, currency, verb = follower.amount, follower.currency, "refund"
     reason = (
-        f"{what} for order {record.number} dated {record.date}, before the go-live date "
-        f"{record.start_date}: not booked by the bridge; {entry} in Sage"
+        f"{what} for order {record.number} "
+        + (f"(dated {record.date} or earlier)" if record.inferred else f"dated {record.date}")
+        + f", before the go-live date {record.start_date}: not booked by the bridge; "
+        f"{entry} in Sage"
     )
     services.attention.add(
         AttentionItem(

@@ -85,3 +85,19 @@ def test_the_backfill_starts_at_the_go_live_date(
     assert "backfill 2026-11-20T00:00:00+00:00 .. " in dated.stderr
     assert undated.exit_code == 2
     assert "give --since, or set the go-live date (BRIDGE_START_DATE)" in undated.output
+
+
+def test_a_payment_before_the_date_whose_order_never_came_is_listed(
+    after_go_live: Pipeline,
+) -> None:
+    tx = payload("shopify", "order-transactions-create-001-sale-shopify-payments")  # 03-02
+
+    paid = after_go_live.deliver("shopify", "order_transactions/create", tx)
+
+    assert paid.status == "ignored", paid.detail  # not parked waiting for an old order
+    assert "(dated 2026-03-02 or earlier), before the go-live date 2026-03-04" in (
+        paid.detail or ""
+    )
+    [item] = after_go_live.services.attention.items(kind="before_go_live")
+    assert item.order_reference == f"shopify:{SHOP}:5910000001013"
+    assert str(item.amount) == "19.80"

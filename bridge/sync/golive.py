@@ -86,9 +86,11 @@ def skip_follower(services: Services, follower: Payment | Refund) -> Ignored | N
     Raises:
         redis.RedisError: Redis is unreachable.
     """
-    record = before_start(services, follower.order_reference)
     start = services.settings.start_date
-    if record is None and start is not None and follower.date < start:
+    if start is None:
+        return None  # no go-live date (any more): every order is the bridge's
+    record = before_start(services, follower.order_reference)
+    if record is None and follower.date < start:
         # Itself dated before the go-live date, so is its order, whose event may never
         # come (a missed webhook): unless the bridge invoiced that order, it is not ours.
         link = services.links.order(follower.order_reference)

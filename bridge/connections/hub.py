@@ -178,17 +178,24 @@ class ServicesHub:
         self.refresh()
         return stored
 
-    def learn_shop(self, domain: str) -> None:
-        """Keep `domain` as the environment connection's shop (once; later calls are one
-        dict look-up), so that adding connections never takes its webhooks away.
+    def learn_shop(self, domain: str) -> str | None:
+        """Keep `domain` as the environment connection's shop, unless it has one already
+        (once; later calls are one look-up in the cached snapshot), so that adding
+        connections never takes its webhooks away. Returns the shop it keeps (another one
+        when a concurrent delivery of another shop was first; None if a registered
+        connection took `domain` meanwhile).
 
         Raises:
             redis.RedisError: Redis is unreachable.
         """
-        if self.snapshot().env_shops.get(self.default_name):
-            return
-        self.registry.claim_env_shop(self.default_name, domain)
+        known = self.snapshot().env_shops.get(self.default_name)
+        if known:
+            return known
+        outcome = self.registry.claim_env_shop(self.default_name, domain)
         self.refresh()
+        if outcome == "ok":
+            return domain
+        return self.registry.env_shop(self.default_name)
 
     def stored(self, name: str) -> StoredConnection | None:
         return self.snapshot().by_name.get(name)

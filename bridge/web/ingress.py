@@ -335,10 +335,16 @@ class WebhookIngress:
 
     def _learn(self, target: Services, environ: WSGIEnvironment) -> None:
         """After the environment's first accepted delivery of a shop, keep that shop as its
-        own (one Redis call then; a look-up in the cached snapshot after that)."""
+        own (one Redis call then; a look-up in the cached snapshot after that).
+
+        Raises:
+            Rejection: 404 when another shop became the environment's a moment before.
+        """
         domain = (_header(environ, SHOP_HEADER) or "").strip().lower()
         if target is self._services and domain:
-            self._hub.learn_shop(domain)
+            kept = self._hub.learn_shop(domain)
+            if kept != domain and not self._settings.shopify_shop_domain:
+                raise Rejection(404, "unknown_shop", f"no connection serves the shop {domain}")
 
     def _stripe(self, environ: WSGIEnvironment) -> tuple[Services, NewEvent]:
         """A Stripe webhook delivery, verified and identified, and its connection."""

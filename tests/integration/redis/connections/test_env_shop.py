@@ -13,6 +13,8 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from bridge.cli import main
+from bridge.connections.registry import ConnectionRegistry
+from bridge.connections.secrets import SecretBox
 from bridge.web.common import HUB_KEY
 from tests.integration.redis.connections.test_web import AUTH, make_client, shop
 from tests.support.connections import KEY, SECRET_A, SHOP_A
@@ -101,3 +103,17 @@ def test_the_learnt_shop_is_shown_and_can_be_forgotten(client: FlaskClient, redi
     # the next signed delivery teaches it again, and the old shop is nobody's now
     assert deliver(client, "new-home.myshopify.com", order(2), SHOPIFY_SECRET) == (202, "")
     assert deliver(client, HOME, order(3), SHOPIFY_SECRET) == (404, "unknown_shop")
+
+
+def test_two_shops_racing_to_be_the_env_shop_cannot_both_win(
+    client: FlaskClient, redis_client: redis.Redis
+) -> None:
+    # this process's view of the connections is fresh: no shop yet
+    assert deliver(client, HOME, order(1), "not-the-secret") == (401, "invalid_signature")
+    # another web process takes a first delivery of another shop meanwhile
+    other = "other-shop.myshopify.com"
+    registry = ConnectionRegistry(redis_client, lambda: SecretBox([]))
+    assert registry.claim_env_shop("default", other) == "ok"
+
+    assert deliver(client, HOME, order(2), SHOPIFY_SECRET) == (404, "unknown_shop")
+    assert redis_client.llen("bridge:default:outbox") == 0

@@ -1,2 +1,0 @@
-"""Shopify's side of the sync: its handlers (orders, transactions, refunds) and what a
-Shopify translation needs besides the body (`context`)."""

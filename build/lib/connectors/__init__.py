@@ -1,1 +1,0 @@
-"""Clients for outside systems. Nothing here imports `bridge` or `tasks`."""

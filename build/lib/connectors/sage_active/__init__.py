@@ -1,1 +1,0 @@
-"""Sage Active: the GraphQL client, its typed operations, and the local sandbox."""

@@ -1,1 +1,0 @@
-"""Stripe connector: webhook verification and payload models."""

@@ -13,14 +13,16 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from pydantic import ValidationError
 
 from bridge import __version__
-from bridge.ops.operator import Operator, OperatorError, open_operator
 from bridge.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # imported by the commands that use them (a light `bridge --help`)
+    from bridge.ops.operator import Operator
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -50,6 +52,8 @@ def operator_options(command: F) -> F:
 
 def _operator(connection: str | None, state_dir: Path | None) -> Operator:
     """Raises: click.ClickException: see `bridge.ops.operator.open_operator`."""
+    from bridge.ops.operator import OperatorError, open_operator
+
     try:
         return open_operator(connection, state_dir)
     except OperatorError as exc:

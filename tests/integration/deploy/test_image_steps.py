@@ -42,6 +42,7 @@ def build_stage() -> list[tuple[str, str]]:
     return steps
 
 
+@pytest.mark.timeout(900)  # installs every dependency: about a minute, more on a busy machine
 def test_the_build_stage_installs_a_working_bridge_from_the_lock(tmp_path: Path) -> None:
     venv, src = tmp_path / "venv", tmp_path / "src"
     src.mkdir()

@@ -10,7 +10,9 @@ from typing import Any, Optional
 import pytest
 from pydantic import SecretStr, ValidationError
 
+from bridge.dev.state import RunInfo
 from bridge.ops import config_reference
+from bridge.ops.operator import dev_overrides
 from bridge.sage_settings import SageSettings, env_name
 from bridge.services import sage_config
 from bridge.settings import Settings
@@ -162,3 +164,22 @@ def test_the_configuration_reference_lists_every_sage_variable() -> None:
     assert rows["SAGE_TIMEOUT"][1] == "`30.0`"
     assert "SAGE" not in rows  # the nested model is not a variable
     assert not [env for env in config_reference.undescribed() if "SAGE" in env]
+
+
+def test_a_running_bridge_dev_fills_in_sage_only_when_not_given() -> None:
+    info = RunInfo(
+        pid=1, web_url="http://127.0.0.1:8000", redis_url="redis://127.0.0.1:1/0",
+        sage_api_url="http://127.0.0.1:8090/graphql", sage_auth_url="http://127.0.0.1:8090",
+        sandbox_url="http://127.0.0.1:8090", admin_token="t", shopify_webhook_secret="s",
+        stripe_webhook_secret="whsec_x", state_dir="/tmp/x",
+    )  # fmt: skip
+    unset = settings(SAGE_TIMEOUT=5)
+    completed = unset.model_copy(update=dev_overrides(unset, info))
+    assert (completed.sage.api_url, completed.sage.auth_url) == (
+        "http://127.0.0.1:8090/graphql",
+        "http://127.0.0.1:8090",
+    )
+    assert completed.sage.timeout == 5.0
+    given = settings(SAGE_API_URL="https://api.fr.active.sage.com/graphql")
+    kept = given.model_copy(update=dev_overrides(given, info))
+    assert kept.sage.api_url == "https://api.fr.active.sage.com/graphql"

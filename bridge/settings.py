@@ -1,8 +1,10 @@
 """The bridge's configuration: one `Settings` object, built once at start and passed in.
 
-This is the only module that reads the environment (and `.env`). Every other module takes
-the values it needs as arguments. Secrets are `SecretStr` so they never end up in a log
-line or a repr; secrets that may be rotated hold several values, given comma-separated.
+This is the only module that reads the environment (and `.env`); the `SAGE_*` variables
+are its nested `sage` model (`bridge.sage_settings`), read flat by the same sources. Every
+other module takes the values it needs as arguments. Secrets are `SecretStr` so they never
+end up in a log line or a repr; secrets that may be rotated hold several values, given
+comma-separated.
 
 Names follow DESIGN.md section 3: the `SAGE_*`, `SHOPIFY_*`, `STRIPE_*`, `REDIS_URL`,
 `SENTRY_DSN` variables keep their names; bridge-specific knobs are prefixed `BRIDGE_`.

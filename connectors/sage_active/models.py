@@ -90,6 +90,11 @@ class CustomerInput(SageInput):
     vat_number: str | None = Field(default=None, max_length=25)
     email: str | None = Field(default=None, max_length=70)
     address: AddressInput | None = None
+    # Identification (02-customers.md): the document type by legislation and country
+    # (`documentTypes`), its number (FR: SIREN/SIRET), and ES simplified invoices.
+    document_type_id: str | None = None
+    document_id: str | None = Field(default=None, max_length=25)
+    non_identified_customer: bool | None = None
 
     def to_graphql(self) -> dict[str, Any]:
         values = self.model_dump(

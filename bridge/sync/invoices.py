@@ -26,6 +26,8 @@ from bridge.sync.dispatch import PermanentError
 from bridge.sync.expiry import links_may_have_expired
 from bridge.sync.notify import invoice_event, observe_invoice
 from bridge.sync.products import resolve_products
+from bridge.sync.taxes import fallback_products, plan_taxes
+from bridge.sync.walkins import home_country
 from connectors.sage_active.models import SalesInvoice, SalesInvoiceInput, SalesInvoiceLineInput
 
 CREATE = "create"
@@ -48,7 +50,11 @@ def invoice_number(order: Order, numbering: NumberingMode) -> str | None:
 
 
 def invoice_input(
-    order: Order, customer_id: str, product_ids: list[str], numbering: NumberingMode
+    order: Order,
+    customer_id: str,
+    product_ids: list[str],
+    numbering: NumberingMode,
+    mention: str | None = None,
 ) -> SalesInvoiceInput:
     """The `createSalesInvoice` values for `order` (references as DESIGN.md section 3)."""
     number = invoice_number(order, numbering)
@@ -58,6 +64,7 @@ def invoice_input(
         operational_number=number or None,
         sales_order_number=order.reference,
         external_reference=order.external_reference or None,
+        special_mention=mention,
         lines=[
             SalesInvoiceLineInput(
                 product_id=product_id,
@@ -105,8 +112,13 @@ def create_invoice(ctx: SyncContext, link: OrderLink, order: Order) -> None:
         _adopt(link, earlier)
     else:
         customer_id = resolve_customer(ctx, order)
-        plan = resolve_products(ctx, order.lines)
-        values = invoice_input(order, customer_id, plan.ids, ctx.settings.numbering)
+        legislation = ctx.sage.legislation()
+        taxes = plan_taxes(
+            order, ctx.settings, home_country(legislation), legislation, ctx.links.redis
+        )
+        fallbacks = fallback_products(ctx.settings, legislation)
+        plan = resolve_products(ctx, order.lines, taxes.codes, fallbacks)
+        values = invoice_input(order, customer_id, plan.ids, ctx.settings.numbering, taxes.mention)
         link.customer_id, link.line_products = customer_id, plan.ids
         link.fallback_lines = plan.fallback_lines
         ctx.check()

@@ -19,6 +19,8 @@ from tests.e2e.pipeline.conftest import ADMIN_TOKEN, Rig
 from tests.support.celery import WorkerHandle
 from tests.support.pipeline import payload, sandbox_settings
 from tests.support.sandbox import SandboxControl
+from tests.support.servers import serve_wsgi
+from tests.support.shopify_graphql import ACCESS_TOKEN, API_VERSION, FakeShopifyGraphQL
 from tests.support.webhooks import SHOPIFY_SECRET, STRIPE_SECRET, stripe_headers
 
 pytestmark = pytest.mark.e2e
@@ -168,6 +170,47 @@ def test_guests_abroad_and_eu_companies_get_customers_of_their_country(
     assert {line["productCode"] for line in company["lines"]} == {"INTRA-EU"}
     assert all(line["taxTreatment"]["isIntracomunity"] for line in company["lines"])
     assert "Autoliquidation" in company["specialMention"]
+
+
+def test_a_b2b_order_takes_the_vat_id_its_company_location_registered(
+    make_rig: MakeRig,
+) -> None:
+    # given a B2B company location registered with its VAT id in Shopify
+    fake = FakeShopifyGraphQL(shop_domain=SHOP)
+    fake.add_company_location(
+        {
+            "id": "gid://shopify/CompanyLocation/98765101",
+            "name": "Brasserie Claes - Bruxelles",
+            "company": {"name": "Brasserie Claes SRL"},
+            "billingAddress": {"countryCode": "BE"},
+            "taxSettings": {
+                "taxRegistrationId": "BE0123456749",
+                "taxExempt": True,
+                "taxExemptions": ["EU_REVERSE_CHARGE_EXEMPTION_RULE"],
+            },
+        }
+    )
+    with serve_wsgi(fake.app) as base:
+        rig = make_rig(
+            SHOPIFY_ACCESS_TOKEN=ACCESS_TOKEN,
+            SHOPIFY_API_URL=base,
+            SHOPIFY_API_VERSION=API_VERSION,
+        )
+        rig.worker()
+        # when its order carries no VAT id of its own (no note attribute)
+        body = payload("shopify", BE_B2B)
+        body.update(id=body["id"] + 100, name="#1152", note_attributes=[])
+        rig.send("orders/create", body)
+        reference = f"shopify:{SHOP}:{body['id']}"
+        rig.wait_status(reference, "Posted", timeout=90)
+    fake.close()
+    # then the customer is the company, with the location's VAT id, intra-community
+    invoice = sage_invoice(rig, reference)
+    assert invoice["customer"]["vatNumber"] == "BE0123456749"
+    assert invoice["customer"]["customerType"] == "BUSINESS"
+    assert invoice["customer"]["countryAcronym"] == "BE"
+    assert all(line["taxTreatment"]["isIntracomunity"] for line in invoice["lines"])
+    assert "CompanyLocationTax" in fake.requests
 
 
 def test_a_stripe_reverse_charge_invoice_books_an_intra_community_sale(

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from graphql import GraphQLResolveInfo
 
-from connectors.sage_active.sandbox import legislations
+from connectors.sage_active.sandbox import legislation_reference
 from connectors.sage_active.sandbox.books import Books
 from connectors.sage_active.sandbox.credit import available
 from connectors.sage_active.sandbox.entities import (
@@ -143,7 +143,7 @@ _COMPUTED: dict[tuple[type, str], Callable[[Context, Any], Any]] = {
     ),
     (PaymentMethod, "subAccount"): lambda c, i: c.require_books().accounts.get(i.sub_account_id),
     (AccountingEntryLine, "accountingEntryThirdParty"): _third_party,
-    **legislations.computed_fields(),
+    **legislation_reference.computed_fields(),
 }
 
 
@@ -201,8 +201,8 @@ SOURCES: dict[str, tuple[str, Source]] = {
     "accountingEntries": ("AccountingEntry", _all(lambda b: b.entries.values())),
     "accountingEntryLines": ("AccountingEntryLine", _all(_entry_lines)),
     "accountingAccounts": ("AccountingAccount", _all(lambda b: b.accounts.values())),
-    "documentTypes": ("DocumentType", _all(legislations.document_types)),
-    "taxTreatments": ("TaxTreatment", _all(legislations.tax_treatments)),
+    "documentTypes": ("DocumentType", _all(legislation_reference.document_types)),
+    "taxTreatments": ("TaxTreatment", _all(legislation_reference.tax_treatments)),
 }
 
 

@@ -15,9 +15,9 @@ import pytest
 from bridge.ops.doctor import Level, diagnose
 from bridge.services import build_services
 from bridge.web import create_app
-from tests.e2e.pipeline.conftest import ADMIN_TOKEN, Rig
 from tests.support.celery import WorkerHandle
 from tests.support.pipeline import payload, sandbox_settings
+from tests.support.rig import ADMIN_TOKEN, Rig
 from tests.support.sandbox import SandboxControl
 from tests.support.servers import serve_wsgi
 from tests.support.shopify_graphql import ACCESS_TOKEN, API_VERSION, FakeShopifyGraphQL

@@ -30,6 +30,7 @@ from bridge.settings import Settings
 from bridge.sync.dispatch import PermanentError
 from bridge.sync.products import rate_key
 from bridge.vat_ids import is_eu
+from connectors.sage_active.tax_reference import TaxReference
 
 # The legislations' defaults (BRIDGE_FALLBACK_PRODUCTS unset): fallback product per rate.
 LEGISLATION_FALLBACKS: dict[str, dict[str, str]] = {
@@ -124,3 +125,26 @@ def _line_code(
         f"tax is {country}'s {rate_key(line.vat_rate)} % (e.g. OSS-{country}-"
         f"{rate_key(line.vat_rate)}); it is never booked on a domestic tax"
     )
+
+
+def check_foreign_taxes(sage: TaxReference, plan: TaxPlan, settings: Settings) -> None:
+    """Refuse an OSS product that Sage has on a domestic tax (one look-up, OSS orders only).
+
+    Raises:
+        PermanentError: a product mapped in BRIDGE_OSS_PRODUCTS carries a tax whose type
+            is not `FOREIGN` (a foreign rate would be declared as a domestic one).
+        SageError: the look-up failed (classified by the caller).
+    """
+    mapped = set(settings.oss_products.values())
+    codes = {code for code in plan.codes if code is not None and code in mapped}
+    if not codes:
+        return
+    found = sage.product_taxes(codes)
+    for code in sorted(codes):
+        product = found.get(code)
+        tax = product.tax if product is not None else None
+        if tax is not None and tax.tax_type not in (None, "FOREIGN"):
+            raise PermanentError(
+                f"product {code!r} (BRIDGE_OSS_PRODUCTS) is on the domestic tax {tax.name!r} "
+                f"({tax.tax_type}): a destination's rate must be booked on a FOREIGN tax"
+            )

@@ -83,7 +83,7 @@ def plan_taxes(
     Raises:
         PermanentError: an EU distance sale at a rate with no OSS product mapped.
     """
-    country = order.customer.country if order.customer else None
+    country = order.destination
     intra = _intra_eu_business(order, home)
     home_rates = set(fallback_products(settings, legislation))
     mapped = settings.oss_products

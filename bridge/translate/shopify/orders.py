@@ -102,6 +102,11 @@ def _add_shipping(lines: LineSet, ship: sp.ShippingLine, taxes_included: bool) -
     )
 
 
+def _country(address: sp.Address | None) -> str | None:
+    code = (address.country_code or "").upper() if address else ""
+    return code if len(code) == 2 and code.isalpha() else None
+
+
 def order_from_shopify(
     payload: sp.ShopifyOrder,
     *,
@@ -152,6 +157,7 @@ def order_from_shopify(
         fulfilled=payload.fulfillment_status == "fulfilled",
         paid=payload.financial_status in PAID_STATUSES,
         presentment=shown,
+        ship_to_country=_country(payload.shipping_address),
     )
 
 

@@ -164,3 +164,17 @@ def test_an_oss_product_on_a_domestic_tax_is_refused() -> None:
     check_foreign_taxes(_Books("FOREIGN"), plan, OSS)  # type: ignore[arg-type]
     with pytest.raises(PermanentError, match="domestic tax 'TVA 20 %'"):
         check_foreign_taxes(_Books("TVA"), plan, OSS)  # type: ignore[arg-type]
+
+
+def test_the_place_of_supply_is_where_the_goods_go() -> None:
+    # given a French customer whose order ships to Germany, at the German rate
+    billed_home = _order("FR", "19").model_copy(update={"ship_to_country": "DE"})
+    # then the line is an OSS sale to Germany
+    assert plan_taxes(billed_home, OSS, "FR", "FR", None).codes == ["OSS-DE-19"]
+    # and the destination survives a snapshot; the customer's own country is implied
+    dumped = billed_home.model_dump(mode="json")
+    assert dumped["ship_to_country"] == "DE"
+    assert Order.model_validate(dumped) == billed_home
+    at_home = _order("DE", "19")
+    assert "ship_to_country" not in at_home.model_dump(mode="json")
+    assert Order.model_validate(at_home.model_dump(mode="json")).destination == "DE"

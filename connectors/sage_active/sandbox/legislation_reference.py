@@ -143,3 +143,25 @@ def check_customer_identity(
             )
         if kind != "INDIVIDUAL":
             raise BusinessError("nonIdentifiedCustomerMustBeIndividual", customerType=kind)
+
+
+# DE: customer codes are numbered by Sage, 10000-69999 (18-legislation-rules.md).
+DE_CUSTOMER_CODES = range(10000, 70000)
+
+
+def check_customer_code(books: Books, code: str | None) -> None:
+    """Raises: BusinessError when a German organisation is given a customer code (its
+    customers are numbered automatically; a number in the range is accepted)."""
+    if code is None or legislation_of(books).code != "DE":
+        return
+    if not (code.isdigit() and int(code) in DE_CUSTOMER_CODES):
+        raise BusinessError("customerCodeMustBeAutomatic", customerCode=code, range="10000-69999")
+
+
+def customer_number(books: Books) -> str | None:
+    """The next automatic customer number of a German organisation (None elsewhere)."""
+    if legislation_of(books).code != "DE":
+        return None
+    taken = [int(c.code) for c in books.customers.values() if c.code.isdigit()]
+    numbers = [n for n in taken if n in DE_CUSTOMER_CODES]
+    return str(max(numbers, default=DE_CUSTOMER_CODES.start - 1) + 1)

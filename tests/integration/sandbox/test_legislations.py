@@ -109,3 +109,23 @@ def test_customers_get_their_document_type_and_only_es_has_non_identified_custom
     ).json()
     assert refused["data"]["createCustomer"] is None
     assert refused["errors"][0]["extensions"]["code"] == "nonIdentifiedCustomerNotAllowed"
+
+
+def test_german_customers_are_numbered_by_sage(
+    http: httpx.Client, sandbox_headers: dict[str, str]
+) -> None:
+    org = _organisation(http, "DE")
+    headers = {**sandbox_headers, "X-OrganizationId": org}
+    create = """mutation ($v: CustomerCreateGLDtoInput!) { createCustomer(input: $v) { code } }"""
+    named = {"socialName": "Müller GmbH", "code": "SH7012"}
+    refused = http.post(
+        "/graphql", json={"query": create, "variables": {"v": named}}, headers=headers
+    ).json()
+    assert refused["errors"][0]["extensions"]["code"] == "customerCodeMustBeAutomatic"
+    for expected in ("10000", "10001"):
+        made = http.post(
+            "/graphql",
+            json={"query": create, "variables": {"v": {"socialName": "Müller GmbH"}}},
+            headers=headers,
+        ).json()
+        assert made["data"]["createCustomer"] == {"code": expected}

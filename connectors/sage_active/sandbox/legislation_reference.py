@@ -21,6 +21,7 @@ from connectors.sage_active.sandbox.entities import Customer, Product, SalesInvo
 from connectors.sage_active.sandbox.errors import BusinessError
 from connectors.sage_active.sandbox.ids import seed_id
 from connectors.sage_active.sandbox.legislations import EU, legislation_of, treatment_id
+from connectors.sage_active.sandbox.purchase_entities import TaxTreatment
 
 
 @dataclass(slots=True)
@@ -30,19 +31,6 @@ class DocumentType:
     name: str
     creation_date: datetime
     modification_date: datetime
-
-
-@dataclass(slots=True)
-class TaxTreatment:
-    id: UUID
-    description: str
-    tax_code: str
-    is_intracomunity: bool
-    register_type: str
-    tax_type: str
-    creation_date: datetime
-    modification_date: datetime
-    inactive: bool = False
 
 
 def document_types(books: Books) -> list[DocumentType]:
@@ -55,7 +43,8 @@ def document_types(books: Books) -> list[DocumentType]:
 
 
 def tax_treatments(books: Books) -> list[TaxTreatment]:
-    """Sales treatments: domestic, intra-community supply, export, OSS distance sale."""
+    """Sales treatments (registerType ISSUED): domestic, intra-community supply, export,
+    OSS distance sale; `taxTreatments` lists them after the purchase ones."""
     law, when = legislation_of(books), books.organization.creation_date
     rows = (
         ("DOM", f"Ventes {law.tax_label} / domestic sales", False, law.tax_type),
@@ -64,9 +53,24 @@ def tax_treatments(books: Books) -> list[TaxTreatment]:
         ("OSS", "OSS - ventes à distance UE / EU distance sales", False, "FOREIGN"),
     )
     return [
-        TaxTreatment(treatment_id(law.code, code), text, code, intra, "ISSUED", kind, when, when)
+        TaxTreatment(
+            id=treatment_id(law.code, code),
+            tax_code=code,
+            description=text,
+            creation_date=when,
+            modification_date=when,
+            register_type="ISSUED",
+            is_intracomunity=intra,
+            tax_type=kind,
+            output_account_code=law.vat_account,
+        )
         for code, text, intra, kind in rows
     ]
+
+
+def all_tax_treatments(books: Books) -> list[TaxTreatment]:
+    """The purchase treatments (`purchases_seed`) and the sales ones of the legislation."""
+    return [*books.purchases.tax_treatments.values(), *tax_treatments(books)]
 
 
 def default_document_type(books: Books, customer: Customer) -> UUID:

@@ -20,7 +20,8 @@ BOOKS = """{
   customers { nodes { code socialName customerType nonIdentifiedCustomer countryAcronym
     documentType { code } } }
   documentTypes(order: [{code: ASC}]) { nodes { code name } }
-  taxTreatments(where: {isIntracomunity: {eq: true}}) { nodes { taxCode } }
+  taxTreatments(where: {isIntracomunity: {eq: true}, registerType: {eq: ISSUED}}) {
+    nodes { taxCode } }
 }"""
 
 
@@ -49,6 +50,7 @@ def test_a_spanish_organisation_is_seeded_with_its_rates_journals_and_simplified
     assert data["oss"]["nodes"] == [{"percentage": 20, "taxType": "FOREIGN"}]
     assert data["journalTypes"]["nodes"] == [
         {"code": "BA", "type": "FINANCIAL"},
+        {"code": "HA", "type": "PURCHASE_INVOICE"},  # the purchase side, as in every org
         {"code": "VE", "type": "SALES_INVOICE"},
     ]
     assert data["products"]["nodes"] == [

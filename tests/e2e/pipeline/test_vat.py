@@ -293,6 +293,7 @@ def test_the_doctor_names_an_unmapped_destination_rate_and_passes_once_mapped(
     oss = [f for f in report.findings if f.check == "OSS destinations"]
     assert [f.level for f in oss] == [Level.ERROR]
     assert "DE at 19 %" in oss[0].detail
+    assert oss[0] in report.errors  # `bridge doctor` exits 1 on it
     # and once mapped it passes
     mapped = make_rig(BRIDGE_OSS_PRODUCTS=json.dumps({"DE:19": "OSS-DE-19"}))
     oss = [f for f in diagnose(mapped.services).findings if f.check == "OSS destinations"]

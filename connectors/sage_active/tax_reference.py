@@ -39,9 +39,14 @@ CUSTOMER_BY_COMMENTS = (
     "query ($text: String) { customers(first: 1, where: { comments: { eq: $text } }) "
     "{ nodes { id code socialName } } }"
 )
+WALKIN_FIELDS = "id code socialName countryAcronym customerType nonIdentifiedCustomer comments"
 WALKINS = (
     "query ($prefix: String) { customers(first: 500, where: { code: { startsWith: $prefix } }) "
-    "{ nodes { id code socialName countryAcronym customerType nonIdentifiedCustomer } } }"
+    "{ nodes { " + WALKIN_FIELDS + " } } }"
+)
+WALKINS_BY_COMMENTS = (
+    "query ($prefix: String) { customers(first: 500, where: { comments: { startsWith: "
+    "$prefix } }) { nodes { " + WALKIN_FIELDS + " } } }"
 )
 
 
@@ -54,6 +59,7 @@ class WalkinCustomer(SageModel):
     country_acronym: str | None = None
     customer_type: str | None = None
     non_identified_customer: bool | None = None
+    comments: str | None = None
 
 
 class DocumentType(SageModel):
@@ -143,9 +149,13 @@ class TaxReference:
         self.cache.put("customer:comments", text, customer)
         return customer
 
-    def customers_by_code_prefix(self, prefix: str) -> list[WalkinCustomer]:
-        """The customers whose code starts with `prefix` (walk-in customers; not cached)."""
-        data = self.client.execute(WALKINS, {"prefix": prefix}, name="customers")
+    def customers_by_code_prefix(
+        self, prefix: str, in_comments: bool = False
+    ) -> list[WalkinCustomer]:
+        """The customers whose code (or, `in_comments`, comments) starts with `prefix`
+        (walk-in customers; not cached)."""
+        document = WALKINS_BY_COMMENTS if in_comments else WALKINS
+        data = self.client.execute(document, {"prefix": prefix}, name="customers")
         return [parse(WalkinCustomer, node) for node in connection(data, "customers").nodes]
 
     def _cached_list(self, kind: str, document: str, field: str, model: type[M]) -> list[M]:

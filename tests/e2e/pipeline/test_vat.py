@@ -268,6 +268,12 @@ def test_spanish_and_german_organisations_book_their_rates_to_the_cent(
     if legislation == "DE":
         # German customers are numbered by Sage (10000-69999); the bridge's code is kept aside
         assert 10000 <= int(invoice["customer"]["code"]) < 70000
+        # a guest abroad too, and the doctor finds its walk-in customer by the bridge's code
+        guest = booked(rig, US_GUEST)
+        assert guest["customer"]["countryAcronym"] == "US"
+        found = [f for f in diagnose(rig.services).findings if f.check == "Walk-in customers"]
+        assert [f.level for f in found] == [Level.OK]
+        assert "abroad WALKIN-US" in found[0].detail
     if legislation == "ES":
         # and a guest consumer gets a simplified invoice: the non-identified walk-in customer
         guest = booked(rig, ES_GUEST)

@@ -36,6 +36,7 @@ from connectors.sage_active.tax_reference import TaxReference
 LEGISLATION_FALLBACKS: dict[str, dict[str, str]] = {
     "ES": {"21": "GEN-21", "10": "GEN-10", "4": "GEN-4", "0": "GEN-0"},
     "DE": {"19": "GEN-19", "7": "GEN-7", "0": "GEN-0"},
+    "PT": {"23": "GEN-23", "13": "GEN-13", "6": "GEN-6", "0": "GEN-0"},  # (not in the sandbox)
 }
 # Printed on intra-EU reverse-charge invoices unless BRIDGE_REVERSE_CHARGE_MENTION says.
 REVERSE_CHARGE_MENTIONS = {
@@ -43,6 +44,8 @@ REVERSE_CHARGE_MENTIONS = {
     "(livraison intracommunautaire) / Reverse charge, art. 138 Directive 2006/112/CE",
     "ES": "Inversión del sujeto pasivo - Entrega intracomunitaria exenta, art. 25 Ley "
     "37/1992 / Reverse charge, art. 138 Directive 2006/112/EC",
+    "PT": "Autoliquidação - Isento nos termos do artigo 14.º do RITI / Reverse charge, "
+    "art. 138 Directive 2006/112/EC",
     "DE": "Steuerschuldnerschaft des Leistungsempfängers - steuerfreie innergemeinschaftliche "
     "Lieferung (§ 4 Nr. 1b UStG) / Reverse charge, art. 138 Directive 2006/112/EC",
 }

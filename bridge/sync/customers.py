@@ -76,10 +76,13 @@ def customer_input(
     social = (party.company or party.name).strip()[:SOCIAL_NAME_MAX] or code
     email = party.email.strip() if party.email and len(party.email.strip()) <= 70 else None
     french_company = home == "FR" and party.country in (None, "FR") and party.siret
+    # Sage wants the VAT number of a business in another EU country (02-customers.md): one
+    # without is booked as a person (its sale is not an intra-community supply either).
+    unidentified = is_eu(party.country) and party.country != home and not party.vat_number
     return CustomerInput(
         code=code,
         social_name=social,
-        customer_type="BUSINESS" if party.is_business else "INDIVIDUAL",
+        customer_type="BUSINESS" if party.is_business and not unidentified else "INDIVIDUAL",
         vat_number=party.vat_number if party.vat_number and is_eu(party.country) else None,
         email=email,
         address=_address(party),

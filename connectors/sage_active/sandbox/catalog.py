@@ -17,6 +17,7 @@ from connectors.sage_active.sandbox.inputs import (
 from connectors.sage_active.sandbox.legislation_reference import (
     check_customer_code,
     check_customer_identity,
+    check_vies_vat_number,
     customer_number,
 )
 
@@ -41,6 +42,11 @@ def create_customer(books: Books, clock: Clock, data: CustomerFields) -> Custome
     _check_customer(books, data, None)
     require("socialName", data.social_name)
     check_customer_code(books, data.code)
+    country = data.country_acronym or next(
+        (a.country_iso_code_alpha2 for a in data.addresses or [] if a.country_iso_code_alpha2),
+        None,
+    )
+    check_vies_vat_number(books, data.customer_type, country, data.vat_number)
     code = data.code or customer_number(books) or _next_code(books)
     now = clock.now()
     customer = Customer(

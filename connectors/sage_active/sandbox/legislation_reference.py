@@ -153,6 +153,17 @@ def check_customer_identity(
 DE_CUSTOMER_CODES = range(10000, 70000)
 
 
+def check_vies_vat_number(
+    books: Books, kind: str | None, country: str | None, vat: str | None
+) -> None:
+    """Raises: BusinessError `vatNumberRequired` for a BUSINESS customer in another VIES
+    country without a VAT number (mandatory in every legislation, 18-legislation-rules.md)."""
+    home = legislation_of(books).code
+    country = (country or home).upper()
+    if kind == "BUSINESS" and country in EU and country != home and not (vat or "").strip():
+        raise BusinessError("vatNumberRequired", countryAcronym=country)
+
+
 def check_customer_code(books: Books, code: str | None) -> None:
     """Raises: BusinessError when a German organisation is given a customer code (its
     customers are numbered automatically; a number in the range is accepted)."""

@@ -131,3 +131,15 @@ def test_german_customers_are_numbered_by_sage(
             headers=headers,
         ).json()
         assert made["data"]["createCustomer"] == {"code": expected}
+
+
+def test_a_business_in_another_eu_country_needs_its_vat_number(
+    http: httpx.Client, sandbox_headers: dict[str, str]
+) -> None:
+    create = """mutation ($v: CustomerCreateGLDtoInput!) { createCustomer(input: $v) { code } }"""
+    address = {"firstLine": "1 Grand Place", "countryIsoCodeAlpha2": "BE"}
+    company = {"socialName": "BelgiumCorp SA", "customerType": "BUSINESS", "addresses": [address]}
+    refused = http.post(
+        "/graphql", json={"query": create, "variables": {"v": company}}, headers=sandbox_headers
+    ).json()
+    assert refused["errors"][0]["extensions"]["code"] == "vatNumberRequired"

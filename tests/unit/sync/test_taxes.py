@@ -178,3 +178,14 @@ def test_the_place_of_supply_is_where_the_goods_go() -> None:
     at_home = _order("DE", "19")
     assert "ship_to_country" not in at_home.model_dump(mode="json")
     assert Order.model_validate(at_home.model_dump(mode="json")).destination == "DE"
+
+
+def test_a_company_abroad_in_the_eu_without_vat_id_is_booked_as_a_person() -> None:
+    party = Party(
+        provider_id="5", name="Claes", company="Claes SRL", address=Address(country_code="BE")
+    )
+    assert customer_input("SH5", party, home="FR").customer_type == "INDIVIDUAL"
+    with_vat = party.model_copy(update={"vat_number": "BE0123456749"})
+    assert customer_input("SH5", with_vat, home="FR").customer_type == "BUSINESS"
+    at_home = party.model_copy(update={"address": Address(country_code="FR")})
+    assert customer_input("SH5", at_home, home="FR").customer_type == "BUSINESS"

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 CHECK_MODULES: list[str] = [
     "bridge.ops.doctor_checks",
     "bridge.month.doctor",
+    "bridge.ops.doctor_setup",
     "bridge.ops.doctor_vat",
 ]
 

@@ -20,6 +20,7 @@ from bridge.store.events import EventRecord
 from bridge.sync.context import SyncContext
 from bridge.sync.dispatch import Ignored, Outcome, PermanentError, Processed
 from bridge.sync.errors import classified
+from bridge.sync.golive import skip_follower, skip_order
 from bridge.sync.locks import OrderLock
 from bridge.sync.order_edits import refund_target, sync_order_edit
 from bridge.sync.orders import sync_order
@@ -102,7 +103,14 @@ def run_translated(event: EventRecord, services: Services, result: Translated) -
         return Ignored(f"{event.topic}: nothing to book")
     if isinstance(result, Order):
         order = result
+        skipped = skip_order(services, order)
+        if skipped is not None:
+            return skipped
         return run_locked(services, order.reference, lambda ctx: sync_order(ctx, order))
+    if isinstance(result, Payment | Refund):
+        skipped_follower = skip_follower(services, result)
+        if skipped_follower is not None:
+            return skipped_follower
     if isinstance(result, Payment):
         payment = result
         return run_locked(

@@ -19,6 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import stopping
+
 FIXTURE = (
     Path(__file__).resolve().parents[1]
     / "tests/fixtures/shopify/orders-create-015-ht-fr-b2b-quantities.json"
@@ -132,6 +134,7 @@ def large_order(lines: int) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def main() -> None:
+    stopping.install()  # SIGINT / SIGTERM: stop every child this bench started
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=500)
     args = parser.parse_args()

@@ -174,13 +174,34 @@ def gunicorn_options(workers: int | None = None, threads: int | None = None) -> 
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--workers", default=None, type=int, help="gunicorn processes [2 x CPUs].")
 @click.option("--threads", default=4, show_default=True, type=int, help="Threads per process.")
-def web(host: str, port: int, workers: int | None, threads: int) -> None:
-    """Serve webhooks, the admin API and metrics with gunicorn (gthread workers)."""
-    _settings_with_redis()
+@click.option(
+    "--front/--no-front",
+    default=True,
+    show_default=True,
+    help="Put the bridge's asyncio front before gunicorn (read deadlines, whole requests "
+    "only); --no-front when a buffering proxy such as nginx is in front already.",
+)
+def web(host: str, port: int, workers: int | None, threads: int, front: bool) -> None:
+    """Serve webhooks, the admin API and metrics with gunicorn (gthread workers), behind a
+    front that slow or hostile clients cannot stall (`bridge.web.front`)."""
+    settings = _settings_with_redis()
     argv = [sys.executable, "-m", "gunicorn", *gunicorn_options(workers, threads)]
-    argv += ["--bind", f"{host}:{port}", "--access-logfile", "-"]
-    argv += ["bridge.web:create_production_app()"]
-    os.execv(sys.executable, argv)  # noqa: S606 - replace this process: signals reach gunicorn
+    argv += ["--access-logfile", "-", "bridge.web:create_production_app()"]
+    if not front:
+        argv[3:3] = ["--bind", f"{host}:{port}"]
+        os.execv(sys.executable, argv)  # noqa: S606 - replace this process: signals reach it
+    from bridge.observability import configure_logging
+    from bridge.web.front import Limits, serve_with_gunicorn
+
+    configure_logging(settings)
+    # gunicorn sees the front's socket: log the client's address the front passes on.
+    argv[-1:-1] = ["--access-logformat", '%({x-forwarded-for}i)s %(t)s "%(r)s" %(s)s %(b)s']
+    limits = Limits(
+        header_timeout=settings.read_header_timeout,
+        body_timeout=settings.read_body_timeout,
+        max_body=settings.webhook_max_body,
+    )
+    raise SystemExit(serve_with_gunicorn(host, port, argv, limits))
 
 
 @main.command()

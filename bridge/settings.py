@@ -189,6 +189,20 @@ class Settings(BaseSettings):
     # 8 MiB: a 500-line B2B order with every `*_set` field is 1.2 MiB, 2.3 MiB once fulfilled
     # (the fulfillment repeats the lines); `bench/webhook_size.py` measures it.
     webhook_max_body: int = Field(default=8 * 1024 * 1024, gt=0, validation_alias="BRIDGE_MAX_BODY")
+    read_header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        validation_alias="BRIDGE_READ_HEADER_TIMEOUT",
+        description="Seconds a client of `bridge web` has to send a request's line and headers "
+        "(408 and close after that); slow clients never hold a gunicorn thread.",
+    )
+    read_body_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias="BRIDGE_READ_BODY_TIMEOUT",
+        description="Seconds a client of `bridge web` has to send a request's whole body "
+        "(408 and close after that).",
+    )
 
     # --- bridge behaviour ------------------------------------------------------------
     admin_token: SecretStr | None = Field(default=None, validation_alias="BRIDGE_ADMIN_TOKEN")

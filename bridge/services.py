@@ -14,6 +14,7 @@ from functools import cached_property
 import redis
 
 from bridge.activity import SageActivity
+from bridge.connections.at_rest import sealer
 from bridge.metrics import Metrics
 from bridge.ops.alerts import Alerts
 from bridge.ops.gates import Gates
@@ -106,6 +107,7 @@ class Services:
             on_wait=activity.on_wait,
             on_needs_login=alerts.sage_needs_login,
             on_circuit=alerts.sage_circuit,
+            sealer=sealer(self.settings.secret_key),  # tokens encrypted at rest
         )
         return SageActive(client)
 

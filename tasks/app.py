@@ -9,16 +9,22 @@ a task; the visibility timeout is longer than any countdown we use.
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
+import redis
 from celery import Celery, signals
 
+from bridge.connections.at_rest import reseal
 from bridge.connections.hub import ServicesHub
+from bridge.connections.secrets import SecretKeyError
 from bridge.observability import configure_logging, init_sentry
 from bridge.services import ConfigurationError, Services, build_services
 from bridge.settings import Settings, load_settings
 from tasks.schedule import beat_schedule
+
+log = logging.getLogger(__name__)
 
 # Task modules the worker imports. Add yours here, one line each.
 TASK_MODULES: list[str] = [
@@ -120,6 +126,17 @@ def _require_redis(**_: Any) -> None:
 def _worker_init(**_: Any) -> None:
     _require_redis()
     init_sentry(settings, "worker")
+    _seal_secrets()
+
+
+def _seal_secrets() -> None:
+    """Encrypt the tokens and signing secrets still in clear (written before
+    `BRIDGE_SECRET_KEY` was set, or by an older version): migrated at every start."""
+    try:
+        hub = get_hub()
+        reseal(hub.base.redis, settings.secret_key, hub.names())
+    except (SecretKeyError, redis.RedisError) as exc:  # the doctor says more; go on
+        log.warning("secrets at rest: not migrated at start: %s", exc)
 
 
 def _setup_logging(**_: Any) -> None:

@@ -120,6 +120,10 @@ class ConnectionRegistry:
         self._box_factory = box_factory
         self._write = client.register_script(_WRITE)
 
+    @property
+    def redis(self) -> redis.Redis:
+        return self._redis
+
     def box(self) -> SecretBox:
         """Raises: SecretKeyError: `BRIDGE_SECRET_KEY` is missing or unusable."""
         return self._box_factory()

@@ -271,6 +271,21 @@ def shop_domain(ctx: DoctorContext) -> Iterator[Finding]:
     )
 
 
+@check("Secrets at rest", level=Level.WARNING)
+def secrets_at_rest(ctx: DoctorContext) -> Iterator[Finding]:
+    if ctx.settings.secret_key:
+        yield _ok("Secrets at rest", "Sage tokens and outbound signing secrets encrypted")
+        return
+    yield Finding(
+        check="Secrets at rest",
+        level=Level.WARNING,
+        detail="BRIDGE_SECRET_KEY is not set: Sage tokens and outbound signing secrets are "
+        "stored in clear in Redis (and in its append-only file)",
+        fix="set BRIDGE_SECRET_KEY (`bridge connections keygen`); the worker encrypts what is "
+        "in clear when it starts",
+    )
+
+
 MIN_TOKEN = 16
 
 

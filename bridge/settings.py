@@ -206,6 +206,12 @@ class Settings(BaseSettings):
 
     # --- bridge behaviour ------------------------------------------------------------
     admin_token: SecretStr | None = Field(default=None, validation_alias="BRIDGE_ADMIN_TOKEN")
+    secure_cookies: bool | None = Field(
+        default=None,
+        validation_alias="BRIDGE_SECURE_COOKIES",
+        description="The console's session cookie is `Secure` (sent over HTTPS only): true, "
+        "false, or unset for every host but a loopback one (development).",
+    )
     poll_interval: float = Field(default=30.0, gt=0, validation_alias="BRIDGE_POLL_INTERVAL")
     poll_overlap: float = Field(default=120.0, ge=0, validation_alias="BRIDGE_POLL_OVERLAP")
     poll_all_invoices: bool = Field(default=False, validation_alias="BRIDGE_POLL_ALL")

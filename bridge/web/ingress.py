@@ -37,6 +37,7 @@ from bridge.connections.secrets import SecretKeyError
 from bridge.observability import log_context, report
 from bridge.services import Services
 from bridge.store.events import EventStatus, NewEvent
+from bridge.web.hardening import SECURITY_HEADERS
 from connectors.shopify import webhook as shopify
 from connectors.stripe import webhook as stripe_webhook
 
@@ -185,7 +186,7 @@ class WebhookIngress:
             return self._app(environ, start_response)
         status, payload, headers = self._answer(route, environ)
         body = json.dumps(payload).encode()
-        headers += [JSON_TYPE, ("Content-Length", str(len(body)))]
+        headers += [JSON_TYPE, ("Content-Length", str(len(body))), *SECURITY_HEADERS]
         start_response(f"{status} {HTTPStatus(status).phrase}", headers)
         return [body]
 

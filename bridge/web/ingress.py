@@ -64,6 +64,7 @@ DRAIN_MAX_BYTES = 64 * 1024 * 1024
 DRAIN_SECONDS = 10.0
 DRAIN_CHUNK = 256 * 1024
 CLOSE = ("Connection", "close")
+UTF8_BOM = b"\xef\xbb\xbf"
 # Connect: the accounts a raw Stripe body names (routing before any parse; see
 # `_connect_target`), at most this many tried.
 ACCOUNT_IN_BODY = re.compile(rb'"account"\s*:\s*"(acct_[A-Za-z0-9]{1,64})"')
@@ -149,8 +150,12 @@ def _json_object(body: bytes) -> dict[str, object]:
     """The body parsed as a JSON object.
 
     Raises:
-        Rejection: 400 if it is not JSON, or not an object.
+        Rejection: 400 if it is not JSON, or not an object, or starts with a byte order
+            mark (JSON has none, RFC 8259 8.1: the workers could never read it).
     """
+    if body.startswith(UTF8_BOM):
+        detail = "the body starts with a UTF-8 byte order mark (BOM); send JSON without one"
+        raise Rejection(400, "malformed_json", detail)
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -13,6 +13,7 @@ from functools import cached_property
 
 import redis
 
+from bridge import redis_url
 from bridge.activity import SageActivity
 from bridge.connections.at_rest import sealer
 from bridge.metrics import Metrics
@@ -41,7 +42,7 @@ def redis_client(settings: Settings) -> redis.Redis:
     if not settings.redis_url:
         raise ConfigurationError("REDIS_URL is not set: the bridge keeps its state in Redis")
     # Bounded timeouts: a request must answer 503 quickly when Redis is away, not hang.
-    return redis.Redis.from_url(
+    return redis_url.redis_client(  # redis://, rediss:// (TLS) or redis+sentinel://
         settings.redis_url,
         decode_responses=True,
         socket_connect_timeout=2.0,

@@ -189,6 +189,19 @@ class Settings(BaseSettings):
     # 8 MiB: a 500-line B2B order with every `*_set` field is 1.2 MiB, 2.3 MiB once fulfilled
     # (the fulfillment repeats the lines); `bench/webhook_size.py` measures it.
     webhook_max_body: int = Field(default=8 * 1024 * 1024, gt=0, validation_alias="BRIDGE_MAX_BODY")
+    redis_min_replicas: int = Field(
+        default=0,
+        ge=0,
+        validation_alias="BRIDGE_REDIS_MIN_REPLICAS",
+        description="Replicas that must hold a webhook (Redis WAIT) before the ingress "
+        "acknowledges it: 1 with a Sentinel set, so a failover loses no acknowledged webhook.",
+    )
+    redis_replica_timeout: float = Field(
+        default=1.0,
+        gt=0,
+        validation_alias="BRIDGE_REDIS_REPLICA_TIMEOUT",
+        description="Seconds the ingress waits for those replicas before answering 503.",
+    )
     read_header_timeout: float = Field(
         default=10.0,
         gt=0,

@@ -20,6 +20,7 @@ from bridge.connections.at_rest import reseal
 from bridge.connections.hub import ServicesHub
 from bridge.connections.secrets import SecretKeyError
 from bridge.observability import configure_logging, init_sentry
+from bridge.redis_url import celery_options
 from bridge.services import ConfigurationError, Services, build_services
 from bridge.settings import Settings, load_settings
 from tasks.schedule import beat_schedule
@@ -44,6 +45,10 @@ VISIBILITY_TIMEOUT = 3600  # seconds; every countdown and retry delay stays well
 def make_celery(settings: Settings) -> Celery:
     """A Celery app configured from `settings` (no connection is opened here)."""
     app = Celery("bridge", include=list(TASK_MODULES))
+    # The same Redis as the ledger: redis://, rediss:// (TLS) or a Sentinel set.
+    redis_options = celery_options(settings.redis_url) if settings.redis_url else {}
+    transport = redis_options.pop("broker_transport_options", {})
+    backend_transport = redis_options.pop("result_backend_transport_options", {})
     app.conf.update(
         broker_url=settings.redis_url,
         result_backend=settings.redis_url,
@@ -53,8 +58,11 @@ def make_celery(settings: Settings) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
-        result_backend_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
+        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT, **transport},
+        result_backend_transport_options={
+            "visibility_timeout": VISIBILITY_TIMEOUT,
+            **backend_transport,
+        },
         result_expires=3600,
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
@@ -63,6 +71,7 @@ def make_celery(settings: Settings) -> Celery:
         beat_schedule=beat_schedule(settings),
         timezone="UTC",
     )
+    app.conf.update(redis_options)  # broker_url / result_backend as the URL's kind needs
     app.conf.bridge_settings = settings
     return app
 

@@ -178,11 +178,35 @@ class EventStore:
         args += [json.dumps(event.headers, sort_keys=True), event.body]
         try:
             sha = self._record.sha
-            return bool(self._held.execute("EVALSHA", sha, len(keys), *keys, *args))
+            new = bool(self._held.execute("EVALSHA", sha, len(keys), *keys, *args))
         except redis.exceptions.NoScriptError:
             # Redis restarted (or flushed its scripts) since: the Script object reloads it.
             # Nothing ran, so running it now is the first and only time.
-            return bool(self._record(keys=keys, args=args))
+            # Loaded and run on the same connection: `WAIT` below covers this write.
+            sha = str(self._held.execute("SCRIPT", "LOAD", event_scripts.RECORD))
+            new = bool(self._held.execute("EVALSHA", sha, len(keys), *keys, *args))
+        self._replicated()
+        return new
+
+    def _replicated(self) -> None:
+        """With `BRIDGE_REDIS_MIN_REPLICAS`, wait until that many replicas have the record
+        (Redis `WAIT`) before the ingress acknowledges it: a failover to a replica then
+        loses no acknowledged webhook.
+
+        Raises:
+            redis.RedisError: fewer replicas confirmed it within the timeout (the ingress
+                answers 503 and the provider retries: a duplicate if the record survived).
+        """
+        wanted = self._settings.redis_min_replicas
+        if wanted <= 0:
+            return
+        timeout_ms = int(self._settings.redis_replica_timeout * 1000)
+        acked = int(self._held.execute("WAIT", wanted, timeout_ms))
+        if acked < wanted:
+            raise redis.exceptions.ConnectionError(
+                f"the event reached {acked} of the {wanted} Redis replica(s) required "
+                "(BRIDGE_REDIS_MIN_REPLICAS): not acknowledged"
+            )
 
     @property
     def held(self) -> HeldConnections:

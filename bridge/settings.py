@@ -10,12 +10,23 @@ Names follow DESIGN.md section 3: the `SAGE_*`, `SHOPIFY_*`, `STRIPE_*`, `REDIS_
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bridge.outbound.subscription_spec import subscription_problem
@@ -29,6 +40,8 @@ DEFAULT_PAYMENT_METHODS: dict[str, str] = {
     "gift_card": "Gift cards",
     "manual": "Bank transfer",
     "bank_transfer": "Bank transfer",
+    # the part of a Stripe invoice paid from the customer's credit balance
+    "stripe_customer_balance": "Stripe customer balance",
 }
 DEFAULT_FALLBACK_PRODUCTS: dict[str, str] = {
     "20": "GEN-20",
@@ -41,6 +54,40 @@ DEFAULT_FALLBACK_PRODUCTS: dict[str, str] = {
 DEFAULT_CLEARING_ACCOUNTS: dict[str, str] = {
     "stripe": "511500000",
     "shopify_payments": "511600000",
+}
+
+
+class FeeSupplier(BaseModel):
+    """A payment processor as the supplier of its monthly fee invoice (`bridge close-month`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=17, description="Sage supplier code.")
+    name: str = Field(min_length=1, max_length=70, description="Sage `socialName`.")
+    country: str = Field(default="IE", pattern="^[A-Z]{2}$", description="ISO 3166 alpha-2.")
+    vat_number: str | None = Field(default=None, max_length=25, description="EU VAT number.")
+    address: str | None = Field(default=None, max_length=35)
+    city: str | None = Field(default=None, max_length=35)
+    zip_code: str | None = Field(default=None, max_length=9)
+
+
+# Both processors invoice EU merchants from Ireland (a reverse-charge service). Their VAT
+# numbers are on their invoices: set them in BRIDGE_FEE_SUPPLIERS.
+DEFAULT_FEE_SUPPLIERS: dict[str, dict[str, str]] = {
+    "stripe": {
+        "code": "STRIPE",
+        "name": "Stripe Payments Europe, Ltd.",
+        "address": "1 Grand Canal Street Lower",
+        "city": "Dublin 2",
+        "zip_code": "D02 H210",
+    },
+    "shopify_payments": {
+        "code": "SHOPIFY",
+        "name": "Shopify International Limited",
+        "address": "Victoria Buildings, Haddington Rd",
+        "city": "Dublin 4",
+        "zip_code": "D04 XN32",
+    },
 }
 
 SANDBOX_CLIENT_ID = "sandbox-client"
@@ -56,10 +103,28 @@ class NumberingMode(StrEnum):
     SOURCE = "source"  # the order's number is kept (invoice created Closed)
 
 
+class Environment(StrEnum):
+    """What the deployment is: production refuses the sandbox (`production_problems`)."""
+
+    DEVELOPMENT = "development"
+    SANDBOX = "sandbox"
+    PRODUCTION = "production"
+
+
 class InvoiceMoment(StrEnum):
     ORDER = "order"
     PAYMENT = "payment"
     FULFILMENT = "fulfilment"
+
+
+ENV_FILE_VARIABLE = "BRIDGE_ENV_FILE"
+
+
+def env_file() -> str | None:
+    """The dotenv file the settings read: `.env` (in the working directory) unless
+    `BRIDGE_ENV_FILE` names another one; set it empty to read none (the test suite does,
+    so that a developer's `.env` cannot change what the tests see)."""
+    return os.environ.get(ENV_FILE_VARIABLE, ".env") or None
 
 
 def _split_secrets(value: Any) -> Any:
@@ -75,7 +140,7 @@ class Settings(BaseSettings):
     """Every setting of the bridge. See the README's configuration table."""
 
     model_config = SettingsConfigDict(
-        env_file=".env",
+        env_file=env_file(),
         env_file_encoding="utf-8",
         extra="ignore",
         populate_by_name=True,
@@ -91,6 +156,25 @@ class Settings(BaseSettings):
         validation_alias="BRIDGE_CONNECTION",
         description="Namespace of this shop/organisation pair in Redis keys.",
         pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+    )
+    environment: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        validation_alias="BRIDGE_ENV",
+        description="development, sandbox or production: production refuses to start "
+        "without a real Sage Active (SAGE_API_URL over https, not the sandbox).",
+    )
+    web_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        validation_alias="WEB_CONCURRENCY",
+        description="gunicorn processes of `bridge web` (default: 2 per CPU it may use).",
+    )
+    dev_state_dir: str = Field(
+        default=".bridge",
+        validation_alias="BRIDGE_DEV_STATE_DIR",
+        description="Where `bridge dev` keeps its state, and where the operator commands "
+        "look for a running one when REDIS_URL is not set.",
     )
     log_json: bool = Field(default=True, validation_alias="BRIDGE_LOG_JSON")
     log_level: str = Field(default="INFO", validation_alias="BRIDGE_LOG_LEVEL")
@@ -281,6 +365,12 @@ class Settings(BaseSettings):
     invoice_on: InvoiceMoment = Field(
         default=InvoiceMoment.ORDER, validation_alias="BRIDGE_INVOICE_ON"
     )
+    start_date: dt.date | None = Field(
+        default=None,
+        validation_alias="BRIDGE_START_DATE",
+        description="Go-live date (YYYY-MM-DD): orders dated before it are never invoiced; "
+        "their payments and refunds are ignored and listed to book by hand.",
+    )
     payment_methods: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_PAYMENT_METHODS),
         validation_alias="BRIDGE_PAYMENT_METHODS",
@@ -331,6 +421,84 @@ class Settings(BaseSettings):
     fees_account: str = Field(default="627000000", validation_alias="BRIDGE_FEES_ACCOUNT")
     customers_account: str = Field(default="411000000", validation_alias="BRIDGE_CUSTOMERS_ACCOUNT")
     bank_journal_code: str = Field(default="BQ", validation_alias="BRIDGE_BANK_JOURNAL")
+    # --- month end (bridge/month): fee invoices and bank reconciliation ---------------
+    fee_invoices: bool = Field(
+        default=False,
+        validation_alias="BRIDGE_FEE_INVOICES",
+        description="Processors' fees as monthly supplier invoices: payout entries leave the "
+        "fees on the clearing account, `bridge close-month` invoices and settles them. Off: "
+        "fees go to BRIDGE_FEES_ACCOUNT.",
+    )
+    fee_suppliers: dict[str, FeeSupplier] = Field(
+        default_factory=lambda: {k: dict(v) for k, v in DEFAULT_FEE_SUPPLIERS.items()},
+        validate_default=True,
+        validation_alias="BRIDGE_FEE_SUPPLIERS",
+        description="JSON: processor -> its supplier (code, name, country, vat_number, "
+        "address, city, zip_code); created in Sage when missing.",
+    )
+    suppliers_account: str = Field(
+        default="401000000",
+        validation_alias="BRIDGE_SUPPLIERS_ACCOUNT",
+        description="The suppliers' collective account (a supplier's balance is read there).",
+    )
+    purchase_journal_code: str = Field(
+        default="HA",
+        validation_alias="BRIDGE_PURCHASE_JOURNAL",
+        description="PURCHASE_INVOICE journal the fee invoices are posted in.",
+    )
+    fee_tax_treatment: str = Field(
+        default="C0037",
+        validation_alias="BRIDGE_FEE_TAX_TREATMENT",
+        description="taxCode of the reverse-charge treatment for services bought in the EU.",
+    )
+    fee_vat_rate: Decimal | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        validation_alias="BRIDGE_FEE_VAT_RATE",
+        description="VAT rate (percent) self-assessed on the fees; default: the organisation's "
+        "legislation's standard rate (FR 20, ES 21, DE 19).",
+    )
+    close_month_day: int = Field(
+        default=3,
+        ge=0,
+        le=28,
+        validation_alias="BRIDGE_CLOSE_MONTH_DAY",
+        description="Beat closes the previous month from this day of the month on (0: never).",
+    )
+    payout_bank_accounts: dict[str, str] = Field(
+        default_factory=dict,
+        validation_alias="BRIDGE_PAYOUT_BANK_ACCOUNTS",
+        description="JSON: processor -> the bank account its payouts reach (default "
+        "BRIDGE_BANK_ACCOUNT).",
+    )
+    bank_reconcile: bool = Field(
+        default=True,
+        validation_alias="BRIDGE_BANK_RECONCILE",
+        description="Reconcile each booked payout with its bank movement (Sage bank feed).",
+    )
+    bank_match_days: int = Field(
+        default=5,
+        ge=0,
+        le=60,
+        validation_alias="BRIDGE_BANK_MATCH_DAYS",
+        description="A movement matches a payout when posted up to this many days after "
+        "its arrival date.",
+    )
+    bank_wait_days: int = Field(
+        default=10,
+        ge=0,
+        le=120,
+        validation_alias="BRIDGE_BANK_WAIT_DAYS",
+        description="Days after the arrival date the bridge keeps looking for the movement, "
+        "then reports 'payout not seen in the bank'.",
+    )
+    month_end_interval: float = Field(
+        default=3600.0,
+        ge=0,
+        validation_alias="BRIDGE_MONTH_END_INTERVAL",
+        description="Seconds between beat runs of the month-end job (bank, close); 0: off.",
+    )
     # --- many connections (bridge/connections) ------------------------------------------
     secret_key: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list,
@@ -371,6 +539,19 @@ class Settings(BaseSettings):
                 raise ValueError(f"BRIDGE_SUBSCRIPTIONS[{index}]: {problem}")
         return value
 
+    @model_validator(mode="after")
+    def _production_uses_real_sage(self) -> Settings:
+        # Checked at start: one forgotten variable must not book production into a sandbox.
+        if self.environment is Environment.PRODUCTION:
+            problems = production_problems(self)
+            if problems:
+                raise ValueError(
+                    "BRIDGE_ENV=production needs a real Sage Active: "
+                    + "; ".join(problems)
+                    + " (set BRIDGE_ENV=sandbox to run against the sandbox on purpose)"
+                )
+        return self
+
     @cached_property
     def shopify_secrets(self) -> list[bytes]:
         return [s.get_secret_value().encode() for s in self.shopify_webhook_secret]
@@ -407,6 +588,32 @@ class Settings(BaseSettings):
         any other, so that connections sharing one Redis never take each other's tasks.
         """
         return "celery" if self.connection == "default" else f"celery.{self.connection}"
+
+
+SANDBOX_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0", "sandbox")  # noqa: S104 - names
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """Why `settings` would not reach a real Sage Active ([] when they would)."""
+    url = settings.sage_api_url
+    if not url:
+        return ["SAGE_API_URL is not set (the sandbox would be used)"]
+    problems = []
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        problems.append(f"SAGE_API_URL {url} is not https")
+    if (parts.hostname or "") in SANDBOX_HOSTS:
+        problems.append(f"SAGE_API_URL {url} is the sandbox or this machine")
+    sandbox_values = {
+        "SAGE_CLIENT_ID": settings.sage_client_id == SANDBOX_CLIENT_ID,
+        "SAGE_CLIENT_SECRET": settings.sage_client_secret.get_secret_value()
+        == SANDBOX_CLIENT_SECRET,
+        "SAGE_API_KEY": settings.sage_api_key.get_secret_value() == SANDBOX_API_KEY,
+    }
+    named = [name for name, is_sandbox in sandbox_values.items() if is_sandbox]
+    if named:
+        problems.append(", ".join(named) + " still hold the sandbox's development credentials")
+    return problems
 
 
 def load_settings(**overrides: Any) -> Settings:

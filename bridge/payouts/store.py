@@ -20,13 +20,13 @@ import redis
 from pydantic import BaseModel, Field
 
 from bridge.settings import Settings
-from bridge.store.links import _Link
+from bridge.store.links import Link
 
 BOOK = "book"
 FAIL = "fail"
 
 
-class PayoutLink(_Link):
+class PayoutLink(Link):
     """One payout and its entries; the totals are those of the entry as booked."""
 
     processor: str
@@ -43,6 +43,11 @@ class PayoutLink(_Link):
     transactions: int = 0
     attention: bool = False  # not booked: see the attention item `payout:<processor>:<id>`
     problems: list[str] = Field(default_factory=list)
+    date: dt.date | None = None  # arrival date (Stripe) / payout date (Shopify Payments)
+    fees_on: str | None = None  # "clearing" (invoiced monthly: bridge.month) or "expense"
+    bank_status: str | None = None  # bridge.month.bank: waiting, reconciled, not_found
+    bank_movement_id: str | None = None
+    bank_checked_at: dt.datetime | None = None
 
 
 class PayoutSummary(BaseModel):

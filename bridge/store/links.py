@@ -35,13 +35,13 @@ from typing import TypeVar
 import redis
 from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.models import Order
+from bridge.models import Order, OrderEdit
 from bridge.settings import Settings
 
-L = TypeVar("L", bound="_Link")
+L = TypeVar("L", bound="Link")
 
 
-class _Link(BaseModel):
+class Link(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     intents: dict[str, dt.datetime] = Field(default_factory=dict)
@@ -59,8 +59,26 @@ class _Link(BaseModel):
         return step in self.intents
 
 
-class OrderLink(_Link):
-    """One order (by its Sage `salesOrderNumber`) and its invoice."""
+class ChainDocument(BaseModel):
+    """A document an order edit added to an invoiced order's chain (`bridge.sync.order_edits`):
+    a supplementary invoice (`total` > 0, its own OrderLink at `reference`) or the credit
+    note of what the edit removed (`total` < 0, a refund link `edit:<edit id>`)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: str  # "edit_invoice" | "edit_credit_note"
+    edit_id: str
+    reference: str
+    total: Decimal
+
+
+class OrderLink(Link):
+    """One order (by its Sage `salesOrderNumber`) and its invoice.
+
+    After the invoice is made, `order` stays what was invoiced; `current` is the order as
+    its latest update shows it, `edits` the order edits received, `chain` the documents
+    the booked ones added (`bridge.sync.order_edits`).
+    """
 
     reference: str
     order: Order | None = None
@@ -78,6 +96,10 @@ class OrderLink(_Link):
     payments: list[str] = Field(default_factory=list)
     refunds: list[str] = Field(default_factory=list)
     cancelled: bool = False
+    current: Order | None = None
+    edits: list[OrderEdit] = Field(default_factory=list)
+    edits_booked: list[str] = Field(default_factory=list)
+    chain: list[ChainDocument] = Field(default_factory=list)
 
     @property
     def posted(self) -> bool:
@@ -89,7 +111,7 @@ class OrderLink(_Link):
         return self.order.total if self.order else Decimal("0")
 
 
-class PaymentLink(_Link):
+class PaymentLink(Link):
     """One provider payment and the settlement entry that booked it."""
 
     provider: str
@@ -103,7 +125,7 @@ class PaymentLink(_Link):
     status: str | None = None  # the invoice's status right after the settlement
 
 
-class RefundLink(_Link):
+class RefundLink(Link):
     """One refund (or cancellation) and its credit note."""
 
     provider: str
@@ -115,6 +137,10 @@ class RefundLink(_Link):
     referenced: bool = False  # the credit note carries `<order ref>:refund:<refund id>`
     credited: Decimal | None = None
     nothing_to_credit: bool = False
+    # What the credit note must come to (`bridge.sync.credit_plan`), kept from the plan made
+    # before `generateCreditNote` so a retry checks the draft against the same figures.
+    planned: Decimal | None = None
+    planned_vat: dict[Decimal, Decimal] = Field(default_factory=dict)
 
 
 class LinkStore:
@@ -139,7 +165,7 @@ class LinkStore:
         """Seconds a link is kept after its last write."""
         return self._settings.link_retention
 
-    def _put(self, key: str, link: _Link) -> None:
+    def _put(self, key: str, link: Link) -> None:
         link.updated_at = dt.datetime.fromtimestamp(self._clock(), dt.UTC)
         self._redis.set(key, link.model_dump_json(), ex=self.retention)
 

@@ -97,7 +97,7 @@ def _configure_sessions(state: BlueprintSetupState) -> None:
 
 
 @bp.before_request
-def _guard() -> BaseResponse | tuple[str, int] | None:
+def console_guard() -> BaseResponse | tuple[str, int] | None:
     """Off without a token; login page unless logged in; CSRF check on every POST."""
     tokens = _tokens()
     if not tokens:
@@ -259,10 +259,17 @@ def orders() -> str:
 @bp.get("/clearing")
 def clearing() -> str:
     """The processors' clearing accounts, their payouts and what explains their balance."""
+    from bridge.month.view import month_end_status
     from bridge.payouts.clearing import clearing_status
 
-    processors, attention = clearing_status(current_services())
-    return render_template("console/clearing.html", processors=processors, attention=attention)
+    services = current_services()
+    processors, attention = clearing_status(services)
+    return render_template(
+        "console/clearing.html",
+        processors=processors,
+        attention=attention,
+        month_end=month_end_status(services),
+    )
 
 
 @bp.get("/outbound")

@@ -167,6 +167,7 @@ def test_reference_lists_are_seeded(sage: Sage) -> None:
     )
     assert data["journalTypes"]["nodes"] == [
         {"code": "VT", "name": "Ventes", "type": "SALES_INVOICE"},
+        {"code": "HA", "name": "Achats", "type": "PURCHASE_INVOICE"},
         {"code": "BQ", "name": "Banque", "type": "FINANCIAL"},
     ]
     assert [m["referenceName"] for m in data["paymentMethods"]["nodes"]] == [
@@ -175,6 +176,7 @@ def test_reference_lists_are_seeded(sage: Sage) -> None:
         "PayPal",
         "Shopify Payments",
         "Stripe",
+        "Stripe customer balance",
     ]
     assert {m["journalType"]["code"] for m in data["paymentMethods"]["nodes"]} == {"BQ"}
     assert [t["percentage"] for t in data["taxes"]["nodes"]] == [20, 10, 5.5, 2.1, 0]

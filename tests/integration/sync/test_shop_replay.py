@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from bridge.ops.doctor import DoctorContext, Level, run_checks
 from bridge.sync.dispatch import run_event
 from bridge.web import create_app
-from tests.integration.sync.conftest import MakePipeline
+from tests.support.make_pipeline import MakePipeline
 from tests.support.pipeline import Pipeline, payload
 from tests.support.webhooks import SHOPIFY_SECRET, shopify_headers
 

@@ -261,6 +261,7 @@ def web(host: str, port: int, workers: int | None, threads: int, front: bool) ->
     if not front:
         argv[3:3] = ["--bind", f"{host}:{port}"]
         os.execv(sys.executable, argv)  # noqa: S606 - replace this process: signals reach it
+        return  # not reached (execv does not return), but a test's stand-in does
     from bridge.observability import configure_logging
     from bridge.web.front import Limits, serve_with_gunicorn
 

@@ -16,8 +16,8 @@ from flask.testing import FlaskClient
 from bridge.services import Services, build_services
 from bridge.settings import Settings
 from bridge.web import create_app
-from tests.support.webhooks import STRIPE_SECRET, stripe_event, stripe_headers
 from tests.support.web import ADMIN_TOKEN
+from tests.support.webhooks import STRIPE_SECRET, stripe_event, stripe_headers
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 DEEP = b"[" * 100_000 + b"]" * 100_000

@@ -250,27 +250,6 @@ def webhook_secrets(ctx: DoctorContext) -> Iterator[Finding]:
             )
 
 
-@check("Shop domain", level=Level.WARNING)
-def shop_domain(ctx: DoctorContext) -> Iterator[Finding]:
-    """A connection that takes Shopify deliveries should name its shop: the signature covers
-    the body only, so without it any `X-Shopify-Shop-Domain` is accepted and a replayed
-    delivery under another domain is booked as another order."""
-    settings = ctx.settings
-    if not settings.shopify_secrets:
-        return
-    if settings.shopify_shop_domain:
-        yield _ok("Shop domain", f"only {settings.shopify_shop_domain.strip().lower()} accepted")
-        return
-    yield Finding(
-        check="Shop domain",
-        level=Level.WARNING,
-        detail="SHOPIFY_SHOP_DOMAIN is not set: Shopify deliveries signed with the secret are "
-        "accepted for any shop domain, so a replayed delivery under another domain would be "
-        "booked again",
-        fix="set SHOPIFY_SHOP_DOMAIN to the shop's myshopify.com domain",
-    )
-
-
 @check("Secrets at rest", level=Level.WARNING)
 def secrets_at_rest(ctx: DoctorContext) -> Iterator[Finding]:
     if ctx.settings.secret_key:

@@ -76,7 +76,7 @@ def test_the_doctor_warns_while_no_shop_domain_is_set(make_pipeline: MakePipelin
             env["SHOPIFY_SHOP_DOMAIN"] = configured
         services = make_pipeline(**env).services
         ctx = DoctorContext(services.settings, services.redis, lambda s=services: s.sage)
-        found = [f for f in run_checks(ctx).findings if f.check == "Shop domain"]
+        found = [f for f in run_checks(ctx).findings if f.check == "Shop routing"]
         assert [f.level for f in found] == [level]
         assert not found[0].holds
         if level is Level.WARNING:

@@ -307,7 +307,8 @@ class Settings(BaseSettings):
         default=None,
         validation_alias="BRIDGE_SECURE_COOKIES",
         description="The console's session cookie is `Secure` (sent over HTTPS only): true, "
-        "false, or unset for every host but a loopback one (development).",
+        "false, or unset: always outside BRIDGE_ENV=development, and there for every host "
+        "but a loopback one.",
     )
     poll_interval: float = Field(default=30.0, gt=0, validation_alias="BRIDGE_POLL_INTERVAL")
     poll_overlap: float = Field(default=120.0, ge=0, validation_alias="BRIDGE_POLL_OVERLAP")

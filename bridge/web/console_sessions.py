@@ -14,6 +14,7 @@ import redis
 from flask import Flask, Request, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
+from bridge.settings import Environment
 from bridge.web.common import current_hub
 
 PREFIX = "/console"
@@ -35,11 +36,14 @@ class ConsoleSessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
     def get_cookie_secure(self, app: Flask) -> bool:
-        """`Secure` outside development: `BRIDGE_SECURE_COOKIES`, else for every host but
-        a loopback one (`bridge dev` on http://127.0.0.1)."""
-        configured = current_hub().base.settings.secure_cookies
-        if configured is not None:
-            return configured
+        """`Secure` outside development: `BRIDGE_SECURE_COOKIES` when set; else always
+        outside `BRIDGE_ENV=development`, and in development for every host but a loopback
+        one (`bridge dev` on http://127.0.0.1)."""
+        settings = current_hub().base.settings
+        if settings.secure_cookies is not None:
+            return settings.secure_cookies
+        if settings.environment is not Environment.DEVELOPMENT:
+            return True
         host = request.host.rsplit(":", 1)[0].strip("[]").lower()
         return host not in LOOPBACK_HOSTS
 

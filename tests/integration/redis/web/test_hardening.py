@@ -86,10 +86,15 @@ def test_cookies_are_secure_outside_development(app: Flask, redis_url: str) -> N
     forced = build_services(
         Settings(REDIS_URL=redis_url, BRIDGE_ADMIN_TOKEN=ADMIN_TOKEN, BRIDGE_SECURE_COOKIES=True)
     )
+    production = build_services(
+        Settings(REDIS_URL=redis_url, BRIDGE_ADMIN_TOKEN=ADMIN_TOKEN, BRIDGE_ENV="sandbox")
+    )
     try:
         assert "; Secure" in _session_cookie(create_app(services=forced), "http://localhost")
+        assert "; Secure" in _session_cookie(create_app(services=production), "http://127.0.0.1")
     finally:
         forced.close()
+        production.close()
 
 
 def test_every_answer_carries_the_security_headers(client: FlaskClient, services: Services) -> None:

@@ -25,8 +25,8 @@ stopping.install()
 worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"],
                           start_new_session=True)
 helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
-print(worker.pid, helper.pid, flush=True)
 try:
+    print(worker.pid, helper.pid, flush=True)  # inside: a signal from now on meets finally
     time.sleep(120)
 finally:
     print("finally ran", flush=True)

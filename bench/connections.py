@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import stopping
 from cryptography.fernet import Fernet
 from werkzeug.serving import make_server
 
@@ -302,6 +303,7 @@ def report(
 
 
 def main() -> None:
+    stopping.install()  # SIGINT / SIGTERM: stop every child this bench started
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--flood", type=int, default=1200)

@@ -46,6 +46,8 @@ from flask import Flask, Response, request
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import stopping  # noqa: E402
+
 from bridge.cli import gunicorn_options  # noqa: E402
 from bridge.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
 
@@ -274,6 +276,7 @@ def run_rounds(
 
 
 def main() -> int:
+    stopping.install()  # SIGINT / SIGTERM: stop every child this bench started
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per target")
     parser.add_argument("--rounds", type=int, default=4, help="turns each target takes")

@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
+import stopping
 from werkzeug.serving import make_server
 
 from bridge.embedded_redis import EmbeddedRedis
@@ -141,6 +142,7 @@ def book(settings: Settings, sandbox: str, fake: FakeStripe, payout_id: str) -> 
 
 
 def main() -> None:
+    stopping.install()  # SIGINT / SIGTERM: stop every child this bench started
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,5000")
     args = parser.parse_args()

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import stopping
 from werkzeug.serving import make_server
 
 from bridge.embedded_redis import EmbeddedRedis
@@ -373,6 +374,7 @@ def summary(load: Figures, unbatched: Figures, slow: Figures, slow_base: Figures
 
 
 def main() -> None:
+    stopping.install()  # SIGINT / SIGTERM: stop every child this bench started
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     # 55/s: 3,300 offered per minute, so that keeping up shows as >= 3,000 done per minute
     # (the figure counts from the first send to the last Collected, drain included).

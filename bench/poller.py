@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 import redis
+import stopping
 from pydantic import SecretStr
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -177,6 +178,7 @@ def _config(base: str) -> SageConfig:
 
 
 def main() -> None:
+    stopping.install()  # SIGINT / SIGTERM: stop every child this bench started
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--invoices", type=int, default=100_000)
     parser.add_argument("--changes", type=int, default=500)

@@ -13,6 +13,7 @@ import argparse
 import time
 
 import redis
+import stopping
 
 from bridge.embedded_redis import EmbeddedRedis
 from bridge.ops.replay import ReplayFilter, replay
@@ -42,6 +43,7 @@ def one_by_one(store: EventStore, client: redis.Redis, refs: list[str]) -> int:
 
 
 def main() -> None:
+    stopping.install()  # SIGINT / SIGTERM: stop every child this bench started
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=3)

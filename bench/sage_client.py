@@ -18,6 +18,7 @@ from decimal import Decimal
 
 import httpx
 import redis
+import stopping
 from pydantic import SecretStr
 from werkzeug.serving import make_server
 
@@ -126,6 +127,7 @@ def order_cost(config: SageConfig, conn: redis.Redis, base: str) -> None:
 
 
 def main() -> None:
+    stopping.install()  # SIGINT / SIGTERM: stop every child this bench started
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--threads", type=int, default=8)

@@ -25,6 +25,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import stopping
+
 from connectors.shopify.graphql import ShopifyGraphQL
 from connectors.shopify.payouts import ShopifyBalanceTransaction, ShopifyPaymentsGraphQL
 from tests.support.servers import serve_wsgi
@@ -68,6 +70,7 @@ def measure(
 
 
 def main() -> None:
+    stopping.install()  # SIGINT / SIGTERM: stop every child this bench started
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,5000")
     parser.add_argument("--maximum", type=float, default=2000.0)

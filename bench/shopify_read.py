@@ -21,6 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import stopping
+
 from connectors.shopify.graphql import CostBucket, ShopifyGraphQL
 from connectors.shopify.orders import ShopifyOrders
 from tests.support.servers import serve_wsgi
@@ -79,6 +81,7 @@ def run(label: str, args: argparse.Namespace, *, bulk: bool, baseline: bool = Fa
 
 
 def main() -> None:
+    stopping.install()  # SIGINT / SIGTERM: stop every child this bench started
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=600)
     parser.add_argument("--maximum", type=float, default=1000.0)

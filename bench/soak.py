@@ -37,6 +37,7 @@ from typing import IO
 import httpx
 import psutil
 import redis
+import stopping
 
 from bridge.dev import processes, supervisor
 from bridge.dev.demo_data import DemoEvent, demo_run
@@ -199,6 +200,7 @@ def _report(samples: list[Sample], warmup: int, retention: float, rate: float) -
 
 
 def main() -> int:
+    stopping.install()  # SIGINT / SIGTERM: stop every child this bench started
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=None, help="minutes [min(5, minutes/3)]")

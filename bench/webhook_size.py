@@ -132,6 +132,9 @@ def large_order(lines: int) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def main() -> None:
+    import stopping  # here: tests import this module as bench.webhook_size
+
+    stopping.install()  # SIGINT / SIGTERM: stop every child this bench started
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=500)
     args = parser.parse_args()

@@ -244,14 +244,36 @@ def gunicorn_options(
     help="gunicorn processes [WEB_CONCURRENCY, else 2 x the CPUs this process may use].",
 )
 @click.option("--threads", default=4, show_default=True, type=int, help="Threads per process.")
-def web(host: str, port: int, workers: int | None, threads: int) -> None:
-    """Serve webhooks, the admin API and metrics with gunicorn (gthread workers)."""
+@click.option(
+    "--front/--no-front",
+    default=True,
+    show_default=True,
+    help="Put the bridge's asyncio front before gunicorn (read deadlines, whole requests "
+    "only); --no-front when a buffering proxy such as nginx is in front already.",
+)
+def web(host: str, port: int, workers: int | None, threads: int, front: bool) -> None:
+    """Serve webhooks, the admin API and metrics with gunicorn (gthread workers), behind a
+    front that slow or hostile clients cannot stall (`bridge.web.front`)."""
     settings = _settings_with_redis()
     options = gunicorn_options(workers, threads, settings.web_concurrency)
     argv = [sys.executable, "-m", "gunicorn", *options]
-    argv += ["--bind", f"{host}:{port}", "--access-logfile", "-"]
-    argv += ["bridge.web:create_production_app()"]
-    os.execv(sys.executable, argv)  # noqa: S606 - replace this process: signals reach gunicorn
+    argv += ["--access-logfile", "-", "bridge.web:create_production_app()"]
+    if not front:
+        argv[3:3] = ["--bind", f"{host}:{port}"]
+        os.execv(sys.executable, argv)  # noqa: S606 - replace this process: signals reach it
+        return  # not reached (execv does not return), but a test's stand-in does
+    from bridge.observability import configure_logging
+    from bridge.web.front import Limits, serve_with_gunicorn
+
+    configure_logging(settings)
+    # gunicorn sees the front's socket: log the client's address the front passes on.
+    argv[-1:-1] = ["--access-logformat", '%({x-forwarded-for}i)s %(t)s "%(r)s" %(s)s %(b)s']
+    limits = Limits(
+        header_timeout=settings.read_header_timeout,
+        body_timeout=settings.read_body_timeout,
+        max_body=settings.webhook_max_body,
+    )
+    raise SystemExit(serve_with_gunicorn(host, port, argv, limits))
 
 
 @main.command()

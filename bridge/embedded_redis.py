@@ -7,12 +7,17 @@ fresh machine with only Python and pip gets a real server (not an imitation) aft
 
 The server listens on 127.0.0.1 on a free port, keeps its files in a directory of the
 caller's choosing (append-only file on when `persistent`), and is stopped by `stop()` or
-when the context manager exits. It is started with `--daemonize no` as a child process so
+when the context manager exits. It asks for a password, generated once per data directory
+and kept there (`password`, 0600: a restart on the same directory keeps the same URL), and
+its directory and files are the owner's only (0700 / 0600): the append-only file holds
+every webhook body and the Sage tokens. It is started with `--daemonize no` as a child process so
 that killing the parent's process group takes it down too.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -69,9 +74,31 @@ class EmbeddedRedis:
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, init=False, repr=False)
 
+    password: str | None = None  # None: the data directory's, generated on first start
+
     @property
     def url(self) -> str:
-        return f"redis://{self.host}:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}{self.host}:{self.port}/0"
+
+    def _own_password(self, data_dir: Path) -> str:
+        """The data directory's password: read from its `password` file, else made and
+        written there (0600)."""
+        path = data_dir / "password"
+        if path.exists():
+            return path.read_text().strip()
+        value = secrets.token_urlsafe(24)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(value)
+        return value
+
+    @staticmethod
+    def _owner_only(data_dir: Path) -> None:
+        """The data directory 0700 and what is in it 0600 (files left by older versions)."""
+        data_dir.chmod(0o700)
+        for entry in data_dir.rglob("*"):
+            entry.chmod(0o700 if entry.is_dir() else 0o600)
 
     @property
     def pid(self) -> int | None:
@@ -94,6 +121,9 @@ class EmbeddedRedis:
             self._tmp = tempfile.TemporaryDirectory(prefix="bridge-redis-")
             self.data_dir = Path(self._tmp.name)
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._owner_only(self.data_dir)
+        if self.password is None:
+            self.password = self._own_password(self.data_dir)
         if self.port is None:
             self.port = free_port(self.host)
         argv = [
@@ -122,7 +152,15 @@ class EmbeddedRedis:
             "--logfile",
             str(self.data_dir / "redis.log"),
         ]
-        self._process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # The password on stdin's place would do too; a config line keeps it out of `ps`.
+        config = self.data_dir / "redis.conf"
+        fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(f"requirepass {self.password}\n")
+        argv.insert(1, str(config))
+        self._process = subprocess.Popen(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, umask=0o077
+        )
         self._wait_ready(timeout)
         return self
 

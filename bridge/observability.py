@@ -30,7 +30,18 @@ SENSITIVE_HEADERS = frozenset(
 )
 _SENSITIVE_KEY = re.compile(r"secret|token|password|passwd|api[_-]?key|signature|hmac|dsn", re.I)
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-_SECRET_VALUE = re.compile(r"\b(whsec|sk_live|sk_test|rk_live|rk_test|shpss|shpat)_[A-Za-z0-9]+")
+# Known secret shapes, whole: `whsec_dev_<hex>` and `shpss_dev_<hex>` too (underscores).
+_SECRET_VALUE = re.compile(
+    r"\b(whsec|sk_live|sk_test|rk_live|rk_test|shpss|shpat|shpca|shppa)_[A-Za-z0-9_\-]+"
+)
+_BEARER = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=\-]+", re.I)
+# `client_secret=...`, `refresh_token: ...`, `"password": "..."` inside any text (messages,
+# query strings, form bodies, breadcrumbs): the name stays, the value goes.
+_SECRET_PAIR = re.compile(
+    r"""(["']?\b[A-Za-z_\-]*(?:secret|token|password|passwd|api[_-]?key|signature|hmac)"""
+    r"""[A-Za-z_\-]*["']?\s*[:=]\s*["']?)([^"'&\s,;}]+)""",
+    re.I,
+)
 
 
 @contextmanager
@@ -97,6 +108,8 @@ def configure_logging(settings: Settings) -> None:
 
 
 def _scrub_text(text: str) -> str:
+    text = _SECRET_PAIR.sub(lambda m: m.group(1) + SCRUBBED, text)
+    text = _BEARER.sub(lambda m: f"{m.group(1)} {SCRUBBED}", text)
     return _SECRET_VALUE.sub(SCRUBBED, _EMAIL.sub(SCRUBBED, text))
 
 
@@ -125,6 +138,13 @@ def scrub(event: dict[str, Any], hint: dict[str, Any] | None = None) -> dict[str
     return scrubbed
 
 
+def scrub_breadcrumb(crumb: dict[str, Any], hint: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Sentry `before_breadcrumb`: a breadcrumb (a log line, an HTTP call) scrubbed as it is
+    recorded, so no secret waits in memory for an event."""
+    scrubbed: dict[str, Any] = scrub_value(crumb)
+    return scrubbed
+
+
 def init_sentry(settings: Settings, component: str) -> bool:
     """Turn Sentry on for `component` ("web" or "worker") if `SENTRY_DSN` is set.
 
@@ -149,6 +169,7 @@ def init_sentry(settings: Settings, component: str) -> bool:
         send_default_pii=False,
         max_request_body_size="never",  # webhook bodies carry customer data
         before_send=scrub,  # type: ignore[arg-type]
+        before_breadcrumb=scrub_breadcrumb,
         integrations=integrations,
     )
     sentry_sdk.set_tag("component", component)

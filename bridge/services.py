@@ -13,7 +13,9 @@ from functools import cached_property
 
 import redis
 
+from bridge import redis_url
 from bridge.activity import SageActivity
+from bridge.connections.at_rest import sealer
 from bridge.metrics import Metrics
 from bridge.ops.alerts import Alerts
 from bridge.ops.gates import Gates
@@ -40,7 +42,7 @@ def redis_client(settings: Settings) -> redis.Redis:
     if not settings.redis_url:
         raise ConfigurationError("REDIS_URL is not set: the bridge keeps its state in Redis")
     # Bounded timeouts: a request must answer 503 quickly when Redis is away, not hang.
-    return redis.Redis.from_url(
+    return redis_url.redis_client(  # redis://, rediss:// (TLS) or redis+sentinel://
         settings.redis_url,
         decode_responses=True,
         socket_connect_timeout=2.0,
@@ -86,6 +88,7 @@ class Services:
             on_wait=activity.on_wait,
             on_needs_login=alerts.sage_needs_login,
             on_circuit=alerts.sage_circuit,
+            sealer=sealer(self.settings.secret_key),  # tokens encrypted at rest
         )
         return SageActive(client)
 

@@ -256,9 +256,43 @@ class Settings(BaseSettings):
     # 8 MiB: a 500-line B2B order with every `*_set` field is 1.2 MiB, 2.3 MiB once fulfilled
     # (the fulfillment repeats the lines); `bench/webhook_size.py` measures it.
     webhook_max_body: int = Field(default=8 * 1024 * 1024, gt=0, validation_alias="BRIDGE_MAX_BODY")
+    redis_min_replicas: int = Field(
+        default=0,
+        ge=0,
+        validation_alias="BRIDGE_REDIS_MIN_REPLICAS",
+        description="Replicas that must hold a webhook (Redis WAIT) before the ingress "
+        "acknowledges it: 1 with a Sentinel set, so a failover loses no acknowledged webhook.",
+    )
+    redis_replica_timeout: float = Field(
+        default=1.0,
+        gt=0,
+        validation_alias="BRIDGE_REDIS_REPLICA_TIMEOUT",
+        description="Seconds the ingress waits for those replicas before answering 503.",
+    )
+    read_header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        validation_alias="BRIDGE_READ_HEADER_TIMEOUT",
+        description="Seconds a client of `bridge web` has to send a request's line and headers "
+        "(408 and close after that); slow clients never hold a gunicorn thread.",
+    )
+    read_body_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias="BRIDGE_READ_BODY_TIMEOUT",
+        description="Seconds a client of `bridge web` has to send a request's whole body "
+        "(408 and close after that).",
+    )
 
     # --- bridge behaviour ------------------------------------------------------------
     admin_token: SecretStr | None = Field(default=None, validation_alias="BRIDGE_ADMIN_TOKEN")
+    secure_cookies: bool | None = Field(
+        default=None,
+        validation_alias="BRIDGE_SECURE_COOKIES",
+        description="The console's session cookie is `Secure` (sent over HTTPS only): true, "
+        "false, or unset: always outside BRIDGE_ENV=development, and there for every host "
+        "but a loopback one.",
+    )
     poll_interval: float = Field(default=30.0, gt=0, validation_alias="BRIDGE_POLL_INTERVAL")
     poll_overlap: float = Field(default=120.0, ge=0, validation_alias="BRIDGE_POLL_OVERLAP")
     poll_all_invoices: bool = Field(default=False, validation_alias="BRIDGE_POLL_ALL")

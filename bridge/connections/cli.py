@@ -26,6 +26,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
+from bridge.connections.at_rest import reseal
 from bridge.connections.hub import ServicesHub
 from bridge.connections.models import (
     ConnectionCreate,
@@ -337,9 +338,15 @@ def env_shop(forget: bool) -> None:
 
 @connections.command("rotate-key")
 def rotate_key() -> None:
-    """Re-encrypt every stored secret with the first BRIDGE_SECRET_KEY value."""
-    changed = _run(_registry().rotate_key)
+    """Re-encrypt every stored secret with the first BRIDGE_SECRET_KEY value: connection
+    secrets, Sage tokens and outbound signing secrets (those in clear are encrypted)."""
+    registry = _registry()
+    changed = _run(registry.rotate_key)
     click.echo(f"{changed} connection(s) re-encrypted with the first key")
+    settings = _settings()
+    names = [settings.connection, *(c.name for c in registry.all())]
+    values = _run(lambda: reseal(registry.redis, settings.secret_key, names))
+    click.echo(f"{values} Sage token(s) and outbound signing secret(s) re-encrypted")
 
 
 def connection_settings_for(name: str | None) -> Settings:

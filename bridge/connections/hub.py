@@ -26,6 +26,7 @@ from functools import cached_property
 from pydantic import SecretStr
 
 from bridge.activity import SageActivity
+from bridge.connections.at_rest import sealer
 from bridge.connections.limits import SharedLimiter
 from bridge.connections.models import (
     ConnectionCreate,
@@ -103,7 +104,11 @@ class ConnectionServices(Services):
             update={"limiter_prefix": self.limiter_prefix}
         )
         client = SageClient(
-            config, self.redis, on_request=activity.on_request, on_wait=activity.on_wait
+            config,
+            self.redis,
+            on_request=activity.on_request,
+            on_wait=activity.on_wait,
+            sealer=sealer(self.settings.secret_key),
         )
         # The app's limit, entered through this connection's share (bridge.connections.limits).
         client.limiter = SharedLimiter(config, self.redis, self.settings.connection_rate_share)

@@ -142,6 +142,10 @@ class ConnectionRegistry:
         self._write = client.register_script(_WRITE)
         self._claim = client.register_script(_CLAIM)
 
+    @property
+    def redis(self) -> redis.Redis:
+        return self._redis
+
     def box(self) -> SecretBox:
         """Raises: SecretKeyError: `BRIDGE_SECRET_KEY` is missing or unusable."""
         return self._box_factory()

@@ -7,10 +7,15 @@ a `DoctorContext` and yields `Finding`s. A check marked `needs_sage` runs only w
 answered the connection check; otherwise it reports one warning, "not checked".
 
 The report is also kept in Redis (`DoctorStore`): the worker runs the checks when it starts
-and beat every minute (`tasks.doctor`), and the console shows the latest. A finding with
-`holds=True` (a code of the mapping that Sage does not have) holds processing: the outbox
-relay stops handing events to Celery and a task that meets one puts it back, so events wait
-`queued` (not failed, no attempt spent) until a later run finds the mapping fixed.
+and beat every minute (`tasks.doctor`), and the console shows the latest.
+
+Levels. An error means the mapping cannot book (a code Sage does not have): it holds that
+connection's processing: the outbox relay stops handing its events to Celery and a task that
+meets one puts it back, so events wait `queued` (not failed, no attempt spent) until a later
+run finds the mapping fixed. Every error holds unless its finding says `holds=False` (the
+Sage connection: events wait at the Sage gates instead; payout accounts: payouts wait on
+their own). A warning (durability, e-mail, performance) is reported and never holds: a check
+registered with `level=Level.WARNING` can only warn, whatever its findings say.
 """
 
 from __future__ import annotations
@@ -22,9 +27,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
+from typing import Any
 
 import redis
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from bridge.services import Services
 from bridge.settings import Settings
@@ -57,7 +63,19 @@ class Finding(BaseModel):
     level: Level
     detail: str
     fix: str = ""
-    holds: bool = False  # an error that holds the processing of events until fixed
+    # Whether it holds the connection's processing until fixed: every error does unless it
+    # says holds=False; a warning or an ok never does (see the module docstring).
+    holds: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _errors_hold(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            holds = data.get("holds")
+            if data.get("level") != Level.ERROR:
+                holds = False
+            data = {**data, "holds": True if holds is None else bool(holds)}
+        return data
 
 
 class Report(BaseModel):
@@ -76,7 +94,7 @@ class Report(BaseModel):
 
     @property
     def holding(self) -> list[Finding]:
-        """The errors that hold processing (mapping codes Sage does not have)."""
+        """The errors that hold processing (the mapping cannot book)."""
         return [f for f in self.errors if f.holds]
 
     def hold_message(self) -> str:
@@ -109,21 +127,29 @@ class Registered:
     run: Check
     needs_sage: bool
     first: bool
+    level: Level = Level.ERROR  # the most a finding of this check can be
 
 
 CHECKS: list[Registered] = []
 
 
-def check(name: str, needs_sage: bool = False, first: bool = False) -> Callable[[Check], Check]:
+def check(
+    name: str, needs_sage: bool = False, first: bool = False, level: Level = Level.ERROR
+) -> Callable[[Check], Check]:
     """Register a check under `name` (the report follows the order of registration, the
     `first` checks before the others: the Sage connection check, which the `needs_sage`
     ones depend on, whatever the order the modules were imported in).
 
     `needs_sage`: it reads Sage, so it is skipped (one warning) when Sage did not answer.
+    `level`: ERROR (the default: its errors hold the connection, see the module docstring)
+    or WARNING (durability, e-mail, performance: its findings are at most warnings, never
+    holding).
     """
+    if level is Level.OK:
+        raise ValueError("a check's level is ERROR or WARNING")
 
     def register(function: Check) -> Check:
-        CHECKS.append(Registered(name, function, needs_sage, first))
+        CHECKS.append(Registered(name, function, needs_sage, first, level))
         return function
 
     return register
@@ -133,6 +159,15 @@ def load_checks() -> None:
     """Import the modules of `CHECK_MODULES` (their `@check`s register themselves once)."""
     for module in CHECK_MODULES:
         importlib.import_module(module)
+
+
+def _capped(registered: Registered, findings: Iterable[Finding]) -> Iterator[Finding]:
+    """The findings of a warning-level check: its errors reported as warnings."""
+    for finding in findings:
+        if registered.level is Level.WARNING and finding.level is Level.ERROR:
+            yield finding.model_copy(update={"level": Level.WARNING, "holds": False})
+        else:
+            yield finding
 
 
 def _run_one(registered: Registered, ctx: DoctorContext) -> Iterator[Finding]:
@@ -145,20 +180,22 @@ def _run_one(registered: Registered, ctx: DoctorContext) -> Iterator[Finding]:
         )
         return
     try:
-        yield from registered.run(ctx)
+        yield from _capped(registered, registered.run(ctx))
     except SageError as exc:
-        yield Finding(
+        yield Finding(  # Sage's trouble, not the mapping's: events wait at the Sage gates
             check=registered.name,
-            level=Level.ERROR,
+            level=registered.level,
             detail=f"Sage refused the look-up: {exc}",
             fix="see the Sage connection check",
+            holds=False,
         )
     except redis.RedisError as exc:
         yield Finding(
             check=registered.name,
-            level=Level.ERROR,
+            level=registered.level,
             detail=f"Redis did not answer: {exc}",
             fix="check REDIS_URL",
+            holds=False,
         )
 
 

@@ -42,6 +42,7 @@ def sage_connection(ctx: DoctorContext) -> Iterator[Finding]:
         yield Finding(
             check=SAGE,
             level=Level.ERROR,
+            holds=False,  # events wait at the Sage gates (`bridge.ops.gates`) instead
             detail=str(exc),
             fix="set SAGE_API_URL (README, Going to production)",
         )
@@ -50,6 +51,7 @@ def sage_connection(ctx: DoctorContext) -> Iterator[Finding]:
         yield Finding(
             check=SAGE,
             level=Level.ERROR,
+            holds=False,  # events wait at the Sage gates (`bridge.ops.gates`) instead
             detail=f"Sage refused our token: {exc}",
             fix="run `bridge sage-login` (or set a valid SAGE_REFRESH_TOKEN); check "
             "SAGE_CLIENT_ID, SAGE_CLIENT_SECRET and SAGE_API_KEY",
@@ -60,6 +62,7 @@ def sage_connection(ctx: DoctorContext) -> Iterator[Finding]:
         yield Finding(
             check=SAGE,
             level=Level.ERROR,
+            holds=False,  # events wait at the Sage gates (`bridge.ops.gates`) instead
             detail=f"Sage did not answer at {url}: {exc}",
             fix="check SAGE_API_URL / SAGE_AUTH_URL and that Sage is up",
         )
@@ -216,6 +219,7 @@ def payout_accounts(ctx: DoctorContext) -> Iterator[Finding]:
             detail=f"{problem.name}: {problem.message}",
             fix=f"create {problem.code!r} in Sage, or change {problem.name}; payouts wait "
             "until then, invoices and payments go on",
+            holds=False,  # payouts wait at their own gate (`MappingGate`)
         )
     if not problems:
         yield _ok(
@@ -237,6 +241,7 @@ def webhook_secrets(ctx: DoctorContext) -> Iterator[Finding]:
             detail="neither SHOPIFY_WEBHOOK_SECRET nor STRIPE_WEBHOOK_SECRET is set: "
             "every webhook is answered 503",
             fix="set the signing secret(s) the providers show for the endpoints",
+            holds=False,  # nothing arrives to hold; what the poller finds may still book
         )
         return
     for provider, configured in present.items():
@@ -249,6 +254,21 @@ def webhook_secrets(ctx: DoctorContext) -> Iterator[Finding]:
                 detail=f"no {provider} secret: its webhooks are answered 503",
                 fix=f"set {provider.upper()}_WEBHOOK_SECRET if {provider} sends to this bridge",
             )
+
+
+@check("Secrets at rest", level=Level.WARNING)
+def secrets_at_rest(ctx: DoctorContext) -> Iterator[Finding]:
+    if ctx.settings.secret_key:
+        yield _ok("Secrets at rest", "Sage tokens and outbound signing secrets encrypted")
+        return
+    yield Finding(
+        check="Secrets at rest",
+        level=Level.WARNING,
+        detail="BRIDGE_SECRET_KEY is not set: Sage tokens and outbound signing secrets are "
+        "stored in clear in Redis (and in its append-only file)",
+        fix="set BRIDGE_SECRET_KEY (`bridge connections keygen`); the worker encrypts what is "
+        "in clear when it starts",
+    )
 
 
 MIN_TOKEN = 16
@@ -275,8 +295,11 @@ def admin_token(ctx: DoctorContext) -> Iterator[Finding]:
         yield _ok("Admin token", "set")
 
 
-@check("Redis persistence")
+@check("Redis persistence", level=Level.WARNING)
 def redis_persistence(ctx: DoctorContext) -> Iterator[Finding]:
+    """A warning at most: many managed Redis services run without an append-only file
+    (replication, RDB snapshots), and the books must not stop for that; the operator is told
+    what is at risk and what to set."""
     name = "Redis persistence"
     try:
         config = {**ctx.redis.config_get("appendonly"), **ctx.redis.config_get("appendfsync")}
@@ -292,9 +315,13 @@ def redis_persistence(ctx: DoctorContext) -> Iterator[Finding]:
     if appendonly != "yes":
         yield Finding(
             check=name,
-            level=Level.ERROR,
-            detail="appendonly is off: a Redis restart loses acknowledged webhooks",
-            fix="run Redis with `appendonly yes` (CONFIG SET appendonly yes, and in redis.conf)",
+            level=Level.WARNING,
+            detail="appendonly is off: a Redis restart or crash loses the webhooks and events "
+            "acknowledged since the last snapshot (they are never booked) and the record of "
+            "what was booked (a redelivery could then book twice)",
+            fix="run Redis with `appendonly yes` and `appendfsync everysec` (CONFIG SET "
+            "appendonly yes, and in redis.conf; on a managed service, its AOF / durability "
+            "option); see docs/operations.md, Production Redis",
         )
     elif fsync == "always":
         yield _ok(name, "appendonly yes, appendfsync always: nothing acknowledged is lost")

@@ -79,9 +79,14 @@ def shop_routing(ctx: DoctorContext) -> Iterator[Finding]:
     if declared or learnt:
         how = "declared" if declared else "learnt from its first signed webhook"
         detail = f"{declared or learnt} ({how})"
-    else:
-        detail = (
-            "no shop yet: the first shop whose webhook is signed with SHOPIFY_WEBHOOK_SECRET "
-            "becomes this connection's (other shops need a connection each)"
+    else:  # a warning (never holds): until then any shop domain is accepted
+        yield Finding(
+            check="Shop routing",
+            level=Level.WARNING,
+            detail="no shop yet: the first shop whose webhook is signed with "
+            "SHOPIFY_WEBHOOK_SECRET becomes this connection's (other shops need a connection "
+            "each); until then a delivery under any shop domain is accepted",
+            fix="set SHOPIFY_SHOP_DOMAIN to the shop's myshopify.com domain",
         )
+        return
     yield Finding(check="Shop routing", level=Level.OK, detail=detail)

@@ -21,6 +21,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from bridge.connections.at_rest import sealer
 from bridge.services import build_services, sage_config
 from bridge.settings import Settings
 from connectors.sage_active.client import SageClient
@@ -124,7 +125,7 @@ def exchange(settings: Settings, code: str) -> str:
     services = build_services(settings)
     config = sage_config(settings)
     try:
-        with SageClient(config, services.redis) as client:
+        with SageClient(config, services.redis, sealer=sealer(settings.secret_key)) as client:
             client.tokens.exchange_code(code, settings.sage.redirect_uri)
     except SageError as exc:
         raise SageLoginError(f"Sage refused the authorization code: {exc}") from exc

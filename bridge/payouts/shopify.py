@@ -28,7 +28,7 @@ from bridge.services import Services
 from bridge.settings import Settings
 from bridge.store.events import EventStatus, NewEvent
 from bridge.sync.dispatch import Ignored, Outcome, PermanentError
-from bridge.sync.running import SHOP_HEADER
+from bridge.sync.running import SHOP_HEADER, canonical_shop
 from bridge.sync.shopify.handlers import shopify_reference
 from connectors.shopify.graphql import ShopifyGraphQL
 from connectors.shopify.payouts import (
@@ -99,7 +99,7 @@ def book(
         raise PermanentError(f"unreadable Shopify Payments payout: {exc}") from exc
     if payout.status not in BOOKABLE:
         return Ignored(f"payout {payout.id} is {payout.status}")
-    shop = headers.get(SHOP_HEADER) or reader.shop_domain
+    shop = canonical_shop(headers, services.settings) or reader.shop_domain.lower()
     facts = PayoutFacts(
         processor=PROCESSOR,
         payout_id=str(payout.id),

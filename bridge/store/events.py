@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import time
 from collections.abc import Callable, Sequence
 from functools import cached_property, lru_cache
@@ -72,6 +73,8 @@ from bridge.store.event_models import (
 from bridge.store.event_sweep import EventSweeper, resend_after_restart
 from bridge.store.held import HeldConnections
 from bridge.store.workers import WorkerId
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "STATUSES",
@@ -178,11 +181,44 @@ class EventStore:
         args += [json.dumps(event.headers, sort_keys=True), event.body]
         try:
             sha = self._record.sha
-            return bool(self._held.execute("EVALSHA", sha, len(keys), *keys, *args))
+            new = bool(self._held.execute("EVALSHA", sha, len(keys), *keys, *args))
         except redis.exceptions.NoScriptError:
             # Redis restarted (or flushed its scripts) since: the Script object reloads it.
             # Nothing ran, so running it now is the first and only time.
-            return bool(self._record(keys=keys, args=args))
+            # Loaded and run on the same connection: `WAIT` below covers this write.
+            sha = str(self._held.execute("SCRIPT", "LOAD", event_scripts.RECORD))
+            new = bool(self._held.execute("EVALSHA", sha, len(keys), *keys, *args))
+        self._replicated()
+        return new
+
+    def _replicated(self) -> None:
+        """With `BRIDGE_REDIS_MIN_REPLICAS`, wait until that many replicas have the record
+        (Redis `WAIT`) before the ingress acknowledges it: a failover to a replica then
+        loses no acknowledged webhook. A master with fewer replicas connected than asked
+        (alone after a failover, until a new replica joins) is not waited for: refusing
+        every webhook then would stop the ingress; its append-only file is the copy.
+
+        Raises:
+            redis.RedisError: replicas connected but fewer confirmed the record within the
+                timeout (the ingress answers 503 and the provider retries).
+        """
+        wanted = self._settings.redis_min_replicas
+        if wanted <= 0:
+            return
+        timeout_ms = int(self._settings.redis_replica_timeout * 1000)
+        acked = int(self._held.execute("WAIT", wanted, timeout_ms))
+        if acked >= wanted:
+            return
+        role = self._held.execute("ROLE")  # [b"master", offset, [[ip, port, offset]...]]
+        connected = len(role[2]) if len(role) > 2 and isinstance(role[2], list) else 0
+        if connected < wanted:
+            log.warning("Redis master has %d replica(s) connected (< %d): not waiting for them",
+                        connected, wanted)  # fmt: skip
+            return
+        raise redis.exceptions.ConnectionError(
+            f"the event reached {acked} of the {wanted} Redis replica(s) required "
+            "(BRIDGE_REDIS_MIN_REPLICAS): not acknowledged"
+        )
 
     @property
     def held(self) -> HeldConnections:

@@ -27,6 +27,7 @@ class Connection(Protocol):
 
     pid: int
 
+    def connect(self) -> None: ...
     def pack_command(self, *args: Any) -> list[bytes]: ...
     def send_packed_command(self, command: list[bytes], check_health: bool = True) -> None: ...
     def read_response(self) -> Any: ...
@@ -69,13 +70,21 @@ class HeldConnections:
 
     @staticmethod
     def _round_trip(connection: Connection, args: tuple[Any, ...]) -> Any:
+        # connect() first (a no-op once connected): a Sentinel-managed connection asks the
+        # sentinels for the master there, which sending alone would skip (it would dial the
+        # default localhost:6379).
+        connection.connect()
         connection.send_packed_command(connection.pack_command(*args), check_health=False)
         return connection.read_response()
 
     def _connection(self) -> Connection:
         connection: Connection | None = getattr(self._local, "connection", None)
         if connection is None or connection.pid != os.getpid():  # a new thread, or a fork
-            connection = cast(Connection, self._pool.make_connection())
+            # Made as the pool makes them, but not counted against its `max_connections`:
+            # they are never returned to it (one per thread, closed by `close`), so a
+            # server with a thread per client (werkzeug) would exhaust the pool's count.
+            kwargs = dict(self._pool.connection_kwargs)
+            connection = cast(Connection, self._pool.connection_class(**kwargs))
             self._local.connection, self._local.proven = connection, False
             with self._lock:
                 self._opened.add(connection)

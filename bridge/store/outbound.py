@@ -3,7 +3,8 @@
 Keys, all under `settings.key("outbound", ...)`:
 
     subscriptions           hash  id -> Subscription JSON (never the secret)
-    secrets                 hash  id -> signing secret (needed to sign every attempt)
+    secrets                 hash  id -> signing secret (needed to sign every attempt),
+                                  encrypted at rest (`bridge.connections.at_rest`)
     event:<id>              str   EventRecord JSON (the exact body sent, for stable signatures)
     delivery:<id>           str   Delivery JSON
     attempts:<id>           list  Attempt JSON, oldest first
@@ -35,6 +36,7 @@ from typing import Any, Literal
 import redis
 from pydantic import BaseModel, ConfigDict
 
+from bridge.connections.at_rest import sealer
 from bridge.outbound.events import EventType
 from bridge.settings import Settings
 
@@ -167,6 +169,7 @@ class OutboundStore:
         self._r = redis_client
         self._settings = settings
         self._retention = settings.outbound_retention
+        self._sealer = sealer(settings.secret_key)  # signing secrets encrypted at rest
         self._claim = redis_client.register_script(_CLAIM)
         self._unlock = redis_client.register_script(_UNLOCK)
 
@@ -179,17 +182,18 @@ class OutboundStore:
         with self._r.pipeline(transaction=True) as pipe:
             pipe.hset(self._key("subscriptions"), sub.id, sub.model_dump_json())
             if secret is not None:
-                pipe.hset(self._key("secrets"), sub.id, secret)
+                pipe.hset(self._key("secrets"), sub.id, self._sealer.seal(secret))
             pipe.execute()
 
     def add_subscription_once(self, sub: Subscription, secret: str, *, keep_secret: bool) -> bool:
         """Create `sub` unless its id exists (True when created), and set its secret;
         with `keep_secret`, an existing secret is left as it is."""
+        sealed = self._sealer.seal(secret)
         with self._r.pipeline(transaction=True) as pipe:
             if keep_secret:
-                pipe.hsetnx(self._key("secrets"), sub.id, secret)
+                pipe.hsetnx(self._key("secrets"), sub.id, sealed)
             else:
-                pipe.hset(self._key("secrets"), sub.id, secret)
+                pipe.hset(self._key("secrets"), sub.id, sealed)
             pipe.hsetnx(self._key("subscriptions"), sub.id, sub.model_dump_json())
             created = pipe.execute()[-1]
         return bool(created)
@@ -205,8 +209,13 @@ class OutboundStore:
         return sorted(subs, key=lambda s: (s.created_at, s.id))
 
     def secret(self, sub_id: str) -> str | None:
+        """The signing secret of `sub_id` (None when it has none).
+
+        Raises:
+            SecretKeyError: it was encrypted with a key no longer configured.
+        """
         raw = self._r.hget(self._key("secrets"), sub_id)
-        return None if raw is None else _text(raw)
+        return None if raw is None else self._sealer.open(_text(raw))
 
     def delete_subscription(self, sub_id: str) -> bool:
         """Remove a subscription and its secret; True when it existed."""

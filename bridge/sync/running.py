@@ -10,12 +10,13 @@ Shared by the providers' handlers (`bridge.sync.shopify.handlers`,
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from bridge.models import Order, OrderEdit, Payment, Refund
 from bridge.services import Services
+from bridge.settings import Settings
 from bridge.store.events import EventRecord
 from bridge.sync.context import SyncContext
 from bridge.sync.dispatch import Ignored, Outcome, PermanentError, Processed
@@ -74,6 +75,21 @@ def run_locked(
         return step(SyncContext.build(services, lock))
 
 
+def canonical_shop(headers: Mapping[str, str], settings: Settings) -> str | None:
+    """The shop an event's references and dedupe keys are built on: the connection's own
+    (its registered domain, or `SHOPIFY_SHOP_DOMAIN` for the environment's), lowercased;
+    only when none is configured the delivery's `X-Shopify-Shop-Domain`, lowercased.
+
+    Never the header as sent: the signature covers the body only, so a replayed delivery
+    with `SHOP-A.MyShopify.com` must land on the same order as `shop-a.myshopify.com`.
+    """
+    own = (settings.shopify_shop_domain or "").strip().lower()
+    if own:
+        return own
+    given = (headers.get(SHOP_HEADER) or "").strip().lower()
+    return given or None
+
+
 def _fallbacks(event: EventRecord, services: Services) -> dict[str, str]:
     """The books' fallback products: BRIDGE_FALLBACK_PRODUCTS, else (for Stripe, whose
     derived rates are checked against them) those of the organisation's legislation."""
@@ -86,7 +102,7 @@ def _fallbacks(event: EventRecord, services: Services) -> dict[str, str]:
 def translation_context(event: EventRecord, services: Services, **extra: Any) -> TranslationContext:
     """What a translation needs besides the body: shop, tolerance, the books' rates."""
     return TranslationContext(
-        shop_domain=event.headers.get(SHOP_HEADER),
+        shop_domain=canonical_shop(event.headers, services.settings),
         tolerance=services.settings.rounding_tolerance,
         vat_rates=book_vat_rates(_fallbacks(event, services)),
         api_version=shopify_api_version(event),

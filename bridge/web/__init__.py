@@ -29,6 +29,7 @@ from bridge.web.common import (
     require_admin,
     take_connection_arg,
 )
+from bridge.web.hardening import BridgeRequest, security_headers
 from bridge.web.ingress import REDIS_DOWN, WebhookIngress
 
 __all__ = ["admin_denial", "create_app", "current_services", "json_error", "require_admin"]
@@ -56,6 +57,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     settings = settings or (services.settings if services else load_settings())
     services = services or build_services(settings)
     app = Flask(__name__)
+    app.request_class = BridgeRequest  # deep JSON: a 400, never a RecursionError's 500
+    app.after_request(security_headers)  # CSP, X-Frame-Options, nosniff on every answer
     # The admin and console bodies are small: the webhook limit bounds them too (413 above).
     app.config["MAX_CONTENT_LENGTH"] = settings.webhook_max_body
     app.json.sort_keys = False  # type: ignore[attr-defined]

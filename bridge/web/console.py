@@ -24,7 +24,6 @@ import redis
 from flask import (
     Blueprint,
     Flask,
-    Request,
     abort,
     flash,
     redirect,
@@ -34,7 +33,6 @@ from flask import (
     url_for,
 )
 from flask.blueprints import BlueprintSetupState
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -49,6 +47,13 @@ from bridge.services import Services
 from bridge.store.events import EventStatus
 from bridge.store.outbound import DeliveryStatus
 from bridge.web.common import SERVICES_KEY, current_services, is_admin_token
+from bridge.web.console_sessions import (
+    SESSION_SECONDS,
+    ConsoleSessions,
+    end_session,
+    session_alive,
+    start_session,
+)
 
 bp = Blueprint(
     "console",
@@ -73,20 +78,6 @@ def _login_mark(token: str) -> str:
     return hmac.new(token.encode(), b"bridge-console-login", hashlib.sha256).hexdigest()
 
 
-class ConsoleSessions(SecureCookieSessionInterface):
-    """Signed-cookie sessions for the console's pages only.
-
-    Webhooks, the admin API and health checks never use a session; opening one costs a
-    signature check on every request of the ingress hot path, so elsewhere the session is
-    the null one (read-only, and nothing is ever written back).
-    """
-
-    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if not request.path.startswith(bp.url_prefix or "/console"):
-            return self.null_session_class()
-        return super().open_session(app, request)
-
-
 @bp.record_once
 def _configure_sessions(state: BlueprintSetupState) -> None:
     services: Services = state.app.extensions[SERVICES_KEY]
@@ -101,7 +92,7 @@ def _configure_sessions(state: BlueprintSetupState) -> None:
         SESSION_COOKIE_NAME="bridge_console",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=SESSION_SECONDS),
     )
 
 
@@ -117,9 +108,14 @@ def console_guard() -> BaseResponse | tuple[str, int] | None:
     mark = str(session.get("login", ""))
     if not any([hmac.compare_digest(mark, _login_mark(token)) for token in tokens]):
         return redirect(url_for("console.login", next=request.path))
+    if not session_alive():  # logged out (the cookie may have been kept): over
+        session.clear()
+        return redirect(url_for("console.login", next=request.path))
     if request.method == "POST":
         given = request.form.get("csrf", "")
-        if not hmac.compare_digest(given, str(session.get("csrf", ""))):
+        expected = str(session.get("csrf", ""))
+        # A session with no token yet accepts no POST (an empty field would match "").
+        if not expected or not hmac.compare_digest(given, expected):
             abort(400, "the form expired or did not come from the console: reload the page")
     return None
 
@@ -143,6 +139,7 @@ def login() -> BaseResponse | str | tuple[str, int]:
     session.clear()
     session.permanent = True
     session["login"] = _login_mark(given)
+    start_session()
     target = request.args.get("next", "")
     # Only paths inside the console: never an open redirect.
     return redirect(target if target.startswith("/console") else url_for("console.overview"))
@@ -150,7 +147,8 @@ def login() -> BaseResponse | str | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> BaseResponse:
-    session.clear()
+    """End the session here and on the server: the cookie, even if kept, opens nothing."""
+    end_session()
     return redirect(url_for("console.login"))
 
 

@@ -25,8 +25,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,7 @@ from bridge.connections.secrets import SecretKeyError
 from bridge.observability import log_context, report
 from bridge.services import Services
 from bridge.store.events import EventStatus, NewEvent
+from bridge.web.hardening import SECURITY_HEADERS
 from connectors.shopify import webhook as shopify
 from connectors.stripe import webhook as stripe_webhook
 
@@ -62,6 +64,11 @@ DRAIN_MAX_BYTES = 64 * 1024 * 1024
 DRAIN_SECONDS = 10.0
 DRAIN_CHUNK = 256 * 1024
 CLOSE = ("Connection", "close")
+UTF8_BOM = b"\xef\xbb\xbf"
+# Connect: the accounts a raw Stripe body names (routing before any parse; see
+# `_connect_target`), at most this many tried.
+ACCOUNT_IN_BODY = re.compile(rb'"account"\s*:\s*"(acct_[A-Za-z0-9]{1,64})"')
+MAX_ACCOUNTS_TRIED = 4
 
 
 class Rejection(Exception):
@@ -143,8 +150,12 @@ def _json_object(body: bytes) -> dict[str, object]:
     """The body parsed as a JSON object.
 
     Raises:
-        Rejection: 400 if it is not JSON, or not an object.
+        Rejection: 400 if it is not JSON, or not an object, or starts with a byte order
+            mark (JSON has none, RFC 8259 8.1: the workers could never read it).
     """
+    if body.startswith(UTF8_BOM):
+        detail = "the body starts with a UTF-8 byte order mark (BOM); send JSON without one"
+        raise Rejection(400, "malformed_json", detail)
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -185,7 +196,7 @@ class WebhookIngress:
             return self._app(environ, start_response)
         status, payload, headers = self._answer(route, environ)
         body = json.dumps(payload).encode()
-        headers += [JSON_TYPE, ("Content-Length", str(len(body)))]
+        headers += [JSON_TYPE, ("Content-Length", str(len(body))), *SECURITY_HEADERS]
         start_response(f"{status} {HTTPStatus(status).phrase}", headers)
         return [body]
 
@@ -276,13 +287,40 @@ class WebhookIngress:
                 raise Rejection(404, "unknown_connection", f"no Stripe connection {name!r}")
             return self._connection(name)
         if snapshot.by_account and b'"account"' in body:
-            account = _json_object(body).get("account")
-            if isinstance(account, str):
-                owner = snapshot.by_account.get(account)
-                if owner is None:
-                    detail = f"no connection serves the Stripe account {account}"
-                    raise Rejection(404, "unknown_account", detail)
-                return self._connection(owner)
+            return self._connect_target(environ, body, snapshot.by_account)
+        return self._services
+
+    def _connect_target(
+        self, environ: WSGIEnvironment, body: bytes, by_account: Mapping[str, str]
+    ) -> Services:
+        """A Connect event's connection, found WITHOUT parsing an unsigned body: the
+        accounts the raw bytes name are tried, and the body is parsed only once one of
+        their connections' secrets (or the environment's) signed it.
+
+        Raises:
+            Rejection: 401 when no secret of those signed it (nothing parsed); 404 for a
+                signed event of an account no connection serves.
+        """
+        header = _header(environ, stripe_webhook.SIGNATURE_HEADER)
+        named = dict.fromkeys(m.decode() for m in ACCOUNT_IN_BODY.findall(body))
+        for account in list(named)[:MAX_ACCOUNTS_TRIED]:
+            owner = by_account.get(account)
+            if owner is None:
+                continue
+            services = self._connection(owner)
+            signed = stripe_webhook.signed_by(body, header, services.settings.stripe_secrets)
+            if signed and _json_object(body).get("account") == account:
+                return services
+        if not stripe_webhook.signed_by(body, header, self._settings.stripe_secrets):
+            detail = f"no v1 signature in {stripe_webhook.SIGNATURE_HEADER} matches the body"
+            raise Rejection(401, "invalid_signature", detail)
+        account = _json_object(body).get("account")  # signed: now it may be parsed
+        if isinstance(account, str):
+            owner = by_account.get(account)
+            if owner is None:
+                detail = f"no connection serves the Stripe account {account}"
+                raise Rejection(404, "unknown_account", detail)
+            return self._connection(owner)  # its own secrets decide (401 below)
         return self._services
 
     def _body(self, environ: WSGIEnvironment, configured: bool, provider: str) -> bytes:

@@ -66,8 +66,36 @@ def as_ip(text: str) -> IPAddress | None:
     return address
 
 
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries, and reaches on a network that routes
+    it: 6to4 (2002::/16), Teredo (2001::/32: server and client), NAT64 (64:ff9b::/96,
+    64:ff9b:1::/48), IPv4-compatible (::a.b.c.d) and IPv4-translated (::ffff:0:a.b.c.d)."""
+    found: list[ipaddress.IPv4Address] = []
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    low = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if any(address in net for net in (*NAT64, IPV4_TRANSLATED)):
+        found.append(low)
+    if address in IPV4_COMPATIBLE and int(address) > 1:  # not :: nor ::1
+        found.append(low)
+    return found
+
+
 def refusal(address: IPAddress) -> str | None:
-    """What kind of non-public address this is ("a loopback address"...), or None."""
+    """What kind of non-public address this is ("a loopback address"...), or None; an IPv6
+    address is judged by the IPv4 addresses it embeds too (see `embedded_ipv4`)."""
+    if isinstance(address, ipaddress.IPv6Address):
+        for inner in embedded_ipv4(address):
+            kind = refusal(inner)
+            if kind is not None:
+                return f"an IPv6 address embedding {inner}, {kind}"
     if address.is_loopback:
         return "a loopback address"
     if address.is_link_local:

@@ -40,6 +40,7 @@ from connectors.sage_active.errors import (
     classify_transport_error,
     parse_retry_after,
 )
+from connectors.sealing import Plain, Sealer
 
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -85,8 +86,10 @@ class TokenManager:
         sleep: Callable[[float], None] = time.sleep,
         circuit: CircuitBreaker | None = None,
         on_needs_login: NeedsLoginHook | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         self._config = config
+        self._sealer: Sealer = sealer or Plain()  # tokens encrypted at rest when given one
         self._circuit = circuit
         self._on_needs_login = on_needs_login
         self._redis = redis_client
@@ -109,7 +112,7 @@ class TokenManager:
         """
         deadline = self._clock() + self._config.timeout + _LOCK_SECONDS
         while True:
-            cached = _text(self._redis.get(self._token_key))
+            cached = self._cached()
             if cached:
                 return cached
             mark = self.needs_login()
@@ -118,13 +121,34 @@ class TokenManager:
             owner = secrets.token_hex(8)
             if self._redis.set(self._lock_key, owner, nx=True, px=int(_LOCK_SECONDS * 1000)):
                 try:
-                    cached = _text(self._redis.get(self._token_key))
-                    return cached or self._refresh()
+                    return self._cached() or self._refresh()
                 finally:
                     self._redis.eval(_RELEASE, 1, self._lock_key, owner)
             if self._clock() > deadline:
                 raise SageTransientError("timed out waiting for another process's token refresh")
             self._sleep(_POLL)
+
+    def _cached(self) -> str | None:
+        """The access token in Redis (None when absent, or sealed with a key we lack)."""
+        raw = _text(self._redis.get(self._token_key))
+        if not raw:
+            return None
+        try:
+            return self._sealer.open(raw)
+        except RuntimeError as exc:  # SecretKeyError: a key dropped too early
+            log.warning("the cached Sage access token cannot be opened (%s): refreshing", exc)
+            return None
+
+    def _stored_refresh(self) -> str | None:
+        """The refresh token in Redis (None when absent, or sealed with a key we lack)."""
+        raw = _text(self._redis.get(self._refresh_key))
+        if not raw:
+            return None
+        try:
+            return self._sealer.open(raw)
+        except RuntimeError as exc:
+            log.warning("the stored Sage refresh token cannot be opened (%s)", exc)
+            return None
 
     def needs_login(self) -> NeedsLogin | None:
         """The "needs login" mark, or None while tokens work."""
@@ -165,7 +189,9 @@ class TokenManager:
 
     def invalidate(self, token: str) -> None:
         """Forget `token` after Sage refused it, unless a peer already replaced it."""
-        self._redis.eval(_RELEASE, 1, self._token_key, token)
+        raw = _text(self._redis.get(self._token_key))
+        if raw and self._cached() == token:
+            self._redis.eval(_RELEASE, 1, self._token_key, raw)
 
     def exchange_code(self, code: str, redirect_uri: str) -> str:
         """First set-up: trade an authorization code for tokens; store both in Redis.
@@ -188,7 +214,7 @@ class TokenManager:
             SageAuthError: both were refused (the connection is marked "needs login").
             SageTransientError: the token endpoint failed (or its circuit is open).
         """
-        stored = _text(self._redis.get(self._refresh_key))
+        stored = self._stored_refresh()
         configured = self._config.refresh_token.get_secret_value()
         try:
             token = self._refresh_with(stored or configured)
@@ -229,7 +255,7 @@ class TokenManager:
         """Keep a granted token (and its rotated refresh token); the connection works."""
         pipe = self._redis.pipeline(transaction=False)
         if token.refresh_token:
-            pipe.set(self._refresh_key, token.refresh_token)
+            pipe.set(self._refresh_key, self._sealer.seal(token.refresh_token))
         pipe.delete(self.needs_login_key)
         pipe.execute()
         # Expire early so nobody sends a token about to die; short-lived tokens (sandbox
@@ -238,7 +264,8 @@ class TokenManager:
         margin = self._config.token_refresh_margin
         ttl = lifetime - margin if lifetime > 2 * margin else lifetime / 2
         ttl = max(ttl, 0.2)
-        self._redis.set(self._token_key, token.access_token, px=int(ttl * 1000))
+        sealed = self._sealer.seal(token.access_token)
+        self._redis.set(self._token_key, sealed, px=int(ttl * 1000))
         return token.access_token
 
     def _grant(self, form: dict[str, str]) -> TokenResponse:

@@ -50,6 +50,7 @@ from connectors.sage_active.errors import (
     graphql_errors_error,
 )
 from connectors.sage_active.limiter import MutationSlots, RateLimiter
+from connectors.sealing import Sealer
 
 RequestHook = Callable[[str, str, float], None]
 WaitHook = Callable[[float], None]
@@ -87,6 +88,7 @@ class SageClient:
         rng: random.Random | None = None,
         on_needs_login: Callable[[str], None] | None = None,
         on_circuit: Transition | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         self.config = config
         self._redis = redis_client
@@ -106,6 +108,7 @@ class SageClient:
             sleep=sleep,
             circuit=self.circuit,
             on_needs_login=on_needs_login,
+            sealer=sealer,
         )
         self.limiter = RateLimiter(config, redis_client)
         self.slots = MutationSlots(config, redis_client)

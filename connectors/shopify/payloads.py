@@ -20,11 +20,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from connectors.amounts import bounded
 
 
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _bounded(cls, value: Any) -> Any:
+        """A number too large to be an amount (`1e309`) is refused here, by name."""
+        return bounded(value)
 
 
 class Money(_Payload):

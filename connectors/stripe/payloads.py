@@ -23,13 +23,21 @@ Fields that Stripe may send either as an id or as an expanded object accept both
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from connectors.amounts import bounded
 
 
 class _Object(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _bounded(cls, value: Any) -> Any:
+        """A number too large to be an amount (`1e309`) is refused here, by name."""
+        return bounded(value)
 
 
 def _none_is_empty(value: object) -> object:

@@ -12,6 +12,7 @@ from bridge.observability import (
     current_context,
     log_context,
     scrub,
+    scrub_breadcrumb,
 )
 from bridge.settings import Settings
 
@@ -84,3 +85,33 @@ def test_init_sentry_is_off_without_a_dsn() -> None:
     from bridge.observability import init_sentry
 
     assert init_sentry(Settings(), "web") is False
+
+
+def test_scrub_finds_secrets_inside_text_query_strings_and_breadcrumbs() -> None:
+    hex_tail = "9f86d081884c7d659a2feaa0c55ad015"
+    event = {
+        "message": "Sage answered 401 to Authorization: Bearer eyJhbGciOi.payload.sig",
+        "request": {
+            "query_string": "state=abc&code_verifier=x&access_token=at-123&page=2",
+            "data": "grant_type=refresh_token&client_secret=s3cr3t&refresh_token=rt-456",
+        },
+        "extra": {
+            "note": f"dev secrets whsec_dev_{hex_tail} and shpss_dev_{hex_tail}",
+            "json": '{"client_secret": "s3cr3t", "shop": "demo"}',
+        },
+        "breadcrumbs": {
+            "values": [
+                {"message": "POST /oauth/token with Bearer rt-789", "category": "httplib"},
+                {"data": {"url": "https://x/cb?client_secret=cs-url-1&refresh_token=rt-url-2"}},
+            ]
+        },
+    }
+    out = scrub(event)
+    text = json.dumps(out)
+    for secret in ("eyJhbGciOi", "at-123", "s3cr3t", "rt-456", hex_tail, "rt-789", "url-"):
+        assert secret not in text, secret
+    assert "page=2" in out["request"]["query_string"]  # what is not secret stays
+    assert '"shop": "demo"' in out["extra"]["json"]
+    assert out["message"].endswith(f"Bearer {SCRUBBED}")
+    crumb = scrub_breadcrumb({"message": "Authorization: Bearer abc.def", "category": "log"})
+    assert crumb == {"message": f"Authorization: Bearer {SCRUBBED}", "category": "log"}

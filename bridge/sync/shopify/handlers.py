@@ -14,8 +14,9 @@ from bridge.translate import translate
 
 
 def shopify_reference(shop_domain: str, order_id: object) -> str:
-    """An order's `salesOrderNumber`: `shopify:<shop domain>:<order id>` (DESIGN.md 3)."""
-    return f"shopify:{shop_domain}:{order_id}"
+    """An order's `salesOrderNumber`: `shopify:<shop domain>:<order id>` (DESIGN.md 3), the
+    domain lowercased (`bridge.sync.running.canonical_shop`)."""
+    return f"shopify:{shop_domain.strip().lower()}:{order_id}"
 
 
 def handle_shopify_refund(event: EventRecord, services: Services) -> Outcome:

@@ -20,8 +20,9 @@ SIRET_ATTRIBUTES = frozenset({"siret"})
 
 
 def order_reference(shop_domain: str, order_id: int | str) -> str:
-    """The Sage `salesOrderNumber` of a Shopify order: `shopify:<shop>:<order id>`."""
-    return f"shopify:{shop_domain}:{order_id}"
+    """The Sage `salesOrderNumber` of a Shopify order: `shopify:<shop>:<order id>` (the shop
+    lowercased: domains are case-insensitive, one order has one reference)."""
+    return f"shopify:{shop_domain.strip().lower()}:{order_id}"
 
 
 def shop_amount(amount: Decimal | None, money_set: sp.MoneySet | None, what: str) -> Decimal:

@@ -170,11 +170,19 @@ def test_bridge_web_honours_web_concurrency(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(cli.os, "execv", lambda _path, argv: started.append(list(argv)))
     env = {"REDIS_URL": "redis://127.0.0.1:1/0", "WEB_CONCURRENCY": "3"}
 
-    result = CliRunner().invoke(cli.main, ["web"], env=env)
+    result = CliRunner().invoke(cli.main, ["web", "--no-front"], env=env)
 
     assert result.exit_code == 0, result.output
     argv = started[0]
     assert argv[argv.index("--workers") + 1] == "3"
+
+    from bridge.web import front  # with its front (the default), gunicorn gets the same
+
+    served: list[list[str]] = []
+    monkeypatch.setattr(front, "serve_with_gunicorn", lambda *a: served.append(a[2]) or 0)
+    result = CliRunner().invoke(cli.main, ["web"], env=env)
+    assert result.exit_code == 0, result.output
+    assert served[0][served[0].index("--workers") + 1] == "3"
 
 
 def test_without_web_concurrency_two_workers_per_usable_cpu() -> None:

@@ -36,11 +36,23 @@ def test_a_public_https_destination_gives_its_addresses() -> None:
         ("https://0.0.0.0/hook", "0.0.0.0 is"),
         ("https://100.64.0.1/hook", "100.64.0.1 is not a public address"),
         ("https://[::ffff:127.0.0.1]/hook", "127.0.0.1 is a loopback address"),
+        # IPv6 forms that carry an IPv4 address: judged by it (6to4, NAT64, Teredo...)
+        ("https://[2002:7f00:1::]/", "2002:7f00:1:: is an IPv6 address embedding 127.0.0.1"),
+        ("https://[2002:a9fe:a9fe::]/", "embedding 169.254.169.254, a link-local address"),
+        ("https://[2002:c0a8:101::1]/", "embedding 192.168.1.1, a private address"),
+        ("https://[64:ff9b::7f00:1]/", "embedding 127.0.0.1, a loopback address"),
+        ("https://[::ffff:0:a00:1]/", "embedding 10.0.0.1, a private address"),
+        ("https://[::7f00:1]/", "embedding 127.0.0.1, a loopback address"),
+        ("https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/", "embedding 192.0.2.45"),
     ],
 )
 def test_literal_private_addresses_are_refused(url: str, reason: str) -> None:
     with pytest.raises(DestinationRefused, match=reason.replace(".", r"\.")):
         check_destination(url, allow_private=False, resolver=PUBLIC_DNS)
+
+
+def test_a_6to4_address_of_a_public_ipv4_is_accepted() -> None:
+    check_destination("https://[2002:808:808::1]/hook", allow_private=False, resolver=PUBLIC_DNS)
 
 
 @pytest.mark.parametrize(

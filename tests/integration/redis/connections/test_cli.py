@@ -82,7 +82,11 @@ def test_keygen_and_rotate_key(monkeypatch: pytest.MonkeyPatch) -> None:
         "--webhook-secret", "whsec_gamma_secret",
     )  # fmt: skip
     monkeypatch.setenv("BRIDGE_SECRET_KEY", f"{key.strip()},{KEY}")
-    assert run("rotate-key") == (0, "1 connection(s) re-encrypted with the first key\n")
+    assert run("rotate-key") == (
+        0,
+        "1 connection(s) re-encrypted with the first key\n"
+        "0 Sage token(s) and outbound signing secret(s) re-encrypted\n",
+    )
     monkeypatch.setenv("BRIDGE_SECRET_KEY", key.strip())
     assert run("show", "gamma")[0] == 0
 

@@ -255,6 +255,32 @@ def test_stripe_by_endpoint_and_by_connect_account(
     assert two_shops.post("/webhooks/stripe/nobody", data=body, headers=headers).status_code == 404
 
 
+def test_an_unsigned_connect_body_is_refused_before_it_is_parsed(
+    two_shops: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connect = json.loads(stripe_event("evt_unsigned_big"))
+    connect["account"] = "acct_1Gamma"
+    connect["data"]["object"]["padding"] = ["x" * 1000] * 7000  # 7 MiB
+    body = json.dumps(connect).encode()
+    parsed: list[int] = []
+    real_loads = json.loads
+
+    def counting_loads(data: Any, *args: Any, **kwargs: Any) -> Any:
+        parsed.append(len(data))
+        return real_loads(data, *args, **kwargs)
+
+    monkeypatch.setattr(json, "loads", counting_loads)
+    headers = {
+        "Content-Type": "application/json",
+        "Stripe-Signature": stripe_signature(body, "whsec_not_ours"),
+    }
+    answer = two_shops.post("/webhooks/stripe", data=body, headers=headers)
+    assert answer.status_code == 401
+    assert not [n for n in parsed if n >= len(body)]  # the body was never parsed
+    signed = {**headers, "Stripe-Signature": stripe_signature(body, "whsec_gamma_secret")}
+    assert two_shops.post("/webhooks/stripe", data=body, headers=signed).status_code == 202
+
+
 def test_the_environment_connection_still_takes_its_own_webhooks(
     two_shops: FlaskClient, redis_client: redis.Redis
 ) -> None:

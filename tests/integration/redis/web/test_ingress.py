@@ -287,6 +287,20 @@ def test_deeply_nested_json_is_400_not_500(client: FlaskClient, redis_client: re
     assert_nothing_stored(redis_client)
 
 
+@pytest.mark.parametrize("provider", ["shopify", "stripe"])
+def test_a_body_with_a_byte_order_mark_is_a_clear_400(
+    client: FlaskClient, redis_client: redis.Redis, provider: str
+) -> None:
+    """JSON has no BOM (RFC 8259): accepted, it would fail in the worker every time."""
+    body = b"\xef\xbb\xbf" + stripe_event("evt_bom")
+    headers = shopify_headers(body) if provider == "shopify" else stripe_headers(body)
+    response = client.post(f"/webhooks/{provider}", data=body, headers=headers)
+    assert response.status_code == 400
+    assert response.json["error"] == "malformed_json"
+    assert "byte order mark" in response.json["detail"]
+    assert_nothing_stored(redis_client)
+
+
 def test_a_content_length_that_is_not_a_number_is_400(
     app: Flask, redis_client: redis.Redis
 ) -> None:

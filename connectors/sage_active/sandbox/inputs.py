@@ -52,6 +52,8 @@ class CustomerFields(Input):
     comments: str | None = None
     addresses: list[AddressInput] | None = None
     contacts: list[ContactInput] | None = None
+    e_invoicing_address_type: str | None = None
+    e_invoicing_address: str | None = None
 
 
 class CustomerUpdate(CustomerFields):
@@ -99,6 +101,11 @@ class InvoiceFields(Input):
     special_mention: str | None = None
     lines: list[LineInput] | None = None
     payment_term_lines: list[PaymentTermLineInput] | None = None
+    print_name_on_pdf: bool | None = None
+    should_send_via_electronic_invoicing: bool | None = None
+    e_invoicing_address_type_customer: str | None = None
+    e_invoicing_address_customer: str | None = None
+    regulatory_billing_framework: str | None = None
 
 
 class InvoiceCreate(InvoiceFields):
@@ -117,6 +124,10 @@ class InvoiceDelete(Input):
 
 
 class InvoiceRef(Input):
+    sales_invoice_id: UUID
+
+
+class RetryInput(Input):
     sales_invoice_id: UUID
 
 

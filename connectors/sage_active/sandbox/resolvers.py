@@ -20,6 +20,7 @@ from connectors.sage_active.sandbox.credit import available
 from connectors.sage_active.sandbox.entities import (
     AccountingEntry,
     AccountingEntryLine,
+    EInvoice,
     OpenItem,
     PaymentMethod,
     Product,
@@ -81,7 +82,9 @@ class Context:
             books = None
         if books is None:
             raise BusinessError("organizationNotFound", id=self.organization_header)
-        self.books = books
+        from connectors.sage_active.sandbox.organizations import require_usable
+
+        self.books = require_usable(books)
         return books
 
 
@@ -111,6 +114,12 @@ _COMPUTED: dict[tuple[type, str], Callable[[Context, Any], Any]] = {
         c.require_books().open_items[x] for x in i.open_item_ids
     ],
     (SalesInvoice, "totalVatBase"): lambda _c, i: i.total_net,
+    (SalesInvoice, "eInvoicingStatus"): lambda _c, i: (
+        i.e_invoice[-1].status if i.e_invoice else None
+    ),
+    (SalesInvoice, "eInvoiceId"): lambda _c, i: i.e_invoice[-1].id if i.e_invoice else None,
+    (EInvoice, "salesInvoice"): lambda c, i: c.require_books().invoices.get(i.sales_invoice_id),
+    (SalesInvoiceLine, "tax"): lambda c, i: c.require_books().taxes.get(i.tax_id),
     (SalesInvoiceLine, "salesInvoice"): lambda c, i: c.require_books().invoices.get(
         i.sales_invoice_id
     ),
@@ -202,7 +211,8 @@ SOURCES: dict[str, tuple[str, Source]] = {
 }
 
 
-def _select(ctx: Context, type_name: str, items: Iterable[Any], args: dict[str, Any]) -> Connection:
+def select(ctx: Context, type_name: str, items: Iterable[Any], args: dict[str, Any]) -> Connection:
+    """`items` filtered, sorted and paginated as the list query's arguments say."""
     where = args.get("where")
     matcher = ctx.filter
     chosen = [item for item in items if matcher.matches(type_name, item, where)]
@@ -245,17 +255,11 @@ def list_resolver(root_field: str) -> Callable[..., Connection]:
         books = ctx.require_books()
         found = _one_by_id(books, root_field, args.get("where"))
         if found is not None:  # the full filter still applies to it
-            return _select(ctx, type_name, found, args)
+            return select(ctx, type_name, found, args)
         items, where = source(books, args.get("where"))
-        return _select(ctx, type_name, items, {**args, "where": where})
+        return select(ctx, type_name, items, {**args, "where": where})
 
     return resolve
-
-
-def organizations(_root: Any, info: GraphQLResolveInfo[Context], **args: Any) -> Connection:
-    ctx: Context = info.context
-    orgs = [books.organization for books in ctx.state.books.values()]
-    return _select(ctx, "Organization", orgs, args)
 
 
 def user_profile(_root: Any, _info: GraphQLResolveInfo[Context]) -> UserProfile:

@@ -17,7 +17,15 @@ INVOICE_FIELDS = (
 PAGE_INFO = "pageInfo { endCursor hasNextPage } totalCount"
 
 ORGANIZATIONS = """
-query { organizations(first: 50) { nodes { id socialName legislationCode } } }
+query { organizations(first: 50) { nodes { id socialName legislationCode status
+  onboardingCompleted } } }
+"""
+ORGANIZATION_DETAIL = """
+query { organizationDetail { id socialName legislationCode documentId vatNumber } }
+"""
+EINVOICE_SETUP = """
+query { organizationEInvoiceSetupByOrgId { id status errorCode effectiveDate
+  salesInvoiceEffectiveDate } }
 """
 PAYMENT_METHODS = """
 query { paymentMethods(first: 500) { nodes { id referenceName type disabled journalTypeId } } }

@@ -34,9 +34,33 @@ class SageInput(BaseModel):
 
 
 class Organization(SageModel):
+    """A row of `organizations` (selection fields, 2026-07)."""
+
     id: str
     social_name: str | None = None
     legislation_code: str | None = None
+    status: str | None = None
+    onboarding_completed: bool | None = None
+
+
+class OrganizationDetail(SageModel):
+    """`organizationDetail`: the configuration of the organisation of `X-OrganizationId`."""
+
+    id: str
+    social_name: str | None = None
+    legislation_code: str | None = None
+    document_id: str | None = None
+    vat_number: str | None = None
+
+
+class EInvoiceSetup(SageModel):
+    """`organizationEInvoiceSetupByOrgId`: the registration with the Plateforme Agréée."""
+
+    id: str | None = None
+    status: str | None = None
+    error_code: str | None = None
+    effective_date: datetime | None = None
+    sales_invoice_effective_date: datetime | None = None
 
 
 class PaymentMethod(SageModel):

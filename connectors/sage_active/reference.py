@@ -19,8 +19,10 @@ from connectors.sage_active.errors import SageInvalidRequest
 from connectors.sage_active.models import (
     Customer,
     CustomerInput,
+    EInvoiceSetup,
     JournalType,
     Organization,
+    OrganizationDetail,
     PaymentMethod,
     Product,
     ProductInput,
@@ -52,6 +54,9 @@ class ReferenceData:
         self.client = client
         ttl = cache_ttl or client.config.cache_ttl
         self.cache = RefCache(redis or client.redis, client.config.key_prefix, ttl)
+        # What an organisation can change in Sage at any time (its e-invoicing registration)
+        # is kept a minute at most.
+        self.short_cache = RefCache(redis or client.redis, client.config.key_prefix, min(ttl, 60))
 
     # -- organisation and reference data ------------------------------------------------
 
@@ -59,8 +64,25 @@ class ReferenceData:
         return self.client.organization_id()
 
     def organizations(self) -> list[Organization]:
-        data = self.client.execute(doc.ORGANIZATIONS, name="organizations")
-        return [parse(Organization, n) for n in connection(data, "organizations").nodes]
+        """Every organisation visible, with its `status` and `onboardingCompleted`."""
+        return self.client.list_organizations()
+
+    def organization_detail(self) -> OrganizationDetail:
+        """`organizationDetail` of the organisation this client works for (not cached)."""
+        data = self.client.execute(doc.ORGANIZATION_DETAIL, name="organizationDetail")
+        return parse(OrganizationDetail, data.get("organizationDetail"))
+
+    def einvoice_setup(self) -> EInvoiceSetup | None:
+        """The organisation's registration with the e-invoicing platform (FR, 2026-09),
+        None when it never registered; cached like reference data."""
+        cached = self.short_cache.get("einvoice", "setup", EInvoiceSetup)
+        if cached is not None:
+            return cached if cached.status else None
+        data = self.client.execute(doc.EINVOICE_SETUP, name="organizationEInvoiceSetupByOrgId")
+        raw = data.get("organizationEInvoiceSetupByOrgId")
+        setup = parse(EInvoiceSetup, raw) if isinstance(raw, dict) else EInvoiceSetup()
+        self.short_cache.put("einvoice", "setup", setup)
+        return setup if setup.status else None
 
     def payment_methods(self) -> list[PaymentMethod]:
         return self._reference(

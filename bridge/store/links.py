@@ -35,6 +35,7 @@ from typing import TypeVar
 import redis
 from pydantic import BaseModel, ConfigDict, Field
 
+from bridge.einvoice.routing import EInvoiceFields
 from bridge.models import Order
 from bridge.settings import Settings
 
@@ -78,6 +79,10 @@ class OrderLink(_Link):
     payments: list[str] = Field(default_factory=list)
     refunds: list[str] = Field(default_factory=list)
     cancelled: bool = False
+    # French e-invoicing: what the invoice was sent with (None: not sent electronically),
+    # or why a French business customer's invoice was not (`einvoice_note`).
+    einvoice: EInvoiceFields | None = None
+    einvoice_note: str | None = None
 
     @property
     def posted(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from bridge.models import Order, Party, customer_code
 from bridge.sync.context import SyncContext
 from bridge.sync.dispatch import PermanentError
+from bridge.sync.einvoicing import with_routing
 from connectors.sage_active.errors import SageBusinessError
 from connectors.sage_active.models import AddressInput, CustomerInput
 
@@ -45,6 +46,11 @@ def customer_input(code: str, party: Party) -> CustomerInput:
     )
 
 
+def is_business(party: Party) -> bool:
+    """Whether `party` is (or would be created as) a BUSINESS customer in Sage."""
+    return not party.is_guest and customer_input("BUSINESS", party).customer_type == "BUSINESS"
+
+
 def resolve_customer(ctx: SyncContext, order: Order) -> str:
     """The Sage id of the order's customer, creating the customer when missing.
 
@@ -70,7 +76,7 @@ def resolve_customer(ctx: SyncContext, order: Order) -> str:
         return found.id
     ctx.check()
     try:
-        return sage.create_customer(customer_input(code, party)).id
+        return sage.create_customer(with_routing(ctx, customer_input(code, party), party)).id
     except SageBusinessError:
         # Another order of the same new customer created it a moment ago.
         again = sage.customer_by_code(code)

@@ -16,13 +16,15 @@ Closed at once; it is then posted.
 
 from __future__ import annotations
 
+from bridge.einvoice.routing import EInvoiceFields
 from bridge.models import Order
 from bridge.outbound.events import EventType
 from bridge.settings import NumberingMode
 from bridge.store.links import OrderLink
 from bridge.sync.context import SyncContext
-from bridge.sync.customers import resolve_customer
+from bridge.sync.customers import is_business, resolve_customer
 from bridge.sync.dispatch import PermanentError
+from bridge.sync.einvoicing import plan_einvoice
 from bridge.sync.expiry import links_may_have_expired
 from bridge.sync.notify import invoice_event, observe_invoice
 from bridge.sync.products import resolve_products
@@ -48,11 +50,20 @@ def invoice_number(order: Order, numbering: NumberingMode) -> str | None:
 
 
 def invoice_input(
-    order: Order, customer_id: str, product_ids: list[str], numbering: NumberingMode
+    order: Order,
+    customer_id: str,
+    product_ids: list[str],
+    numbering: NumberingMode,
+    einvoice: EInvoiceFields | None = None,
 ) -> SalesInvoiceInput:
-    """The `createSalesInvoice` values for `order` (references as DESIGN.md section 3)."""
+    """The `createSalesInvoice` values for `order` (references as DESIGN.md section 3), with
+    the e-invoicing fields when it is sent electronically (`bridge.sync.einvoicing`)."""
     number = invoice_number(order, numbering)
     return SalesInvoiceInput(
+        should_send_via_electronic_invoicing=True if einvoice else None,
+        e_invoicing_address_type_customer=einvoice.address_type if einvoice else None,
+        e_invoicing_address_customer=einvoice.address if einvoice else None,
+        regulatory_billing_framework=einvoice.framework if einvoice else None,
         customer_id=customer_id,
         document_date=order.date,
         operational_number=number or None,
@@ -106,8 +117,11 @@ def create_invoice(ctx: SyncContext, link: OrderLink, order: Order) -> None:
     else:
         customer_id = resolve_customer(ctx, order)
         plan = resolve_products(ctx, order.lines)
-        values = invoice_input(order, customer_id, plan.ids, ctx.settings.numbering)
+        business = order.customer is not None and is_business(order.customer)
+        einvoice, note = plan_einvoice(ctx, order, business, plan.categories)
+        values = invoice_input(order, customer_id, plan.ids, ctx.settings.numbering, einvoice)
         link.customer_id, link.line_products = customer_id, plan.ids
+        link.einvoice, link.einvoice_note = einvoice, note
         link.fallback_lines = plan.fallback_lines
         ctx.check()
         link.intend(CREATE, ctx.now())

@@ -118,7 +118,10 @@ def _reference_and_post(ctx: SyncContext, link: OrderLink, rlink: RefundLink) ->
         rlink.status, rlink.number = current.status, current.operational_number
     if rlink.status == "Pending" and not rlink.referenced:
         ctx.check()
-        set_sales_order_number(ctx.sage, note_id, note_reference(link.reference, rlink.refund_id))
+        reference = note_reference(link.reference, rlink.refund_id)
+        # a credit note of an e-invoice is sent electronically too, with the same fields
+        extra = link.einvoice.invoice_values() if link.einvoice else None
+        set_sales_order_number(ctx.sage, note_id, reference, extra)
         rlink.referenced = True
         ctx.links.save_refund(rlink)
     if rlink.status in POSTED_STATES:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 CUSTOMER_FIELDS = "id code socialName"
-PRODUCT_FIELDS = "id code name salesVatPercentage"
+PRODUCT_FIELDS = "id code name salesVatPercentage category"
 OPEN_ITEM_FIELDS = "id amount paidAmountAccumulated status dueDate"
 INVOICE_SUMMARY_FIELDS = (
     "id status operationalNumber salesOrderNumber externalReference type customerId "
-    "sourceSalesInvoiceId documentDate modificationDate totalNet totalVat totalLiquid"
+    "sourceSalesInvoiceId documentDate modificationDate totalNet totalVat totalLiquid "
+    "eInvoicingStatus eInvoice { id status rejectedReason creationDate }"
 )
 INVOICE_FIELDS = (
     INVOICE_SUMMARY_FIELDS
@@ -113,5 +114,9 @@ OPEN_ITEMS_FIELD = (
     "nodes { id openItems { " + OPEN_ITEM_FIELDS + " } }",
 )
 GENERATE_CREDIT_NOTE = ("generateCreditNote", "GenerateCreditNoteGLDtoInput!", "id")
+RETRY_EINVOICE = (
+    "mutation ($values: RetrySalesInvoiceElectronicSubmissionGLDtoInput!) "
+    "{ retrySalesInvoiceElectronicSubmission(input: $values) { id } }"
+)
 SETTLEMENT_INPUT_TYPE = "SalesOpenItemSettlementGLDtoInput!"
 SETTLEMENT_FIELDS = "accountingEntryId accountingEntryNumber"

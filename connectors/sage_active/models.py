@@ -114,6 +114,8 @@ class CustomerInput(SageInput):
     vat_number: str | None = Field(default=None, max_length=25)
     email: str | None = Field(default=None, max_length=70)
     address: AddressInput | None = None
+    e_invoicing_address_type: str | None = None  # FR business customers (2026-09)
+    e_invoicing_address: str | None = None
 
     def to_graphql(self) -> dict[str, Any]:
         values = self.model_dump(
@@ -134,6 +136,7 @@ class Product(SageModel):
     code: str
     name: str | None = None
     sales_vat_percentage: Decimal | None = None
+    category: str | None = None  # PRODUCT, SERVICE, FEE... (the e-invoicing framework)
 
 
 class ProductInput(SageInput):
@@ -170,6 +173,15 @@ class SalesInvoiceLine(SageModel):
     vat_percentage: Decimal | None = None
 
 
+class EInvoiceEntry(SageModel):
+    """One submission of an invoice to the e-invoicing platform (`salesInvoices.eInvoice`)."""
+
+    id: str | None = None
+    status: str | None = None
+    rejected_reason: str | None = None
+    creation_date: datetime | None = None
+
+
 class SalesInvoice(SageModel):
     id: str
     status: str
@@ -186,6 +198,9 @@ class SalesInvoice(SageModel):
     total_liquid: Decimal | None = None
     lines: list[SalesInvoiceLine] = []
     open_items: list[OpenItem] = []
+    # French e-invoicing (2026-09): the lifecycle status and every submission.
+    e_invoicing_status: str | None = None
+    e_invoice: list[EInvoiceEntry] = []
 
 
 class SalesInvoiceLineInput(SageInput):
@@ -205,6 +220,13 @@ class SalesInvoiceInput(SageInput):
     external_reference: str | None = Field(default=None, max_length=20)
     comments: str | None = Field(default=None, max_length=1000)
     lines: list[SalesInvoiceLineInput] = Field(min_length=1)
+    # French e-invoicing (2026-09), only while the organisation's registration is Accepted.
+    should_send_via_electronic_invoicing: bool | None = None
+    e_invoicing_address_type_customer: str | None = None
+    e_invoicing_address_customer: str | None = None
+    regulatory_billing_framework: str | None = Field(
+        default=None, pattern="^(B1|S1|M1|B4|M4|S4)$"
+    )
 
 
 class CreatedInvoice(SageModel):

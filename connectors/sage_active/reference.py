@@ -15,7 +15,7 @@ import redis
 from connectors.sage_active import documents as doc
 from connectors.sage_active.cache import RefCache
 from connectors.sage_active.client import SageClient
-from connectors.sage_active.errors import SageInvalidRequest
+from connectors.sage_active.errors import SageBusinessError, SageInvalidRequest
 from connectors.sage_active.models import (
     Customer,
     CustomerInput,
@@ -78,7 +78,10 @@ class ReferenceData:
         cached = self.short_cache.get("einvoice", "setup", EInvoiceSetup)
         if cached is not None:
             return cached if cached.status else None
-        data = self.client.execute(doc.EINVOICE_SETUP, name="organizationEInvoiceSetupByOrgId")
+        try:
+            data = self.client.execute(doc.EINVOICE_SETUP, name="organizationEInvoiceSetupByOrgId")
+        except SageBusinessError:  # FR only: another legislation's organisation has none
+            data = {}
         raw = data.get("organizationEInvoiceSetupByOrgId")
         setup = parse(EInvoiceSetup, raw) if isinstance(raw, dict) else EInvoiceSetup()
         self.short_cache.put("einvoice", "setup", setup)
@@ -170,7 +173,7 @@ class ReferenceData:
         """The products among `codes` (missing codes are left out); one request per 500
         uncached codes."""
         wanted = list(dict.fromkeys(codes))
-        found = self.cache.get_many("product", wanted, Product)
+        found = self.cache.get_many("product:v2", wanted, Product)
         missing = [c for c in wanted if c not in found]
         for start in range(0, len(missing), MAX_PAGE_SIZE):
             chunk = missing[start : start + MAX_PAGE_SIZE]
@@ -179,7 +182,7 @@ class ReferenceData:
             )
             fetched = [parse(Product, n) for n in connection(data, "products").nodes]
             fresh = {p.code: p for p in fetched if p.code in chunk}
-            self.cache.put_many("product", fresh.items())
+            self.cache.put_many("product:v2", fresh.items())
             found.update(fresh)
         return {c: found[c] for c in wanted if c in found}
 
@@ -188,5 +191,5 @@ class ReferenceData:
             doc.CREATE_PRODUCT, {"values": values.to_graphql()}, mutation=True, name="createProduct"
         )
         product = parse(Product, data.get("createProduct"))
-        self.cache.put("product", product.code, product)
+        self.cache.put("product:v2", product.code, product)
         return product

@@ -96,7 +96,7 @@ def seed_books(clock: Clock, name: str = ORGANIZATION_NAME, legislation: str = "
     )
     books = Books(organization=org)
     if legislation == "FR":  # registered with the platform, as a French merchant since 2026-09
-        org.document_id, org.vat_number = "552100554", "FR40552100554"
+        org.document_id, org.vat_number = "552100554", "FR96552100554"
         books.einvoice_setup = registered_setup(now)
     for rate in VAT_RATES:
         group = TaxGroup(seed_id("taxGroup", rate), f"TVA {rate} %", f"T{rate}", now, now)

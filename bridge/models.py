@@ -56,6 +56,12 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
+def _without_none(data: Any, key: str) -> Any:
+    if isinstance(data, dict) and data.get(key) is None:
+        data.pop(key, None)
+    return data
+
+
 class Address(_Frozen):
     line1: str | None = None
     line2: str | None = None
@@ -80,10 +86,38 @@ class Party(_Frozen):
     # A French company's SIREN (9 digits) or SIRET (14): its Sage document type `01` and,
     # for e-invoicing, its routing address. Filled by the translators from B2B data.
     siret: str | None = None
+    # The provider says the buyer pays no VAT on this sale (Shopify customer or company
+    # location tax exemption, Stripe `customer_tax_exempt` "reverse"/"exempt").
+    tax_exempt: bool = False
+    # Shopify B2B: the order's company location (`gid://shopify/CompanyLocation/<id>`), whose
+    # tax registration the sync reads through the GraphQL Admin API.
+    company_location: str | None = None
 
     @property
     def is_guest(self) -> bool:
         return self.provider_id is None
+
+    @property
+    def is_business(self) -> bool:
+        """A company: named as one, or identified by a VAT id, a SIRET or a B2B location."""
+        return bool(self.company or self.vat_number or self.siret or self.company_location)
+
+    @property
+    def country(self) -> str | None:
+        """The buyer's country (ISO alpha-2, upper case) from its address, if known."""
+        code = (self.address.country_code or "") if self.address else ""
+        return code.upper() if len(code) == 2 else None
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_business_data(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Dumps of consumers keep their shape: business fields appear only when set.
+        data = handler(self)
+        if isinstance(data, dict):
+            for key in ("siret", "company_location"):
+                _without_none(data, key)
+            if data.get("tax_exempt") is False:
+                data.pop("tax_exempt")
+        return data
 
 
 def customer_code(provider: str, provider_id: str) -> str:
@@ -193,12 +227,6 @@ class Line(_Frozen):
     @property
     def gross(self) -> Decimal:
         return self.net + self.vat
-
-
-def _without_none(data: Any, key: str) -> Any:
-    if isinstance(data, dict) and data.get(key) is None:
-        data.pop(key, None)
-    return data
 
 
 class ShownMoney(_Frozen):

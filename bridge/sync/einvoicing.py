@@ -83,7 +83,7 @@ def plan_einvoice(
         SageError: the registration could not be read.
     """
     party = order.customer
-    if party is None or party.is_guest or not business or not is_french(party):
+    if party is None or not business or not is_french(party):
         return None, None
     if not registered(ctx):
         return None, None

@@ -22,7 +22,7 @@ from bridge.outbound.events import EventType
 from bridge.settings import NumberingMode
 from bridge.store.links import OrderLink
 from bridge.sync.context import SyncContext
-from bridge.sync.customers import is_business, resolve_customer
+from bridge.sync.customers import resolve_customer
 from bridge.sync.dispatch import PermanentError
 from bridge.sync.einvoicing import plan_einvoice
 from bridge.sync.expiry import links_may_have_expired
@@ -117,7 +117,11 @@ def create_invoice(ctx: SyncContext, link: OrderLink, order: Order) -> None:
     else:
         customer_id = resolve_customer(ctx, order)
         plan = resolve_products(ctx, order.lines)
-        business = order.customer is not None and is_business(order.customer)
+        party = order.customer
+        # a BUSINESS customer of its own in Sage (not a walk-in customer: see customers.py)
+        business = (
+            party is not None and party.is_business and bool(party.provider_id or party.vat_number)
+        )
         einvoice, note = plan_einvoice(ctx, order, business, plan.categories)
         values = invoice_input(order, customer_id, plan.ids, ctx.settings.numbering, einvoice)
         link.customer_id, link.line_products = customer_id, plan.ids

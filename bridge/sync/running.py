@@ -78,6 +78,8 @@ def translation_context(event: EventRecord, services: Services, **extra: Any) ->
         tolerance=services.settings.rounding_tolerance,
         vat_rates=book_vat_rates(services.settings.fallback_products),
         api_version=shopify_api_version(event),
+        vat_attributes=frozenset(services.settings.shopify_vat_attributes),
+        siret_attributes=frozenset(services.settings.shopify_siret_attributes),
         **extra,
     )
 

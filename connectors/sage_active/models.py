@@ -116,6 +116,11 @@ class CustomerInput(SageInput):
     address: AddressInput | None = None
     e_invoicing_address_type: str | None = None  # FR business customers (2026-09)
     e_invoicing_address: str | None = None
+    # Identification (02-customers.md): the document type by legislation and country
+    # (`documentTypes`), its number (FR: SIREN/SIRET), and ES simplified invoices.
+    document_type_id: str | None = None
+    document_id: str | None = Field(default=None, max_length=25)
+    non_identified_customer: bool | None = None
 
     def to_graphql(self) -> dict[str, Any]:
         values = self.model_dump(
@@ -224,9 +229,7 @@ class SalesInvoiceInput(SageInput):
     should_send_via_electronic_invoicing: bool | None = None
     e_invoicing_address_type_customer: str | None = None
     e_invoicing_address_customer: str | None = None
-    regulatory_billing_framework: str | None = Field(
-        default=None, pattern="^(B1|S1|M1|B4|M4|S4)$"
-    )
+    regulatory_billing_framework: str | None = Field(default=None, pattern="^(B1|S1|M1|B4|M4|S4)$")
 
 
 class CreatedInvoice(SageModel):

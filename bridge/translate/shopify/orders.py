@@ -33,6 +33,8 @@ from bridge.translate.common import LineSet, normalise_gateway, percent_from_fra
 from bridge.translate.markets import OrderMoney
 from bridge.translate.shopify import extras
 from bridge.translate.shopify.parts import (
+    SIRET_ATTRIBUTES,
+    VAT_ATTRIBUTES,
     allocated,
     order_reference,
     party,
@@ -100,8 +102,16 @@ def _add_shipping(lines: LineSet, ship: sp.ShippingLine, taxes_included: bool) -
     )
 
 
-def order_from_shopify(payload: sp.ShopifyOrder, *, shop_domain: str, tolerance: Decimal) -> Order:
-    """The neutral Order for a Shopify order payload.
+def order_from_shopify(
+    payload: sp.ShopifyOrder,
+    *,
+    shop_domain: str,
+    tolerance: Decimal,
+    vat_attributes: frozenset[str] = VAT_ATTRIBUTES,
+    siret_attributes: frozenset[str] = SIRET_ATTRIBUTES,
+) -> Order:
+    """The neutral Order for a Shopify order payload (`party` names the note attributes
+    read for the buyer's VAT id and SIRET).
 
     Raises:
         TranslationError: an amount is missing, a discount exceeds its line, or the lines
@@ -132,7 +142,7 @@ def order_from_shopify(payload: sp.ShopifyOrder, *, shop_domain: str, tolerance:
         source_number=None,
         currency=currency,
         date=(payload.processed_at or payload.created_at).date(),
-        customer=party(payload),
+        customer=party(payload, vat_attributes, siret_attributes),
         lines=lines,
         total=total,
         rounding=rounding,

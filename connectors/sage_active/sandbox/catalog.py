@@ -14,6 +14,7 @@ from connectors.sage_active.sandbox.inputs import (
     CustomerUpdate,
     ProductCreate,
 )
+from connectors.sage_active.sandbox.legislations import check_customer_identity
 
 _CUSTOMER_LIMITS = {
     "code": 17,
@@ -101,11 +102,14 @@ def create_product(books: Books, clock: Clock, data: ProductCreate) -> Product:
 
 
 def _default_tax_group(books: Books) -> UUID | None:
-    standard = max(books.taxes.values(), key=lambda tax: tax.percentage, default=None)
+    domestic = [tax for tax in books.taxes.values() if tax.tax_type != "FOREIGN"]
+    standard = max(domestic, key=lambda tax: tax.percentage, default=None)
     return standard.group_id if standard else None
 
 
 def _check_customer(books: Books, data: CustomerFields, current: Customer | None) -> None:
+    kind = data.customer_type or (current.customer_type if current else "BUSINESS")
+    check_customer_identity(books, data.document_type_id, data.non_identified_customer, kind)
     for name, limit in _CUSTOMER_LIMITS.items():
         check_length(_camel(name), getattr(data, name), limit)
     for address in data.addresses or []:
@@ -138,6 +142,10 @@ def _apply_customer(customer: Customer, data: CustomerFields, replace_all: list[
             setattr(customer, name, value)
     if data.customer_type is not None:
         customer.customer_type = data.customer_type
+    if data.document_type_id is not None:
+        customer.document_type_id = data.document_type_id
+    if data.non_identified_customer is not None:
+        customer.non_identified_customer = data.non_identified_customer
     if data.addresses is not None:
         kept = [] if "ADDRESSES" in replace_all else customer.addresses
         customer.addresses = kept + [_address(item) for item in data.addresses]

@@ -109,6 +109,8 @@ class Product:
     comments: str | None = None
     obsolete: bool = False
     first_sales_discount: Decimal = ZERO
+    # The tax treatment of its sales (`taxTreatments`): intra-community, OSS... (None: domestic)
+    tax_treatment_id: UUID | None = None
 
 
 @dataclass(slots=True)
@@ -160,6 +162,9 @@ class Customer:
     # French e-invoicing routing (2026-09): `fr.siren` ... and the directory identifier.
     e_invoicing_address_type: str | None = None
     e_invoicing_address: str | None = None
+    # Identification document type (`documentTypes`), ES simplified invoices.
+    document_type_id: UUID | None = None
+    non_identified_customer: bool = False
 
 
 @dataclass(slots=True)
@@ -183,7 +188,6 @@ class SalesInvoiceLine:
     total_vat: Decimal = ZERO
     total_liquid: Decimal = ZERO
     credited_quantity: Decimal = ZERO
-    tax_treatment_id: UUID | None = None  # read-only since 2026-06
 
 
 @dataclass(slots=True)

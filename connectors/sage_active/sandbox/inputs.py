@@ -54,6 +54,8 @@ class CustomerFields(Input):
     contacts: list[ContactInput] | None = None
     e_invoicing_address_type: str | None = None
     e_invoicing_address: str | None = None
+    document_type_id: UUID | None = None
+    non_identified_customer: bool | None = None
 
 
 class CustomerUpdate(CustomerFields):

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from graphql import GraphQLResolveInfo
 
+from connectors.sage_active.sandbox import legislations
 from connectors.sage_active.sandbox.books import Books
 from connectors.sage_active.sandbox.credit import available
 from connectors.sage_active.sandbox.entities import (
@@ -119,7 +120,6 @@ _COMPUTED: dict[tuple[type, str], Callable[[Context, Any], Any]] = {
     ),
     (SalesInvoice, "eInvoiceId"): lambda _c, i: i.e_invoice[-1].id if i.e_invoice else None,
     (EInvoice, "salesInvoice"): lambda c, i: c.require_books().invoices.get(i.sales_invoice_id),
-    (SalesInvoiceLine, "tax"): lambda c, i: c.require_books().taxes.get(i.tax_id),
     (SalesInvoiceLine, "salesInvoice"): lambda c, i: c.require_books().invoices.get(
         i.sales_invoice_id
     ),
@@ -151,6 +151,7 @@ _COMPUTED: dict[tuple[type, str], Callable[[Context, Any], Any]] = {
     ),
     (PaymentMethod, "subAccount"): lambda c, i: c.require_books().accounts.get(i.sub_account_id),
     (AccountingEntryLine, "accountingEntryThirdParty"): _third_party,
+    **legislations.computed_fields(),
 }
 
 
@@ -208,6 +209,8 @@ SOURCES: dict[str, tuple[str, Source]] = {
     "accountingEntries": ("AccountingEntry", _all(lambda b: b.entries.values())),
     "accountingEntryLines": ("AccountingEntryLine", _all(_entry_lines)),
     "accountingAccounts": ("AccountingAccount", _all(lambda b: b.accounts.values())),
+    "documentTypes": ("DocumentType", _all(legislations.document_types)),
+    "taxTreatments": ("TaxTreatment", _all(legislations.tax_treatments)),
 }
 
 

@@ -113,7 +113,12 @@ def _object_inputs(obj: ObjectTypeDefinitionNode, enums: set[str], objects: set[
 
 def sdl() -> str:
     """The full SDL: the hand-written file plus the generated types."""
-    source = resources.files(__package__).joinpath("schema.graphql").read_text(encoding="utf-8")
+    package = resources.files(__package__)
+    source = package.joinpath("schema.graphql").read_text(encoding="utf-8")
+    # Features in modules of their own bring their SDL beside it (`extend type ...`).
+    for extra in sorted(p.name for p in package.iterdir() if p.name.endswith(".graphql")):
+        if extra != "schema.graphql":
+            source += "\n" + package.joinpath(extra).read_text(encoding="utf-8")
     document = parse(source)
     enums = [d.name.value for d in document.definitions if isinstance(d, EnumTypeDefinitionNode)]
     objects = [

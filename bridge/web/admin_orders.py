@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bridge.einvoice.retry import order_einvoicing
 from bridge.poller.writeback import WriteBackStore
 from bridge.store.links import OrderLink, PaymentLink, RefundLink
 from bridge.web.common import current_services, invalid_query, json_error, require_admin
@@ -87,6 +88,7 @@ def get_order(reference: str) -> Response:
             "payment_links": [p.model_dump(mode="json") for p in payments if p is not None],
             "refund_links": [r.model_dump(mode="json") for r in refunds if r is not None],
             "shopify_write_back": mark.model_dump(mode="json") if mark else None,
+            "einvoicing": order_einvoicing(services, link),
         }
     )
 

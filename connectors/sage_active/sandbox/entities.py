@@ -188,6 +188,7 @@ class SalesInvoiceLine:
     total_vat: Decimal = ZERO
     total_liquid: Decimal = ZERO
     credited_quantity: Decimal = ZERO
+    apply_equivalence_surcharge: bool = False  # ES (2026-09); not applied by the sandbox
 
 
 @dataclass(slots=True)

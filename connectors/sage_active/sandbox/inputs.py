@@ -82,6 +82,7 @@ class LineInput(Input):
     total_quantity: Decimal | None = None
     unit_price: Decimal | None = None
     first_discount: Decimal | None = None
+    apply_equivalence_surcharge: bool | None = None
 
 
 class PaymentTermLineInput(Input):

@@ -213,14 +213,18 @@ class SageClient:
         if cached:
             self._org_id = cached.decode() if isinstance(cached, bytes) else str(cached)
             return self._org_id
-        chosen = choose(self.list_organizations(), None)
+        # Two are enough to know whether the choice is ours to make (a cheap query); the
+        # whole list is read only to name them all in the error.
+        found = self.list_organizations(first=2)
+        chosen = choose(found if len(found) < 2 else self.list_organizations(), None)
         self._org_id = chosen.id
         self._redis.set(key, self._org_id, ex=self.config.cache_ttl)
         return self._org_id
 
-    def list_organizations(self) -> list[Organization]:
-        """Every organisation the user can access, with status and onboarding (no cache)."""
-        data = self.execute(ORGANIZATIONS, name="organizations")
+    def list_organizations(self, first: int = 50) -> list[Organization]:
+        """The organisations the user can access (`first` of them), with status and
+        onboarding (no cache)."""
+        data = self.execute(ORGANIZATIONS, {"first": first}, name="organizations")
         nodes = (data.get("organizations") or {}).get("nodes") or []
         return [Organization.model_validate(node) for node in nodes if isinstance(node, dict)]
 

@@ -18,8 +18,8 @@ INVOICE_FIELDS = (
 PAGE_INFO = "pageInfo { endCursor hasNextPage } totalCount"
 
 ORGANIZATIONS = """
-query { organizations(first: 50) { nodes { id socialName legislationCode status
-  onboardingCompleted } } }
+query ($first: Int) { organizations(first: $first) { nodes { id socialName legislationCode
+  status onboardingCompleted } } }
 """
 ORGANIZATION_DETAIL = """
 query { organizationDetail { id socialName legislationCode documentId vatNumber } }

@@ -23,7 +23,10 @@ from bridge.outbound.subscriptions import OutboundError
 from connectors.sage_active.errors import SageAuthError
 
 if TYPE_CHECKING:
-    from bridge.services import Services
+    from collections.abc import Callable
+
+    from bridge.outbound.delivery import Outbound
+    from bridge.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +34,14 @@ log = logging.getLogger(__name__)
 class Alerts:
     """Hooks of the Sage client that tell people what happened to the connection."""
 
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(self, settings: Settings, outbound: Callable[[], Outbound]) -> None:
+        self._settings = settings
+        self._outbound = outbound  # built on first use: most connections never need it
 
     def sage_needs_login(self, reason: str) -> None:
         """Announce once that Sage refused the tokens (never raises: the caller is a
         request to Sage that must end with its own `SageAuthError`)."""
-        settings = self._services.settings
+        settings = self._settings
         since = dt.datetime.now(dt.UTC)
         report(SageAuthError(f"Sage needs a new login (bridge sage-login): {reason}"))
         data = ConnectionAuthFailedData(
@@ -48,7 +52,7 @@ class Alerts:
         )
         try:
             key = f"connection.auth_failed:{settings.connection}:{since.timestamp():.3f}"
-            self._services.outbound.emit(EventType.CONNECTION_AUTH_FAILED, data, key=key)
+            self._outbound().emit(EventType.CONNECTION_AUTH_FAILED, data, key=key)
         except (redis.RedisError, ValueError, ValidationError, OutboundError):
             log.exception("could not record the connection.auth_failed event")
 

@@ -106,7 +106,7 @@ def _configure_sessions(state: BlueprintSetupState) -> None:
 
 
 @bp.before_request
-def _guard() -> BaseResponse | tuple[str, int] | None:
+def console_guard() -> BaseResponse | tuple[str, int] | None:
     """Off without a token; login page unless logged in; CSRF check on every POST."""
     tokens = _tokens()
     if not tokens:

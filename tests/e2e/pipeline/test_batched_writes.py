@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from bridge.settings import Settings
-from tests.e2e.pipeline.conftest import Rig
 from tests.support.pipeline import SHOP, payload
+from tests.support.rig import Rig
 
 HEARTBEAT_TTL = 6  # seconds: a killed worker is known dead this soon after its last beat
 # The writer's default: this many documents go alone before the next steps gather in one.

@@ -9,7 +9,7 @@ import redis
 
 from bridge.outbound.delivery import Outbound
 from bridge.settings import Settings
-from tests.unit.outbound.helpers import PUBLIC_DNS, FakeClock
+from tests.support.outbound import PUBLIC_DNS, FakeClock
 
 
 @pytest.fixture

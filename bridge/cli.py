@@ -163,11 +163,6 @@ def _settings_with_redis() -> Settings:
     return settings
 
 
-def settings_with_redis() -> Settings:
-    """The settings, refusing to go on without REDIS_URL (for command modules elsewhere)."""
-    return _settings_with_redis()
-
-
 def gunicorn_options(workers: int | None = None, threads: int | None = None) -> list[str]:
     """gunicorn's worker options for `bridge web` (bench/ingress.py measures with these)."""
     processes = str(workers or 2 * (os.cpu_count() or 1))

@@ -113,8 +113,7 @@ class Party(_Frozen):
         # Dumps of consumers keep their shape: business fields appear only when set.
         data = handler(self)
         if isinstance(data, dict):
-            for key in ("siret", "company_location"):
-                _without_none(data, key)
+            _without_none(data, "company_location")
             if data.get("tax_exempt") is False:
                 data.pop("tax_exempt")
         return data

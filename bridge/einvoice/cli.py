@@ -17,10 +17,18 @@ from bridge.services import Services
 
 @contextmanager
 def _services() -> Iterator[Services]:
-    from bridge.cli import settings_with_redis
-    from bridge.services import build_services
+    from pydantic import ValidationError
 
-    services = build_services(settings_with_redis())
+    from bridge.services import build_services
+    from bridge.settings import load_settings
+
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        raise click.ClickException(f"invalid settings: {exc}") from exc
+    if not settings.redis_url:
+        raise click.ClickException("REDIS_URL is not set (e.g. redis://127.0.0.1:6379/0)")
+    services = build_services(settings)
     try:
         yield services
     finally:

@@ -34,7 +34,11 @@ from connectors.sage_active.operations import SageActive
 log = logging.getLogger(__name__)
 
 # Modules whose import registers checks. Add yours here, one line each.
-CHECK_MODULES: list[str] = ["bridge.ops.doctor_checks", "bridge.einvoice.doctor"]
+CHECK_MODULES: list[str] = [
+    "bridge.ops.doctor_checks",
+    "bridge.ops.doctor_vat",
+    "bridge.einvoice.doctor",
+]
 
 
 class Level(StrEnum):

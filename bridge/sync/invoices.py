@@ -28,6 +28,8 @@ from bridge.sync.einvoicing import plan_einvoice
 from bridge.sync.expiry import links_may_have_expired
 from bridge.sync.notify import invoice_event, observe_invoice
 from bridge.sync.products import resolve_products
+from bridge.sync.taxes import fallback_products, plan_taxes
+from bridge.sync.walkins import home_country
 from connectors.sage_active.models import SalesInvoice, SalesInvoiceInput, SalesInvoiceLineInput
 
 CREATE = "create"
@@ -54,6 +56,7 @@ def invoice_input(
     customer_id: str,
     product_ids: list[str],
     numbering: NumberingMode,
+    mention: str | None = None,
     einvoice: EInvoiceFields | None = None,
 ) -> SalesInvoiceInput:
     """The `createSalesInvoice` values for `order` (references as DESIGN.md section 3), with
@@ -69,6 +72,7 @@ def invoice_input(
         operational_number=number or None,
         sales_order_number=order.reference,
         external_reference=order.external_reference or None,
+        special_mention=mention,
         lines=[
             SalesInvoiceLineInput(
                 product_id=product_id,
@@ -116,14 +120,21 @@ def create_invoice(ctx: SyncContext, link: OrderLink, order: Order) -> None:
         _adopt(link, earlier)
     else:
         customer_id = resolve_customer(ctx, order)
-        plan = resolve_products(ctx, order.lines)
+        legislation = ctx.sage.legislation()
+        taxes = plan_taxes(
+            order, ctx.settings, home_country(legislation), legislation, ctx.links.redis
+        )
+        fallbacks = fallback_products(ctx.settings, legislation)
+        plan = resolve_products(ctx, order.lines, taxes.codes, fallbacks)
         party = order.customer
         # a BUSINESS customer of its own in Sage (not a walk-in customer: see customers.py)
         business = (
             party is not None and party.is_business and bool(party.provider_id or party.vat_number)
         )
         einvoice, note = plan_einvoice(ctx, order, business, plan.categories)
-        values = invoice_input(order, customer_id, plan.ids, ctx.settings.numbering, einvoice)
+        values = invoice_input(
+            order, customer_id, plan.ids, ctx.settings.numbering, taxes.mention, einvoice
+        )
         link.customer_id, link.line_products = customer_id, plan.ids
         link.einvoice, link.einvoice_note = einvoice, note
         link.fallback_lines = plan.fallback_lines

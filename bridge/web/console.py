@@ -312,8 +312,3 @@ def replay_delivery(delivery_id: str) -> BaseResponse:
 def _error_page(exc: HTTPException) -> tuple[str, int]:
     """Errors inside the console are pages, not JSON."""
     return render_template("console/error.html", error=exc), exc.code or 500
-
-
-def guard() -> BaseResponse | tuple[str, int] | None:
-    """The console's login and CSRF check, for blueprints that serve more console pages."""
-    return _guard()

@@ -3,7 +3,7 @@
 `/console/einvoice` lists the e-invoices that need a person (rejected, refused, not sent...)
 with a retry button; `/console/einvoice/<order reference>` is an order's e-invoicing: what
 the invoice was sent with, its status on Sage's platform, every status it went through, and
-the retry button. Behind the console's login and CSRF check (`console.guard`).
+the retry button. Behind the console's login and CSRF check (`console.console_guard`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from bridge.einvoice.lifecycle import ATTENTION_KIND
 from bridge.einvoice.retry import RetryRefused, describe_error, order_einvoicing, retry
 from bridge.store.links import OrderLink
 from bridge.web.common import current_services
-from bridge.web.console import guard
+from bridge.web.console import console_guard
 from connectors.sage_active.errors import SageError
 
 bp = Blueprint(
@@ -27,7 +27,7 @@ bp = Blueprint(
 
 @bp.before_request
 def _guarded() -> Any:
-    return guard()
+    return console_guard()
 
 
 @bp.app_template_global()

@@ -224,6 +224,8 @@ class SalesInvoiceInput(SageInput):
     sales_order_number: str | None = Field(default=None, max_length=250)
     external_reference: str | None = Field(default=None, max_length=20)
     comments: str | None = Field(default=None, max_length=1000)
+    # A legal mention printed on the invoice (e.g. intra-EU reverse charge).
+    special_mention: str | None = Field(default=None, max_length=1000)
     lines: list[SalesInvoiceLineInput] = Field(min_length=1)
     # French e-invoicing (2026-09), only while the organisation's registration is Accepted.
     should_send_via_electronic_invoicing: bool | None = None

@@ -173,7 +173,14 @@ type BulkOperationRunQueryPayload { bulkOperation: BulkOperation userErrors: [Us
 input OrderMarkAsPaidInput { id: ID! }
 type OrderMarkAsPaidPayload { order: Order userErrors: [UserError!]! }
 enum OrderSortKeys { CREATED_AT ID PROCESSED_AT UPDATED_AT }
+type CompanyName { name: String! }
+type CompanyAddress { countryCode: String }
+type CompanyLocationTaxSettings { taxRegistrationId: String taxExempt: Boolean!
+  taxExemptions: [String!]! }
+type CompanyLocation { id: ID! name: String! company: CompanyName!
+  billingAddress: CompanyAddress taxSettings: CompanyLocationTaxSettings! }
 type Query {
+  companyLocation(id: ID!): CompanyLocation
   orders(first: Int, after: String, query: String, sortKey: OrderSortKeys,
     reverse: Boolean): OrderConnection!
   ordersCount(query: String, limit: Int = 10000): Count
@@ -254,6 +261,7 @@ class FakeShopifyGraphQL:
         self.requests: list[str] = []  # the operation names (or root fields) asked for
         self.refused = 0  # THROTTLED answers
         self.marked_paid: list[str] = []  # order gids `orderMarkAsPaid` changed
+        self.locations: dict[str, dict[str, Any]] = {}  # B2B company locations by gid
         self.fail_bulk = False
         self._faults: list[int] = []
         self._drops: list[tuple[str, int]] = []
@@ -284,6 +292,15 @@ class FakeShopifyGraphQL:
             self.balance_transactions = [
                 t for t in self.balance_transactions if t["payoutId"] != payout["id"]
             ] + txns
+
+    def add_company_location(self, node: dict[str, Any]) -> None:
+        """Add (or replace) a B2B company location, in its GraphQL shape."""
+        with self._lock:
+            self.locations[node["id"]] = node
+
+    def companyLocation(self, info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self.locations.get(id)
 
     def add_graphql_order(self, node: dict[str, Any]) -> None:
         """Add (or replace) an order already in GraphQL shape."""

@@ -14,7 +14,7 @@ from connectors.sage_active.sandbox.inputs import (
     CustomerUpdate,
     ProductCreate,
 )
-from connectors.sage_active.sandbox.legislations import check_customer_identity
+from connectors.sage_active.sandbox.legislation_reference import check_customer_identity
 
 _CUSTOMER_LIMITS = {
     "code": 17,

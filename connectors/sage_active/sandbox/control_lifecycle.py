@@ -21,7 +21,7 @@ from connectors.sage_active.sandbox.control import (
 )
 from connectors.sage_active.sandbox.einvoice_platform import control
 from connectors.sage_active.sandbox.errors import BusinessError
-from connectors.sage_active.sandbox.organizations import set_status, usable
+from connectors.sage_active.sandbox.organization_status import set_status, usable
 from connectors.sage_active.sandbox.runtime import Sandbox
 
 

@@ -18,9 +18,9 @@ from uuid import UUID, uuid4
 
 from connectors.sage_active.sandbox import invoices, ledger
 from connectors.sage_active.sandbox.books import Books, Clock
+from connectors.sage_active.sandbox.einvoice_setup import registered_setup
 from connectors.sage_active.sandbox.einvoicing import (
     SETUP_STATUSES,
-    registered_setup,
     require_accepted,
     submittable,
 )

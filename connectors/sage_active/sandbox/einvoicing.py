@@ -18,17 +18,11 @@ reason; `retrySalesInvoiceElectronicSubmission` submits a failed one again.
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
-from uuid import uuid4
-
-from graphql import GraphQLResolveInfo
 
 from connectors.sage_active.sandbox import catalog, credit, invoices
 from connectors.sage_active.sandbox.books import Books, Clock
 from connectors.sage_active.sandbox.entities import (
     Customer,
-    EInvoiceSetup,
     SalesInvoice,
 )
 from connectors.sage_active.sandbox.errors import BusinessError
@@ -41,9 +35,6 @@ from connectors.sage_active.sandbox.inputs import (
     InvoiceUpdate,
 )
 
-if TYPE_CHECKING:  # both import the seed, which imports this module
-    from connectors.sage_active.sandbox.resolvers import Context
-
 SETUP_STATUSES = ("Accepted", "InProgress", "Failed")
 FRAMEWORKS = ("B1", "S1", "M1", "B4", "M4", "S4")
 _ADDRESS_FORMATS = {
@@ -55,23 +46,6 @@ _ADDRESS_FORMATS = {
 ADDRESS_TYPES = tuple(_ADDRESS_FORMATS)
 
 
-def registered_setup(now: datetime, status: str = "Accepted") -> EInvoiceSetup:
-    """A registration as a French merchant live since September 2026 has it."""
-    start = now.replace(year=2026, month=9, day=1, hour=0, minute=0, second=0, microsecond=0)
-    return EInvoiceSetup(
-        id=uuid4(),
-        status=status,
-        status_connection_date=now,
-        connection_id=uuid4(),
-        mandate_number="MDT-SANDBOX-0001",
-        effective_date=start,
-        sales_invoice_effective_date=start,
-        e_reporting_start_date=start,
-        pa_siren_number="313966129",
-        software_business_name="Sage Active",
-    )
-
-
 def accepted(books: Books) -> bool:
     setup = books.einvoice_setup
     return (
@@ -79,11 +53,6 @@ def accepted(books: Books) -> bool:
         and setup is not None
         and setup.status == "Accepted"
     )
-
-
-def setup_query(_root: Any, info: GraphQLResolveInfo[Context]) -> EInvoiceSetup | None:
-    """`organizationEInvoiceSetupByOrgId`: null for an organisation never registered."""
-    return info.context.require_books().einvoice_setup
 
 
 def require_accepted(books: Books, field: str) -> None:

@@ -29,7 +29,6 @@ from graphql import (
 
 from connectors.sage_active.sandbox import (
     einvoice_platform,
-    einvoicing,
     mutations,
     organizations,
     resolvers,
@@ -83,7 +82,7 @@ def executable_schema() -> GraphQLSchema:
         built.query_type.fields[name].resolve = resolvers.list_resolver(name)
     built.query_type.fields["organizations"].resolve = organizations.organizations
     built.query_type.fields["organizationDetail"].resolve = organizations.organization_detail
-    built.query_type.fields["organizationEInvoiceSetupByOrgId"].resolve = einvoicing.setup_query
+    built.query_type.fields["organizationEInvoiceSetupByOrgId"].resolve = organizations.setup_query
     built.query_type.fields["userProfile"].resolve = resolvers.user_profile
     for name, resolve in mutations.MUTATIONS.items():
         built.mutation_type.fields[name].resolve = resolve

@@ -17,24 +17,10 @@ from uuid import UUID
 
 from graphql import GraphQLResolveInfo
 
-from connectors.sage_active.sandbox.books import Books
-from connectors.sage_active.sandbox.entities import Organization
-from connectors.sage_active.sandbox.errors import BusinessError
+from connectors.sage_active.sandbox.entities import EInvoiceSetup, Organization
 from connectors.sage_active.sandbox.filters import Connection
+from connectors.sage_active.sandbox.organization_status import EMPTY_GUID, usable
 from connectors.sage_active.sandbox.resolvers import Context, select
-
-EMPTY_GUID = UUID(int=0)
-STATUSES = (
-    "UNDEFINED",
-    "BLOCKED",
-    "CANCELLED",
-    "EXPIRED",
-    "NO_LICENSE",
-    "PENDING",
-    "READY",
-    "RESET",
-    "TRANSFERRING",
-)
 
 
 @dataclass(slots=True)
@@ -80,24 +66,6 @@ class Detail:
     naf_ape_code: str | None
     addresses: list[OrganizationAddress]
     use_withholding_for_sales: bool = False
-
-
-def usable(org: Organization) -> bool:
-    """Whether the public API hands out this organisation's id (READY and onboarded)."""
-    return org.status == "READY" and org.onboarding_completed
-
-
-def require_usable(books: Books) -> Books:
-    """Raises: BusinessError `organizationNotReady` naming the status and onboarding."""
-    org = books.organization
-    if not usable(org):
-        raise BusinessError(
-            "organizationNotReady",
-            id=str(org.id),
-            status=org.status,
-            onboardingCompleted=org.onboarding_completed,
-        )
-    return books
 
 
 def selection(org: Organization) -> Selection:
@@ -153,19 +121,7 @@ def organization_detail(_root: Any, info: GraphQLResolveInfo[Context]) -> Detail
     )
 
 
-def set_status(
-    org: Organization, now: datetime, status: str | None, onboarding_completed: bool | None
-) -> None:
-    """Change an organisation's lifecycle as Sage would (the control surface).
-
-    Raises:
-        BusinessError: `invalidOrganizationStatus` for a status not in the enum.
-    """
-    if status is not None:
-        if status not in STATUSES:
-            raise BusinessError("invalidOrganizationStatus", status=status)
-        org.status = status
-    if onboarding_completed is not None:
-        org.onboarding_completed = onboarding_completed
-        org.onboarding_date_completed = now if onboarding_completed else None
-    org.modification_date = now
+def setup_query(_root: Any, info: GraphQLResolveInfo[Context]) -> EInvoiceSetup | None:
+    """`organizationEInvoiceSetupByOrgId` (French e-invoicing): null for an organisation
+    never registered with the platform."""
+    return info.context.require_books().einvoice_setup

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from graphql import GraphQLResolveInfo
 
-from connectors.sage_active.sandbox import legislations
+from connectors.sage_active.sandbox import legislation_reference
 from connectors.sage_active.sandbox.books import Books
 from connectors.sage_active.sandbox.credit import available
 from connectors.sage_active.sandbox.entities import (
@@ -31,6 +31,7 @@ from connectors.sage_active.sandbox.entities import (
 )
 from connectors.sage_active.sandbox.errors import BusinessError
 from connectors.sage_active.sandbox.filters import Connection, Filter, paginate
+from connectors.sage_active.sandbox.organization_status import require_usable
 from connectors.sage_active.sandbox.seed import seed_id
 from connectors.sage_active.sandbox.state import SandboxState
 
@@ -83,8 +84,6 @@ class Context:
             books = None
         if books is None:
             raise BusinessError("organizationNotFound", id=self.organization_header)
-        from connectors.sage_active.sandbox.organizations import require_usable
-
         self.books = require_usable(books)
         return books
 
@@ -151,7 +150,7 @@ _COMPUTED: dict[tuple[type, str], Callable[[Context, Any], Any]] = {
     ),
     (PaymentMethod, "subAccount"): lambda c, i: c.require_books().accounts.get(i.sub_account_id),
     (AccountingEntryLine, "accountingEntryThirdParty"): _third_party,
-    **legislations.computed_fields(),
+    **legislation_reference.computed_fields(),
 }
 
 
@@ -209,8 +208,8 @@ SOURCES: dict[str, tuple[str, Source]] = {
     "accountingEntries": ("AccountingEntry", _all(lambda b: b.entries.values())),
     "accountingEntryLines": ("AccountingEntryLine", _all(_entry_lines)),
     "accountingAccounts": ("AccountingAccount", _all(lambda b: b.accounts.values())),
-    "documentTypes": ("DocumentType", _all(legislations.document_types)),
-    "taxTreatments": ("TaxTreatment", _all(legislations.tax_treatments)),
+    "documentTypes": ("DocumentType", _all(legislation_reference.document_types)),
+    "taxTreatments": ("TaxTreatment", _all(legislation_reference.tax_treatments)),
 }
 
 

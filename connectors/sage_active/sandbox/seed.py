@@ -11,7 +11,7 @@ from decimal import Decimal
 from uuid import UUID, uuid4
 
 from connectors.sage_active.sandbox.books import Books, Clock
-from connectors.sage_active.sandbox.einvoicing import registered_setup
+from connectors.sage_active.sandbox.einvoice_setup import registered_setup
 from connectors.sage_active.sandbox.entities import (
     AccountingAccount,
     Customer,

@@ -72,9 +72,8 @@ PRODUCTS = (
     ("BOOK-001", "Livre Démo", "5.5", "18.90"),
     ("TEA-001", "Thé Démo", "5.5", "8.40"),
     ("WINE-001", "Vin Démo", "20", "14.00"),
-    ("CONSEIL-JOUR", "Journée de conseil", "20", "650.00"),  # a service (e-invoicing: S1)
 )
-SERVICES = frozenset({"SHIPPING", "ROUNDING", "DUTIES", "FEES", "TIP", "GIFT-CARD", "CONSEIL-JOUR"})
+SERVICES = frozenset({"SHIPPING", "ROUNDING", "DUTIES", "FEES", "TIP", "GIFT-CARD"})
 BULK_STATUSES = ("Pending", "Closed", "Posted")
 
 

@@ -15,8 +15,9 @@ from werkzeug.wrappers import Request, Response
 from bridge.einvoice.lifecycle import ATTENTION_KIND
 from bridge.ops.doctor import Level, diagnose
 from bridge.outbound.delivery import Outbound
-from tests.e2e.pipeline.conftest import ADMIN_TOKEN, Rig
+from connectors.sage_active.sandbox import seed_id
 from tests.support.pipeline import SHOP, payload
+from tests.support.rig import ADMIN_TOKEN, Rig
 from tests.support.servers import serve_wsgi
 
 DUPONT = f"shopify:{SHOP}:5910000050503"
@@ -70,7 +71,19 @@ def subscriber() -> Iterator[tuple[Subscriber, str]]:
         yield sub, url
 
 
+def _service_product(rig: Rig) -> None:
+    """The merchant's consulting day in its Sage catalogue: a SERVICE at 20 %."""
+    rig.services.sage.client.execute(
+        "mutation ($v: ProductCreateGLDtoInput!) { createProduct(input: $v) { id } }",
+        {"v": {"code": "CONSEIL-JOUR", "name": "Journée de conseil", "category": "SERVICE",
+               "taxGroupId": str(seed_id("taxGroup", "20")), "salesUnitPrice": 650}},
+        mutation=True,
+        name="createProduct",
+    )  # fmt: skip
+
+
 def _start(rig: Rig, start_beat: Callable[..., None], url: str | None = None) -> None:
+    _service_product(rig)
     env = {**rig.worker_env, "BRIDGE_OUTBOUND_ALLOW_PRIVATE": "true", "BRIDGE_POLL_INTERVAL": "1"}
     if url is not None:
         settings = rig.services.settings.model_copy(update={"outbound_allow_private": True})
@@ -255,6 +268,7 @@ def test_an_organisation_not_registered_books_b2b_as_today_and_the_doctor_says_w
     assert "booked as today" in finding.detail
 
     # when Dupont's order is booked
+    _service_product(rig)
     rig.worker()
     rig.send("orders/create", payload("shopify", DUPONT_ORDER))
     rig.wait_status(DUPONT, "Posted")

@@ -12,7 +12,7 @@ from bridge.einvoice.lifecycle import changes, record_emitted
 from bridge.einvoice.routing import EInvoiceFields
 from bridge.services import Services
 from bridge.store.poller import InvoiceState, StatusStore
-from tests.integration.redis.web.conftest import ADMIN_TOKEN, REF, booked_order
+from tests.support.web import ADMIN_TOKEN, REF, booked_order
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 

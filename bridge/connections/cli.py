@@ -28,6 +28,7 @@ from bridge.connections.models import (
     ConnectionUpdate,
     ConnectionView,
 )
+from bridge.connections.organization_check import check_organization
 from bridge.connections.registry import ConnectionRegistry, RegistryError
 from bridge.connections.secrets import SecretBox, SecretKeyError, new_key
 from bridge.services import Services, build_services
@@ -107,6 +108,9 @@ def keygen() -> None:
 @click.option("--sage-refresh-token", help="Until `bridge sage-login --connection NAME` ran.")
 @click.option("--mapping", help='JSON, e.g. {"sales_journal_code": "VE"} (see README).')
 @click.option("--disabled", is_flag=True, help="Add it paused (its events wait).")
+@click.option(
+    "--skip-sage-check", is_flag=True, help="Do not ask Sage whether the organisation is READY."
+)
 def add(
     name: str,
     shop_domain: str | None,
@@ -117,10 +121,18 @@ def add(
     sage_refresh_token: str | None,
     mapping: str | None,
     disabled: bool,
+    skip_sage_check: bool,
 ) -> None:
-    """Add a connection; prints it (secrets only as fingerprints)."""
+    """Add a connection; prints it (secrets only as fingerprints). Its Sage organisation
+    must be READY and onboarded (checked in Sage unless --skip-sage-check)."""
     if bool(shop_domain) == stripe:
         raise click.UsageError("give either --shop DOMAIN or --stripe")
+    if not skip_sage_check:
+        ok, message = check_organization(_settings(), name, organization, sage_refresh_token)
+        if not ok:
+            raise click.ClickException(message)
+        if message:
+            click.echo(message, err=True)
     body = {
         "name": name,
         "source": "stripe" if stripe else "shopify",

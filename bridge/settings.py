@@ -144,7 +144,12 @@ class Settings(BaseSettings):
     sage_api_key: SecretStr = Field(
         default=SecretStr(SANDBOX_API_KEY), validation_alias="SAGE_API_KEY"
     )
-    sage_organization_id: str | None = Field(default=None, validation_alias="SAGE_ORGANIZATION_ID")
+    sage_organization_id: str | None = Field(
+        default=None,
+        validation_alias="SAGE_ORGANIZATION_ID",
+        description="X-OrganizationId. Unset: the only organisation the account sees (several "
+        "visible is an error naming them). It must be READY and onboarded in Sage (2026-07).",
+    )
     sage_redirect_uri: str = Field(
         default="http://127.0.0.1:8765/callback", validation_alias="SAGE_REDIRECT_URI"
     )

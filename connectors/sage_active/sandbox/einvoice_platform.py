@@ -102,8 +102,9 @@ def retry_submission(state: SandboxState) -> Any:
     return rule
 
 
-def _move(books: Books, invoice: SalesInvoice, clock: Clock, step: float) -> bool:
-    """Apply what is due of the invoice's last submission; False when nothing is left."""
+def _move(books: Books, invoice: SalesInvoice, clock: Clock, step: float) -> tuple[bool, bool]:
+    """Apply what is due of the invoice's last submission: (something is left to do, it
+    moved now)."""
     entry = invoice.e_invoice[-1]
     moved = False
     current = clock.now()
@@ -119,7 +120,7 @@ def _move(books: Books, invoice: SalesInvoice, clock: Clock, step: float) -> boo
     if moved:
         invoice.modification_date = clock.now()
         books.put_invoice(invoice)
-    return bool(entry.plan) or entry.status == "APPROVED"
+    return bool(entry.plan) or entry.status == "APPROVED", moved
 
 
 def advance(state: SandboxState) -> None:
@@ -128,15 +129,19 @@ def advance(state: SandboxState) -> None:
         if not books.einvoice_active:
             continue
         keep: list[UUID] = []
+        changed = False
         for invoice_id in books.einvoice_active:
             invoice = books.invoices.get(invoice_id)
             if invoice is None or not invoice.e_invoice:
+                changed = True
                 continue
-            if _move(books, invoice, state.clock, state.einvoice_step):
+            left, moved = _move(books, invoice, state.clock, state.einvoice_step)
+            changed = changed or moved or not left
+            if left:
                 keep.append(invoice_id)
-        if keep != books.einvoice_active:
-            state.changed()
         books.einvoice_active = keep
+        if changed:  # the persistence writer saves what moved
+            state.changed()
 
 
 # -- the control surface ------------------------------------------------------------------

@@ -6,8 +6,9 @@
   (those sales fail until it is mapped), named with the line to add.
 - "Intra-EU sales": the intra-EU product exists at 0 %, with an intra-community tax
   treatment when Sage reports one (a warning otherwise: B2B sales to the EU would fail).
-- "Walk-in customers": how guests are booked (`BRIDGE_WALKIN_BY`) and the per-country
-  walk-in customers already created.
+- "Walk-in customers": how guests are booked (`BRIDGE_WALKIN_BY`), the walk-in customers
+  already created and their countries (a `WALKIN-<CC>` elsewhere than CC books its sales
+  on the wrong account), and, under Spanish legislation, a non-identified domestic one.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bridge.ops.doctor import DoctorContext, Finding, Level, check
+from bridge.settings import WalkinBy
 from bridge.sync.products import rate_key
 from bridge.sync.taxes import fallback_products, oss_seen_key
+from bridge.sync.walkins import home_country
 from connectors.sage_active.tax_reference import ProductTax
 
 OSS = "OSS destinations"
+WALKINS = "Walk-in customers"
 INTRA = "Intra-EU sales"
 
 
@@ -101,15 +105,42 @@ def intra_eu(ctx: DoctorContext) -> Iterator[Finding]:
     )
 
 
-@check("Walk-in customers", needs_sage=True)
+@check(WALKINS, needs_sage=True)
 def walkins(ctx: DoctorContext) -> Iterator[Finding]:
     settings = ctx.settings
-    mode = settings.walkin_by.value
-    domestic = settings.walkin_customer_code
-    yield Finding(
-        check="Walk-in customers",
-        level=Level.OK,
-        detail=f"guests by {mode}: {domestic} at home, "
-        + ("the same abroad" if mode == "single" else f"{domestic}-<zone or country> abroad")
-        + " (created on first use)",
-    )
+    mode, domestic = settings.walkin_by, settings.walkin_customer_code
+    legislation = ctx.sage.legislation()
+    home = home_country(legislation)
+    found = {c.code: c for c in ctx.sage.customers_by_code_prefix(domestic)}
+    problems = 0
+    for code, customer in sorted(found.items()):
+        expected = home if code == domestic else code.rsplit("-", 1)[-1]
+        wrong_country = mode is WalkinBy.COUNTRY and len(expected) == 2
+        if wrong_country and (customer.country_acronym or home) != expected:
+            problems += 1
+            yield Finding(
+                check=WALKINS,
+                level=Level.WARNING,
+                detail=f"walk-in customer {code} is in {customer.country_acronym}, not "
+                f"{expected}: Sage books its sales on that country's account",
+                fix=f"set the country of {code} to {expected} in Sage",
+            )
+    home_walkin = found.get(domestic)
+    if legislation == "ES" and home_walkin is not None and not home_walkin.non_identified_customer:
+        problems += 1
+        yield Finding(
+            check=WALKINS,
+            level=Level.WARNING,
+            detail=f"{domestic} is not a non-identified customer: Spanish consumers get "
+            "full invoices instead of simplified ones (facturas simplificadas)",
+            fix=f"tick nonIdentifiedCustomer on {domestic} (INDIVIDUAL) in Sage",
+        )
+    if not problems:
+        abroad = sorted(code for code in found if code != domestic)
+        yield Finding(
+            check=WALKINS,
+            level=Level.OK,
+            detail=f"guests by {mode.value}: {domestic} at home"
+            + (f", abroad {', '.join(abroad)}" if abroad else "")
+            + (" (others created on first use)" if mode is not WalkinBy.SINGLE else ""),
+        )

@@ -35,6 +35,23 @@ PRODUCT_TAXES = (
 )
 
 
+WALKINS = (
+    "query ($prefix: String) { customers(first: 500, where: { code: { startsWith: $prefix } }) "
+    "{ nodes { id code socialName countryAcronym customerType nonIdentifiedCustomer } } }"
+)
+
+
+class WalkinCustomer(SageModel):
+    """A walk-in customer as the doctor checks it (country, ES simplified invoices)."""
+
+    id: str
+    code: str
+    social_name: str | None = None
+    country_acronym: str | None = None
+    customer_type: str | None = None
+    non_identified_customer: bool | None = None
+
+
 class DocumentType(SageModel):
     id: str
     code: str
@@ -108,6 +125,11 @@ class TaxReference:
                 found[product.code] = product
         return found
 
+    def customers_by_code_prefix(self, prefix: str) -> list[WalkinCustomer]:
+        """The customers whose code starts with `prefix` (walk-in customers; not cached)."""
+        data = self.client.execute(WALKINS, {"prefix": prefix}, name="customers")
+        return [parse(WalkinCustomer, node) for node in connection(data, "customers").nodes]
+
     def _cached_list(self, kind: str, document: str, field: str, model: type[M]) -> list[M]:
         cached = self.cache.get_list(kind, model)
         if cached is not None:
@@ -118,4 +140,4 @@ class TaxReference:
         return items
 
 
-__all__ = ["DocumentType", "ProductTax", "TaxReference", "TaxTreatment"]
+__all__ = ["DocumentType", "ProductTax", "TaxReference", "TaxTreatment", "WalkinCustomer"]

@@ -95,7 +95,9 @@ type MailingAddress { firstName: String lastName: String name: String company: S
   address1: String address2: String city: String zip: String province: String
   provinceCode: String country: String countryCodeV2: String phone: String }
 type Customer implements Node { id: ID! email: String firstName: String lastName: String
-  phone: String taxExempt: Boolean! defaultAddress: MailingAddress }
+  phone: String taxExempt: Boolean! taxExemptions: [String!]! defaultAddress: MailingAddress }
+type PurchasingCompany { company: Company! location: CompanyLocation }
+union PurchasingEntity = Customer | PurchasingCompany
 type Attribute { key: String! value: String }
 type OrderTransaction implements Node { id: ID! kind: String! status: String! gateway: String
   createdAt: DateTime processedAt: DateTime test: Boolean! parentTransaction: OrderTransaction
@@ -129,6 +131,7 @@ type Order implements Node { id: ID! name: String! email: String createdAt: Date
   totalShippingPriceSet: MoneyBag! currentTotalPriceSet: MoneyBag! currentSubtotalPriceSet: MoneyBag
   currentTotalTaxSet: MoneyBag totalCashRoundingAdjustment: CashRoundingAdjustment
   customer: Customer billingAddress: MailingAddress shippingAddress: MailingAddress
+  purchasingEntity: PurchasingEntity
   customAttributes: [Attribute!]! taxLines: [TaxLine!]!
   lineItems(first: Int, after: String): LineItemConnection!
   shippingLines(first: Int, after: String): ShippingLineConnection!
@@ -173,11 +176,11 @@ type BulkOperationRunQueryPayload { bulkOperation: BulkOperation userErrors: [Us
 input OrderMarkAsPaidInput { id: ID! }
 type OrderMarkAsPaidPayload { order: Order userErrors: [UserError!]! }
 enum OrderSortKeys { CREATED_AT ID PROCESSED_AT UPDATED_AT }
-type CompanyName { name: String! }
+type Company { id: ID! name: String! }
 type CompanyAddress { countryCode: String }
 type CompanyLocationTaxSettings { taxRegistrationId: String taxExempt: Boolean!
   taxExemptions: [String!]! }
-type CompanyLocation { id: ID! name: String! company: CompanyName!
+type CompanyLocation { id: ID! name: String! company: Company!
   billingAddress: CompanyAddress taxSettings: CompanyLocationTaxSettings! }
 type Query {
   companyLocation(id: ID!): CompanyLocation
@@ -202,6 +205,9 @@ SCHEMA.type_map["Node"].resolve_type = (  # type: ignore[attr-defined]
 )
 SCHEMA.type_map["Sale"].resolve_type = (  # type: ignore[attr-defined]
     lambda value, *_: "TipSale" if value["lineType"] == "TIP" else "ProductSale"
+)
+SCHEMA.type_map["PurchasingEntity"].resolve_type = (  # type: ignore[attr-defined]
+    lambda value, *_: "PurchasingCompany" if "location" in value else "Customer"
 )
 SCHEMA.type_map["SalesAgreement"].resolve_type = lambda *_: "OrderAgreement"  # type: ignore[attr-defined]
 _FILTER = re.compile(r"(\w+):(>=|<=|>|<)?'?([^' ]+)'?")

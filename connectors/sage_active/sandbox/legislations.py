@@ -133,6 +133,16 @@ PAYMENT_ACCOUNTS = {
 }  # fmt: skip
 
 
+def oss_products(legislation: str = "FR") -> dict[str, str]:
+    """The seeded OSS products of an organisation, as `BRIDGE_OSS_PRODUCTS` maps them."""
+    return {
+        f"{country}:{rate}": f"OSS-{country}-{rate}"
+        for country, rates in OSS_RATES.items()
+        if country != legislation
+        for rate in rates
+    }
+
+
 def legislation_of(books: Books) -> Legislation:
     return LEGISLATIONS.get(books.organization.legislation_code, FR)
 

@@ -15,9 +15,9 @@ import pytest
 from bridge.ops.doctor import Level, diagnose
 from bridge.services import build_services
 from bridge.web import create_app
-from tests.e2e.pipeline.conftest import ADMIN_TOKEN, Rig
 from tests.support.celery import WorkerHandle
 from tests.support.pipeline import payload, sandbox_settings
+from tests.support.rig import ADMIN_TOKEN, Rig
 from tests.support.sandbox import SandboxControl
 from tests.support.servers import serve_wsgi
 from tests.support.shopify_graphql import ACCESS_TOKEN, API_VERSION, FakeShopifyGraphQL
@@ -170,6 +170,10 @@ def test_guests_abroad_and_eu_companies_get_customers_of_their_country(
     assert {line["productCode"] for line in company["lines"]} == {"INTRA-EU"}
     assert all(line["taxTreatment"]["isIntracomunity"] for line in company["lines"])
     assert "Autoliquidation" in company["specialMention"]
+    # and the doctor sees the walk-in customer created for the US, in the US
+    found = [f for f in diagnose(rig.services).findings if f.check == "Walk-in customers"]
+    assert [f.level for f in found] == [Level.OK]
+    assert "abroad WALKIN-US" in found[0].detail
 
 
 def test_a_b2b_order_takes_the_vat_id_its_company_location_registered(

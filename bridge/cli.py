@@ -401,7 +401,14 @@ def _add_connections() -> None:
     main.add_command(einvoice)
 
 
+def _add_month_end() -> None:
+    from bridge.month.cli import close_month
+
+    main.add_command(close_month)
+
+
 _add_connections()
+_add_month_end()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -38,6 +38,7 @@ CHECK_MODULES: list[str] = [
     "bridge.ops.doctor_checks",
     "bridge.ops.doctor_vat",
     "bridge.einvoice.doctor",
+    "bridge.month.doctor",
 ]
 
 

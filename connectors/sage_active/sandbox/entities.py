@@ -189,6 +189,7 @@ class SalesInvoiceLine:
     total_liquid: Decimal = ZERO
     credited_quantity: Decimal = ZERO
     apply_equivalence_surcharge: bool = False  # ES (2026-09); not applied by the sandbox
+    source_line_id: UUID | None = None  # a credit note's line: the invoice line it credits
 
 
 @dataclass(slots=True)

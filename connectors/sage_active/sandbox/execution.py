@@ -31,6 +31,7 @@ from connectors.sage_active.sandbox import (
     einvoice_platform,
     mutations,
     organizations,
+    purchase_api,
     resolvers,
 )
 from connectors.sage_active.sandbox.errors import BusinessError
@@ -84,6 +85,8 @@ def executable_schema() -> GraphQLSchema:
     built.query_type.fields["organizationDetail"].resolve = organizations.organization_detail
     built.query_type.fields["organizationEInvoiceSetupByOrgId"].resolve = organizations.setup_query
     built.query_type.fields["userProfile"].resolve = resolvers.user_profile
+    for name, root in purchase_api.ROOTS.items():
+        built.query_type.fields[name].resolve = root
     for name, resolve in mutations.MUTATIONS.items():
         built.mutation_type.fields[name].resolve = resolve
     return built

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from connectors.sage_active.sandbox import (
     catalog,
+    credit,
     einvoice_platform,
     einvoicing,
     entries,
@@ -38,6 +39,7 @@ from connectors.sage_active.sandbox.inputs import (
     RetryInput,
     SettlementInput,
 )
+from connectors.sage_active.sandbox.purchase_api import MUTATIONS as PURCHASE_MUTATIONS
 from connectors.sage_active.sandbox.resolvers import Context
 from connectors.sage_active.sandbox.state import SandboxState
 
@@ -101,7 +103,9 @@ def _same(value: Any) -> Any:
 
 
 def _delete(books: Books, _clock: Clock, data: InvoiceDelete) -> _Out:
+    document = invoices.get_invoice(books, data.id)
     invoices.delete_invoice(books, data.id)
+    credit.release(books, document)
     return _Out(id=data.id)
 
 
@@ -131,4 +135,5 @@ MUTATIONS: dict[str, Callable[..., Any]] = {
     ),
     "createAccountingEntryUsingCodes": _mutation(EntryByCodes, entries.create_by_codes, _same),
     "createAccountingEntryUsingIds": _mutation(EntryByIds, entries.create_by_ids, _same),
+    **PURCHASE_MUTATIONS,
 }

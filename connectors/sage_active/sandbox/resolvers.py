@@ -32,6 +32,8 @@ from connectors.sage_active.sandbox.entities import (
 from connectors.sage_active.sandbox.errors import BusinessError
 from connectors.sage_active.sandbox.filters import Connection, Filter, paginate
 from connectors.sage_active.sandbox.organization_status import require_usable
+from connectors.sage_active.sandbox.purchase_api import COMPUTED as PURCHASE_COMPUTED
+from connectors.sage_active.sandbox.purchase_api import SOURCES as PURCHASE_SOURCES
 from connectors.sage_active.sandbox.seed import seed_id
 from connectors.sage_active.sandbox.state import SandboxState
 
@@ -97,11 +99,15 @@ def attribute_name(field_name: str) -> str:
 def _third_party(ctx: Context, line: AccountingEntryLine) -> ThirdParty | None:
     if line.third_party_id is None:
         return None
-    customer = ctx.require_books().customers.get(line.third_party_id)
+    books = ctx.require_books()
+    customer = books.customers.get(line.third_party_id)
+    supplier = books.purchases.suppliers.get(line.third_party_id) if customer is None else None
+    party = customer or supplier
     return ThirdParty(
         line.third_party_id,
-        customer.code if customer else None,
-        customer.social_name if customer else None,
+        party.code if party else None,
+        party.social_name if party else None,
+        "SUPPLIER" if supplier is not None else "CUSTOMER",
     )
 
 
@@ -151,6 +157,7 @@ _COMPUTED: dict[tuple[type, str], Callable[[Context, Any], Any]] = {
     (PaymentMethod, "subAccount"): lambda c, i: c.require_books().accounts.get(i.sub_account_id),
     (AccountingEntryLine, "accountingEntryThirdParty"): _third_party,
     **legislation_reference.computed_fields(),
+    **PURCHASE_COMPUTED,
 }
 
 
@@ -210,6 +217,7 @@ SOURCES: dict[str, tuple[str, Source]] = {
     "accountingAccounts": ("AccountingAccount", _all(lambda b: b.accounts.values())),
     "documentTypes": ("DocumentType", _all(legislation_reference.document_types)),
     "taxTreatments": ("TaxTreatment", _all(legislation_reference.tax_treatments)),
+    **PURCHASE_SOURCES,
 }
 
 

@@ -28,6 +28,7 @@ from connectors.sage_active.sandbox import scalars
 _COMPARABLE = ("Int", "Decimal", "DateTime", "UUID")
 _NOT_FILTERED = {"Query", "Mutation", "PageInfo", "UserProfile"}
 _OUTPUT_ONLY_SUFFIX = "GLDto"
+MAIN_SDL = "schema.graphql"
 
 
 def _named(node: TypeNode) -> tuple[str, bool]:
@@ -112,13 +113,15 @@ def _object_inputs(obj: ObjectTypeDefinitionNode, enums: set[str], objects: set[
 
 
 def sdl() -> str:
-    """The full SDL: the hand-written file plus the generated types."""
+    """The full SDL: schema.graphql, then the package's other `*.graphql` files (each a
+    feature's types, extending Query and Mutation), plus the generated types."""
     package = resources.files(__package__)
-    source = package.joinpath("schema.graphql").read_text(encoding="utf-8")
-    # Features in modules of their own bring their SDL beside it (`extend type ...`).
-    for extra in sorted(p.name for p in package.iterdir() if p.name.endswith(".graphql")):
-        if extra != "schema.graphql":
-            source += "\n" + package.joinpath(extra).read_text(encoding="utf-8")
+    extra = sorted(
+        f.name for f in package.iterdir() if f.name.endswith(".graphql") and f.name != MAIN_SDL
+    )
+    source = "\n".join(
+        package.joinpath(name).read_text(encoding="utf-8") for name in (MAIN_SDL, *extra)
+    )
     document = parse(source)
     enums = [d.name.value for d in document.definitions if isinstance(d, EnumTypeDefinitionNode)]
     objects = [

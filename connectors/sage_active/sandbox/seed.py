@@ -29,6 +29,7 @@ from connectors.sage_active.sandbox.ids import seed_id as seed_id
 from connectors.sage_active.sandbox.invoices import recompute_totals, today
 from connectors.sage_active.sandbox.ledger import make_open_items
 from connectors.sage_active.sandbox.legislations import apply_legislation
+from connectors.sage_active.sandbox.purchases_seed import ensure_purchases
 
 ORGANIZATION_NAME = "Boutique Démo SAS"
 VAT_RATES = ("20", "10", "5.5", "2.1", "0")
@@ -123,8 +124,10 @@ def seed_books(clock: Clock, name: str = ORGANIZATION_NAME, legislation: str = "
 
 def ensure_chart(books: Books, now: datetime) -> None:
     """Give books without a chart of accounts the seeded one, and the seeded payment methods
-    their accounts (a state file saved before the sandbox had accounts)."""
+    their accounts (a state file saved before the sandbox had accounts); and the purchase
+    side its journal, accounts and tax treatments."""
     if books.accounts:
+        ensure_purchases(books, now, seed_id)
         return
     for code, name in CHART:
         account = AccountingAccount(seed_id("accountingAccount", code), code, name, now, now)
@@ -133,6 +136,7 @@ def ensure_chart(books: Books, now: datetime) -> None:
         method = books.payment_methods.get(seed_id("paymentMethod", name))
         if method is not None and method.sub_account_id is None:
             method.sub_account_id = seed_id("accountingAccount", account_code)
+    ensure_purchases(books, now, seed_id)
 
 
 def bulk_invoices(books: Books, clock: Clock, count: int, status: str) -> list[UUID]:

@@ -11,6 +11,7 @@ from bridge.outbound.events import (
     EInvoiceStatusData,
     EventType,
     InvoiceEventData,
+    InvoiceUncollectibleData,
     PaymentSettledData,
     SyncFailedData,
     payload_model,
@@ -18,19 +19,21 @@ from bridge.outbound.events import (
 )
 
 
-def test_the_catalogue_has_the_nine_types() -> None:
+def test_the_catalogue_has_the_ten_types() -> None:
     assert [t.value for t in EventType] == [
         "invoice.created",
         "invoice.posted",
         "invoice.partially_collected",
         "invoice.collected",
         "invoice.credited",
+        "invoice.uncollectible",
         "payment.settled",
         "sync.failed",
         "connection.auth_failed",
         "invoice.einvoice_status_changed",
     ]
     assert payload_model(EventType.INVOICE_EINVOICE_STATUS_CHANGED) is EInvoiceStatusData
+    assert payload_model(EventType.INVOICE_UNCOLLECTIBLE) is InvoiceUncollectibleData
     assert payload_model(EventType.CONNECTION_AUTH_FAILED) is ConnectionAuthFailedData
     assert payload_model(EventType.INVOICE_CREDITED) is InvoiceEventData
     assert payload_model(EventType.PAYMENT_SETTLED) is PaymentSettledData

@@ -272,10 +272,35 @@ class Order(_Frozen):
     fulfilled: bool = False
     paid: bool = False
     presentment: Presentment | None = None
+    # Where the goods go (ISO alpha-2): the place of supply of an EU distance sale (OSS).
+    # The customer's country unless the provider says otherwise; left out of dumps when it
+    # is the customer's (so it is filled in again on load).
+    ship_to_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ship_to_customer(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("ship_to_country"):
+            return data
+        customer = data.get("customer")
+        if isinstance(customer, dict):
+            customer = Party.model_validate(customer)
+        country = customer.country if isinstance(customer, Party) else None
+        return {**data, "ship_to_country": country} if country else data
 
     @model_serializer(mode="wrap")
     def _omit_single_currency(self, handler: SerializerFunctionWrapHandler) -> Any:
-        return _without_none(handler(self), "presentment")
+        data = _without_none(handler(self), "presentment")
+        customer_country = self.customer.country if self.customer else None
+        if isinstance(data, dict) and self.ship_to_country in (None, customer_country):
+            # (filled in again from the customer on load: `_ship_to_customer`)
+            data.pop("ship_to_country", None)
+        return data
+
+    @property
+    def destination(self) -> str | None:
+        """The country of the sale's place of supply: where it ships, else the customer's."""
+        return self.ship_to_country
 
     @property
     def net_total(self) -> Decimal:
@@ -369,3 +394,27 @@ class Refund(_Frozen):
     def credit_total(self) -> Decimal:
         """What its credit note comes to: the lines, shipping and adjustments (VAT incl.)."""
         return sum((line.amount for line in self.lines), ZERO) + self.shipping + self.adjustments
+
+
+class EditedLine(_Frozen):
+    """One line an order edit added or removed (`delta` of its quantity)."""
+
+    provider_line_id: str = Field(min_length=1)
+    quantity: Money = Field(gt=0)
+
+
+class OrderEdit(_Frozen):
+    """An edit of an order (Shopify `orders/edited`): the lines it added and removed.
+
+    The amounts are not in the edit: the added lines are priced from the order as it is
+    after the edit (its `orders/updated`), the removed ones at the invoiced prices.
+    """
+
+    provider: Provider
+    provider_id: str = Field(min_length=1)  # the edit's id
+    order_reference: str = Field(min_length=1)
+    date: dt.date
+    added: list[EditedLine] = Field(default_factory=list)
+    removed: list[EditedLine] = Field(default_factory=list)
+    shipping_added: list[str] = Field(default_factory=list)
+    shipping_removed: list[str] = Field(default_factory=list)

@@ -36,9 +36,10 @@ log = logging.getLogger(__name__)
 # Modules whose import registers checks. Add yours here, one line each.
 CHECK_MODULES: list[str] = [
     "bridge.ops.doctor_checks",
+    "bridge.month.doctor",
+    "bridge.ops.doctor_setup",
     "bridge.ops.doctor_vat",
     "bridge.einvoice.doctor",
-    "bridge.month.doctor",
 ]
 
 

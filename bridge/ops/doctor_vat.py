@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 from bridge.ops.doctor import DoctorContext, Finding, Level, check
 from bridge.settings import WalkinBy
+from bridge.sync.customer_codes import REFERENCE_PREFIX, numbered_by_sage
 from bridge.sync.products import rate_key
 from bridge.sync.taxes import fallback_products, oss_seen_key
 from bridge.sync.walkins import home_country
@@ -112,6 +113,9 @@ def walkins(ctx: DoctorContext) -> Iterator[Finding]:
     legislation = ctx.sage.legislation()
     home = home_country(legislation)
     found = {c.code: c for c in ctx.sage.customers_by_code_prefix(domestic)}
+    if numbered_by_sage(legislation):  # Sage numbered them: the bridge's code is in comments
+        marked = ctx.sage.customers_by_code_prefix(REFERENCE_PREFIX + domestic, in_comments=True)
+        found.update({(c.comments or "").removeprefix(REFERENCE_PREFIX): c for c in marked})
     problems = 0
     for code, customer in sorted(found.items()):
         expected = home if code == domestic else code.rsplit("-", 1)[-1]

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from bridge.models import Order, Party, customer_code
 from bridge.sync.context import SyncContext
+from bridge.sync.customer_codes import create_customer, find_customer
 from bridge.sync.dispatch import PermanentError
 from bridge.sync.einvoicing import with_routing
 from bridge.sync.walkins import home_country, walkin_customer
 from bridge.vat_ids import InvalidTaxId, is_eu, normalise_siret, normalise_vat_number
-from connectors.sage_active.errors import SageBusinessError
 from connectors.sage_active.models import AddressInput, CustomerInput
 
 SOCIAL_NAME_MAX = 70
@@ -77,10 +77,13 @@ def customer_input(
     social = (party.company or party.name).strip()[:SOCIAL_NAME_MAX] or code
     email = party.email.strip() if party.email and len(party.email.strip()) <= 70 else None
     french_company = home == "FR" and party.country in (None, "FR") and party.siret
+    # Sage wants the VAT number of a business in another EU country (02-customers.md): one
+    # without is booked as a person (its sale is not an intra-community supply either).
+    unidentified = is_eu(party.country) and party.country != home and not party.vat_number
     return CustomerInput(
         code=code,
         social_name=social,
-        customer_type="BUSINESS" if party.is_business else "INDIVIDUAL",
+        customer_type="BUSINESS" if party.is_business and not unidentified else "INDIVIDUAL",
         vat_number=party.vat_number if party.vat_number and is_eu(party.country) else None,
         email=email,
         address=_address(party),
@@ -112,23 +115,17 @@ def resolve_customer(ctx: SyncContext, order: Order) -> str:
     code = _code(order, party) if party is not None else None
     if party is None or code is None:
         return walkin_customer(ctx, party.country if party else None)
-    found = sage.customer_by_code(code)
+    legislation = sage.legislation()
+    found = find_customer(sage, code, legislation)
     if found is None and party.email and party.provider_id is not None:
         found = sage.customer_by_email(party.email)
     if found is not None:
         return found.id
-    home = home_country(sage.legislation())
+    home = home_country(legislation)
     doc_code = document_type_code(party, home) if party.is_business else None
     doc_type = sage.document_type_by_code(doc_code) if doc_code else None
     values = customer_input(
         code, party, home=home, document_type_id=doc_type.id if doc_type else None
     )
     ctx.check()
-    try:
-        return sage.create_customer(with_routing(ctx, values, party)).id
-    except SageBusinessError:
-        # Another order of the same new customer created it a moment ago.
-        again = sage.customer_by_code(code)
-        if again is None:
-            raise
-        return again.id
+    return create_customer(sage, with_routing(ctx, values, party), legislation)

@@ -33,8 +33,8 @@ from bridge.sync.dispatch import PermanentError
 from bridge.sync.einvoicing import plan_einvoice
 from bridge.sync.expiry import links_may_have_expired
 from bridge.sync.notify import invoice_event, observe_invoice
-from bridge.sync.products import resolve_products
-from bridge.sync.taxes import fallback_products, plan_taxes
+from bridge.sync.products import ProductPlan, resolve_products
+from bridge.sync.taxes import check_foreign_taxes, fallback_products, plan_taxes
 from bridge.sync.totals import Figures, enforce
 from bridge.sync.walkins import home_country
 from connectors.sage_active.models import SalesInvoice, SalesInvoiceInput, SalesInvoiceLineInput
@@ -139,6 +139,23 @@ def _adopt(link: OrderLink, invoice: SalesInvoice) -> None:
         link.line_products = [str(line.product_id) for line in invoice.lines]
 
 
+def plan_lines(ctx: SyncContext, order: Order) -> tuple[ProductPlan, str | None]:
+    """Each line's product by its sale kind (`bridge.sync.taxes`: OSS, intra-EU, export,
+    domestic, under the organisation's legislation), and the invoice's legal mention.
+
+    Raises:
+        PermanentError: an unmapped OSS rate, a product not at its line's rate or on a
+            domestic tax for a foreign rate.
+        SageError: a look-up failed.
+    """
+    legislation = ctx.sage.legislation()
+    home = home_country(legislation)
+    taxes = plan_taxes(order, ctx.settings, home, legislation, ctx.links.redis)
+    check_foreign_taxes(ctx.sage, taxes, ctx.settings)
+    fallbacks = fallback_products(ctx.settings, legislation)
+    return resolve_products(ctx, order.lines, taxes.codes, fallbacks), taxes.mention
+
+
 def create_invoice(ctx: SyncContext, link: OrderLink, order: Order) -> None:
     """Create the order's invoice unless the link or Sage already has it.
 
@@ -155,12 +172,7 @@ def create_invoice(ctx: SyncContext, link: OrderLink, order: Order) -> None:
         _adopt(link, earlier)
     else:
         customer_id = resolve_customer(ctx, order)
-        legislation = ctx.sage.legislation()
-        taxes = plan_taxes(
-            order, ctx.settings, home_country(legislation), legislation, ctx.links.redis
-        )
-        fallbacks = fallback_products(ctx.settings, legislation)
-        plan = resolve_products(ctx, order.lines, taxes.codes, fallbacks)
+        plan, mention = plan_lines(ctx, order)
         party = order.customer
         # a BUSINESS customer of its own in Sage (not a walk-in customer: see customers.py)
         business = (
@@ -168,7 +180,7 @@ def create_invoice(ctx: SyncContext, link: OrderLink, order: Order) -> None:
         )
         einvoice, note = plan_einvoice(ctx, order, business, plan.categories)
         values = invoice_input(
-            order, customer_id, plan.ids, ctx.settings.numbering, taxes.mention, einvoice
+            order, customer_id, plan.ids, ctx.settings.numbering, mention, einvoice
         )
         link.customer_id, link.line_products = customer_id, plan.ids
         link.einvoice, link.einvoice_note = einvoice, note

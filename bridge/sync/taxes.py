@@ -30,11 +30,13 @@ from bridge.settings import Settings
 from bridge.sync.dispatch import PermanentError
 from bridge.sync.products import rate_key
 from bridge.vat_ids import is_eu
+from connectors.sage_active.tax_reference import TaxReference
 
 # The legislations' defaults (BRIDGE_FALLBACK_PRODUCTS unset): fallback product per rate.
 LEGISLATION_FALLBACKS: dict[str, dict[str, str]] = {
     "ES": {"21": "GEN-21", "10": "GEN-10", "4": "GEN-4", "0": "GEN-0"},
     "DE": {"19": "GEN-19", "7": "GEN-7", "0": "GEN-0"},
+    "PT": {"23": "GEN-23", "13": "GEN-13", "6": "GEN-6", "0": "GEN-0"},  # (not in the sandbox)
 }
 # Printed on intra-EU reverse-charge invoices unless BRIDGE_REVERSE_CHARGE_MENTION says.
 REVERSE_CHARGE_MENTIONS = {
@@ -42,6 +44,8 @@ REVERSE_CHARGE_MENTIONS = {
     "(livraison intracommunautaire) / Reverse charge, art. 138 Directive 2006/112/CE",
     "ES": "Inversión del sujeto pasivo - Entrega intracomunitaria exenta, art. 25 Ley "
     "37/1992 / Reverse charge, art. 138 Directive 2006/112/EC",
+    "PT": "Autoliquidação - Isento nos termos do artigo 14.º do RITI / Reverse charge, "
+    "art. 138 Directive 2006/112/EC",
     "DE": "Steuerschuldnerschaft des Leistungsempfängers - steuerfreie innergemeinschaftliche "
     "Lieferung (§ 4 Nr. 1b UStG) / Reverse charge, art. 138 Directive 2006/112/EC",
 }
@@ -82,7 +86,7 @@ def plan_taxes(
     Raises:
         PermanentError: an EU distance sale at a rate with no OSS product mapped.
     """
-    country = order.customer.country if order.customer else None
+    country = order.destination
     intra = _intra_eu_business(order, home)
     home_rates = set(fallback_products(settings, legislation))
     mapped = settings.oss_products
@@ -124,3 +128,26 @@ def _line_code(
         f"tax is {country}'s {rate_key(line.vat_rate)} % (e.g. OSS-{country}-"
         f"{rate_key(line.vat_rate)}); it is never booked on a domestic tax"
     )
+
+
+def check_foreign_taxes(sage: TaxReference, plan: TaxPlan, settings: Settings) -> None:
+    """Refuse an OSS product that Sage has on a domestic tax (one look-up, OSS orders only).
+
+    Raises:
+        PermanentError: a product mapped in BRIDGE_OSS_PRODUCTS carries a tax whose type
+            is not `FOREIGN` (a foreign rate would be declared as a domestic one).
+        SageError: the look-up failed (classified by the caller).
+    """
+    mapped = set(settings.oss_products.values())
+    codes = {code for code in plan.codes if code is not None and code in mapped}
+    if not codes:
+        return
+    found = sage.product_taxes(codes)
+    for code in sorted(codes):
+        product = found.get(code)
+        tax = product.tax if product is not None else None
+        if tax is not None and tax.tax_type not in (None, "FOREIGN"):
+            raise PermanentError(
+                f"product {code!r} (BRIDGE_OSS_PRODUCTS) is on the domestic tax {tax.name!r} "
+                f"({tax.tax_type}): a destination's rate must be booked on a FOREIGN tax"
+            )

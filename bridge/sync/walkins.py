@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from bridge.settings import WalkinBy
 from bridge.sync.context import SyncContext
+from bridge.sync.customer_codes import create_customer, find_customer
 from bridge.sync.dispatch import PermanentError
 from bridge.vat_ids import is_eu
-from connectors.sage_active.errors import SageBusinessError
 from connectors.sage_active.models import AddressInput, CustomerInput
 
 LEGISLATION_COUNTRY = {"FR": "FR", "ES": "ES", "DE": "DE", "PT": "PT"}
@@ -73,19 +73,16 @@ def walkin_customer(ctx: SyncContext, country: str | None) -> str:
     legislation = sage.legislation() if settings.walkin_by is not WalkinBy.SINGLE else "FR"
     home = home_country(legislation)
     code = walkin_code(domestic, settings.walkin_by, home, country)
-    found = sage.customer_by_code(code)
-    if found is not None:
-        return found.id
     if code == domestic or country is None:
+        found = sage.customer_by_code(code)
+        if found is not None:
+            return found.id
         raise PermanentError(
             f"walk-in customer {domestic!r} is not in Sage "
             "(create it or set BRIDGE_WALKIN_CUSTOMER)"
         )
+    found = find_customer(sage, code, legislation)
+    if found is not None:
+        return found.id
     ctx.check()
-    try:
-        return sage.create_customer(walkin_input(code, legislation, country)).id
-    except SageBusinessError:
-        again = sage.customer_by_code(code)  # created by another worker a moment ago
-        if again is None:
-            raise
-        return again.id
+    return create_customer(sage, walkin_input(code, legislation, country), legislation)

@@ -121,6 +121,7 @@ class CustomerInput(SageInput):
     document_type_id: str | None = None
     document_id: str | None = Field(default=None, max_length=25)
     non_identified_customer: bool | None = None
+    comments: str | None = Field(default=None, max_length=2000)
 
     def to_graphql(self) -> dict[str, Any]:
         values = self.model_dump(

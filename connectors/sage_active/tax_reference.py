@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from connectors.sage_active.cache import RefCache
 from connectors.sage_active.client import SageClient
-from connectors.sage_active.models import Organization, SageModel
+from connectors.sage_active.models import Customer, Organization, SageModel
 from connectors.sage_active.pagination import MAX_PAGE_SIZE, M, connection, parse
 
 ORGANIZATIONS = "query { organizations(first: 50) { nodes { id socialName legislationCode } } }"
@@ -35,9 +35,18 @@ PRODUCT_TAXES = (
 )
 
 
+CUSTOMER_BY_COMMENTS = (
+    "query ($text: String) { customers(first: 1, where: { comments: { eq: $text } }) "
+    "{ nodes { id code socialName } } }"
+)
+WALKIN_FIELDS = "id code socialName countryAcronym customerType nonIdentifiedCustomer comments"
 WALKINS = (
     "query ($prefix: String) { customers(first: 500, where: { code: { startsWith: $prefix } }) "
-    "{ nodes { id code socialName countryAcronym customerType nonIdentifiedCustomer } } }"
+    "{ nodes { " + WALKIN_FIELDS + " } } }"
+)
+WALKINS_BY_COMMENTS = (
+    "query ($prefix: String) { customers(first: 500, where: { comments: { startsWith: "
+    "$prefix } }) { nodes { " + WALKIN_FIELDS + " } } }"
 )
 
 
@@ -50,6 +59,7 @@ class WalkinCustomer(SageModel):
     country_acronym: str | None = None
     customer_type: str | None = None
     non_identified_customer: bool | None = None
+    comments: str | None = None
 
 
 class DocumentType(SageModel):
@@ -125,9 +135,27 @@ class TaxReference:
                 found[product.code] = product
         return found
 
-    def customers_by_code_prefix(self, prefix: str) -> list[WalkinCustomer]:
-        """The customers whose code starts with `prefix` (walk-in customers; not cached)."""
-        data = self.client.execute(WALKINS, {"prefix": prefix}, name="customers")
+    def customer_by_comments(self, text: str) -> Customer | None:
+        """The customer whose `comments` are `text`: where the bridge keeps its stable code
+        when Sage numbers customers itself (German legislation). Cached once found."""
+        cached = self.cache.get("customer:comments", text, Customer)
+        if cached is not None:
+            return cached
+        data = self.client.execute(CUSTOMER_BY_COMMENTS, {"text": text}, name="customers")
+        nodes = connection(data, "customers").nodes
+        if not nodes:
+            return None
+        customer = parse(Customer, nodes[0])
+        self.cache.put("customer:comments", text, customer)
+        return customer
+
+    def customers_by_code_prefix(
+        self, prefix: str, in_comments: bool = False
+    ) -> list[WalkinCustomer]:
+        """The customers whose code (or, `in_comments`, comments) starts with `prefix`
+        (walk-in customers; not cached)."""
+        document = WALKINS_BY_COMMENTS if in_comments else WALKINS
+        data = self.client.execute(document, {"prefix": prefix}, name="customers")
         return [parse(WalkinCustomer, node) for node in connection(data, "customers").nodes]
 
     def _cached_list(self, kind: str, document: str, field: str, model: type[M]) -> list[M]:

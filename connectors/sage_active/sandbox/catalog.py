@@ -14,7 +14,12 @@ from connectors.sage_active.sandbox.inputs import (
     CustomerUpdate,
     ProductCreate,
 )
-from connectors.sage_active.sandbox.legislation_reference import check_customer_identity
+from connectors.sage_active.sandbox.legislation_reference import (
+    check_customer_code,
+    check_customer_identity,
+    check_vies_vat_number,
+    customer_number,
+)
 
 _CUSTOMER_LIMITS = {
     "code": 17,
@@ -36,7 +41,13 @@ def create_customer(books: Books, clock: Clock, data: CustomerFields) -> Custome
     """
     _check_customer(books, data, None)
     require("socialName", data.social_name)
-    code = data.code or _next_code(books)
+    check_customer_code(books, data.code)
+    country = data.country_acronym or next(
+        (a.country_iso_code_alpha2 for a in data.addresses or [] if a.country_iso_code_alpha2),
+        None,
+    )
+    check_vies_vat_number(books, data.customer_type, country, data.vat_number)
+    code = data.code or customer_number(books) or _next_code(books)
     now = clock.now()
     customer = Customer(
         id=uuid4(),

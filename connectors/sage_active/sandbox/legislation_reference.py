@@ -21,6 +21,7 @@ from connectors.sage_active.sandbox.entities import Customer, Product, SalesInvo
 from connectors.sage_active.sandbox.errors import BusinessError
 from connectors.sage_active.sandbox.ids import seed_id
 from connectors.sage_active.sandbox.legislations import EU, legislation_of, treatment_id
+from connectors.sage_active.sandbox.purchase_entities import TaxTreatment
 
 
 @dataclass(slots=True)
@@ -30,19 +31,6 @@ class DocumentType:
     name: str
     creation_date: datetime
     modification_date: datetime
-
-
-@dataclass(slots=True)
-class TaxTreatment:
-    id: UUID
-    description: str
-    tax_code: str
-    is_intracomunity: bool
-    register_type: str
-    tax_type: str
-    creation_date: datetime
-    modification_date: datetime
-    inactive: bool = False
 
 
 def document_types(books: Books) -> list[DocumentType]:
@@ -55,7 +43,8 @@ def document_types(books: Books) -> list[DocumentType]:
 
 
 def tax_treatments(books: Books) -> list[TaxTreatment]:
-    """Sales treatments: domestic, intra-community supply, export, OSS distance sale."""
+    """Sales treatments (registerType ISSUED): domestic, intra-community supply, export,
+    OSS distance sale; `taxTreatments` lists them after the purchase ones."""
     law, when = legislation_of(books), books.organization.creation_date
     rows = (
         ("DOM", f"Ventes {law.tax_label} / domestic sales", False, law.tax_type),
@@ -64,9 +53,24 @@ def tax_treatments(books: Books) -> list[TaxTreatment]:
         ("OSS", "OSS - ventes à distance UE / EU distance sales", False, "FOREIGN"),
     )
     return [
-        TaxTreatment(treatment_id(law.code, code), text, code, intra, "ISSUED", kind, when, when)
+        TaxTreatment(
+            id=treatment_id(law.code, code),
+            tax_code=code,
+            description=text,
+            creation_date=when,
+            modification_date=when,
+            register_type="ISSUED",
+            is_intracomunity=intra,
+            tax_type=kind,
+            output_account_code=law.vat_account,
+        )
         for code, text, intra, kind in rows
     ]
+
+
+def all_tax_treatments(books: Books) -> list[TaxTreatment]:
+    """The purchase treatments (`purchases_seed`) and the sales ones of the legislation."""
+    return [*books.purchases.tax_treatments.values(), *tax_treatments(books)]
 
 
 def default_document_type(books: Books, customer: Customer) -> UUID:
@@ -143,3 +147,36 @@ def check_customer_identity(
             )
         if kind != "INDIVIDUAL":
             raise BusinessError("nonIdentifiedCustomerMustBeIndividual", customerType=kind)
+
+
+# DE: customer codes are numbered by Sage, 10000-69999 (18-legislation-rules.md).
+DE_CUSTOMER_CODES = range(10000, 70000)
+
+
+def check_vies_vat_number(
+    books: Books, kind: str | None, country: str | None, vat: str | None
+) -> None:
+    """Raises: BusinessError `vatNumberRequired` for a BUSINESS customer in another VIES
+    country without a VAT number (mandatory in every legislation, 18-legislation-rules.md)."""
+    home = legislation_of(books).code
+    country = (country or home).upper()
+    if kind == "BUSINESS" and country in EU and country != home and not (vat or "").strip():
+        raise BusinessError("vatNumberRequired", countryAcronym=country)
+
+
+def check_customer_code(books: Books, code: str | None) -> None:
+    """Raises: BusinessError when a German organisation is given a customer code (its
+    customers are numbered automatically; a number in the range is accepted)."""
+    if code is None or legislation_of(books).code != "DE":
+        return
+    if not (code.isdigit() and int(code) in DE_CUSTOMER_CODES):
+        raise BusinessError("customerCodeMustBeAutomatic", customerCode=code, range="10000-69999")
+
+
+def customer_number(books: Books) -> str | None:
+    """The next automatic customer number of a German organisation (None elsewhere)."""
+    if legislation_of(books).code != "DE":
+        return None
+    taken = [int(c.code) for c in books.customers.values() if c.code.isdigit()]
+    numbers = [n for n in taken if n in DE_CUSTOMER_CODES]
+    return str(max(numbers, default=DE_CUSTOMER_CODES.start - 1) + 1)

@@ -40,6 +40,7 @@ from connectors.sage_active.sandbox.entities import (
     TaxGroup,
 )
 from connectors.sage_active.sandbox.ids import seed_id
+from connectors.sage_active.sandbox.purchases_seed import ensure_purchases
 
 _EU = "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK XI"
 EU = frozenset(_EU.split())
@@ -171,6 +172,7 @@ def apply_legislation(books: Books, now: datetime) -> None:
     law = legislation_of(books)
     if law.code != "FR":
         _replace_french_books(books, law, now)
+        ensure_purchases(books, now, seed_id)  # the purchase side, as every organisation
     for code, name in law.chart:
         _account(books, code, name, now)
     _add_oss(books, law, now)

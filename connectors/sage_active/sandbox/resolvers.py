@@ -216,8 +216,8 @@ SOURCES: dict[str, tuple[str, Source]] = {
     "accountingEntryLines": ("AccountingEntryLine", _all(_entry_lines)),
     "accountingAccounts": ("AccountingAccount", _all(lambda b: b.accounts.values())),
     "documentTypes": ("DocumentType", _all(legislation_reference.document_types)),
-    "taxTreatments": ("TaxTreatment", _all(legislation_reference.tax_treatments)),
     **PURCHASE_SOURCES,
+    "taxTreatments": ("TaxTreatment", _all(legislation_reference.all_tax_treatments)),
 }
 
 

@@ -31,10 +31,12 @@ US_GUEST = "orders-create-051-ht-export-us-guest-v2026-10"
 BE_B2B = "orders-create-052-ht-b2b-belgium-company-location-v2026-10"
 ES_SHOP = "orders-create-054-ttc-es-shop-21-and-10-v2026-10"
 DE_SHOP = "orders-create-055-ttc-de-shop-19-and-7-v2026-10"
+ES_GUEST = "orders-create-056-ttc-es-shop-guest-simplified-v2026-10"
 STRIPE_RC = "invoice-finalized-103-endive-reverse-charge-de"
 INVOICE = """query ($ref: String) { salesInvoices(where: {salesOrderNumber: {eq: $ref}}) {
   nodes { status totalLiquid totalVat specialMention
-    customer { code customerType countryAcronym vatNumber documentType { code } }
+    customer { code customerType countryAcronym vatNumber documentType { code }
+      nonIdentifiedCustomer }
     lines { vatPercentage productCode taxTreatment { isIntracomunity } tax { taxType } } } } }"""
 MakeRig = Callable[..., Rig]
 JSON_SETTINGS = ("BRIDGE_OSS_PRODUCTS", "BRIDGE_CLEARING_ACCOUNTS")
@@ -164,6 +166,7 @@ def test_guests_abroad_and_eu_companies_get_customers_of_their_country(
         "countryAcronym": "BE",
         "vatNumber": "BE0123456749",
         "documentType": {"code": "02"},
+        "nonIdentifiedCustomer": False,
     }
     assert company["totalLiquid"] == 149
     assert company["totalVat"] == 0
@@ -262,6 +265,21 @@ def test_spanish_and_german_organisations_book_their_rates_to_the_cent(
     assert (invoice["totalLiquid"], invoice["totalVat"]) == (Decimal(total), Decimal(vat))
     assert {line["vatPercentage"] for line in invoice["lines"]} == rates
     assert invoice["customer"]["countryAcronym"] == legislation
+    if legislation == "DE":
+        # German customers are numbered by Sage (10000-69999); the bridge's code is kept aside
+        assert 10000 <= int(invoice["customer"]["code"]) < 70000
+        # a guest abroad too, and the doctor finds its walk-in customer by the bridge's code
+        guest = booked(rig, US_GUEST)
+        assert guest["customer"]["countryAcronym"] == "US"
+        found = [f for f in diagnose(rig.services).findings if f.check == "Walk-in customers"]
+        assert [f.level for f in found] == [Level.OK]
+        assert "abroad WALKIN-US" in found[0].detail
+    if legislation == "ES":
+        # and a guest consumer gets a simplified invoice: the non-identified walk-in customer
+        guest = booked(rig, ES_GUEST)
+        assert guest["customer"]["code"] == "WALKIN"
+        assert guest["customer"]["nonIdentifiedCustomer"] is True
+        assert (guest["totalLiquid"], guest["totalVat"]) == (Decimal("12.10"), Decimal("2.10"))
 
 
 def test_the_doctor_names_an_unmapped_destination_rate_and_passes_once_mapped(
@@ -281,6 +299,7 @@ def test_the_doctor_names_an_unmapped_destination_rate_and_passes_once_mapped(
     oss = [f for f in report.findings if f.check == "OSS destinations"]
     assert [f.level for f in oss] == [Level.ERROR]
     assert "DE at 19 %" in oss[0].detail
+    assert oss[0] in report.errors  # `bridge doctor` exits 1 on it
     # and once mapped it passes
     mapped = make_rig(BRIDGE_OSS_PRODUCTS=json.dumps({"DE:19": "OSS-DE-19"}))
     oss = [f for f in diagnose(mapped.services).findings if f.check == "OSS destinations"]

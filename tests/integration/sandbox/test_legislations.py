@@ -20,7 +20,8 @@ BOOKS = """{
   customers { nodes { code socialName customerType nonIdentifiedCustomer countryAcronym
     documentType { code } } }
   documentTypes(order: [{code: ASC}]) { nodes { code name } }
-  taxTreatments(where: {isIntracomunity: {eq: true}}) { nodes { taxCode } }
+  taxTreatments(where: {isIntracomunity: {eq: true}, registerType: {eq: ISSUED}}) {
+    nodes { taxCode } }
 }"""
 
 
@@ -49,6 +50,7 @@ def test_a_spanish_organisation_is_seeded_with_its_rates_journals_and_simplified
     assert data["oss"]["nodes"] == [{"percentage": 20, "taxType": "FOREIGN"}]
     assert data["journalTypes"]["nodes"] == [
         {"code": "BA", "type": "FINANCIAL"},
+        {"code": "HA", "type": "PURCHASE_INVOICE"},  # the purchase side, as in every org
         {"code": "VE", "type": "SALES_INVOICE"},
     ]
     assert data["products"]["nodes"] == [
@@ -109,3 +111,35 @@ def test_customers_get_their_document_type_and_only_es_has_non_identified_custom
     ).json()
     assert refused["data"]["createCustomer"] is None
     assert refused["errors"][0]["extensions"]["code"] == "nonIdentifiedCustomerNotAllowed"
+
+
+def test_german_customers_are_numbered_by_sage(
+    http: httpx.Client, sandbox_headers: dict[str, str]
+) -> None:
+    org = _organisation(http, "DE")
+    headers = {**sandbox_headers, "X-OrganizationId": org}
+    create = """mutation ($v: CustomerCreateGLDtoInput!) { createCustomer(input: $v) { code } }"""
+    named = {"socialName": "Müller GmbH", "code": "SH7012"}
+    refused = http.post(
+        "/graphql", json={"query": create, "variables": {"v": named}}, headers=headers
+    ).json()
+    assert refused["errors"][0]["extensions"]["code"] == "customerCodeMustBeAutomatic"
+    for expected in ("10000", "10001"):
+        made = http.post(
+            "/graphql",
+            json={"query": create, "variables": {"v": {"socialName": "Müller GmbH"}}},
+            headers=headers,
+        ).json()
+        assert made["data"]["createCustomer"] == {"code": expected}
+
+
+def test_a_business_in_another_eu_country_needs_its_vat_number(
+    http: httpx.Client, sandbox_headers: dict[str, str]
+) -> None:
+    create = """mutation ($v: CustomerCreateGLDtoInput!) { createCustomer(input: $v) { code } }"""
+    address = {"firstLine": "1 Grand Place", "countryIsoCodeAlpha2": "BE"}
+    company = {"socialName": "BelgiumCorp SA", "customerType": "BUSINESS", "addresses": [address]}
+    refused = http.post(
+        "/graphql", json={"query": create, "variables": {"v": company}}, headers=sandbox_headers
+    ).json()
+    assert refused["errors"][0]["extensions"]["code"] == "vatNumberRequired"

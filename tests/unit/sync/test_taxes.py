@@ -14,8 +14,9 @@ from bridge.settings import Settings, WalkinBy
 from bridge.sync.customers import checked_party, customer_input, document_type_code
 from bridge.sync.dispatch import PermanentError
 from bridge.sync.shopify.companies import with_company_location
-from bridge.sync.taxes import fallback_products, plan_taxes
+from bridge.sync.taxes import check_foreign_taxes, fallback_products, plan_taxes
 from bridge.sync.walkins import walkin_code
+from connectors.sage_active.tax_reference import ProductTax
 from connectors.shopify.companies import CompanyLocation
 
 
@@ -143,3 +144,48 @@ def test_a_company_location_completes_the_buyer() -> None:
     assert completed.customer.country == "BE"
     assert completed.customer.tax_exempt
     assert with_company_location(order, None) == order
+
+
+class _Books:
+    """Stands in for Sage's product look-up (the only call `check_foreign_taxes` makes)."""
+
+    def __init__(self, tax_type: str) -> None:
+        self.tax_type = tax_type
+
+    def product_taxes(self, codes: object) -> dict[str, ProductTax]:
+        tax = {"id": "t", "name": "TVA 20 %", "percentage": "19", "taxType": self.tax_type}
+        return {
+            "OSS-DE-19": ProductTax.model_validate({"id": "p", "code": "OSS-DE-19", "tax": tax})
+        }
+
+
+def test_an_oss_product_on_a_domestic_tax_is_refused() -> None:
+    plan = plan_taxes(_order("DE", "19"), OSS, "FR", "FR", None)
+    check_foreign_taxes(_Books("FOREIGN"), plan, OSS)  # type: ignore[arg-type]
+    with pytest.raises(PermanentError, match="domestic tax 'TVA 20 %'"):
+        check_foreign_taxes(_Books("TVA"), plan, OSS)  # type: ignore[arg-type]
+
+
+def test_the_place_of_supply_is_where_the_goods_go() -> None:
+    # given a French customer whose order ships to Germany, at the German rate
+    billed_home = _order("FR", "19").model_copy(update={"ship_to_country": "DE"})
+    # then the line is an OSS sale to Germany
+    assert plan_taxes(billed_home, OSS, "FR", "FR", None).codes == ["OSS-DE-19"]
+    # and the destination survives a snapshot; the customer's own country is implied
+    dumped = billed_home.model_dump(mode="json")
+    assert dumped["ship_to_country"] == "DE"
+    assert Order.model_validate(dumped) == billed_home
+    at_home = _order("DE", "19")
+    assert "ship_to_country" not in at_home.model_dump(mode="json")
+    assert Order.model_validate(at_home.model_dump(mode="json")).destination == "DE"
+
+
+def test_a_company_abroad_in_the_eu_without_vat_id_is_booked_as_a_person() -> None:
+    party = Party(
+        provider_id="5", name="Claes", company="Claes SRL", address=Address(country_code="BE")
+    )
+    assert customer_input("SH5", party, home="FR").customer_type == "INDIVIDUAL"
+    with_vat = party.model_copy(update={"vat_number": "BE0123456749"})
+    assert customer_input("SH5", with_vat, home="FR").customer_type == "BUSINESS"
+    at_home = party.model_copy(update={"address": Address(country_code="FR")})
+    assert customer_input("SH5", at_home, home="FR").customer_type == "BUSINESS"

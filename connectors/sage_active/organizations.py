@@ -84,8 +84,8 @@ def choose(orgs: Sequence[Organization], wanted: str | None) -> Organization:
                 else ""
             )
             raise OrganizationUnusable(
-                f"organisation {wanted} is not among the usable organisations of this Sage "
-                f"account ({_listing([o for o in orgs if usable(o)])}){note}"
+                f"SAGE_ORGANIZATION_ID {wanted} is not visible to this Sage account as a usable "
+                f"organisation (usable: {_listing([o for o in orgs if usable(o)])}){note}"
             )
         if not usable(found):
             raise OrganizationUnusable(

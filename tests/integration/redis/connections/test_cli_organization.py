@@ -53,5 +53,5 @@ def test_a_pending_organisation_is_refused_by_name_and_added_once_ready(sandbox_
 def test_an_organisation_sage_does_not_show_is_refused() -> None:
     code, out = add("6f1c7a58-1b1e-4a1e-9f9a-0e4a2f5b7c11")
     assert code == 1
-    assert "not among the usable organisations" in out
+    assert "is not visible to this Sage account" in out
     assert "Boutique Démo SAS" in out

@@ -18,7 +18,7 @@ from bridge.services import ConfigurationError
 from bridge.sync.products import rate_key
 from bridge.sync.taxes import fallback_products
 from connectors.sage_active.errors import SageAuthError, SageError
-from connectors.sage_active.organizations import OrganizationUnusable, choose, describe
+from connectors.sage_active.organizations import OrganizationUnusable, choose
 
 SAGE = "Sage connection"
 
@@ -94,7 +94,11 @@ def organisation(ctx: DoctorContext) -> Iterator[Finding]:
         )
         return
     how = "SAGE_ORGANIZATION_ID" if wanted else "the only one visible"
-    yield _ok("Organisation", f"{describe(chosen)} ({how})")
+    yield _ok(
+        "Organisation",
+        f"{chosen.social_name} ({chosen.legislation_code}), id {chosen.id}, "
+        f"{chosen.status or 'READY'} and onboarded ({how})",
+    )
 
 
 @check("Sales journal", needs_sage=True)

@@ -528,8 +528,10 @@ def backfill(
 
 def _add_connections() -> None:
     from bridge.connections.cli import connections
+    from bridge.einvoice.cli import einvoice
 
     main.add_command(connections)
+    main.add_command(einvoice)
 
 
 def _add_month_end() -> None:

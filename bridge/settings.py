@@ -103,6 +103,34 @@ class NumberingMode(StrEnum):
     SOURCE = "source"  # the order's number is kept (invoice created Closed)
 
 
+class EInvoiceAddressType(StrEnum):
+    """The routing address type given to French business customers (Sage's values)."""
+
+    SIREN = "fr.siren"
+    SIRENSIRET = "fr.sirensiret"
+
+
+class EInvoiceSource(StrEnum):
+    """Where a customer's SIREN is found (see `bridge.einvoice.routing`)."""
+
+    SIRET = "siret"
+    VAT_NUMBER = "vat_number"
+
+
+class EInvoiceNature(StrEnum):
+    GOODS = "goods"
+    SERVICES = "services"
+
+
+# Sage product categories (`products.category`) and what they sell, for the framework.
+DEFAULT_EINVOICE_PRODUCT_TYPES: dict[str, EInvoiceNature] = {
+    "PRODUCT": EInvoiceNature.GOODS,
+    "SERVICE": EInvoiceNature.SERVICES,
+    "FEE": EInvoiceNature.SERVICES,
+    "CONCEPT": EInvoiceNature.SERVICES,
+}
+
+
 class WalkinBy(StrEnum):
     """Which walk-in customer a guest checkout goes to (see `bridge.sync.customers`)."""
 
@@ -200,7 +228,12 @@ class Settings(BaseSettings):
     sage_api_key: SecretStr = Field(
         default=SecretStr(SANDBOX_API_KEY), validation_alias="SAGE_API_KEY"
     )
-    sage_organization_id: str | None = Field(default=None, validation_alias="SAGE_ORGANIZATION_ID")
+    sage_organization_id: str | None = Field(
+        default=None,
+        validation_alias="SAGE_ORGANIZATION_ID",
+        description="X-OrganizationId. Unset: the only organisation the account sees (several "
+        "visible is an error naming them). It must be READY and onboarded in Sage (2026-07).",
+    )
     sage_redirect_uri: str = Field(
         default="http://127.0.0.1:8765/callback", validation_alias="SAGE_REDIRECT_URI"
     )
@@ -408,6 +441,32 @@ class Settings(BaseSettings):
         description="JSON: VAT rate (percent) -> Sage product code used when a SKU has no match.",
     )
     walkin_customer_code: str = Field(default="WALKIN", validation_alias="BRIDGE_WALKIN_CUSTOMER")
+    # French e-invoicing (docs/einvoicing.md): used only while the organisation's
+    # registration with Sage's platform (`organizationEInvoiceSetupByOrgId`) is Accepted.
+    einvoice: bool = Field(
+        default=True,
+        validation_alias="BRIDGE_EINVOICE",
+        description="Send French B2B invoices electronically when the organisation is "
+        "registered (false: never mark an invoice for e-invoicing).",
+    )
+    einvoice_address_type: EInvoiceAddressType = Field(
+        default=EInvoiceAddressType.SIREN,
+        validation_alias="BRIDGE_EINVOICE_ADDRESS_TYPE",
+        description="Routing address written on French business customers: fr.siren (the "
+        "company) or fr.sirensiret (the establishment, when a SIRET is known).",
+    )
+    einvoice_address_sources: Annotated[list[EInvoiceSource], NoDecode] = Field(
+        default_factory=lambda: [EInvoiceSource.SIRET, EInvoiceSource.VAT_NUMBER],
+        validation_alias="BRIDGE_EINVOICE_ADDRESS_SOURCES",
+        description="Where the customer's SIREN is read, in order (comma-separated): siret "
+        "(the SIREN/SIRET the order carries), vat_number (a French VAT number FRkk+SIREN).",
+    )
+    einvoice_product_types: dict[str, EInvoiceNature] = Field(
+        default_factory=lambda: dict(DEFAULT_EINVOICE_PRODUCT_TYPES),
+        validation_alias="BRIDGE_EINVOICE_PRODUCT_TYPES",
+        description="JSON: Sage product category -> goods | services; gives the invoice's "
+        "regulatoryBillingFramework (goods B1, services S1, both M1).",
+    )
     # --- sales across borders and to businesses (bridge/sync/taxes.py, docs/accounting.md)
     walkin_by: WalkinBy = Field(
         default=WalkinBy.COUNTRY,
@@ -575,6 +634,13 @@ class Settings(BaseSettings):
     @classmethod
     def _split(cls, value: Any) -> Any:
         return _split_secrets(value)
+
+    @field_validator("einvoice_address_sources", mode="before")
+    @classmethod
+    def _sources(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("outbound_subscriptions")
     @classmethod

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bridge.einvoice.retry import order_einvoicing
 from bridge.poller.writeback import WriteBackStore
 from bridge.store.links import LinkStore, OrderLink, PaymentLink, RefundLink
 from bridge.web.common import current_services, invalid_query, json_error, require_admin
@@ -93,6 +94,7 @@ def get_order(reference: str) -> Response:
             "documents": documents(links, link),
             "current_total": str(link.current.total if link.current else link.order_total),
             "edits": [e.model_dump(mode="json") for e in link.edits],
+            "einvoicing": order_einvoicing(services, link),
         }
     )
 

@@ -13,6 +13,7 @@ PRODUCTION_API_URLS: dict[str, str] = {
     "FR": "https://api.fr.active.sage.com/graphql",
     "ES": "https://api.es.active.sage.com/graphql",
     "DE": "https://api.de.active.sage.com/graphql",
+    "PT": "https://api.es.active.sage.com/graphql",  # PT shares the ES/PT environment
 }
 PRODUCTION_AUTH_URL = "https://sbcauth.sage.fr"
 

@@ -25,8 +25,10 @@ UNMAPPED_PRODUCTS = (
 WHERE = "Sage Active, Settings > E-Invoicing and e-reporting"
 
 
-def _finding(level: Level, detail: str, fix: str = "") -> Finding:
-    return Finding(check=NAME, level=level, detail=detail, fix=fix)
+def _finding(level: Level, detail: str, fix: str = "", *, holds: bool | None = None) -> Finding:
+    if holds is None:  # the doctor's default: an error holds the connection
+        return Finding(check=NAME, level=level, detail=detail, fix=fix)
+    return Finding(check=NAME, level=level, detail=detail, fix=fix, holds=holds)
 
 
 @check(NAME, needs_sage=True)
@@ -63,6 +65,7 @@ def einvoicing(ctx: DoctorContext) -> Iterator[Finding]:
             f"{name}'s registration with Sage's e-invoicing platform is {status}{code}: "
             f"{as_today} until it is Accepted",
             f"finish or repair the registration in {WHERE}",
+            holds=False,  # invoices go on, booked as today
         )
         return
     sources = ", ".join(s.value for s in ctx.settings.einvoice_address_sources)

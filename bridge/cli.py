@@ -402,5 +402,14 @@ def _add_connections() -> None:
 _add_connections()
 
 
+def _add_report() -> None:
+    from bridge.reports.cli import report
+
+    main.add_command(report)
+
+
+_add_report()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

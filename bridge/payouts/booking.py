@@ -146,6 +146,7 @@ def _ensure_entry(
 ) -> Outcome | None:
     """None once the payout's entry is in Sage (made now, earlier, or found); else the
     outcome that stops here (attention)."""
+    link.date = job.payout.date
     if link.entry_id:
         return None
     payout, sage = job.payout, services.sage

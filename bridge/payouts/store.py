@@ -33,6 +33,7 @@ class PayoutLink(_Link):
     payout_id: str
     amount: Decimal
     currency: str
+    date: dt.date | None = None  # the payout's date (arrival), for the variance report
     entry_id: str | None = None
     entry_number: int | None = None
     failure_entry_id: str | None = None

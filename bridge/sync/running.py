@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from bridge.models import Order, Payment, Refund
+from bridge.reports.facts import note_translated
 from bridge.services import Services
 from bridge.store.events import EventRecord
 from bridge.sync.context import SyncContext
@@ -87,6 +88,8 @@ def run_translated(event: EventRecord, services: Services, result: Translated) -
     parked = parked_before(event)
     if result is None:
         return Ignored(f"{event.topic}: nothing to book")
+    if not isinstance(result, list):  # a list's items are noted one by one below
+        note_translated(services.redis, services.settings, event.ref, result)
     if isinstance(result, Order):
         order = result
         return run_locked(services, order.reference, lambda ctx: sync_order(ctx, order))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.models import Order
+from bridge.reports.facts import note_translated
 from bridge.services import Services
 from bridge.store.events import EventRecord
 from bridge.sync.dispatch import Ignored, Outcome, PermanentError, Processed, handler
@@ -73,6 +74,7 @@ def handle_checkout_session(event: EventRecord, services: Services) -> Outcome:
         order = translate(event.provider, event.topic, body, context)
         if not isinstance(order, Order):
             return Ignored(f"Checkout Session {session.id}: nothing to book")
+        note_translated(services.redis, services.settings, event.ref, [order, payment])
         parked = parked_before(event)
         return run_locked(
             services,
@@ -93,6 +95,7 @@ def handle_credit_note_created(event: EventRecord, services: Services) -> Outcom
         note = co.CreditNote.model_validate(obj)
         refund = refund_from_credit_note(note, account=account)
         mark_explained(services, note)
+        note_translated(services.redis, services.settings, event.ref, refund)
         parked = parked_before(event)
         return run_locked(
             services,

@@ -1,0 +1,249 @@
+"""The variance report accountants sign a month off with: per day, what the providers
+said (sales, refunds, payments, fees) against what Sage holds (invoices, credit notes,
+settlements, fee entries), and every order whose figures differ.
+
+Provider side: the facts the bridge noted from each provider event (`bridge.reports.facts`)
+and the payouts it booked (`bridge.payouts.store`). Sage side: read from Sage itself with
+paged queries (`connectors.sage_active.reports`), so a document changed, added or deleted
+by hand in Sage shows as a difference.
+
+Per order (by its reference, the invoice's `salesOrderNumber`):
+- sales: the order's total against its invoice's `totalLiquid` (an order cancelled before
+  anything was booked is no sale);
+- refunds: the refunds' value against the credit notes of the invoice;
+- payments: the payments (an `orders/paid` fallback only when there is no transaction)
+  against what was settled on the invoice's open items, by the bridge or by hand.
+Per payout: its fees against the fee line of its Sage entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from bridge.money import ZERO
+from bridge.payouts.mapping import PROCESSORS
+from bridge.payouts.store import PayoutLink, PayoutStore
+from bridge.reports.facts import Fact, ProviderFacts
+from bridge.services import Services
+from connectors.sage_active.reports import (
+    ReportDocument,
+    ReportEntry,
+    documents_between,
+    entries_between,
+)
+
+MAX_DAYS = 366
+PAYOUTS_READ = 5000
+NOT_BOOKED = {"Pending", "Draft"}  # not in the books yet
+COLUMNS = ("sales", "refunds", "payments", "fees")
+SAGE_NAMES = {
+    "sales": "invoices",
+    "refunds": "credit notes",
+    "payments": "settlements",
+    "fees": "fee entries",
+}
+
+
+@dataclass
+class Figures:
+    """Provider and Sage amounts of one day (or of the whole range)."""
+
+    provider: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(COLUMNS, ZERO))
+    sage: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(COLUMNS, ZERO))
+
+    def add(self, other: Figures) -> None:
+        for column in COLUMNS:
+            self.provider[column] += other.provider[column]
+            self.sage[column] += other.sage[column]
+
+    def difference(self, column: str) -> Decimal:
+        return self.provider[column] - self.sage[column]
+
+    @property
+    def balanced(self) -> bool:
+        return all(self.difference(c) == 0 for c in COLUMNS)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One order (or payout) whose provider and Sage figures differ."""
+
+    reference: str
+    label: str
+    column: str  # sales / refunds / payments / fees
+    provider: Decimal
+    sage: Decimal
+    note: str
+
+    @property
+    def amount(self) -> Decimal:
+        return self.provider - self.sage
+
+
+@dataclass
+class Report:
+    first: dt.date
+    last: dt.date
+    connection: str
+    currency: str
+    days: dict[dt.date, Figures]
+    differences: list[Difference]
+
+    @property
+    def totals(self) -> Figures:
+        total = Figures()
+        for figures in self.days.values():
+            total.add(figures)
+        return total
+
+
+@dataclass
+class _Order:
+    label: str = ""
+    sales: Decimal = ZERO
+    refunds: Decimal = ZERO
+    payments: Decimal = ZERO
+    fallback: Decimal = ZERO
+    invoices: Decimal = ZERO
+    credit_notes: Decimal = ZERO
+    settled: Decimal = ZERO
+    numbers: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+
+
+def check_range(first: dt.date, last: dt.date) -> None:
+    """Raises: ValueError for a range that ends before it starts or is longer than a year."""
+    if last < first:
+        raise ValueError(f"--to {last} is before --from {first}")
+    if (last - first).days >= MAX_DAYS:
+        raise ValueError(f"at most {MAX_DAYS} days at once ({first} to {last} asked)")
+
+
+def _provider(facts: list[Fact], days: dict[dt.date, Figures], orders: dict[str, _Order]) -> None:
+    refunded = {f.reference for f in facts if f.kind == "refund"}
+    paid = {f.reference for f in facts if f.kind == "payment"}
+    for fact in facts:
+        order, figures = orders[fact.reference], days[fact.day].provider
+        if fact.kind == "order":
+            order.label = fact.label or fact.reference
+            if not fact.cancelled or fact.reference in refunded:
+                order.sales += fact.amount
+                figures["sales"] += fact.amount
+        elif fact.kind == "refund":
+            order.refunds += fact.amount
+            figures["refunds"] += fact.amount
+        elif fact.kind == "payment" or fact.reference not in paid:
+            order.payments += fact.amount
+            figures["payments"] += fact.amount
+
+
+def _sage_documents(
+    docs: list[ReportDocument], days: dict[dt.date, Figures], orders: dict[str, _Order]
+) -> None:
+    by_id = {d.id: d for d in docs}
+    for doc in docs:
+        day = (doc.document_date or dt.datetime.min).date()
+        reference = (doc.sales_order_number or "").split(":refund:")[0]
+        source = by_id.get(doc.source_sales_invoice_id or "")
+        if doc.is_credit_note and source is not None and source.sales_order_number:
+            reference = source.sales_order_number
+        order = orders[reference or f"sage:{doc.id}"]
+        order.numbers.append(doc.operational_number or doc.id)
+        if doc.status in NOT_BOOKED:
+            order.pending.append(doc.operational_number or doc.id)
+            continue
+        if doc.is_credit_note:
+            order.credit_notes += abs(doc.total_liquid)
+            days[day].sage["refunds"] += abs(doc.total_liquid)
+        else:
+            order.invoices += doc.total_liquid
+            order.settled += doc.settled
+            days[day].sage["sales"] += doc.total_liquid
+
+
+def _sage_entries(
+    entries: list[ReportEntry],
+    days: dict[dt.date, Figures],
+    payouts: dict[str, PayoutLink],
+    fees_account: str,
+) -> dict[str, Decimal]:
+    """Settlements and payout fees by day; returns the fees booked per payout id."""
+    booked: dict[str, Decimal] = {}
+    for entry in entries:
+        day = (entry.date or dt.datetime.min).date()
+        if entry.source_type == "BANKING":
+            days[day].sage["payments"] += entry.debit_total
+        elif entry.document_number in payouts:
+            fees = entry.balance_on(fees_account)
+            booked[entry.document_number] = booked.get(entry.document_number, ZERO) + fees
+            days[day].sage["fees"] += fees
+    return booked
+
+
+def _order_differences(orders: dict[str, _Order]) -> list[Difference]:
+    found: list[Difference] = []
+    for reference, o in sorted(orders.items()):
+        label = o.label or reference
+        numbers = ", ".join(o.numbers) or "none"
+        pairs = (
+            ("sales", o.sales, o.invoices, f"invoice {numbers}"),
+            ("refunds", o.refunds, o.credit_notes, f"documents {numbers}"),
+            ("payments", o.payments or o.fallback, o.settled, "settled on the invoice"),
+        )
+        for column, provider, sage, where in pairs:
+            if provider != sage:
+                note = f"provider {provider:.2f}, Sage {sage:.2f} ({where})"
+                if o.pending:
+                    note += f"; not closed/posted in Sage: {', '.join(o.pending)}"
+                found.append(Difference(reference, label, column, provider, sage, note))
+    return found
+
+
+def build_report(services: Services, first: dt.date, last: dt.date) -> Report:
+    """The report of `first` to `last` (inclusive) for `services`' connection.
+
+    Raises:
+        ValueError: a bad range (see `check_range`).
+        redis.RedisError: Redis is unreachable.
+        SageError: Sage could not be read.
+    """
+    check_range(first, last)
+    settings = services.settings
+    days: dict[dt.date, Figures] = defaultdict(Figures)
+    orders: dict[str, _Order] = defaultdict(_Order)
+    _provider(ProviderFacts(services.redis, settings).between(first, last), days, orders)
+    payouts = _payouts(services, first, last)
+    for link in payouts.values():
+        if link.date is not None:
+            days[link.date].provider["fees"] += link.fees
+    docs = list(documents_between(services.sage.client, first, last))
+    _sage_documents(docs, days, orders)
+    entries = list(entries_between(services.sage.client, first, last))
+    booked = _sage_entries(entries, days, payouts, settings.fees_account)
+    differences = _order_differences(orders)
+    for payout_id, link in sorted(payouts.items()):
+        sage_fees = booked.get(payout_id, ZERO)
+        if link.fees != sage_fees:
+            note = (
+                f"payout fees {link.fees}, Sage fee lines {sage_fees} (entry {link.entry_number})"
+            )
+            differences.append(
+                Difference(payout_id, f"payout {payout_id}", "fees", link.fees, sage_fees, note)
+            )
+    in_range = {d: f for d, f in sorted(days.items()) if first <= d <= last}
+    return Report(
+        first, last, settings.connection, settings.shop_currency.upper(), in_range, differences
+    )
+
+
+def _payouts(services: Services, first: dt.date, last: dt.date) -> dict[str, PayoutLink]:
+    store = PayoutStore(services.redis, services.settings)
+    found: dict[str, PayoutLink] = {}
+    for processor in PROCESSORS:
+        for link in store.recent(processor, limit=PAYOUTS_READ):
+            if link.entry_id and link.date is not None and first <= link.date <= last:
+                found[link.payout_id] = link
+    return found

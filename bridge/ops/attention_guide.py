@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+from bridge.models import LineKind
 from bridge.settings import Settings
 from bridge.store.attention import AttentionItem
 from bridge.store.links import OrderLink
 
-ORDER_LINE_KINDS = ("shipping", "duties", "fees", "tip", "gift_card", "cash_rounding")
+LINE_KINDS = tuple(kind.value for kind in LineKind)  # `<kind>_refund`: the credit planner
 
 KIND_LABELS: dict[str, str] = {
     "refund_adjustment": "Refund without line detail",
@@ -32,7 +33,7 @@ KIND_LABELS: dict[str, str] = {
     "payout_unmatched": "Payout lines with no order",
     "payout_mapping": "Payout accounts missing in Sage",
     **{f"{kind}_refund": f"{kind.replace('_', ' ').capitalize()} refund not exact"
-       for kind in (*ORDER_LINE_KINDS, "product")},
+       for kind in LINE_KINDS},
 }  # fmt: skip
 
 
@@ -135,7 +136,7 @@ GUIDES: dict[str, Callable[[_Say], str]] = {
     "payout_mapping": lambda s: (
         "Nothing to book: create the missing account or journal in Sage (Settings > Chart "
         "of accounts / Journals); payouts then book themselves at the next check."),
-    **{f"{kind}_refund": _line_refund for kind in (*ORDER_LINE_KINDS, "product")},
+    **{f"{kind}_refund": _line_refund for kind in LINE_KINDS},
 }  # fmt: skip
 
 

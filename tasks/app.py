@@ -30,6 +30,7 @@ TASK_MODULES: list[str] = [
     "tasks.payouts",
     "tasks.gate",
     "tasks.doctor",
+    "tasks.alerts",
 ]
 
 VISIBILITY_TIMEOUT = 3600  # seconds; every countdown and retry delay stays well below it

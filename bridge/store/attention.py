@@ -30,6 +30,7 @@ import redis
 from pydantic import BaseModel, ConfigDict, Field
 
 from bridge.settings import Settings
+from bridge.store.alert_queue import queue_alert
 
 KIND_SCAN_PAGE = 500  # items read per round trip when listing one kind
 
@@ -56,6 +57,7 @@ class AttentionStore:
         self, client: redis.Redis, settings: Settings, clock: Callable[[], float] = time.time
     ) -> None:
         self._redis = client
+        self._settings = settings
         self._clock = clock
         self._hash = settings.key("attention")
         self._index = settings.key("attention", "index")
@@ -75,6 +77,17 @@ class AttentionStore:
             return False
         self._redis.zadd(self._index, {item.id: now})
         self._forget_resolved(now)
+        money = f" ({item.amount} {item.currency or ''})".rstrip() if item.amount else ""
+        path = f"/console/order/{item.order_reference}" if item.order_reference else None
+        queue_alert(
+            self._redis,
+            self._settings,
+            "attention",
+            f"To book by hand: {item.kind.replace('_', ' ')}",
+            f"{item.reason}{money}",
+            key=f"attention:{item.id}",
+            path=path or "/console/attention",
+        )
         return True
 
     def _forget_resolved(self, now: float) -> None:

@@ -57,7 +57,7 @@ class OrderView:
     customer: str | None
     date: dt.date | None
     currency: str
-    outstanding: Decimal
+    due: Decimal  # still to pay on the invoice (its credit notes are documents of their own)
     state: str
     problem: Problem | None = None
     attention: list[AttentionItem] = field(default_factory=list)
@@ -192,7 +192,7 @@ def _view(link: OrderLink, events: list[EventSummary], items: list[AttentionItem
         customer=order.customer.name if order and order.customer else None,
         date=order.date if order else None,
         currency=order.currency if order else "",
-        outstanding=total - link.paid - link.credited if link.invoice_id else total,
+        due=max(total - link.paid, Decimal(0)),
         state=_state(link, problem, items),
         problem=problem,
         attention=items,

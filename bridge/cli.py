@@ -127,12 +127,24 @@ def demo(state_dir: str, url: str | None, timeout: float, wait: float) -> None:
 @click.option("--timeout", default=300.0, show_default=True, type=float, help="Seconds to wait.")
 @click.option("--no-browser", is_flag=True, help="Print the URL only; do not open a browser.")
 @click.option("--connection", default=None, help="The connection to log in (default: the env's).")
-def sage_login(timeout: float, no_browser: bool, connection: str | None) -> None:
-    """Log in to Sage Active once (OAuth code flow); the refresh token is kept in Redis."""
+@click.option(
+    "--host",
+    default=None,
+    help="Interface the callback listener binds (default: SAGE_REDIRECT_URI's, 127.0.0.1); "
+    "e.g. 0.0.0.0 on a server whose redirect URI reaches it. Or use an SSH tunnel.",
+)
+@click.option("--port", default=None, type=int, help="Port of the callback listener.")
+def sage_login(
+    timeout: float, no_browser: bool, connection: str | None, host: str | None, port: int | None
+) -> None:
+    """Log in to Sage Active once (OAuth code flow); the refresh token is kept in Redis.
+
+    On a server: `ssh -L 8765:127.0.0.1:8765 server` and run it there with --no-browser,
+    or listen elsewhere with --host/--port (see docs/operations.md)."""
     import webbrowser
 
     from bridge.connections.cli import connection_settings_for
-    from bridge.ops.sage_login import SageLoginError, exchange, wait_for_code
+    from bridge.ops.sage_login import Bind, SageLoginError, exchange, wait_for_code
     from bridge.services import ConfigurationError
 
     settings = _settings_with_redis()
@@ -141,12 +153,13 @@ def sage_login(timeout: float, no_browser: bool, connection: str | None) -> None
 
     def send_person(url: str) -> None:
         click.echo(f"Open this URL and log in to Sage Active:\n\n  {url}\n")
-        click.echo(f"Waiting for Sage to redirect to {settings.sage_redirect_uri} ...")
+        where = f" (listening on {host or 'its host'}:{port or 'its port'})" if host or port else ""
+        click.echo(f"Waiting for Sage to redirect to {settings.sage_redirect_uri}{where} ...")
         if not no_browser:
             webbrowser.open(url)
 
     try:
-        code = wait_for_code(settings, timeout, send_person)
+        code = wait_for_code(settings, timeout, send_person, Bind(host, port))
         key = exchange(settings, code)
     except (SageLoginError, ConfigurationError) as exc:
         raise click.ClickException(str(exc)) from exc

@@ -36,6 +36,7 @@ from connectors.sage_active.reports import (
 )
 
 MAX_DAYS = 366
+NO_ORDER = "sage:"  # key of a Sage document that carries no order reference
 PAYOUTS_READ = 5000
 NOT_BOOKED = {"Pending", "Draft"}  # not in the books yet
 COLUMNS = ("sales", "refunds", "payments", "fees")
@@ -150,7 +151,7 @@ def _sage_documents(
         source = by_id.get(doc.source_sales_invoice_id or "")
         if doc.is_credit_note and source is not None and source.sales_order_number:
             reference = source.sales_order_number
-        order = orders[reference or f"sage:{doc.id}"]
+        order = orders[reference or f"{NO_ORDER}{doc.id}"]
         order.numbers.append(doc.operational_number or doc.id)
         if doc.status in NOT_BOOKED:
             order.pending.append(doc.operational_number or doc.id)
@@ -186,8 +187,10 @@ def _sage_entries(
 def _order_differences(orders: dict[str, _Order]) -> list[Difference]:
     found: list[Difference] = []
     for reference, o in sorted(orders.items()):
-        label = o.label or reference
         numbers = ", ".join(o.numbers) or "none"
+        label = o.label or reference
+        if reference.startswith(NO_ORDER):
+            label = f"Sage document {numbers} (made in Sage, no order)"
         pairs = (
             ("sales", o.sales, o.invoices, f"invoice {numbers}"),
             ("refunds", o.refunds, o.credit_notes, f"documents {numbers}"),

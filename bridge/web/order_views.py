@@ -220,14 +220,15 @@ def order_context(services: Services, link: OrderLink) -> dict[str, Any]:
                                                for x in link.payments) if p]  # fmt: skip
     refunds: list[RefundLink] = [r for r in (_first(services.links.refund, x)
                                              for x in link.refunds) if r]  # fmt: skip
-    open_items = [i for i in items if i.id not in store.resolved_at(ids)]
+    resolved = store.resolved_at(ids)
+    open_items = [i for i in items if i.id not in resolved]
     return {
         "view": _view(link, listed, open_items),
         "events": listed,
         "payments": payments,
         "refunds": refunds,
         "items": items,
-        "resolved": store.resolved_at(ids),
+        "resolved": resolved,
         "notes": store.notes(ids),
         "guides": {i.id: guidance(i, link, services.settings) for i in items},
         "kind_label": kind_label,

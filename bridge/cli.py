@@ -367,7 +367,7 @@ def backfill(since: str, until: str | None, provider: str, dry_run: bool) -> Non
     """
     from bridge.ops.backfill import Backfill, open_readers, parse_moment
     from bridge.services import build_services
-    from connectors.rest import ProviderApiError
+    from connectors.http import ProviderApiError
     from connectors.stripe.api import RETENTION
 
     settings = _settings_with_redis()

@@ -21,7 +21,7 @@ from bridge.ops.backfill import Backfill, Reader, open_readers
 from bridge.payouts import shopify as shopify_payouts
 from bridge.services import Services
 from bridge.sync.locks import LockBusy, OrderLock
-from connectors.rest import ProviderApiError
+from connectors.http import ProviderApiError
 from tasks.app import app, get_services, services_for
 
 log = logging.getLogger(__name__)

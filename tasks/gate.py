@@ -30,7 +30,7 @@ def probe_once(services: Services) -> dict[str, int]:
     """One probe; events released by gate (empty when Redis or Sage is not configured)."""
     with log_context(provider="sage", event_id="gate"):
         try:
-            released = check(services)
+            released = check(services.gates, services.sage.client)
         except (redis.RedisError, ConfigurationError) as exc:
             log.warning("gate probe skipped: %s", exc)
             return {}

@@ -1,7 +1,7 @@
 """The console's *Connections* page: every connection, its queues, pause and resume.
 
 Served under `/console/connections` behind the console's own login and CSRF check (its
-`_guard`). Each connection links to the console seen as that connection
+`console_guard`). Each connection links to the console seen as that connection
 (`/console/?connection=<name>`: every page then shows that connection's events, orders and
 deliveries, and the links between pages keep it). Secrets are never shown, only whether
 they are set.
@@ -22,7 +22,7 @@ from bridge.connections.secrets import SecretKeyError
 from bridge.ops.sage_login import authorize_url
 from bridge.services import ConfigurationError, Services
 from bridge.web.common import current_hub
-from bridge.web.console import _guard
+from bridge.web.console import console_guard
 from connectors.sage_active.errors import SageError
 
 bp = Blueprint("console_connections", __name__, url_prefix="/console/connections")
@@ -37,7 +37,7 @@ def _guarded() -> Any:
     by its one-time `state` instead."""
     if request.endpoint == _CALLBACK:
         return None
-    return _guard()
+    return console_guard()
 
 
 def _row(name: str, view: ConnectionView | None) -> dict[str, Any]:

@@ -22,11 +22,14 @@ from pydantic import ValidationError
 from bridge.observability import report
 from bridge.outbound.events import ConnectionAuthFailedData, EventType
 from bridge.outbound.subscriptions import OutboundError
-from bridge.store.alert_queue import queue_alert
+from bridge.store.alert_queue import AlertKind, queue_alert
 from connectors.sage_active.errors import SageAuthError
 
 if TYPE_CHECKING:
-    from bridge.services import Services
+    from collections.abc import Callable
+
+    from bridge.outbound.delivery import Outbound
+    from bridge.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +37,24 @@ log = logging.getLogger(__name__)
 class Alerts:
     """Hooks of the Sage client that tell people what happened to the connection."""
 
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(
+        self,
+        settings: Settings,
+        outbound: Callable[[], Outbound],
+        client: redis.Redis | None = None,
+    ) -> None:
+        self._settings = settings
+        self._outbound = outbound  # built on first use: most connections never need it
+        self._redis = client  # where operator alerts are queued (none: not queued)
+
+    def _alert(self, kind: AlertKind, title: str, detail: str, key: str) -> None:
+        if self._redis is not None:
+            queue_alert(self._redis, self._settings, kind, title, detail, key, "/console/")
 
     def sage_needs_login(self, reason: str) -> None:
         """Announce once that Sage refused the tokens (never raises: the caller is a
         request to Sage that must end with its own `SageAuthError`)."""
-        settings = self._services.settings
+        settings = self._settings
         since = dt.datetime.now(dt.UTC)
         report(SageAuthError(f"Sage needs a new login (bridge sage-login): {reason}"))
         data = ConnectionAuthFailedData(
@@ -49,19 +63,16 @@ class Alerts:
             reason=reason,
             since=since.isoformat(),
         )
-        queue_alert(
-            self._services.redis,
-            settings,
+        self._alert(
             "needs_login",
             "Sage needs a new login",
             f"Sage refused the connection's token ({reason}). Run `bridge sage-login` "
             "(or set a new SAGE_REFRESH_TOKEN and restart): events wait, none fails.",
             key=f"needs_login:{since.timestamp():.0f}",
-            path="/console/",
         )
         try:
             key = f"connection.auth_failed:{settings.connection}:{since.timestamp():.3f}"
-            self._services.outbound.emit(EventType.CONNECTION_AUTH_FAILED, data, key=key)
+            self._outbound().emit(EventType.CONNECTION_AUTH_FAILED, data, key=key)
         except (redis.RedisError, ValueError, ValidationError, OutboundError):
             log.exception("could not record the connection.auth_failed event")
 
@@ -70,15 +81,12 @@ class Alerts:
         if after == "open":
             log.warning("Sage keeps failing: circuit open, events wait (was %s)", before)
             # one alert per connection and 10 minutes, however many processes see it open
-            queue_alert(
-                self._services.redis,
-                self._services.settings,
+            self._alert(
                 "circuit_open",
                 "Sage is unavailable (circuit open)",
                 "Sage keeps failing: requests to it are paused and events wait; "
                 "they go on by themselves once Sage answers.",
                 key=f"circuit_open:{int(time.time() // 600)}",
-                path="/console/",
             )
         else:
             log.warning("Sage answers again: circuit %s (was %s)", after, before)

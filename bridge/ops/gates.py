@@ -38,7 +38,7 @@ from connectors.sage_active.auth import NeedsLogin
 from connectors.sage_active.circuit import CircuitState, circuit_state
 
 if TYPE_CHECKING:
-    from bridge.services import Services
+    from connectors.sage_active.client import SageClient
 
 log = logging.getLogger(__name__)
 
@@ -152,15 +152,13 @@ def sage_status(client: redis.Redis, settings: Settings, now: float | None = Non
     return SageStatus(needs_login=mark, circuit=circuit, held=held)
 
 
-def check(services: Services) -> dict[str, int]:
+def check(gates: Gates, client: SageClient) -> dict[str, int]:
     """Open the gates that may open (see the module docstring); released events by gate.
 
     Raises:
         ConfigurationError: `SAGE_API_URL` is not set.
         redis.RedisError: Redis is unreachable.
     """
-    gates = services.gates
-    client = services.sage.client
     released = {gate: 0 for gate in GATES}
     if client.tokens.probe():
         released[GATE_AUTH] = gates.release(GATE_AUTH)

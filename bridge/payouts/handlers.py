@@ -30,15 +30,12 @@ from bridge.sync.dispatch import (
     Parked,
     PermanentError,
     Processed,
-    TransientError,
     handler,
 )
 from bridge.sync.errors import classified
-from connectors.rest import ProviderApiError, ProviderAuthError
 from connectors.stripe.payouts import StripePayout, StripePayouts
 
 RECONCILING_PARK = 60.0  # seconds: Stripe is still itemising the payout
-PROVIDER_RETRY = 30.0
 STRIPE_TOPICS = (
     "payout.paid",
     "payout.reconciliation_completed",
@@ -60,12 +57,8 @@ def _object(event: EventRecord) -> dict[str, object]:
 
 
 def _provider_errors(what: str, step: Callable[[], Outcome]) -> Outcome:
-    try:
+    with classified(what):
         return step()
-    except ProviderAuthError as exc:
-        raise PermanentError(f"{what}: {exc}") from exc
-    except ProviderApiError as exc:
-        raise TransientError(f"{what}: {exc}", retry_in=PROVIDER_RETRY) from exc
 
 
 def handle_stripe_payout(event: EventRecord, services: Services) -> Outcome:

@@ -20,13 +20,13 @@ import redis
 from pydantic import BaseModel, Field
 
 from bridge.settings import Settings
-from bridge.store.links import _Link
+from bridge.store.links import Link
 
 BOOK = "book"
 FAIL = "fail"
 
 
-class PayoutLink(_Link):
+class PayoutLink(Link):
     """One payout and its entries; the totals are those of the entry as booked."""
 
     processor: str

@@ -35,10 +35,10 @@ from pydantic import BaseModel
 from bridge.services import Services
 from bridge.settings import Settings
 from bridge.store.events import EventStatus, NewEvent
-from connectors.rest import ProviderApiError, ProviderAuthError
+from connectors.http import ProviderApiError, ProviderUnavailable
 from connectors.sage_active.models import SalesInvoice
 from connectors.shopify import queries
-from connectors.shopify.graphql import ShopifyGraphQL, ShopifyGraphQLError
+from connectors.shopify.graphql import ShopifyGraphQL
 
 TOPIC = "bridge/mark_paid"
 PAID = frozenset({"PAID", "PARTIALLY_REFUNDED", "REFUNDED"})  # Shopify already shows paid
@@ -168,11 +168,11 @@ def mark_paid(
     except WriteBackRefused as exc:
         store.set(reference, "failed", str(exc))
         raise
-    except (ProviderAuthError, ShopifyGraphQLError) as exc:
+    except ProviderUnavailable as exc:  # as `bridge.sync.errors.classified` decides
+        raise WriteBackUnavailable(str(exc)) from exc
+    except ProviderApiError as exc:  # refused credentials, GraphQL errors, other 4xx
         store.set(reference, "failed", str(exc))
         raise WriteBackRefused(str(exc)) from exc
-    except ProviderApiError as exc:
-        raise WriteBackUnavailable(str(exc)) from exc
     store.set(reference, "done", "marked paid in Shopify")
     return "marked paid in Shopify"
 

@@ -38,10 +38,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from bridge.models import Order
 from bridge.settings import Settings
 
-L = TypeVar("L", bound="_Link")
+L = TypeVar("L", bound="Link")
 
 
-class _Link(BaseModel):
+class Link(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     intents: dict[str, dt.datetime] = Field(default_factory=dict)
@@ -59,7 +59,7 @@ class _Link(BaseModel):
         return step in self.intents
 
 
-class OrderLink(_Link):
+class OrderLink(Link):
     """One order (by its Sage `salesOrderNumber`) and its invoice."""
 
     reference: str
@@ -89,7 +89,7 @@ class OrderLink(_Link):
         return self.order.total if self.order else Decimal("0")
 
 
-class PaymentLink(_Link):
+class PaymentLink(Link):
     """One provider payment and the settlement entry that booked it."""
 
     provider: str
@@ -103,7 +103,7 @@ class PaymentLink(_Link):
     status: str | None = None  # the invoice's status right after the settlement
 
 
-class RefundLink(_Link):
+class RefundLink(Link):
     """One refund (or cancellation) and its credit note."""
 
     provider: str
@@ -139,7 +139,7 @@ class LinkStore:
         """Seconds a link is kept after its last write."""
         return self._settings.link_retention
 
-    def _put(self, key: str, link: _Link) -> None:
+    def _put(self, key: str, link: Link) -> None:
         link.updated_at = dt.datetime.fromtimestamp(self._clock(), dt.UTC)
         self._redis.set(key, link.model_dump_json(), ex=self.retention)
 

@@ -1,4 +1,8 @@
-"""Connector and translation errors turned into the dispatcher's two kinds, in one place.
+"""Connector and translation errors turned into the dispatcher's kinds, in one place.
+
+Every provider error (Sage, Stripe's REST API, Shopify's GraphQL API) is classified here and
+nowhere else: permanent (`PermanentError`: replay once fixed), transient (`TransientError`:
+retried with a delay) or waiting for a person (`Waiting`: Sage needs a login).
 
 | raised                                   | becomes                                    |
 | ---------------------------------------- | ------------------------------------------ |
@@ -11,6 +15,9 @@
 | `SageInvalidRequest`                     | `PermanentError`                           |
 | `TranslationError`, `ValidationError`    | `PermanentError`                           |
 | `LockBusy`, `LockLost`                   | `TransientError` (retried shortly)          |
+| `ProviderAuthError` (Stripe / Shopify)   | `PermanentError` naming the key to fix      |
+| `ProviderUnavailable` (still 429 / 5xx) | `TransientError(retry_in=30 s)`        |
+| `ProviderApiError` (any other refusal)   | `PermanentError` with the provider's message |
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from bridge.models import TranslationError
 from bridge.ops.gates import GATE_AUTH, GATE_CIRCUIT
 from bridge.sync.dispatch import PermanentError, TransientError, Waiting
 from bridge.sync.locks import LockBusy, LockLost
+from connectors.http import ProviderApiError, ProviderAuthError, ProviderUnavailable
 from connectors.sage_active.errors import (
     SageAuthError,
     SageBusinessError,
@@ -35,11 +43,15 @@ from connectors.sage_active.errors import (
 
 AUTH_RETRY = 60.0
 LOCK_RETRY = 2.0
+PROVIDER_RETRY = 30.0
 
 
 @contextmanager
-def classified(what: str) -> Iterator[None]:
+def classified(what: str, *, auth_hint: str = "") -> Iterator[None]:
     """Run the block; connector and input errors leave it as Transient/PermanentError.
+
+    `auth_hint` follows the message of a provider's refused credentials (which key, which
+    scopes it needs).
 
     Raises:
         Waiting: Sage needs a login or its circuit is open (the event waits).
@@ -72,3 +84,10 @@ def classified(what: str) -> Iterator[None]:
         raise PermanentError(f"{what}: invalid value at {where}: {first['msg']}") from exc
     except (LockBusy, LockLost) as exc:
         raise TransientError(f"{what}: {exc}", retry_in=LOCK_RETRY) from exc
+    except ProviderAuthError as exc:
+        then = f"; {auth_hint}" if auth_hint else ""
+        raise PermanentError(f"{what}: {exc}{then}") from exc
+    except ProviderUnavailable as exc:
+        raise TransientError(f"{what}: {exc}", retry_in=PROVIDER_RETRY) from exc
+    except ProviderApiError as exc:
+        raise PermanentError(f"{what}: {exc}") from exc

@@ -108,7 +108,7 @@ def _configure_sessions(state: BlueprintSetupState) -> None:
 
 
 @bp.before_request
-def _guard() -> BaseResponse | tuple[str, int] | None:
+def console_guard() -> BaseResponse | tuple[str, int] | None:
     """Off without a token; login page unless logged in; CSRF check on every POST."""
     tokens = _tokens()
     if not tokens:
@@ -335,7 +335,6 @@ def _error_page(exc: HTTPException) -> tuple[str, int]:
 
 
 # The console's other blueprints (`bridge.web.console_parts.console_blueprint`) share
-# these: the login and CSRF check, the Sage banner, error pages.
-guard = _guard
+# these (and `console_guard`, the login and CSRF check): the Sage banner, error pages.
 sage_banner = _sage_banner
 error_page = _error_page

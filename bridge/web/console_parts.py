@@ -19,7 +19,7 @@ from bridge.web import console
 def console_blueprint(name: str, import_name: str) -> Blueprint:
     """A blueprint under `/console` that behaves like the console's own pages."""
     bp = Blueprint(name, import_name, url_prefix="/console", template_folder="templates")
-    bp.before_request(console.guard)
+    bp.before_request(console.console_guard)
     bp.context_processor(console.sage_banner)
     bp.register_error_handler(HTTPException, console.error_page)
     # app-wide: the console's own templates use them too

@@ -12,10 +12,10 @@ estimate (`estimate_cost`) stands in. So a client never sends what it knows woul
 refused; a `THROTTLED` answer (another app process spent the bucket) is waited out and
 retried, never hammered.
 
-Errors (the classes of `connectors.rest`, shared with the REST readers):
+Errors and retries are the one HTTP layer's (`connectors.http.send`), as for the REST readers:
 - 401 / 403: `ProviderAuthError` with Shopify's message;
 - 429, 5xx, timeouts and connection errors: retried with doubling backoff (`Retry-After`
-  honoured, capped) up to `max_attempts` tries, then `ProviderApiError`;
+  honoured, capped) up to `max_attempts` tries, then `ProviderUnavailable`;
 - other 4xx, a body that is not GraphQL, GraphQL `errors` (other than `THROTTLED`), or a
   query that costs more than the whole bucket: `ProviderApiError` naming the problem.
 
@@ -27,6 +27,7 @@ already: a caller that mutates looks at the result in Shopify before trusting an
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -39,8 +40,7 @@ from graphql import FieldNode, OperationDefinitionNode, SelectionSetNode, parse
 from graphql.error import GraphQLSyntaxError
 from graphql.language import IntValueNode, VariableNode
 
-from connectors.rest import ProviderApiError, ProviderAuthError, provider_message
-from connectors.retry_after import parse_retry_after
+from connectors.http import ProviderApiError, RetryPolicy, send
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +177,7 @@ class ShopifyGraphQL:
         max_wait: float = 60.0,
         sleep: Sleep = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         self.shop_domain = shop_domain
         self.api_version = api_version
@@ -185,7 +186,7 @@ class ShopifyGraphQL:
         self._client = client or httpx.Client(timeout=timeout)
         self._headers = {"X-Shopify-Access-Token": access_token}
         self.max_attempts, self.backoff, self.max_wait = max_attempts, backoff, max_wait
-        self._sleep, self._clock = sleep, clock
+        self._sleep, self._clock, self._jitter = sleep, clock, jitter
         self.bucket = CostBucket()
         self._costs: dict[str, float] = {}  # document -> the cost Shopify last requested
         self._lock = threading.Lock()
@@ -272,39 +273,17 @@ class ShopifyGraphQL:
 
     def _post(self, document: str, variables: Mapping[str, Any] | None) -> dict[str, Any]:
         payload = {"query": document, "variables": dict(variables or {})}
-        attempt = 0
-        while True:
-            attempt += 1
-            last = attempt >= self.max_attempts
-            delay = self.backoff * 2 ** (attempt - 1)
-            try:
-                response = self._client.post(self.url, json=payload, headers=self._headers)
-            except httpx.TransportError as exc:
-                if last:
-                    raise ProviderApiError(
-                        f"Shopify API unreachable after {attempt} tries: {exc!r}"
-                    ) from exc
-                self._sleep(delay)
-                continue
-            status = response.status_code
-            if status < 300:
-                self._note_version(response.headers.get("X-Shopify-API-Version"))
-                return _body(response)
-            if status in (401, 403):
-                raise ProviderAuthError(
-                    f"Shopify refused the access token ({status}): {provider_message(response)}"
-                )
-            if status != 429 and status < 500:
-                raise ProviderApiError(
-                    f"Shopify answered {status} to {self.url}: {provider_message(response)}"
-                )
-            if last:
-                raise ProviderApiError(
-                    f"Shopify still answered {status} after {attempt} tries: "
-                    f"{provider_message(response)}"
-                )
-            wait = parse_retry_after(response.headers.get("Retry-After"), now=time.time())
-            self._sleep(min(self.max_wait, delay if wait is None else wait))
+        policy = RetryPolicy(
+            self.max_attempts, self.backoff, self.max_wait, self._sleep, self._jitter
+        )
+        response = send(
+            "Shopify",
+            f"POST {self.url}",
+            lambda: self._client.post(self.url, json=payload, headers=self._headers),
+            policy,
+        )
+        self._note_version(response.headers.get("X-Shopify-API-Version"))
+        return _body(response)
 
     def _note_version(self, served: str | None) -> None:
         """Warn once when Shopify serves another version (the one asked for is retired)."""

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from connectors.rest import ProviderApiError
+from connectors.http import ProviderApiError
 from connectors.shopify import convert, queries
 from connectors.shopify.graphql import ShopifyGraphQL, ShopifyGraphQLError
 

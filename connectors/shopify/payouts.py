@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from connectors.rest import ProviderApiError
+from connectors.http import ProviderApiError
 from connectors.shopify import queries
 from connectors.shopify.convert import legacy_id
 from connectors.shopify.graphql import ShopifyGraphQL

@@ -13,7 +13,8 @@ from typing import Any
 
 import httpx
 
-from connectors.rest import ProviderApiError, RestReader
+from connectors.http import ProviderApiError, stripe_client
+from connectors.rest import RestReader
 
 DEFAULT_URL = "https://api.stripe.com"
 PAGE_SIZE = 100  # Stripe's maximum
@@ -33,11 +34,7 @@ class StripeEvents:
         client: httpx.Client | None = None,
     ) -> None:
         self.page_size = page_size
-        self._client = client or httpx.Client(
-            base_url=base_url,
-            headers={"Authorization": f"Bearer {api_key}"},
-            timeout=timeout,
-        )
+        self._client = client or stripe_client(api_key, base_url, timeout=timeout)
         self._reader = RestReader("Stripe", self._client)
 
     def pages(

@@ -21,7 +21,8 @@ from typing import Any
 
 import httpx
 
-from connectors.rest import ProviderApiError, RestReader
+from connectors.http import ProviderApiError, stripe_client
+from connectors.rest import RestReader
 from connectors.stripe.api import DEFAULT_URL, PAGE_SIZE
 
 MAX_ATTEMPTS = 3  # in a worker: a longer outage is retried by the event's own backoff
@@ -40,11 +41,7 @@ class StripeObjects:
         timeout: float = 20.0,
         client: httpx.Client | None = None,
     ) -> None:
-        self._client = client or httpx.Client(
-            base_url=base_url,
-            headers={"Authorization": f"Bearer {api_key}"},
-            timeout=timeout,
-        )
+        self._client = client or stripe_client(api_key, base_url, timeout=timeout)
         self._reader = RestReader(
             "Stripe", self._client, max_attempts=MAX_ATTEMPTS, max_wait=MAX_WAIT
         )

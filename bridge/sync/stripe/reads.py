@@ -2,7 +2,7 @@
 
 Checkout line items, an invoice's credit notes and the Checkout Session of a PaymentIntent
 are not in the webhooks: the sync reads them with `STRIPE_API_KEY`
-(`connectors.stripe.checkout_api`). How a failure ends:
+(`connectors.stripe.checkout_api`). How a failure ends (`bridge.sync.errors.classified`):
 
 | cause                                   | becomes                                       |
 | --------------------------------------- | --------------------------------------------- |
@@ -14,32 +14,21 @@ are not in the webhooks: the sync reads them with `STRIPE_API_KEY`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from bridge.settings import Settings
-from bridge.sync.dispatch import PermanentError, TransientError
-from connectors.rest import ProviderApiError, ProviderAuthError, ProviderUnavailable
+from bridge.sync.dispatch import PermanentError
+from bridge.sync.errors import classified
 from connectors.stripe.checkout_api import StripeObjects
 
 T = TypeVar("T")
-UNAVAILABLE_RETRY = 30.0
 
 
-@contextmanager
-def _classified(what: str) -> Iterator[None]:
-    try:
-        yield
-    except ProviderAuthError as exc:
-        raise PermanentError(
-            f"{what}: {exc}; check STRIPE_API_KEY (it needs read access to Checkout Sessions, "
-            "Invoices, Credit Notes and Events), then replay"
-        ) from exc
-    except ProviderUnavailable as exc:
-        raise TransientError(f"{what}: {exc}", retry_in=UNAVAILABLE_RETRY) from exc
-    except ProviderApiError as exc:
-        raise PermanentError(f"{what}: {exc}") from exc
+KEY_HINT = (
+    "check STRIPE_API_KEY (it needs read access to Checkout Sessions, Invoices, Credit Notes "
+    "and Events), then replay"
+)
 
 
 def has_key(settings: Settings) -> bool:
@@ -64,7 +53,7 @@ def read(settings: Settings, what: str, call: Callable[[StripeObjects], T]) -> T
         settings.stripe_api_key.get_secret_value(), base_url=settings.stripe_api_url
     )
     try:
-        with _classified(what):
+        with classified(what, auth_hint=KEY_HINT):
             return call(api)
     finally:
         api.close()

@@ -10,8 +10,8 @@ import sys
 from decimal import Decimal
 
 from bridge.sync.sage_documents import credit_notes_of
-from tests.e2e.pipeline.conftest import Rig
 from tests.support.pipeline import SHOP, payload
+from tests.support.rig import Rig
 from tests.support.servers import serve_wsgi
 from tests.support.shopify_graphql import ACCESS_TOKEN, API_VERSION, FakeShopifyGraphQL
 

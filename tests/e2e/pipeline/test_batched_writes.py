@@ -7,9 +7,11 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from bridge.settings import Settings
-from tests.e2e.pipeline.conftest import Rig
 from tests.support.pipeline import SHOP, payload
+from tests.support.rig import Rig
 
 HEARTBEAT_TTL = 6  # seconds: a killed worker is known dead this soon after its last beat
 # The writer's default: this many documents go alone before the next steps gather in one.
@@ -65,14 +67,21 @@ def test_lost_answer_to_a_batched_create_books_each_order_once(rig: Rig) -> None
     assert stats["by_operation"]["createSalesInvoice"] == ORDERS  # none sent twice
 
 
+@pytest.mark.timeout(300)
 def test_worker_killed_while_a_batched_close_and_post_is_in_sage(
     rig: Rig, start_beat: Callable[..., None]
 ) -> None:
     # given a slow close+post: the first IN_FLIGHT go alone, the others gather into a
-    # document that leaves when one comes back
-    env = {**rig.worker_env, "BRIDGE_WORKER_HEARTBEAT_TTL": str(HEARTBEAT_TTL)}
+    # document that leaves when one comes back (the client waits longer than Sage takes)
+    env = {
+        **rig.worker_env,
+        "BRIDGE_WORKER_HEARTBEAT_TTL": str(HEARTBEAT_TTL),
+        "SAGE_TIMEOUT": "30",
+    }
     start_beat(**env)
-    rig.control.faults(operations=["closeSalesInvoice"], latency_ms=3000)
+    # long enough that, on a busy machine too, the later orders reach their close while the
+    # first ones are still out (else each goes alone and no document carries several)
+    rig.control.faults(operations=["closeSalesInvoice"], latency_ms=8000)
     sent = orders(5930000000200)
     refs = [rig.send("orders/create", body) for _, body in sent]
     first = rig.start_worker(pool="threads", concurrency=6, **env)
@@ -85,7 +94,7 @@ def test_worker_killed_while_a_batched_close_and_post_is_in_sage(
         return in_sage > stats["requests_in_flight"] and rig.services.redis.hlen(inflight_key) > 1
 
     # when the worker is killed while Sage works on a document of several close+posts
-    rig.wait_for(batch_in_sage, 60, "a batched close+post in Sage")
+    rig.wait_for(batch_in_sage, 120, "a batched close+post in Sage")
     first.kill()
     rig.control.clear_faults()
 

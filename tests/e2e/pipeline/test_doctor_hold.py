@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from bridge.cli import main
 from bridge.ops.doctor import DoctorStore
 from connectors.sage_active.models import CustomerInput
-from tests.e2e.pipeline.conftest import Rig
 from tests.support.pipeline import SHOP, payload
+from tests.support.rig import Rig
 
 TX = "order-transactions-create-001-sale-shopify-payments"
 

@@ -11,8 +11,8 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from tests.e2e.pipeline.conftest import Rig
 from tests.support.pipeline import SHOP, payload
+from tests.support.rig import Rig
 from tests.support.webhooks import shopify_headers
 
 MARKETS = f"shopify:{SHOP}:5910000040045"  # 162.04 EUR, shown as 142.32 GBP

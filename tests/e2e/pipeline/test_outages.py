@@ -17,8 +17,8 @@ from bridge.ops.gates import GATE_AUTH, GATE_CIRCUIT, sage_status
 from bridge.outbound.events import EventType
 from bridge.services import build_services
 from bridge.sync.dispatch import run_event
-from tests.e2e.pipeline.conftest import ADMIN_TOKEN, Rig
 from tests.support.pipeline import SHOP, payload, sandbox_settings
+from tests.support.rig import ADMIN_TOKEN, Rig
 
 ORDER = "orders-create-001-ttc-single-mug"  # 19.80 EUR
 TX = "order-transactions-create-001-sale-shopify-payments"

@@ -12,8 +12,8 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from bridge.outbound.delivery import Outbound
-from tests.e2e.pipeline.conftest import Rig
 from tests.support.pipeline import payload
+from tests.support.rig import Rig
 from tests.support.servers import serve_wsgi
 from tests.support.webhooks import stripe_headers
 

@@ -20,9 +20,9 @@ import pytest
 from bridge.payouts.mapping import MappingGate
 from bridge.payouts.store import PayoutStore
 from tasks.app import make_celery
-from tests.e2e.pipeline.conftest import Rig
 from tests.support.payout_fakes import FakeStripePayouts
 from tests.support.pipeline import SHOP, payload
+from tests.support.rig import Rig
 from tests.support.servers import serve_wsgi
 from tests.support.shopify_graphql import ACCESS_TOKEN, FakeShopifyGraphQL
 from tests.support.webhooks import stripe_headers

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from tests.e2e.pipeline.conftest import Rig
 from tests.support.pipeline import SHOP, payload
+from tests.support.rig import Rig
 
 ORDER_1 = f"shopify:{SHOP}:5910000001013"  # 19.80
 ORDER_3 = f"shopify:{SHOP}:5910000003039"  # 64.80

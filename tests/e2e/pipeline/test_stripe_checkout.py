@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from bridge.sync.sage_documents import credit_notes_of
-from tests.e2e.pipeline.conftest import Rig
 from tests.support.pipeline import payload
 from tests.support.providers import STRIPE_API_KEY, FakeStripe
+from tests.support.rig import Rig
 from tests.support.servers import serve_wsgi
 from tests.support.webhooks import stripe_headers
 

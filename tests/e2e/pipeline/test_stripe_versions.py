@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.pipeline.conftest import ADMIN_TOKEN, Rig
 from tests.support.pipeline import payload
+from tests.support.rig import ADMIN_TOKEN, Rig
 from tests.support.webhooks import stripe_headers
 
 pytestmark = pytest.mark.e2e

@@ -14,8 +14,8 @@ import pytest
 
 from bridge.poller.writeback import request_mark_paid
 from tasks.app import make_celery
-from tests.e2e.pipeline.conftest import ADMIN_TOKEN, Rig
 from tests.support.pipeline import SHOP, payload
+from tests.support.rig import ADMIN_TOKEN, Rig
 from tests.support.servers import serve_wsgi
 from tests.support.shopify_graphql import ACCESS_TOKEN, API_VERSION, FakeShopifyGraphQL
 
@@ -116,7 +116,7 @@ def test_a_refused_write_back_is_a_failed_event_that_a_replay_finishes(
     rig.wait_for(lambda: rig.event_status(EVENT) == "failed", what="the failed write-back")
     record = rig.services.events.get(EVENT)
     assert record is not None
-    assert "refused the access token (403)" in (record.attempts[-1].error or "")
+    assert "refused the credentials (403)" in (record.attempts[-1].error or "")
     view = rig.client.get(f"/admin/orders/{UNPAID}", headers=AUTH).get_json()
     assert view["shopify_write_back"]["state"] == "failed"
     assert fake.marked_paid == []

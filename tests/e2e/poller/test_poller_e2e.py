@@ -18,7 +18,7 @@ from bridge.store.poller import StatusStore
 from bridge.web import create_app
 from connectors.sage_active.models import SalesInvoiceInput, SalesInvoiceLineInput
 from connectors.sage_active.sandbox import seed_id
-from tests.e2e.poller.conftest import POLL_INTERVAL, Bridge
+from tests.support.poller_bridge import POLL_INTERVAL, Bridge
 from tests.support.servers import serve_wsgi
 from tests.support.webhooks import shopify_headers
 

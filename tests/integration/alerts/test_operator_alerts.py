@@ -94,7 +94,7 @@ def dead_letter_one(services: Services) -> str:
 
 
 def happen(services: Services) -> str:
-    alerts = Alerts(services)
+    alerts = Alerts(services.settings, lambda: services.outbound, services.redis)
     alerts.sage_needs_login("invalid_grant")
     alerts.sage_circuit("closed", "open")
     ref = dead_letter_one(services)
@@ -199,7 +199,9 @@ def test_nothing_is_queued_without_a_channel(redis_url: str) -> None:
     services = build_services(Settings(REDIS_URL=redis_url, BRIDGE_CONNECTION="quiet"))
     try:
         services.attention.add(ITEM)
-        Alerts(services).sage_circuit("closed", "open")
+        Alerts(services.settings, lambda: services.outbound, services.redis).sage_circuit(
+            "closed", "open"
+        )
         assert AlertQueue(services.redis).take() == []
     finally:
         services.close()

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 def reader(base: str, waits: list[float], key: str = STRIPE_API_KEY) -> RestReader:
     client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=5)
-    return RestReader("Stripe", client, max_attempts=4, sleep=waits.append)
+    return RestReader("Stripe", client, max_attempts=4, sleep=waits.append, jitter=lambda: 0.0)
 
 
 def test_retry_after_is_honoured_and_capped_else_backoff_doubles(
@@ -48,7 +48,10 @@ def test_refusals_are_not_retried(fake_stripe: tuple[FakeStripe, str]) -> None:
     fake, base = fake_stripe
     waits: list[float] = []
     wrong, right = reader(base, waits, key="sk_wrong"), reader(base, waits)
-    with wrong.client, pytest.raises(ProviderAuthError, match=r"\(401\): Invalid API Key"):
+    with (
+        wrong.client,
+        pytest.raises(ProviderAuthError, match=r"\(401\): Invalid API Key"),
+    ):
         wrong.get("/v1/events")
     with right.client, pytest.raises(ProviderApiError, match=r"answered 400 to GET /v1/events: "):
         right.get("/v1/events", {"limit": 1000})

@@ -145,9 +145,9 @@ def test_errors_are_clear_and_server_errors_are_retried() -> None:
     with serve(fake) as base:
         waits: list[float] = []
         wrong = ShopifyGraphQL(SHOP_DOMAIN, "shpat_wrong", api_version=API_VERSION, base_url=base)
-        with pytest.raises(ProviderAuthError, match=r"refused the access token \(401\): \[API\]"):
+        with pytest.raises(ProviderAuthError, match=r"refused the credentials \(401\): \[API\]"):
             wrong.execute(queries.ORDERS_COUNT, {"query": ""})
-        api = client(base, sleep=waits.append, max_attempts=3)
+        api = client(base, sleep=waits.append, max_attempts=3, jitter=lambda: 0.0)
         fake.fail_next(503, count=2)
         assert api.execute(queries.ORDERS_COUNT, {"query": ""}) == {
             "ordersCount": {"count": 0, "precision": "EXACT"}

@@ -12,8 +12,8 @@ from bridge.outbound.delivery import Outbound
 from bridge.services import build_services
 from bridge.settings import Settings
 from bridge.web import create_app
-from tests.integration.outbound.conftest import Subscriber
 from tests.support.servers import serve_wsgi
+from tests.support.subscriber import Subscriber
 
 pytestmark = pytest.mark.integration
 

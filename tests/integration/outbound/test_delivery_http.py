@@ -14,7 +14,7 @@ from bridge.outbound.events import EventType, PaymentSettledData
 from bridge.settings import Settings
 from bridge.store.outbound import DeliveryStatus
 from connectors.outbound import deliver, new_secret, signed_headers
-from tests.integration.outbound.conftest import Subscriber
+from tests.support.subscriber import Subscriber
 
 pytestmark = pytest.mark.integration
 

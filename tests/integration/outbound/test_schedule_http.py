@@ -11,8 +11,8 @@ from bridge.outbound.delivery import RETRY_SCHEDULE, Outbound
 from bridge.outbound.events import EventType, SyncFailedData
 from bridge.settings import Settings
 from bridge.store.outbound import DeliveryStatus
-from tests.integration.outbound.conftest import Subscriber
-from tests.unit.outbound.helpers import FakeClock
+from tests.support.outbound import FakeClock
+from tests.support.subscriber import Subscriber
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,7 @@ from bridge.metrics import Metrics
 from bridge.outbound.delivery import Outbound
 from bridge.settings import Settings
 from bridge.store.outbound import DeliveryStatus
-from tests.integration.outbound.conftest import Subscriber
+from tests.support.subscriber import Subscriber
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from bridge.poller.cycle import Poller, poll_once
 from bridge.store.poller import PollerStore
-from tests.integration.poller.conftest import SALES_JOURNAL, Env
+from tests.support.poller_env import SALES_JOURNAL, Env
 
 SHOP_REF = "shopify:demo.myshopify.com:1001"
 

@@ -20,8 +20,7 @@ from connectors.sage_active.accounting import AccountingEntryInput, EntryLineInp
 from connectors.sage_active.client import SageClient
 from connectors.sage_active.errors import SageBusinessError
 from connectors.sage_active.operations import SageActive
-
-from .conftest import sandbox_config
+from tests.support.sage_config import sandbox_config
 
 pytestmark = pytest.mark.integration
 BASE = "http://sandbox.test"

@@ -23,8 +23,8 @@ from connectors.sage_active.models import (
     SettlementLine,
 )
 from connectors.sage_active.operations import SageActive
-
-from .conftest import Control, sandbox_config
+from tests.support.sage_config import sandbox_config
+from tests.support.sandbox import SandboxControl as Control
 
 pytestmark = pytest.mark.integration
 BASE = "http://sandbox.test"

@@ -14,8 +14,8 @@ from connectors.sage_active.client import SageClient
 from connectors.sage_active.errors import SageTransientError
 from connectors.sage_active.models import SalesInvoiceInput, SalesInvoiceLineInput
 from connectors.sage_active.operations import SageActive
-
-from .conftest import Control, sandbox_config
+from tests.support.sage_config import sandbox_config
+from tests.support.sandbox import SandboxControl as Control
 
 pytestmark = pytest.mark.integration
 TAXES = "query { taxes(first: 5) { nodes { id } } }"

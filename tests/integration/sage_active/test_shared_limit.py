@@ -11,8 +11,8 @@ import pytest
 import redis
 
 from connectors.sage_active.client import SageClient
-
-from .conftest import Control, sandbox_config
+from tests.support.sage_config import sandbox_config
+from tests.support.sandbox import SandboxControl as Control
 
 pytestmark = pytest.mark.integration
 TAXES = "query { taxes(first: 1) { nodes { id } } }"

@@ -17,8 +17,9 @@ from connectors.sage_active.client import SageClient
 from connectors.sage_active.errors import SageBusinessError, SageError
 from connectors.sage_active.models import Settlement, SettlementInput, SettlementLine
 from connectors.sage_active.operations import SageActive, _open_items_op
+from tests.support.sage_config import sandbox_config
+from tests.support.sandbox import SandboxControl as Control
 
-from .conftest import Control, sandbox_config
 from .test_operations_flow import _order
 
 pytestmark = pytest.mark.integration

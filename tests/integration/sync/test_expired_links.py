@@ -11,8 +11,8 @@ import copy
 from decimal import Decimal
 from typing import Any
 
-from tests.integration.sync.conftest import MakePipeline
 from tests.integration.sync.test_flow import ORDER_1, ORDER_3, transaction
+from tests.support.make_pipeline import MakePipeline
 from tests.support.pipeline import Pipeline, payload
 
 ORDER = "orders-create-001-ttc-single-mug"

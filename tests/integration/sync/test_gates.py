@@ -31,7 +31,7 @@ from bridge.sync.dispatch import (
 from bridge.sync.errors import classified
 from connectors.sage_active.client import SageClient
 from connectors.sage_active.operations import SageActive
-from tests.unit.sage_active.fakes import FakeTime, make_config
+from tests.support.sage_fakes import FakeTime, make_config
 
 TOPIC = "test.gate"
 QUERY = "query { taxes { nodes { id } } }"
@@ -219,10 +219,12 @@ def test_the_probe_releases_held_events_once_a_token_works(services: Services) -
     assert client.tokens.mark_needs_login("invalid_grant")
     refs = _held(services, GATE_AUTH, 3)
 
-    assert check(services)[GATE_AUTH] == 0  # still refused: they keep waiting
+    assert (
+        check(services.gates, services.sage.client)[GATE_AUTH] == 0
+    )  # still refused: they keep waiting
     assert services.gates.held()[GATE_AUTH] == 3
     accept[0] = True
-    assert check(services)[GATE_AUTH] == 3
+    assert check(services.gates, services.sage.client)[GATE_AUTH] == 3
     assert client.tokens.needs_login() is None
     assert all(services.events.get(r).status == "queued" for r in refs)  # type: ignore[union-attr]
 
@@ -239,21 +241,23 @@ def test_the_probe_lets_one_event_through_a_half_open_circuit(services: Services
     # opened long ago: the cool-down is over (half-open)
     services.redis.hset(client.circuit.key, mapping={"state": "open", "opened_at": "1000"})
 
-    assert check(services)[GATE_CIRCUIT] == 1  # the probe
-    assert check(services)[GATE_CIRCUIT] == 0  # one per cool-down
+    assert check(services.gates, services.sage.client)[GATE_CIRCUIT] == 1  # the probe
+    assert check(services.gates, services.sage.client)[GATE_CIRCUIT] == 0  # one per cool-down
     client.circuit.success()  # the probe got through: closed
-    assert check(services)[GATE_CIRCUIT] == 3
+    assert check(services.gates, services.sage.client)[GATE_CIRCUIT] == 3
     assert services.gates.held()[GATE_CIRCUIT] == 0
 
 
 def test_the_needs_login_alert_is_an_outbound_event(services: Services) -> None:
     from bridge.ops.alerts import Alerts
     from bridge.outbound.delivery import Outbound
-    from tests.unit.outbound.helpers import PUBLIC_DNS
+    from tests.support.outbound import PUBLIC_DNS
 
     admin = Outbound(services.redis, services.settings, resolver=PUBLIC_DNS)
     admin.create_subscription("https://hooks.example.com/in", ["connection.auth_failed"])
-    Alerts(services).sage_needs_login("token grant refused (HTTP 400, invalid_grant)")
+    Alerts(services.settings, lambda: services.outbound).sage_needs_login(
+        "token grant refused (HTTP 400, invalid_grant)"
+    )
     [delivery] = services.outbound.deliveries()
     body = json.loads(services.outbound.event(delivery.event_id).body)
     assert body["type"] == "connection.auth_failed"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.integration.sync.conftest import MakePipeline
+from tests.support.make_pipeline import MakePipeline
 from tests.support.pipeline import SHOP, Pipeline, payload
 
 STRIPE_ORDER = "stripe:default:in_1QmG1aBDemoInv0001"

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from connectors.outbound import deliver, parse_retry_after
-from tests.unit.outbound.helpers import PUBLIC_DNS, resolver_for
+from tests.support.outbound import PUBLIC_DNS, resolver_for
 
 URL = "https://hooks.example.com:8443/in?x=1"
 HEADERS = {"webhook-id": "msg_1", "content-type": "application/json"}

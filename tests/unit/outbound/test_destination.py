@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.outbound import DestinationRefused, check_destination, check_url
-from tests.unit.outbound.helpers import PUBLIC_DNS, resolver_for
+from tests.support.outbound import PUBLIC_DNS, resolver_for
 
 EVIL_DNS = resolver_for(
     {

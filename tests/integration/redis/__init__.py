@@ -1,0 +1,1 @@
+"""Component tests on a real Redis server (no Sage, no workers)."""

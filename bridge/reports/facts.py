@@ -7,6 +7,8 @@ compares Sage with the providers' own figures, including for an event that then 
 Keys (under `bridge:<connection>:`):
     report:day:<YYYY-MM-DD>   hash `order:<reference>` | `payment:<provider>:<id>` |
                               `refund:<provider>:<id>` -> JSON `Fact`
+    report:order:<reference>  the same facts of one order, whatever their day (an order's
+                              refund may come weeks after it)
 
 The day is the provider's date of the object (order date, payment date, refund date). An
 order is noted again on each update (last one wins); a payment inferred from `orders/paid`
@@ -128,10 +130,28 @@ class ProviderFacts:
         """
         with self._redis.pipeline(transaction=False) as pipe:
             for fact in facts:
-                key = self._key(fact.day)
-                pipe.hset(key, self._field(fact), fact.model_dump_json())
-                pipe.expire(key, self._settings.link_retention)
+                for key in (self._key(fact.day), self._order_key(fact.reference)):
+                    pipe.hset(key, self._field(fact), fact.model_dump_json())
+                    pipe.expire(key, self._settings.link_retention)
             pipe.execute()
+
+    def _order_key(self, reference: str) -> str:
+        return self._settings.key("report", "order", reference)
+
+    def of_orders(self, references: list[str]) -> dict[str, list[Fact]]:
+        """Every fact of each of `references`, whatever its day, one round trip.
+
+        Raises:
+            redis.RedisError: Redis is unreachable.
+        """
+        with self._redis.pipeline(transaction=False) as pipe:
+            for reference in references:
+                pipe.hvals(self._order_key(reference))
+            pages = pipe.execute()
+        return {
+            ref: [Fact.model_validate_json(raw) for raw in page]
+            for ref, page in zip(references, pages, strict=True)
+        }
 
     def between(self, first: dt.date, last: dt.date) -> list[Fact]:
         """Every fact of the days `first` to `last` (inclusive), one round trip.

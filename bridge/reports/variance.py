@@ -7,7 +7,11 @@ and the payouts it booked (`bridge.payouts.store`). Sage side: read from Sage it
 paged queries (`connectors.sage_active.reports`), so a document changed, added or deleted
 by hand in Sage shows as a difference.
 
-Per order (by its reference, the invoice's `salesOrderNumber`):
+The days compare by date (the provider's date of each object, Sage's document and entry
+dates). The orders compare whole: every order the range concerns (a provider fact or a Sage
+invoice dated in it) with all its provider facts and all its Sage documents, whatever their
+dates, so a refund dated after its invoice, or a credit note Sage dates otherwise, is no
+difference. Per order (by its reference, the invoice's `salesOrderNumber`):
 - sales: the order's total against its invoice's `totalLiquid` (an order cancelled before
   anything was booked is no sale);
 - refunds: the refunds' value against the credit notes of the invoice;
@@ -32,6 +36,7 @@ from connectors.sage_active.reports import (
     ReportDocument,
     ReportEntry,
     documents_between,
+    documents_of_orders,
     entries_between,
 )
 
@@ -123,30 +128,53 @@ def check_range(first: dt.date, last: dt.date) -> None:
         raise ValueError(f"at most {MAX_DAYS} days at once ({first} to {last} asked)")
 
 
-def _provider(facts: list[Fact], days: dict[dt.date, Figures], orders: dict[str, _Order]) -> None:
+def _provider_days(facts: list[Fact], days: dict[dt.date, Figures]) -> None:
     refunded = {f.reference for f in facts if f.kind == "refund"}
     paid = {f.reference for f in facts if f.kind == "payment"}
     for fact in facts:
-        order, figures = orders[fact.reference], days[fact.day].provider
+        figures = days[fact.day].provider
         if fact.kind == "order":
-            order.label = fact.label or fact.reference
             if not fact.cancelled or fact.reference in refunded:
-                order.sales += fact.amount
                 figures["sales"] += fact.amount
         elif fact.kind == "refund":
-            order.refunds += fact.amount
             figures["refunds"] += fact.amount
         elif fact.kind == "payment" or fact.reference not in paid:
-            order.payments += fact.amount
             figures["payments"] += fact.amount
 
 
-def _sage_documents(
-    docs: list[ReportDocument], days: dict[dt.date, Figures], orders: dict[str, _Order]
-) -> None:
+def _provider_order(facts: list[Fact], order: _Order) -> None:
+    """One order's provider figures, from all its facts whatever their day."""
+    refunded = any(f.kind == "refund" for f in facts)
+    for fact in facts:
+        if fact.kind == "order":
+            order.label = fact.label or fact.reference
+            if not fact.cancelled or refunded:
+                order.sales += fact.amount
+        elif fact.kind == "refund":
+            order.refunds += fact.amount
+        elif fact.kind == "payment":
+            order.payments += fact.amount
+        else:
+            order.fallback += fact.amount
+
+
+def _day(doc: ReportDocument) -> dt.date:
+    return (doc.document_date or dt.datetime.min).date()
+
+
+def _sage_days(docs: list[ReportDocument], days: dict[dt.date, Figures]) -> None:
+    for doc in docs:
+        if doc.status in NOT_BOOKED:
+            continue
+        column = "refunds" if doc.is_credit_note else "sales"
+        days[_day(doc)].sage[column] += abs(doc.total_liquid)
+
+
+def _sage_orders(docs: list[ReportDocument], orders: dict[str, _Order]) -> None:
+    """Each order's Sage documents (its invoices by reference, their credit notes by
+    source invoice), whatever their date."""
     by_id = {d.id: d for d in docs}
     for doc in docs:
-        day = (doc.document_date or dt.datetime.min).date()
         reference = (doc.sales_order_number or "").split(":refund:")[0]
         source = by_id.get(doc.source_sales_invoice_id or "")
         if doc.is_credit_note and source is not None and source.sales_order_number:
@@ -155,14 +183,11 @@ def _sage_documents(
         order.numbers.append(doc.operational_number or doc.id)
         if doc.status in NOT_BOOKED:
             order.pending.append(doc.operational_number or doc.id)
-            continue
-        if doc.is_credit_note:
+        elif doc.is_credit_note:
             order.credit_notes += abs(doc.total_liquid)
-            days[day].sage["refunds"] += abs(doc.total_liquid)
         else:
             order.invoices += doc.total_liquid
             order.settled += doc.settled
-            days[day].sage["sales"] += doc.total_liquid
 
 
 def _sage_entries(
@@ -216,16 +241,18 @@ def build_report(services: Services, first: dt.date, last: dt.date) -> Report:
     check_range(first, last)
     settings = services.settings
     days: dict[dt.date, Figures] = defaultdict(Figures)
-    orders: dict[str, _Order] = defaultdict(_Order)
-    _provider(ProviderFacts(services.redis, settings).between(first, last), days, orders)
+    facts = ProviderFacts(services.redis, settings).between(first, last)
+    _provider_days(facts, days)
     payouts = _payouts(services, first, last)
     for link in payouts.values():
         if link.date is not None:
             days[link.date].provider["fees"] += link.fees
-    docs = list(documents_between(services.sage.client, first, last))
-    _sage_documents(docs, days, orders)
-    entries = list(entries_between(services.sage.client, first, last))
+    client = services.sage.client
+    docs = list(documents_between(client, first, last))
+    _sage_days(docs, days)
+    entries = list(entries_between(client, first, last))
     booked = _sage_entries(entries, days, payouts, settings.fees_account)
+    orders = _orders(services, facts, docs)
     differences = _order_differences(orders)
     for payout_id, link in sorted(payouts.items()):
         sage_fees = booked.get(payout_id, ZERO)
@@ -240,6 +267,24 @@ def build_report(services: Services, first: dt.date, last: dt.date) -> Report:
     return Report(
         first, last, settings.connection, settings.shop_currency.upper(), in_range, differences
     )
+
+
+def _orders(services: Services, facts: list[Fact], docs: list[ReportDocument]) -> dict[str, _Order]:
+    """The orders the range concerns (a provider fact or a Sage invoice in it), each with
+    all its provider facts and all its Sage documents, whatever their dates; and the
+    documents of the range made in Sage with no order reference."""
+    scope = {f.reference for f in facts}
+    scope |= {d.sales_order_number for d in docs if d.sales_order_number and not d.is_credit_note}
+    references = sorted(scope)
+    orders: dict[str, _Order] = defaultdict(_Order)
+    for reference, found in (
+        ProviderFacts(services.redis, services.settings).of_orders(references).items()
+    ):
+        _provider_order(found, orders[reference])
+    _sage_orders(list(documents_of_orders(services.sage.client, references)), orders)
+    loose = [d for d in docs if not d.sales_order_number and not d.source_sales_invoice_id]
+    _sage_orders(loose, orders)
+    return orders
 
 
 def _payouts(services: Services, first: dt.date, last: dt.date) -> dict[str, PayoutLink]:

@@ -11,6 +11,7 @@ from flask import Response, abort, render_template, request
 
 from bridge.reports.render import cents, render_csv
 from bridge.reports.variance import COLUMNS, SAGE_NAMES, build_report, check_range
+from bridge.services import ConfigurationError
 from bridge.web.common import current_services
 from bridge.web.console_parts import console_blueprint
 from connectors.sage_active.errors import SageError
@@ -51,7 +52,7 @@ def report() -> str | Response:
             abort(400, str(exc))
         try:
             built = build_report(current_services(), first, last)
-        except SageError as exc:
+        except (SageError, ConfigurationError) as exc:
             context["error"] = f"Sage could not be read: {exc}"
         except redis.RedisError as exc:
             context["error"] = f"Redis did not answer: {exc}"

@@ -32,6 +32,21 @@ DOCUMENTS_BETWEEN = (
     "operationalNumber salesOrderNumber externalReference sourceSalesInvoiceId documentDate "
     "totalLiquid openItems { " + OPEN_ITEM_FIELDS + " } } " + PAGE_INFO + " } }"
 )
+DOCUMENT_FIELDS = (
+    "id status type operationalNumber salesOrderNumber externalReference sourceSalesInvoiceId "
+    "documentDate totalLiquid openItems { " + OPEN_ITEM_FIELDS + " }"
+)
+INVOICES_OF_ORDERS = (
+    "query ($refs: [String], $first: Int, $after: String) { salesInvoices(first: $first, "
+    "after: $after, where: { salesOrderNumber: { in: $refs } }, order: [{ creationDate: ASC }]) "
+    "{ nodes { " + DOCUMENT_FIELDS + " } " + PAGE_INFO + " } }"
+)
+CREDIT_NOTES_OF = (
+    "query ($ids: [UUID], $first: Int, $after: String) { salesInvoices(first: $first, "
+    "after: $after, where: { sourceSalesInvoiceId: { in: $ids } }, order: [{ creationDate: "
+    "ASC }]) { nodes { " + DOCUMENT_FIELDS + " } " + PAGE_INFO + " } }"
+)
+BATCH = 200  # references per `in` filter
 ENTRIES_BETWEEN = (
     "query ($from: DateTime, $to: DateTime, $first: Int, $after: String) "
     "{ accountingEntries(first: $first, after: $after, where: { date: { gte: $from, "
@@ -115,6 +130,43 @@ def documents_between(
         name="salesInvoices",
     ):
         yield parse(ReportDocument, node)
+
+
+def documents_of_orders(
+    client: SageClient, references: list[str], page_size: int = MAX_PAGE_SIZE
+) -> Iterator[ReportDocument]:
+    """Every document whose `salesOrderNumber` is one of `references` (whatever its date),
+    and every credit note of those invoices, paged, `BATCH` references a query.
+
+    Raises:
+        SageError: as `SageClient.execute`.
+    """
+    invoice_ids: list[str] = []
+    for start in range(0, len(references), BATCH):
+        batch = {"refs": references[start : start + BATCH]}
+        for node in paginate(
+            client,
+            INVOICES_OF_ORDERS,
+            batch,
+            "salesInvoices",
+            page_size=page_size,
+            name="salesInvoices",
+        ):
+            document = parse(ReportDocument, node)
+            if not document.is_credit_note:
+                invoice_ids.append(document.id)
+                yield document
+    for start in range(0, len(invoice_ids), BATCH):
+        batch = {"ids": invoice_ids[start : start + BATCH]}
+        for node in paginate(
+            client,
+            CREDIT_NOTES_OF,
+            batch,
+            "salesInvoices",
+            page_size=page_size,
+            name="salesInvoices",
+        ):
+            yield parse(ReportDocument, node)
 
 
 def entries_between(

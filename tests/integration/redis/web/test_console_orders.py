@@ -206,3 +206,21 @@ def test_unknown_order_is_a_404_page(client: FlaskClient) -> None:
     response = client.get("/console/order/shopify:nope:1")
     assert response.status_code == 404
     assert "<html" in response.get_data(as_text=True)
+
+
+def test_report_page_refuses_bad_dates_and_says_when_sage_cannot_be_read(
+    client: FlaskClient,
+) -> None:
+    _login(client)
+
+    form = client.get("/console/report")
+    bad = client.get("/console/report?from=03/01/2026")
+    backwards = client.get("/console/report?from=2026-03-10&to=2026-03-01")
+    no_sage = client.get("/console/report?from=2026-03-01&to=2026-03-31")
+
+    assert form.status_code == 200
+    assert 'id="report-run"' in form.get_data(as_text=True)
+    assert (bad.status_code, backwards.status_code) == (400, 400)
+    assert "is not a date" in bad.get_data(as_text=True)
+    assert no_sage.status_code == 200
+    assert "Sage could not be read" in no_sage.get_data(as_text=True)

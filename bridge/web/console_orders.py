@@ -11,6 +11,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from bridge.ops.attention_guide import guidance, kind_label
+from bridge.store.links import OrderLink
+from bridge.store.order_events import OrderEvents
 from bridge.web.common import current_services
 from bridge.web.console_parts import console_blueprint
 from bridge.web.order_views import ORDER_CONTEXT, ORDER_PANELS, label_of, order_context
@@ -25,6 +27,8 @@ def order(reference: str) -> str:
     """One order: summary, Sage documents, attention items, lines, events (the panels)."""
     services = current_services()
     link = services.links.order(reference)
+    if link is None and OrderEvents(services.redis, services.settings).refs(reference, 1):
+        link = OrderLink(reference=reference)  # its events failed before anything was booked
     if link is None:
         abort(404, f"no order {reference!r}: it may be older than the links' retention")
     context: dict[str, Any] = order_context(services, link)

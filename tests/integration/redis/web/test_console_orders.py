@@ -224,3 +224,19 @@ def test_report_page_refuses_bad_dates_and_says_when_sage_cannot_be_read(
     assert "is not a date" in bad.get_data(as_text=True)
     assert no_sage.status_code == 200
     assert "Sage could not be read" in no_sage.get_data(as_text=True)
+
+
+def test_an_order_whose_first_event_failed_has_a_page_with_the_error(
+    client: FlaskClient, services: Services
+) -> None:
+    event = NewEvent(provider="shopify", provider_id="w-88", topic="orders/create", body="{}")
+    services.events.record(event)
+    services.events.mark(event.ref, EventStatus.FAILED, error="order is in USD, the books in EUR")
+    OrderEvents(services.redis, services.settings).note("shopify:s:88", event.ref)
+    _login(client)
+
+    page = client.get("/console/order/shopify:s:88").get_data(as_text=True)
+
+    assert "Not booked: this event failed" in page
+    assert "order is in USD, the books in EUR" in page
+    assert "No invoice in Sage yet" in page

@@ -412,7 +412,14 @@ def _add_connections() -> None:
     main.add_command(connections)
 
 
+def _add_month_end() -> None:
+    from bridge.month.cli import close_month
+
+    main.add_command(close_month)
+
+
 _add_connections()
+_add_month_end()
 
 
 def _add_report() -> None:

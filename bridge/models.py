@@ -337,3 +337,8 @@ class Refund(_Frozen):
     date: dt.date
     gateways: list[str] = Field(default_factory=list)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+
+    @property
+    def credit_total(self) -> Decimal:
+        """What its credit note comes to: the lines, shipping and adjustments (VAT incl.)."""
+        return sum((line.amount for line in self.lines), ZERO) + self.shipping + self.adjustments

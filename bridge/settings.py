@@ -15,7 +15,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bridge.outbound.subscription_spec import subscription_problem
@@ -41,6 +41,40 @@ DEFAULT_FALLBACK_PRODUCTS: dict[str, str] = {
 DEFAULT_CLEARING_ACCOUNTS: dict[str, str] = {
     "stripe": "511500000",
     "shopify_payments": "511600000",
+}
+
+
+class FeeSupplier(BaseModel):
+    """A payment processor as the supplier of its monthly fee invoice (`bridge close-month`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=17, description="Sage supplier code.")
+    name: str = Field(min_length=1, max_length=70, description="Sage `socialName`.")
+    country: str = Field(default="IE", pattern="^[A-Z]{2}$", description="ISO 3166 alpha-2.")
+    vat_number: str | None = Field(default=None, max_length=25, description="EU VAT number.")
+    address: str | None = Field(default=None, max_length=35)
+    city: str | None = Field(default=None, max_length=35)
+    zip_code: str | None = Field(default=None, max_length=9)
+
+
+# Both processors invoice EU merchants from Ireland (a reverse-charge service). Their VAT
+# numbers are on their invoices: set them in BRIDGE_FEE_SUPPLIERS.
+DEFAULT_FEE_SUPPLIERS: dict[str, dict[str, str]] = {
+    "stripe": {
+        "code": "STRIPE",
+        "name": "Stripe Payments Europe, Ltd.",
+        "address": "1 Grand Canal Street Lower",
+        "city": "Dublin 2",
+        "zip_code": "D02 H210",
+    },
+    "shopify_payments": {
+        "code": "SHOPIFY",
+        "name": "Shopify International Limited",
+        "address": "Victoria Buildings, Haddington Rd",
+        "city": "Dublin 4",
+        "zip_code": "D04 XN32",
+    },
 }
 
 SANDBOX_CLIENT_ID = "sandbox-client"
@@ -355,6 +389,84 @@ class Settings(BaseSettings):
         "(e.g. https://bridge.example.com).",
     )
 
+    # --- month end (bridge/month): fee invoices and bank reconciliation ---------------
+    fee_invoices: bool = Field(
+        default=False,
+        validation_alias="BRIDGE_FEE_INVOICES",
+        description="Processors' fees as monthly supplier invoices: payout entries leave the "
+        "fees on the clearing account, `bridge close-month` invoices and settles them. Off: "
+        "fees go to BRIDGE_FEES_ACCOUNT.",
+    )
+    fee_suppliers: dict[str, FeeSupplier] = Field(
+        default_factory=lambda: {k: dict(v) for k, v in DEFAULT_FEE_SUPPLIERS.items()},
+        validate_default=True,
+        validation_alias="BRIDGE_FEE_SUPPLIERS",
+        description="JSON: processor -> its supplier (code, name, country, vat_number, "
+        "address, city, zip_code); created in Sage when missing.",
+    )
+    suppliers_account: str = Field(
+        default="401000000",
+        validation_alias="BRIDGE_SUPPLIERS_ACCOUNT",
+        description="The suppliers' collective account (a supplier's balance is read there).",
+    )
+    purchase_journal_code: str = Field(
+        default="HA",
+        validation_alias="BRIDGE_PURCHASE_JOURNAL",
+        description="PURCHASE_INVOICE journal the fee invoices are posted in.",
+    )
+    fee_tax_treatment: str = Field(
+        default="C0037",
+        validation_alias="BRIDGE_FEE_TAX_TREATMENT",
+        description="taxCode of the reverse-charge treatment for services bought in the EU.",
+    )
+    fee_vat_rate: Decimal | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        validation_alias="BRIDGE_FEE_VAT_RATE",
+        description="VAT rate (percent) self-assessed on the fees; default: the organisation's "
+        "legislation's standard rate (FR 20, ES 21, DE 19).",
+    )
+    close_month_day: int = Field(
+        default=3,
+        ge=0,
+        le=28,
+        validation_alias="BRIDGE_CLOSE_MONTH_DAY",
+        description="Beat closes the previous month from this day of the month on (0: never).",
+    )
+    payout_bank_accounts: dict[str, str] = Field(
+        default_factory=dict,
+        validation_alias="BRIDGE_PAYOUT_BANK_ACCOUNTS",
+        description="JSON: processor -> the bank account its payouts reach (default "
+        "BRIDGE_BANK_ACCOUNT).",
+    )
+    bank_reconcile: bool = Field(
+        default=True,
+        validation_alias="BRIDGE_BANK_RECONCILE",
+        description="Reconcile each booked payout with its bank movement (Sage bank feed).",
+    )
+    bank_match_days: int = Field(
+        default=5,
+        ge=0,
+        le=60,
+        validation_alias="BRIDGE_BANK_MATCH_DAYS",
+        description="A movement matches a payout when posted up to this many days after "
+        "its arrival date.",
+    )
+    bank_wait_days: int = Field(
+        default=10,
+        ge=0,
+        le=120,
+        validation_alias="BRIDGE_BANK_WAIT_DAYS",
+        description="Days after the arrival date the bridge keeps looking for the movement, "
+        "then reports 'payout not seen in the bank'.",
+    )
+    month_end_interval: float = Field(
+        default=3600.0,
+        ge=0,
+        validation_alias="BRIDGE_MONTH_END_INTERVAL",
+        description="Seconds between beat runs of the month-end job (bank, close); 0: off.",
+    )
     # --- many connections (bridge/connections) ------------------------------------------
     secret_key: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list,

@@ -31,6 +31,7 @@ TASK_MODULES: list[str] = [
     "tasks.gate",
     "tasks.doctor",
     "tasks.alerts",
+    "tasks.month",
 ]
 
 VISIBILITY_TIMEOUT = 3600  # seconds; every countdown and retry delay stays well below it

@@ -21,6 +21,7 @@ from connectors.sage_active.errors import SageError
 from tasks.app import app, get_hub, settings
 from tasks.backfill import reconcile
 from tasks.doctor import hold_message
+from tasks.month import tick as month_tick
 from tasks.outbound import deliver
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ def _tick_one(name: str) -> int:
         reconcile=lambda: reconcile.delay(connection=name),
         # While held, queued events wait on purpose: re-sending them would only pile them up.
         queued_grace=float("inf") if hold_message(services) else 300.0,
+        month_end=lambda: month_tick.delay(connection=name),
     )
     if any(result.swept.model_dump().values()):
         log.info("sweep of %s re-sent %s", name, result.swept.model_dump())

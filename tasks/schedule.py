@@ -31,6 +31,13 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         # `bridge doctor` again: lifts the hold on processing once the mapping is fixed.
         "doctor": {"task": "tasks.doctor.check", "schedule": 60.0, "options": {"expires": 60}},
     }
+    if settings.month_end_interval > 0:
+        # Payouts reconciled with the bank; the previous month's fee invoices when due.
+        schedule["month-end"] = {
+            "task": "tasks.month.tick",
+            "schedule": settings.month_end_interval,
+            "options": {"expires": settings.month_end_interval},
+        }
     shopify = settings.shopify_shop_domain and settings.shopify_access_token
     if settings.reconcile_interval > 0 and (settings.stripe_api_key or shopify):
         # What the providers' APIs say happened lately and the webhooks did not bring.

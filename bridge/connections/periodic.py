@@ -4,7 +4,8 @@ What the environment's connection gets from its own beat entries, for one connec
 ledger's sweep (stranded and due parked events back to its outbox), the outbound pump (due
 deliveries claimed and handed to `deliver`), at most every `poll_interval` seconds
 across all processes (a `SET NX EX` key) a Sage poll cycle handed to `poll`, and the
-reconciliation job (a backfill of the last window) of a connection with a provider API key.
+reconciliation job (a backfill of the last window) of a connection with a provider API key,
+and the month-end job (`tasks.month.tick`).
 """
 
 from __future__ import annotations
@@ -38,11 +39,14 @@ def tick_connection(
     poll_interval: float,
     reconcile: Callable[[], None] | None = None,
     queued_grace: float = 300.0,
+    month_end: Callable[[], None] | None = None,
 ) -> TickResult:
     """Sweep, pump and (when due) poll for the connection `services` serve; and, when it
     has a provider API key and `BRIDGE_RECONCILE_INTERVAL` is on, hand `reconcile` the
     reconciliation job once per interval. `queued_grace`: how long a queued event waits
     before the sweep re-sends it (infinite while `bridge doctor` holds the connection).
+    `month_end` (bank reconciliation, fee invoices: `bridge.month`) is handed on once per
+    `BRIDGE_MONTH_END_INTERVAL`.
 
     Raises:
         redis.RedisError: Redis is unreachable.
@@ -61,4 +65,7 @@ def tick_connection(
     interval = settings.reconcile_interval
     if reconcile is not None and api and interval > 0 and _due(services, "reconcile", interval):
         reconcile()
+    every = settings.month_end_interval
+    if month_end is not None and every > 0 and _due(services, "month-end", every):
+        month_end()
     return TickResult(swept=swept, deliveries=len(due), poll=polled)

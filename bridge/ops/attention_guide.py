@@ -32,6 +32,12 @@ KIND_LABELS: dict[str, str] = {
     "payout": "Payout not booked",
     "payout_unmatched": "Payout lines with no order",
     "payout_mapping": "Payout accounts missing in Sage",
+    "refund_not_exact": "Refund not expressible on the invoice",
+    "refund_exceeds": "Refund above what is left to credit",
+    "total_mismatch": "Invoice total differs from the order",
+    "invoice_uncollectible": "Invoice uncollectible in Stripe",
+    "payout_bank": "Payout not seen in the bank",
+    "month_close": "Month close not done",
     **{f"{kind}_refund": f"{kind.replace('_', ' ').capitalize()} refund not exact"
        for kind in LINE_KINDS},
 }  # fmt: skip
@@ -136,6 +142,36 @@ GUIDES: dict[str, Callable[[_Say], str]] = {
     "payout_mapping": lambda s: (
         "Nothing to book: create the missing account or journal in Sage (Settings > Chart "
         "of accounts / Journals); payouts then book themselves at the next check."),
+    "refund_not_exact": lambda s: (
+        f"Nothing was credited. In Sage: Sales > Invoices > {s.invoice} > Create a credit "
+        f"note of {s.money} incl. VAT with the lines and quantities refunded (or one line on "
+        f"your adjustment product at the invoice's VAT rate); it books 709 and 44571 "
+        f"against {s.customer}."
+    ),
+    "refund_exceeds": lambda s: (
+        f"The refund ({s.money}) is more than is left to credit on {s.invoice}: check its "
+        f"credit notes in Sage; credit only what is still invoiced, and book the money paid "
+        f"back beyond it as an entry debit {s.customer}, credit the payment method's account."
+    ),
+    "total_mismatch": lambda s: (
+        "Nothing was posted: the invoice Sage would make differs from the order's total. "
+        "Check the order's lines and VAT rates against the products in Sage, fix the product "
+        "or mapping and replay the order's event, or make the invoice by hand for the total."
+    ),
+    "invoice_uncollectible": lambda s: (
+        f"Stripe gave up collecting {s.money}: write the debt off in Sage with an entry debit "
+        f"654 Pertes sur créances irrécouvrables (net) and 44571 (VAT), credit {s.customer}; "
+        f"or a credit note on {s.invoice} if the sale is cancelled."
+    ),
+    "payout_bank": lambda s: (
+        f"Look for {s.money} in Sage's bank transactions ({s.bank}); when it arrives, match it "
+        f"with the payout's entry; if the bank never received it, ask the processor."
+    ),
+    "month_close": lambda s: (
+        "Fix what the reason names (the supplier, purchase journal or tax code in Sage), then "
+        "run `bridge close-month` again; or book the processor's fee invoice by hand as a "
+        "purchase invoice with reverse-charge VAT."
+    ),
     **{f"{kind}_refund": _line_refund for kind in LINE_KINDS},
 }  # fmt: skip
 

@@ -34,7 +34,7 @@ from connectors.sage_active.operations import SageActive
 log = logging.getLogger(__name__)
 
 # Modules whose import registers checks. Add yours here, one line each.
-CHECK_MODULES: list[str] = ["bridge.ops.doctor_checks"]
+CHECK_MODULES: list[str] = ["bridge.ops.doctor_checks", "bridge.month.doctor"]
 
 
 class Level(StrEnum):

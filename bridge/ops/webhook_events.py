@@ -26,15 +26,22 @@ NOTES: dict[str, dict[str, str]] = {
         "payment_intent.succeeded": "settles the order the payment belongs to (metadata, its "
         "invoice, or the invoice payment that booked it)",
         "charge.succeeded": "as `payment_intent.succeeded` (same settlement, whichever first)",
-        "charge.refunded": "credits the refund (credit note)",
-        "refund.created": "credits the refund (credit note)",
+        "charge.refunded": "credits the refund: a credit note of exactly its amount, pro rata "
+        "over the invoice's VAT rates (Stripe refunds carry no lines)",
+        "refund.created": "as `charge.refunded` (one credit note per refund, whichever first)",
         "charge.dispute.created": "lists the dispute for attention",
         "checkout.session.completed": "books a Checkout sale and settles it (needs "
         "`STRIPE_API_KEY`)",
         "checkout.session.async_payment_succeeded": "as `checkout.session.completed`, for "
         "delayed payment methods",
-        "credit_note.created": "books the Billing credit note (needs `STRIPE_API_KEY`)",
+        "credit_note.created": "credits the credit note's lines (by quantity, or by amount), "
+        "custom lines and discounts; a credit note to the customer balance or paid out of "
+        "band is a credit note without a refund (needs `STRIPE_API_KEY`)",
         "credit_note.voided": "lists a voided credit note for attention",
+        "invoice.voided": "a booked invoice gets a full credit note (once); one voided before "
+        "it was booked books nothing (`ignored`)",
+        "invoice.marked_uncollectible": "nothing booked: an attention item and an outbound "
+        "`invoice.uncollectible` event",
         "payout.paid": "books the payout's bank entry: sales, refunds and fees out of the "
         "clearing account (needs `STRIPE_API_KEY`)",
         "payout.reconciliation_completed": "books a payout Stripe was still reconciling",

@@ -26,6 +26,7 @@ class EventType(StrEnum):
     INVOICE_PARTIALLY_COLLECTED = "invoice.partially_collected"
     INVOICE_COLLECTED = "invoice.collected"
     INVOICE_CREDITED = "invoice.credited"
+    INVOICE_UNCOLLECTIBLE = "invoice.uncollectible"
     PAYMENT_SETTLED = "payment.settled"
     SYNC_FAILED = "sync.failed"
     CONNECTION_AUTH_FAILED = "connection.auth_failed"
@@ -86,6 +87,23 @@ class PaymentSettledData(EventData):
     amount_due: JsonMoney | None = None
 
 
+class InvoiceUncollectibleData(EventData):
+    """The provider gave up collecting an invoice (Stripe `invoice.marked_uncollectible`).
+
+    Nothing is booked: the accountant decides the write-off. `invoice_id` is the Sage
+    invoice when the bridge booked one; `provider_invoice_id` the provider's (`in_...`).
+    """
+
+    order_reference: str = Field(min_length=1)
+    provider: str = Field(min_length=1)
+    provider_invoice_id: str = Field(min_length=1)
+    provider_number: str | None = None
+    invoice_id: str | None = None
+    operational_number: str | None = None
+    amount_due: JsonMoney
+    currency: str = Field(min_length=3, max_length=3)
+
+
 class SyncFailedData(EventData):
     """An inbound provider event the bridge gave up on (dead-lettered), and why."""
 
@@ -113,6 +131,7 @@ _PAYLOADS: dict[EventType, type[EventData]] = {
     EventType.INVOICE_PARTIALLY_COLLECTED: InvoiceEventData,
     EventType.INVOICE_COLLECTED: InvoiceEventData,
     EventType.INVOICE_CREDITED: InvoiceEventData,
+    EventType.INVOICE_UNCOLLECTIBLE: InvoiceUncollectibleData,
     EventType.PAYMENT_SETTLED: PaymentSettledData,
     EventType.SYNC_FAILED: SyncFailedData,
     EventType.CONNECTION_AUTH_FAILED: ConnectionAuthFailedData,

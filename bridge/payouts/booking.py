@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bridge.payouts.entry import (
+    WITHHELD,
     ZERO,
+    Accounts,
     Movement,
     PayoutFacts,
     PayoutTotals,
@@ -146,14 +148,14 @@ def _ensure_entry(
 ) -> Outcome | None:
     """None once the payout's entry is in Sage (made now, earlier, or found); else the
     outcome that stops here (attention)."""
-    link.date = job.payout.date
     if link.entry_id:
         return None
     payout, sage = job.payout, services.sage
     if link.intended(BOOK):
         found = sage.entries_with_lines(payout.payout_id[:50])
         if found:
-            _adopt(link, found[0], accounts_for(services.settings, payout.processor).fees)
+            _adopt(link, found[0], accounts_for(services.settings, payout.processor))
+            _month_facts(link, payout, services)
             store.save(link)
             return None
     totals = PayoutTotals(currency=payout.currency)
@@ -181,6 +183,7 @@ def _ensure_entry(
     link.fees, link.sales, link.transactions = totals.fees, totals.sales, totals.count
     link.refunds, link.disputes = totals.refunds, totals.disputes
     link.attention, link.problems = False, []
+    _month_facts(link, payout, services)
     link.done(BOOK)
     store.save(link)
     if unmatched:
@@ -188,14 +191,23 @@ def _ensure_entry(
     return None
 
 
-def _adopt(link: PayoutLink, entry: LedgerEntry, fees_account: str) -> None:
-    """Take an entry an earlier attempt made (its fee line gives the fees)."""
+def _month_facts(link: PayoutLink, payout: PayoutFacts, services: Services) -> None:
+    """What the month end needs: the payout's date, and where its fees were booked."""
+    link.date = payout.date
+    link.fees_on = "clearing" if services.settings.fee_invoices else "expense"
+
+
+def _adopt(link: PayoutLink, entry: LedgerEntry, accounts: Accounts) -> None:
+    """Take an entry an earlier attempt made (its fee line gives the fees; on the clearing
+    account, the line that says the fees are withheld)."""
     link.entry_id, link.entry_number = entry.id, entry.number
     link.fees = sum(
         (
             ln.debit_amount - ln.credit_amount
             for ln in entry.accounting_entry_lines
-            if ln.sub_account is not None and ln.sub_account.code == fees_account
+            if ln.sub_account is not None
+            and ln.sub_account.code == accounts.fees
+            and (accounts.fees != accounts.clearing or WITHHELD in (ln.description or ""))
         ),
         ZERO,
     )

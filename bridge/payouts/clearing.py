@@ -3,7 +3,8 @@ the console's Clearing page).
 
 Per processor: the clearing account's balance as Sage computes it (its entry lines), the
 payouts booked, those waiting for a person (not booked: their payments stay in the clearing
-account) and those that failed, the open attention items about payouts, and what remains:
+account) and those that failed, the fees withheld and not invoiced yet (`bridge.month`),
+the open attention items about payouts, and what remains:
 payments settled in Sage that are in no booked payout yet (still in the processor's
 balance, or on their way to the bank). A balance of zero means every payment settled
 through the processor has reached the bank, net of its fees.
@@ -15,6 +16,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
+from bridge.month.view import fees_withheld
 from bridge.payouts.mapping import PROCESSORS
 from bridge.payouts.store import PayoutLink, PayoutStore
 from bridge.services import Services
@@ -22,7 +24,9 @@ from bridge.store.attention import AttentionItem
 from connectors.sage_active.errors import SageError
 
 ZERO = Decimal("0")
-PAYOUT_KINDS = frozenset({"payout", "payout_unmatched", "payout_mapping"})
+PAYOUT_KINDS = frozenset(
+    {"payout", "payout_unmatched", "payout_mapping", "payout_bank", "month_close"}
+)
 
 
 class PayoutRow(BaseModel):
@@ -90,7 +94,8 @@ def clearing_status(
             balance = services.sage.account_balance(account)
         except SageError as exc:
             error = f"Sage could not be asked: {exc}"
-        rest = balance - waiting_sales if balance is not None else None
+        withheld = fees_withheld(services, processor, links)
+        rest = balance - waiting_sales - withheld if balance is not None else None
         explanation = []
         if balance is not None and balance == ZERO:
             explanation.append("zero: every payment settled through it has been paid out")
@@ -98,6 +103,11 @@ def clearing_status(
             explanation.append(
                 f"{len(waiting)} payout(s) not booked (needing attention): their payments, "
                 f"{waiting_sales:.2f}, are still in the clearing account"
+            )
+        if withheld:
+            explanation.append(
+                f"{withheld:.2f}: fees withheld from the payouts, until the month's fee invoice "
+                "is settled against the clearing account (bridge close-month)"
             )
         if rest:
             explanation.append(

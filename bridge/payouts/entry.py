@@ -160,6 +160,17 @@ class PayoutTotals:
         return problems
 
 
+def fees_text(label: str, payout: PayoutFacts, accounts: Accounts) -> str:
+    """The fee line's description; with monthly fee invoices (fees on the clearing account)
+    it says so, and is how a retry finds the fees in an entry it adopts."""
+    if accounts.fees == accounts.clearing:
+        return f"{label} {WITHHELD}, payout {payout.payout_id}"
+    return f"{label} fees, payout {payout.payout_id}"
+
+
+WITHHELD = "fees withheld (monthly invoice)"
+
+
 # (debit-positive amount, account, third party code, description)
 Side = tuple[Decimal, str, str | None, str]
 
@@ -174,7 +185,7 @@ def entry_lines(
     label = "Stripe" if payout.processor == "stripe" else "Shopify Payments"
     sides: list[Side] = [
         (payout.amount, accounts.bank, None, f"{label} payout {payout.payout_id}"),
-        (totals.fees, accounts.fees, None, f"{label} fees, payout {payout.payout_id}"),
+        (totals.fees, accounts.fees, None, fees_text(label, payout, accounts)),
         (-totals.sales, accounts.clearing, None, f"{label} payments paid out"),
         (-totals.returns, accounts.clearing, None, f"{label} failed payouts returned"),
     ]

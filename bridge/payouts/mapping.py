@@ -45,10 +45,13 @@ def accounts_for(settings: Settings, processor: str) -> Accounts:
     Raises:
         KeyError: the processor has no clearing account in `BRIDGE_CLEARING_ACCOUNTS`.
     """
+    clearing = settings.clearing_accounts[processor]
     return Accounts(
-        bank=settings.payout_bank_account,
-        clearing=settings.clearing_accounts[processor],
-        fees=settings.fees_account,
+        bank=settings.payout_bank_accounts.get(processor, settings.payout_bank_account),
+        clearing=clearing,
+        # with monthly fee invoices the fees stay owed to the processor until its invoice
+        # is settled against the clearing account (bridge.month)
+        fees=clearing if settings.fee_invoices else settings.fees_account,
         customers=settings.customers_account,
         journal=settings.bank_journal_code,
     )
@@ -65,6 +68,8 @@ def check_payout_mapping(sage: SageActive, settings: Settings) -> list[MappingPr
         "BRIDGE_FEES_ACCOUNT": settings.fees_account,
         "BRIDGE_CUSTOMERS_ACCOUNT": settings.customers_account,
     }
+    for processor, bank in settings.payout_bank_accounts.items():
+        wanted[f"BRIDGE_PAYOUT_BANK_ACCOUNTS[{processor}]"] = bank
     for processor in PROCESSORS:
         code = settings.clearing_accounts.get(processor)
         if code is None:

@@ -33,7 +33,6 @@ class PayoutLink(Link):
     payout_id: str
     amount: Decimal
     currency: str
-    date: dt.date | None = None  # the payout's date (arrival), for the variance report
     entry_id: str | None = None
     entry_number: int | None = None
     failure_entry_id: str | None = None
@@ -44,6 +43,11 @@ class PayoutLink(Link):
     transactions: int = 0
     attention: bool = False  # not booked: see the attention item `payout:<processor>:<id>`
     problems: list[str] = Field(default_factory=list)
+    date: dt.date | None = None  # arrival date (Stripe) / payout date (Shopify Payments)
+    fees_on: str | None = None  # "clearing" (invoiced monthly: bridge.month) or "expense"
+    bank_status: str | None = None  # bridge.month.bank: waiting, reconciled, not_found
+    bank_movement_id: str | None = None
+    bank_checked_at: dt.datetime | None = None
 
 
 class PayoutSummary(BaseModel):

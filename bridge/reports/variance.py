@@ -292,6 +292,9 @@ def _payouts(services: Services, first: dt.date, last: dt.date) -> dict[str, Pay
     found: dict[str, PayoutLink] = {}
     for processor in PROCESSORS:
         for link in store.recent(processor, limit=PAYOUTS_READ):
-            if link.entry_id and link.date is not None and first <= link.date <= last:
+            # fees invoiced monthly (BRIDGE_FEE_INVOICES) stay on the clearing account until
+            # the month's close: that close, not this report, compares them
+            invoiced = link.fees_on == "clearing"
+            if link.entry_id and link.date and first <= link.date <= last and not invoiced:
                 found[link.payout_id] = link
     return found

@@ -115,6 +115,10 @@ class RefundLink(Link):
     referenced: bool = False  # the credit note carries `<order ref>:refund:<refund id>`
     credited: Decimal | None = None
     nothing_to_credit: bool = False
+    # What the credit note must come to (`bridge.sync.credit_plan`), kept from the plan made
+    # before `generateCreditNote` so a retry checks the draft against the same figures.
+    planned: Decimal | None = None
+    planned_vat: dict[Decimal, Decimal] = Field(default_factory=dict)
 
 
 class LinkStore:

@@ -1,49 +1,78 @@
-"""What a refund credits, in terms `generateCreditNote` can express (pure, no I/O).
+"""What a refund credits, as `generateCreditNote` lines, to the cent (pure, no I/O).
 
-`generateCreditNote` credits products by quantity at the invoice's prices, or the whole
-invoice. So:
-- a refunded line credits its order line's product, quantity and unit price; a refund
-  amount that differs from what Sage will compute for it is recorded for attention;
-- refunded shipping credits the shipping line with a fractional quantity when one exists
-  that is exact to the cent, else it needs attention; refunded duties and fees (amount-only
-  refund lines of those kinds) credit the order's duties / fees line the same way;
-- money tied to no line (`adjustments`: goodwill, restocking fees, Stripe refunds, which
-  carry no lines) cannot be expressed, except a refund of everything still credited-free
-  with no line detail, which is a full credit note; anything else needs attention;
-- a cancellation (`full`) credits whatever remains.
+`generateCreditNote` credits the invoice's lines by quantity at the invoice's prices
+(reference 10-sales-actions: quantities are decimals, never above what is left), or the
+whole invoice. Every refund becomes such lines, priced from the invoice as Sage holds it
+(`SalesInvoice` lines with `availableForCreditNoteQuantity`), the order snapshot only
+saying which line is which:
+
+- a refunded line whose amount is what its quantity costs at the invoice's price credits
+  that quantity; a line refunded for another amount (a Stripe credit-note line credited
+  by amount, a Shopify line refunded at a different price) credits exactly that amount
+  on that line (`bridge.sync.credit_split`);
+- refunded shipping, duties and fees credit that amount on the invoice's lines of that
+  kind (on all lines, pro rata, when the invoice has none);
+- money tied to no line (`adjustments`: Stripe refunds, which carry no lines, Shopify
+  goodwill and `refund_discrepancy` adjustments, Stripe custom lines and credit-note
+  discounts) is a rebate: credited over the invoice's VAT bases, pro rata, exact per rate;
+  money kept (a negative adjustment: a restocking fee) lowers the lines refunded with it,
+  pro rata;
+- a cancellation (`full`) credits whatever is left.
+
+The plan's total is the provider's amount to the cent, or `CreditRefused` says why not
+(more than is left to credit, a line not on the invoice, no exact split): then nothing is
+credited at all.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from bridge.models import Line, LineKind, Refund, RefundLine
-from bridge.money import sage_line_amounts
-from bridge.store.attention import AttentionItem
+from bridge.models import Line, LineKind, Order, Refund, RefundLine
 from bridge.store.links import OrderLink
-from connectors.sage_active.models import CreditNoteLineInput
+from bridge.sync.credit_split import NotExpressible, Piece, Room, credit_amount
+from connectors.sage_active.models import CreditNoteLineInput, SalesInvoice
 
-QUANTITY_QUANTUM = Decimal("0.000001")
+ZERO = Decimal("0")
+
+
+class CreditRefused(ValueError):
+    """The refund cannot be credited exactly (nothing is); `kind` names the reason's kind."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass
 class CreditPlan:
-    """Lines to credit (or `full`), the amount Sage will credit, and what needs attention."""
+    """Lines to credit (or `full`), and what Sage must compute for them."""
 
     lines: list[CreditNoteLineInput] = field(default_factory=list)
     full: bool = False
-    amount: Decimal = Decimal("0")
-    attention: list[AttentionItem] = field(default_factory=list)
+    amount: Decimal = ZERO
+    vat: dict[Decimal, Decimal] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
         return not self.full and not self.lines
 
 
-def _gross(line: Line, quantity: Decimal) -> Decimal:
-    net, vat = sage_line_amounts(quantity, line.unit_price, line.discount_percent, line.vat_rate)
-    return net + vat
+def rooms_of(invoice: SalesInvoice) -> list[Room]:
+    """What is left to credit on each line of `invoice`, at Sage's prices."""
+    return [
+        Room(
+            index=n,
+            unit_price=line.unit_price,
+            discount=line.first_discount or ZERO,
+            rate=line.vat_percentage or ZERO,
+            available=line.total_quantity
+            if line.available_for_credit_note_quantity is None
+            else line.available_for_credit_note_quantity,
+        )
+        for n, line in enumerate(invoice.lines)
+    ]
 
 
 def _find_line(lines: list[Line], wanted: RefundLine) -> int | None:
@@ -57,132 +86,130 @@ def _find_line(lines: list[Line], wanted: RefundLine) -> int | None:
     return None
 
 
-def shipping_quantity(line: Line, amount: Decimal) -> Decimal | None:
-    """The share of shipping line `line` that `amount` is, when it is exact, else None.
-
-    Exact means: `amount / line gross` is a quantity of at most 6 decimals with no
-    remainder (half the shipping: 0.5), and Sage's arithmetic on it gives `amount` to the
-    cent. A share that only rounds to the amount (0.01 of 6.00) is not a credit of part
-    of the shipping but an amount without line detail.
-    """
-    if amount == line.gross:
-        return line.quantity
-    if line.gross <= 0 or amount <= 0:
-        return None
-    share = amount * line.quantity / line.gross
-    quantity = share.quantize(QUANTITY_QUANTUM, ROUND_HALF_UP)
-    if quantity != share or not 0 < quantity <= line.quantity:
-        return None
-    return quantity.normalize() if _gross(line, quantity) == amount else None
-
-
 class _Planner:
-    def __init__(self, link: OrderLink, refund: Refund) -> None:
-        if link.order is None:
-            raise ValueError(f"order {link.reference} has no snapshot")
-        self.link, self.refund, self.order = link, refund, link.order
-        self.plan = CreditPlan()
+    def __init__(self, order: Order, invoice: SalesInvoice, refund: Refund) -> None:
+        self.order, self.invoice, self.refund = order, invoice, refund
+        self.rooms = rooms_of(invoice)
+        self.pieces: list[Piece] = []
+        self.wanted = ZERO  # the provider's amount, as the refund's parts add up
 
-    def attention(self, kind: str, amount: Decimal, reason: str, n: int = 0) -> None:
+    def used(self) -> dict[int, Decimal]:
+        taken: dict[int, Decimal] = {}
+        for piece in self.pieces:
+            taken[piece.index] = taken.get(piece.index, ZERO) + piece.quantity
+        return taken
+
+    def amount_on(self, rooms: list[Room], gross: Decimal, what: str) -> None:
+        self.wanted += gross
+        try:
+            self.pieces += credit_amount(rooms, gross, self.used())
+        except NotExpressible as exc:
+            kind = "refund_exceeds" if "left to credit" in str(exc) else "refund_not_exact"
+            raise CreditRefused(kind, f"{what} of {gross}: {exc}") from exc
+
+    def of_kind(self, kind: LineKind) -> list[Room]:
+        found = [r for r in self.rooms if self.order.lines[r.index].kind is kind]
+        return found or self.rooms
+
+    def line(self, wanted: RefundLine) -> None:
+        if wanted.quantity == 0 and wanted.kind is not LineKind.PRODUCT:
+            self.amount_on(self.of_kind(wanted.kind), wanted.amount, f"{wanted.kind.value} refund")
+            return
+        if wanted.quantity <= 0:
+            return
+        index = _find_line(self.order.lines, wanted)
+        if index is None:
+            raise CreditRefused(
+                "refund_line_unknown",
+                f"refunded line {wanted.provider_line_id or wanted.sku} is not on the invoice",
+            )
+        room = self.rooms[index]
+        net, vat = room.amounts(wanted.quantity)
+        left = room.available - self.used().get(index, ZERO)
+        if net + vat == wanted.amount and wanted.quantity <= left:
+            self.wanted += wanted.amount
+            self.pieces.append(Piece(index, wanted.quantity, net, vat, room.rate))
+            return
+        title = self.order.lines[index].title
+        self.amount_on([room], wanted.amount, f"line {title!r} refunded")
+
+    def keep(self, kept: Decimal) -> None:
+        """Lower what the refund's lines credit by `kept` (a restocking fee), pro rata."""
+        credited = sum((p.gross for p in self.pieces), ZERO)
+        if kept >= credited:
+            raise CreditRefused(
+                "refund_not_exact",
+                f"{kept} kept on a refund crediting {credited}: nothing left to credit",
+            )
+        capped = [
+            Room(r.index, r.unit_price, r.discount, r.rate, q)
+            for r in self.rooms
+            if (q := self.used().get(r.index, ZERO)) > 0
+        ]
+        self.pieces, self.wanted = [], self.wanted - kept
+        try:
+            self.pieces = credit_amount(capped, credited - kept)
+        except NotExpressible as exc:
+            raise CreditRefused("refund_not_exact", f"refund less {kept} kept: {exc}") from exc
+
+    def plan(self) -> CreditPlan:
         refund = self.refund
-        self.plan.attention.append(
-            AttentionItem(
-                id=f"{kind}:{refund.provider}:{refund.provider_id}:{n}",
-                kind=kind,
-                order_reference=self.link.reference,
-                amount=amount,
-                currency=refund.currency or self.order.currency,
-                reason=reason,
-                source=refund.provider_id,
-            )
-        )
+        for wanted in refund.lines:
+            self.line(wanted)
+        if refund.shipping != 0:
+            self.amount_on(self.of_kind(LineKind.SHIPPING), refund.shipping, "shipping refund")
+        if refund.adjustments > 0:
+            self.amount_on(self.rooms, refund.adjustments, "amount refunded without a line")
+        elif refund.adjustments < 0:
+            self.keep(-refund.adjustments)
+        return _plan_of(self.pieces, self.invoice, self.wanted)
 
-    def credit(self, index: int, quantity: Decimal) -> Decimal:
-        line = self.order.lines[index]
-        self.plan.lines.append(
+
+def _plan_of(pieces: list[Piece], invoice: SalesInvoice, wanted: Decimal) -> CreditPlan:
+    plan = CreditPlan()
+    for piece in pieces:
+        line = invoice.lines[piece.index]
+        plan.lines.append(
             CreditNoteLineInput(
-                product_id=self.link.line_products[index],
-                quantity=quantity,
-                unit_price=line.unit_price,
+                product_id=str(line.product_id), quantity=piece.quantity, unit_price=line.unit_price
             )
         )
-        gross = _gross(line, quantity)
-        self.plan.amount += gross
-        return gross
-
-    def lines(self) -> None:
-        for n, wanted in enumerate(self.refund.lines):
-            if wanted.quantity == 0 and wanted.kind is not LineKind.PRODUCT:
-                self.share(wanted.kind, wanted.amount, f"{wanted.kind.value}_refund", n)
-                continue
-            if wanted.quantity <= 0:
-                continue
-            index = _find_line(self.order.lines, wanted)
-            if index is None:
-                self.attention(
-                    "refund_line_unknown",
-                    wanted.amount,
-                    f"refunded line {wanted.provider_line_id or wanted.sku} is not on the invoice",
-                    n,
-                )
-                continue
-            gross = self.credit(index, wanted.quantity)
-            if gross != wanted.amount:
-                self.attention(
-                    "refund_line_difference",
-                    wanted.amount - gross,
-                    f"line {self.order.lines[index].title!r}: {wanted.amount} refunded, the "
-                    f"credit note credits {gross} at the invoice's prices",
-                    n,
-                )
-
-    def shipping(self) -> None:
-        if self.refund.shipping != 0:
-            self.share(LineKind.SHIPPING, self.refund.shipping, "shipping_refund")
-
-    def share(self, kind: LineKind, amount: Decimal, attention: str, n: int = 0) -> None:
-        """Credit `amount` as an exact share of the order's line of `kind`, or ask a person."""
-        for index, line in enumerate(self.order.lines):
-            if line.kind is kind:
-                quantity = shipping_quantity(line, amount)
-                if quantity is not None:
-                    self.credit(index, quantity)
-                    return
-        self.attention(
-            attention,
-            amount,
-            f"{kind.value} refund of {amount} matches no exact quantity of a {kind.value} line",
-            n,
+        plan.amount += piece.gross
+        plan.vat[piece.rate] = plan.vat.get(piece.rate, ZERO) + piece.vat
+    if plan.amount != wanted:  # the splitter's promise, checked rather than trusted
+        raise CreditRefused(
+            "refund_not_exact", f"the credit note would credit {plan.amount}, not {wanted}"
         )
-
-    def adjustments(self) -> None:
-        amount = self.refund.adjustments
-        if amount == 0:
-            return
-        remaining = self.order.total - self.link.credited
-        if not self.plan.lines and amount == remaining and not self.link.refunds:
-            self.plan.full, self.plan.amount = True, remaining
-            return
-        self.attention(
-            "refund_adjustment",
-            amount,
-            f"{amount} refunded without line detail (order adjustment or provider refund): "
-            "Sage's credit note API cannot express it; book it by hand",
-        )
+    return plan
 
 
-def plan_credit(link: OrderLink, refund: Refund) -> CreditPlan:
-    """The credit note for `refund` on `link`'s invoice (see the module docstring).
+def full_plan(invoice: SalesInvoice) -> CreditPlan:
+    """Everything left on `invoice` (a cancellation, a voided invoice)."""
+    plan = CreditPlan(full=True)
+    for room in rooms_of(invoice):
+        if room.available > 0:
+            net, vat = room.left()
+            plan.amount += net + vat
+            plan.vat[room.rate] = plan.vat.get(room.rate, ZERO) + vat
+    return plan
+
+
+def plan_credit(link: OrderLink, invoice: SalesInvoice, refund: Refund) -> CreditPlan:
+    """The credit note for `refund` on `invoice`, `link`'s Sage invoice (module docstring).
 
     Raises:
+        CreditRefused: it cannot be credited exactly; nothing is to be credited.
         ValueError: the link has no order snapshot.
     """
-    planner = _Planner(link, refund)
+    order = link.order
+    if order is None:
+        raise ValueError(f"order {link.reference} has no snapshot")
     if refund.full:
-        planner.plan.full = True
-        planner.plan.amount = planner.order.total - link.credited
-        return planner.plan
-    planner.lines()
-    planner.shipping()
-    planner.adjustments()
-    return planner.plan
+        return full_plan(invoice)
+    if len(invoice.lines) != len(order.lines):
+        raise CreditRefused(
+            "refund_not_exact",
+            f"invoice {invoice.operational_number or invoice.id} has {len(invoice.lines)} "
+            f"lines, the order {len(order.lines)}: its lines cannot be matched",
+        )
+    return _Planner(order, invoice, refund).plan()

@@ -126,6 +126,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "bridge.sync.stripe.refunds",
     "bridge.sync.stripe.payments",
     "bridge.sync.stripe.handlers",
+    "bridge.sync.stripe.invoice_status",
     "bridge.payouts.handlers",
     "bridge.sync.writeback_handler",
 )

@@ -9,12 +9,18 @@ Each step follows the exactly-once recipe (DESIGN.md 5), under the order's lock:
 Outbound events are emitted before the result is recorded, with keys that make a repeat
 harmless, so a crash between the two loses nothing.
 
+Before it is recorded, the invoice as Sage computed it (the create's answer, or the
+invoice adopted) must come to the order's total and VAT per rate (`bridge.sync.totals`):
+else it is deleted while Pending and the event fails, nothing posted.
+
 Numbering: `sage` (default) lets Sage number the invoice on close; `source` creates it with
 the provider's number (Stripe's invoice number, else the order's name), which makes it
 Closed at once; it is then posted.
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from bridge.models import Order
 from bridge.outbound.events import EventType
@@ -26,6 +32,7 @@ from bridge.sync.dispatch import PermanentError
 from bridge.sync.expiry import links_may_have_expired
 from bridge.sync.notify import invoice_event, observe_invoice
 from bridge.sync.products import resolve_products
+from bridge.sync.totals import Figures, enforce
 from connectors.sage_active.models import SalesInvoice, SalesInvoiceInput, SalesInvoiceLineInput
 
 CREATE = "create"
@@ -81,6 +88,33 @@ def earlier_invoice(ctx: SyncContext, reference: str) -> SalesInvoice | None:
     return next((i for i in found if i.type != "CREDIT_NOTE"), None)
 
 
+def order_figures(order: Order) -> Figures:
+    """What the order's invoice must come to: the provider's total, VAT per rate."""
+    vat: dict[Decimal, Decimal] = {}
+    for line in order.lines:
+        vat[line.vat_rate] = vat.get(line.vat_rate, Decimal(0)) + line.vat
+    return Figures(order.total, vat)
+
+
+def check_invoice(ctx: SyncContext, order: Order, document: SalesInvoice) -> None:
+    """The total rule for an order's invoice (`bridge.sync.totals.enforce`).
+
+    Raises:
+        TotalMismatch: Sage's figures differ; a Pending draft was deleted.
+    """
+    if document.status in POSTED_STATES:
+        return  # posted long ago (adopted after its link expired): nothing left to prevent
+    enforce(
+        ctx,
+        document,
+        order_figures(order),
+        what=f"invoice of {order.reference}",
+        order_reference=order.reference,
+        source=order.provider_id,
+        currency=order.currency,
+    )
+
+
 def _adopt(link: OrderLink, invoice: SalesInvoice) -> None:
     link.invoice_id = invoice.id
     link.status = invoice.status
@@ -102,6 +136,7 @@ def create_invoice(ctx: SyncContext, link: OrderLink, order: Order) -> None:
     look = link.intended(CREATE) or links_may_have_expired(ctx, order.date)
     earlier = earlier_invoice(ctx, order.reference) if look else None
     if earlier is not None:
+        check_invoice(ctx, order, earlier)
         _adopt(link, earlier)
     else:
         customer_id = resolve_customer(ctx, order)
@@ -113,6 +148,8 @@ def create_invoice(ctx: SyncContext, link: OrderLink, order: Order) -> None:
         link.intend(CREATE, ctx.now())
         ctx.links.save_order(link)
         created = ctx.sage.create_invoice(values)
+        status = "Closed" if values.operational_number else "Pending"
+        check_invoice(ctx, order, created.as_invoice(status))
         link.invoice_id = created.id
         link.number = created.operational_number
         link.status = created.status or ("Closed" if values.operational_number else "Pending")

@@ -1,12 +1,17 @@
-"""A refund or cancellation booked once as a closed and posted credit note.
+"""A refund or cancellation booked once as a closed and posted credit note, to the cent.
 
-Under the order's lock. `generateCreditNote` cannot carry a reference, so right after it
-(while the credit note is still Pending) its `salesOrderNumber` is set to
-`<order reference>:refund:<refund id>`. Recovery, when the generate step's intent marker
-is set: a credit note of the invoice with that reference is adopted; failing that, a
-Pending one without a refund reference whose lines are the planned ones (an attempt that
-died between the two calls; no other worker can be crediting this order). What the credit
-note API cannot express is recorded as "needs attention" (`bridge.sync.credit_plan`).
+Under the order's lock. The credit note is planned from the invoice as Sage holds it
+(`bridge.sync.credit_plan`: quantities, amounts credited pro rata by VAT rate, what is
+left to credit); a refund that cannot be credited exactly (more than is left, a line not
+on the invoice) books nothing: one attention item, the event fails with the reason.
+`generateCreditNote` cannot carry a reference, so right after it (while the credit note
+is still Pending) its `salesOrderNumber` is set to `<order reference>:refund:<refund id>`;
+that update answers the draft as Sage computed it, which must come to the planned figures
+before it is posted (`bridge.sync.totals`: else it is deleted, nothing is posted).
+Recovery, when the generate step's intent marker is set: a credit note of the invoice
+with that reference is adopted; failing that, a Pending one without a refund reference
+that comes to the planned total (an attempt that died between the two calls; no other
+worker can be crediting this order).
 """
 
 from __future__ import annotations
@@ -14,15 +19,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bridge.models import Refund
+from bridge.store.attention import AttentionItem
 from bridge.store.links import OrderLink, RefundLink
 from bridge.sync.context import SyncContext
-from bridge.sync.credit_plan import CreditPlan, plan_credit
+from bridge.sync.credit_plan import CreditPlan, CreditRefused, full_plan, plan_credit
 from bridge.sync.dispatch import Outcome, PermanentError, Processed
 from bridge.sync.expiry import UNKNOWN_ORDER, links_may_have_expired
 from bridge.sync.invoices import POSTED_STATES, ensure_invoice
 from bridge.sync.notify import invoice_credited
 from bridge.sync.payments import park
-from bridge.sync.sage_documents import credit_notes_of, set_sales_order_number
+from bridge.sync.sage_documents import credit_notes_of, delete_document, set_sales_order_number
+from bridge.sync.totals import Figures, TotalMismatch, enforce
 from connectors.sage_active.errors import SageBusinessError
 from connectors.sage_active.models import SalesInvoice
 
@@ -36,21 +43,8 @@ def note_reference(order_reference: str, refund_id: str) -> str:
     return f"{order_reference}:refund:{refund_id}"[:250]
 
 
-def _same_lines(note: SalesInvoice, plan: CreditPlan) -> bool:
-    if plan.full:
-        return True
-    wanted: dict[str, Decimal] = {}
-    for line in plan.lines:
-        wanted[line.product_id] = wanted.get(line.product_id, Decimal(0)) + line.quantity
-    got: dict[str, Decimal] = {}
-    for note_line in note.lines:
-        key = str(note_line.product_id)
-        got[key] = got.get(key, Decimal(0)) + abs(note_line.total_quantity)
-    return wanted == got
-
-
 def earlier_note(
-    ctx: SyncContext, invoice_id: str, ref: str, plan: CreditPlan
+    ctx: SyncContext, invoice_id: str, ref: str, planned: Decimal | None
 ) -> SalesInvoice | None:
     """The credit note an earlier attempt made for this refund (module docstring).
 
@@ -59,7 +53,7 @@ def earlier_note(
     """
     notes = credit_notes_of(ctx.sage, invoice_id)
     mine = next((n for n in notes if n.sales_order_number == ref), None)
-    if mine is not None:
+    if mine is not None or planned is None:
         return mine
     return next(
         (
@@ -67,30 +61,78 @@ def earlier_note(
             for n in notes
             if n.status == "Pending"
             and ":refund:" not in (n.sales_order_number or "")
-            and _same_lines(n, plan)
+            and n.total_liquid == -planned
         ),
         None,
     )
 
 
+def _adopt(rlink: RefundLink, found: SalesInvoice, ref: str) -> None:
+    rlink.credit_note_id, rlink.status = found.id, found.status
+    rlink.number = found.operational_number
+    rlink.referenced = found.sales_order_number == ref
+    if rlink.planned is None and found.total_liquid is not None:
+        rlink.planned = -found.total_liquid  # posted already: what it credited
+
+
+def refuse(ctx: SyncContext, link: OrderLink, refund: Refund, exc: CreditRefused) -> PermanentError:
+    """One attention item for a refund that books nothing; the error to fail it with."""
+    reason = f"refund {refund.provider_id} not booked: {exc}"
+    ctx.needs_attention(
+        AttentionItem(
+            id=f"{exc.kind}:{refund.provider}:{refund.provider_id}",
+            kind=exc.kind,
+            order_reference=link.reference,
+            amount=refund.credit_total,
+            currency=refund.currency or (link.order.currency if link.order else None),
+            reason=reason,
+            source=refund.provider_id,
+        )
+    )
+    return PermanentError(reason)
+
+
+def _plan(ctx: SyncContext, link: OrderLink, refund: Refund) -> CreditPlan:
+    """The credit note to make, from the invoice as Sage holds it.
+
+    Raises:
+        PermanentError: the invoice vanished, or the refund cannot be credited exactly.
+        SageError: the read failed.
+    """
+    invoice = ctx.sage.invoice(link.invoice_id or "")
+    if invoice is None:
+        raise PermanentError(f"invoice {link.invoice_id} of {link.reference} is not in Sage")
+    try:
+        return full_plan(invoice) if refund.full else plan_credit(link, invoice, refund)
+    except CreditRefused as exc:
+        raise refuse(ctx, link, refund, exc) from exc
+
+
 def _generate(
-    ctx: SyncContext, link: OrderLink, rlink: RefundLink, plan: CreditPlan, forgotten: bool
-) -> bool:
-    """Make (or find) the credit note; False when Sage has nothing left to credit.
+    ctx: SyncContext, link: OrderLink, rlink: RefundLink, refund: Refund, forgotten: bool
+) -> str | None:
+    """Make (or find) the credit note; None when done, else why nothing is credited.
     `forgotten`: the refund's link may have expired (`bridge.sync.expiry`): look first.
 
     Raises:
+        PermanentError: as `_plan`.
         SageError: a call failed (classified by the caller).
     """
     invoice_id = link.invoice_id or ""
     ref = note_reference(link.reference, rlink.refund_id)
     look = rlink.intended(GENERATE) or forgotten
-    found = earlier_note(ctx, invoice_id, ref, plan) if look else None
+    found = earlier_note(ctx, invoice_id, ref, rlink.planned) if look else None
+    if found is not None and found.status == "Pending" and rlink.planned is None:
+        ctx.check()  # a draft of a forgotten attempt, whose plan is lost: start again
+        delete_document(ctx.sage, found.id)
+        found = None
     if found is not None:
-        rlink.credit_note_id, rlink.status = found.id, found.status
-        rlink.number = found.operational_number
-        rlink.referenced = found.sales_order_number == ref
+        _adopt(rlink, found, ref)
     else:
+        plan = _plan(ctx, link, refund)
+        if plan.empty or plan.amount == 0:
+            return "nothing to credit"
+        rlink.planned, rlink.planned_vat = plan.amount, plan.vat
         ctx.check()
         rlink.intend(GENERATE, ctx.now())
         ctx.links.save_refund(rlink)
@@ -101,28 +143,59 @@ def _generate(
                 rlink.nothing_to_credit = True
                 rlink.done(GENERATE)
                 ctx.links.save_refund(rlink)
-                return False
+                return "nothing left to credit"
             raise
         rlink.status = "Pending"
     rlink.done(GENERATE)
     ctx.links.save_refund(rlink)
-    return True
+    return None
+
+
+def _check(ctx: SyncContext, link: OrderLink, rlink: RefundLink, doc: SalesInvoice) -> None:
+    """The draft must come to the planned figures (`bridge.sync.totals`).
+
+    Raises:
+        TotalMismatch: it does not; a Pending draft was deleted and the link forgets it.
+    """
+    expected = Figures(rlink.planned or Decimal(0), rlink.planned_vat).negated()
+    try:
+        enforce(
+            ctx,
+            doc,
+            expected,
+            what=f"credit note of refund {rlink.refund_id}",
+            order_reference=link.reference,
+            source=rlink.refund_id,
+            currency=link.order.currency if link.order else None,
+        )
+    except TotalMismatch:
+        if doc.status == "Pending":
+            rlink.credit_note_id, rlink.status, rlink.referenced = None, None, False
+            rlink.intents = {}
+            ctx.links.save_refund(rlink)
+        raise
 
 
 def _reference_and_post(ctx: SyncContext, link: OrderLink, rlink: RefundLink) -> None:
     note_id = rlink.credit_note_id or ""
+    doc: SalesInvoice | None = None
     if rlink.intended(POST):
-        current = ctx.sage.invoice(note_id)
-        if current is None:
+        doc = ctx.sage.invoice(note_id)
+        if doc is None:
             raise PermanentError(f"credit note {note_id} of {link.reference} is no longer in Sage")
-        rlink.status, rlink.number = current.status, current.operational_number
+        rlink.status, rlink.number = doc.status, doc.operational_number
     if rlink.status == "Pending" and not rlink.referenced:
         ctx.check()
-        set_sales_order_number(ctx.sage, note_id, note_reference(link.reference, rlink.refund_id))
+        ref = note_reference(link.reference, rlink.refund_id)
+        doc = set_sales_order_number(ctx.sage, note_id, ref)
         rlink.referenced = True
         ctx.links.save_refund(rlink)
     if rlink.status in POSTED_STATES:
         return
+    doc = doc or ctx.sage.invoice(note_id)
+    if doc is None:
+        raise PermanentError(f"credit note {note_id} of {link.reference} is no longer in Sage")
+    _check(ctx, link, rlink, doc)
     journal = ctx.sage.journal_by_code(ctx.settings.sales_journal_code)
     if journal is None:
         raise PermanentError(f"sales journal {ctx.settings.sales_journal_code!r} is not in Sage")
@@ -158,21 +231,16 @@ def sync_refund(ctx: SyncContext, refund: Refund, event_ref: str, parked: int) -
     if refund.provider_id in link.refunds:  # its own link expired, the order's did not
         return Processed(f"refund {refund.provider_id} already credited on {link.reference}")
     ensure_invoice(ctx, link)
-    plan = plan_credit(link, refund)
-    for item in plan.attention:
-        ctx.needs_attention(item)
-    if plan.empty:
-        return Processed(
-            f"refund {refund.provider_id}: {len(plan.attention)} item(s) need attention"
-        )
     forgotten = rlink is None and links_may_have_expired(ctx, refund.date)
     rlink = rlink or RefundLink(
         provider=refund.provider, refund_id=refund.provider_id, order_reference=link.reference
     )
-    if rlink.credit_note_id is None and not _generate(ctx, link, rlink, plan, forgotten):
-        return Processed(f"refund {refund.provider_id}: nothing left to credit")
+    if rlink.credit_note_id is None:
+        why = _generate(ctx, link, rlink, refund, forgotten)
+        if why is not None:
+            return Processed(f"refund {refund.provider_id}: {why}")
     _reference_and_post(ctx, link, rlink)
-    return _record(ctx, link, rlink, refund, plan.amount)
+    return _record(ctx, link, rlink, refund, rlink.planned or Decimal(0))
 
 
 def _record(

@@ -281,10 +281,17 @@ def orders() -> str:
 @bp.get("/clearing")
 def clearing() -> str:
     """The processors' clearing accounts, their payouts and what explains their balance."""
+    from bridge.month.view import month_end_status
     from bridge.payouts.clearing import clearing_status
 
-    processors, attention = clearing_status(current_services())
-    return render_template("console/clearing.html", processors=processors, attention=attention)
+    services = current_services()
+    processors, attention = clearing_status(services)
+    return render_template(
+        "console/clearing.html",
+        processors=processors,
+        attention=attention,
+        month_end=month_end_status(services),
+    )
 
 
 @bp.get("/outbound")

@@ -12,7 +12,8 @@ INVOICE_SUMMARY_FIELDS = (
 INVOICE_FIELDS = (
     INVOICE_SUMMARY_FIELDS
     + " lines { id productId productCode totalQuantity unitPrice totalNet totalLiquid"
-    " vatPercentage } openItems { " + OPEN_ITEM_FIELDS + " }"
+    " vatPercentage firstDiscount availableForCreditNoteQuantity }"
+    " openItems { " + OPEN_ITEM_FIELDS + " }"
 )
 PAGE_INFO = "pageInfo { endCursor hasNextPage } totalCount"
 
@@ -90,7 +91,8 @@ ACCOUNTING_ENTRIES_BY_DOCUMENT = (
 CREATE_INVOICE = (
     "createSalesInvoice",
     "SalesInvoiceCreateGLDtoInput!",
-    "id status operationalNumber",
+    "id status operationalNumber totalNet totalVat totalLiquid"
+    " lines { vatPercentage totalNet totalLiquid }",
 )
 CLOSE_INVOICE = ("closeSalesInvoice", "CloseSalesInvoiceGLDtoInput!", "id operationalNumber")
 POST_INVOICE = (

@@ -144,6 +144,8 @@ class SalesInvoiceLine(SageModel):
     total_net: Decimal | None = None
     total_liquid: Decimal | None = None
     vat_percentage: Decimal | None = None
+    first_discount: Decimal | None = None
+    available_for_credit_note_quantity: Decimal | None = None
 
 
 class SalesInvoice(SageModel):
@@ -187,6 +189,18 @@ class CreatedInvoice(SageModel):
     id: str
     status: str | None = None
     operational_number: str | None = None
+    total_liquid: Decimal | None = None
+    lines: list[SalesInvoiceLine] = []
+
+    def as_invoice(self, status: str) -> SalesInvoice:
+        """The created document as a `SalesInvoice` (its figures, for the total check)."""
+        return SalesInvoice(
+            id=self.id,
+            status=self.status or status,
+            operational_number=self.operational_number,
+            total_liquid=self.total_liquid,
+            lines=self.lines,
+        )
 
 
 class ClosedInvoice(SageModel):

@@ -33,6 +33,8 @@ TOPICS = frozenset(
         "checkout.session.async_payment_succeeded",
         "credit_note.created",
         "credit_note.voided",
+        "invoice.voided",
+        "invoice.marked_uncollectible",
         # bridge/payouts
         "payout.paid",
         "payout.reconciliation_completed",

@@ -17,15 +17,21 @@ SOURCES = Path(__file__).resolve().parents[2] / "bridge"
 
 def recorded_kinds() -> set[str]:
     """The kinds written in the sources: `kind="..."`, `KIND = "..."`, the credit planner's
-    `self.attention("...")` and its `f"{kind.value}_refund"`."""
+    `CreditRefused("...")` (and its `kind = "a" if ... else "b"`), `f"{kind.value}_refund"`."""
     kinds: set[str] = set()
     for path in SOURCES.rglob("*.py"):
         text = path.read_text()
-        if "AttentionItem(" not in text and "self.attention(" not in text:
+        if "AttentionItem(" not in text and "CreditRefused(" not in text:
             continue
         kinds |= set(re.findall(r'\bkind="([a-z_]+)"', text))
         kinds |= set(re.findall(r'^KIND = "([a-z_]+)"', text, re.M))
         kinds |= set(re.findall(r'self\.attention\(\s*"([a-z_]+)"', text))
+        kinds |= set(re.findall(r'CreditRefused\(\s*"([a-z_]+)"', text))
+        kinds |= set(
+            re.findall(r'kind = "([a-z_]+)" if .* else "([a-z_]+)"', text)[0]
+            if re.search(r'kind = "([a-z_]+)" if .* else "([a-z_]+)"', text)
+            else ()
+        )
         if '_refund"' in text:
             kinds |= {f"{kind.value}_refund" for kind in LineKind}
     return kinds
@@ -33,7 +39,7 @@ def recorded_kinds() -> set[str]:
 
 def test_every_recorded_kind_has_a_guide_and_a_label() -> None:
     kinds = recorded_kinds()
-    assert {"refund_adjustment", "dispute", "payout", "unlinked_payment"} <= kinds
+    assert {"refund_not_exact", "refund_exceeds", "dispute", "payout", "unlinked_payment"} <= kinds
     assert kinds - set(GUIDES) == set()
     assert kinds - set(KIND_LABELS) == set()
 

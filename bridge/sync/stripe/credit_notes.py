@@ -9,9 +9,8 @@ refunds they explain.
 - A refund (`refund.created` / `charge.refunded`) that a credit note explains is not booked
   again (`explained_refund`): known by that mark, or, when it comes first, by asking
   Stripe for the credit notes of its invoice (with `STRIPE_API_KEY`). When the refund was
-  booked first anyway (no key), the credit note does not book it twice: a refund booked as
-  a Sage credit note is adopted, a refund that only became a "needs attention" item has
-  that item resolved, as the credit note books the lines.
+  booked first anyway (no key: a credit note of its amount), the credit note does not
+  book it twice: the refund's Sage credit note is adopted.
 - `credit_note.voided`: a credit note never booked is remembered as void, so a late
   `credit_note.created` books nothing. A posted Sage credit note cannot be deleted, so one
   already booked becomes a needs-attention item with its amount and both numbers: the

@@ -9,12 +9,17 @@ once, closed and posted, as a Sage credit note of that invoice.
   (`invoice_line_item`, the invoice line's `il_...` id, which the invoice's Order keeps as
   `provider_line_id`); its amount is the line's `amount` less its `discount_amount`, plus
   its exclusive taxes (2024-06-20: `tax_amounts[]` with `inclusive`; since
-  2025-03-31.basil: `taxes[]` with `tax_behavior`). A line credited by amount without a
-  quantity, a `custom_line_item`, and whatever else makes up the credit note's `total`
-  (a document-level discount, ...) is money tied to no invoice line: `adjustments`, which
-  the credit plan records for attention (Sage credits products by quantity only). So are
-  the lines beyond the first page of a long credit note (`lines.has_more`): nothing is
-  credited that the event does not show.
+  2025-03-31.basil: `taxes[]` with `tax_behavior`). When that amount is not what the
+  quantity costs on the invoice (a line credited by amount: quantity 1, 24.00 of a
+  120.00 line), the credit plan credits the amount on that line, not the quantity. A
+  line credited without a quantity, a `custom_line_item`, and whatever else makes up the
+  credit note's `total` (a document-level discount, ...) is money tied to no invoice
+  line: `adjustments`, which the credit plan credits pro rata over the invoice's VAT
+  rates (`bridge.sync.credit_plan`). So are the lines beyond the first page of a long
+  credit note (`lines.has_more`): the credit note's total is what is credited.
+- A credit note that refunds no money (to the customer balance,
+  `customer_balance_transaction`; paid out of band, `out_of_band_amount`) is booked the
+  same way: a credit note without a refund (`amount` 0).
 - Shipping credited (`shipping_cost.amount_total`) credits the invoice's shipping line.
 - `amount` is the money the credit note refunded (`refunds[].amount_refunded`; with
   2024-06-20's single `refund`, its `total` less what was credited out of band).

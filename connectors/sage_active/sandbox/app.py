@@ -15,6 +15,7 @@ from flask import Flask, Response, current_app, redirect, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from connectors.sage_active.sandbox.auth import OAuthError
+from connectors.sage_active.sandbox.bank_control import bank_blueprint
 from connectors.sage_active.sandbox.config import SandboxConfig
 from connectors.sage_active.sandbox.control import blueprint, json_response
 from connectors.sage_active.sandbox.cost import complexity_error, document_cost
@@ -38,6 +39,7 @@ def create_app(config: SandboxConfig | None = None) -> Flask:
     app = Flask(__name__)
     app.extensions["sandbox"] = Sandbox(config or SandboxConfig())
     app.register_blueprint(blueprint)
+    app.register_blueprint(bank_blueprint)
     app.add_url_rule("/graphql", "graphql", graphql_endpoint, methods=["POST"])
     app.add_url_rule("/connect/token", "token", token_endpoint, methods=["POST"])
     app.add_url_rule("/connect/authorize", "authorize", authorize_endpoint, methods=["GET"])

@@ -28,6 +28,7 @@ from connectors.sage_active.sandbox.entities import (
     Tax,
     TaxGroup,
 )
+from connectors.sage_active.sandbox.purchase_entities import Purchases
 
 
 class Clock:
@@ -66,6 +67,7 @@ class Books:
     open_items: dict[UUID, OpenItem] = field(default_factory=dict)
     entries: dict[UUID, AccountingEntry] = field(default_factory=dict)
     accounts: dict[UUID, AccountingAccount] = field(default_factory=dict)
+    purchases: Purchases = field(default_factory=Purchases)  # suppliers, bank feed
     invoice_counter: int = 0
     entry_counter: int = 0
     mod_dates: list[datetime] = field(default_factory=list)

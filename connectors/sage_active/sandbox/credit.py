@@ -1,7 +1,11 @@
 """Credit notes: a new Pending sales invoice of type CREDIT_NOTE with negative quantities.
 
 Only Closed or posted invoices (Posted, PartiallyCollected, Collected) can be credited, and
-never for more than each line's `availableForCreditNoteQuantity`.
+never for more than each line's `availableForCreditNoteQuantity`. Each requested line
+(reference 10-sales-actions: a product and a decimal quantity, the price taken from the
+invoice) is a line of the credit note, rounded on its own; two requests for the same
+invoice line are two lines. Deleting a credit note while it is Pending gives its
+quantities back to the invoice's lines (`release`).
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ def generate_credit_note(books: Books, clock: Clock, data: CreditNoteInput) -> S
                 order=order,
                 total_quantity=-quantity,
                 credited_quantity=ZERO,
+                source_line_id=line.id,
                 creation_date=now,
                 modification_date=now,
             )
@@ -82,10 +87,26 @@ def _new_note(source: SalesInvoice, data: CreditNoteInput, now: datetime) -> Sal
     )
 
 
+def release(books: Books, note: SalesInvoice) -> None:
+    """Give a Pending credit note's quantities back to its invoice's lines (it is deleted)."""
+    origin_id = note.source_sales_invoice_id
+    source = books.invoices.get(origin_id) if origin_id else None
+    if note.type != "CREDIT_NOTE" or source is None:
+        return
+    by_id = {line.id: line for line in source.lines}
+    for line in note.lines:
+        origin = by_id.get(line.source_line_id) if line.source_line_id else None
+        if origin is not None:
+            origin.credited_quantity = max(origin.credited_quantity + line.total_quantity, ZERO)
+    books.put_invoice(source)
+
+
 def _partial(
     source: SalesInvoice, wanted: list[CreditLineInput]
 ) -> list[tuple[SalesInvoiceLine, Decimal]]:
-    """Spread each requested quantity over the source lines of that product, in order."""
+    """Spread each requested quantity over the source lines of that product, in order; one
+    credit-note line per request and source line."""
+    takes: list[tuple[SalesInvoiceLine, Decimal]] = []
     planned: dict[int, Decimal] = {}
     for request in wanted:
         if request.quantity <= ZERO:
@@ -104,10 +125,10 @@ def _partial(
             take = min(room, left)
             if take > ZERO:
                 planned[line.order] = planned.get(line.order, ZERO) + take
+                takes.append((line, take))
                 left -= take
         if left > ZERO:
             raise BusinessError(
                 "quantityExceedsAvailableForCreditNote", productId=str(request.product_id)
             )
-    by_order = {line.order: line for line in source.lines}
-    return [(by_order[order], quantity) for order, quantity in sorted(planned.items())]
+    return takes

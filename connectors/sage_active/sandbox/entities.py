@@ -175,6 +175,7 @@ class SalesInvoiceLine:
     total_vat: Decimal = ZERO
     total_liquid: Decimal = ZERO
     credited_quantity: Decimal = ZERO
+    source_line_id: UUID | None = None  # a credit note's line: the invoice line it credits
 
 
 @dataclass(slots=True)

@@ -53,10 +53,11 @@ def create_by_codes(books: Books, clock: Clock, data: EntryByCodes) -> Accountin
     for position, raw in enumerate(data.accounting_entry_lines):
         third = None
         if raw.third_code is not None:
-            customer = next((c for c in books.customers.values() if c.code == raw.third_code), None)
-            if customer is None:
+            third = next((c.id for c in books.customers.values() if c.code == raw.third_code), None)
+            suppliers = books.purchases.suppliers.values()
+            third = third or next((s.id for s in suppliers if s.code == raw.third_code), None)
+            if third is None:
                 raise BusinessError("thirdPartyNotFound", third=raw.third_code, line=position)
-            third = customer.id
         lines.append(
             _Line(raw.sub_account_code, third, raw.description, raw.debit_amount, raw.credit_amount)
         )
@@ -74,7 +75,8 @@ def create_by_ids(books: Books, clock: Clock, data: EntryByIds) -> AccountingEnt
             raise BusinessError(
                 "accountingAccountNotFound", id=str(raw.sub_account_id), line=position
             )
-        if raw.third_id is not None and raw.third_id not in books.customers:
+        known = raw.third_id in books.customers or raw.third_id in books.purchases.suppliers
+        if raw.third_id is not None and not known:
             raise BusinessError("thirdPartyNotFound", id=str(raw.third_id), line=position)
         lines.append(
             _Line(account.code, raw.third_id, raw.description, raw.debit_amount, raw.credit_amount)

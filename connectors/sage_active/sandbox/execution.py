@@ -27,7 +27,7 @@ from graphql import (
     validate,
 )
 
-from connectors.sage_active.sandbox import mutations, resolvers
+from connectors.sage_active.sandbox import mutations, purchase_api, resolvers
 from connectors.sage_active.sandbox.errors import BusinessError
 from connectors.sage_active.sandbox.money import dumps
 from connectors.sage_active.sandbox.schema import schema
@@ -77,6 +77,8 @@ def executable_schema() -> GraphQLSchema:
         built.query_type.fields[name].resolve = resolvers.list_resolver(name)
     built.query_type.fields["organizations"].resolve = resolvers.organizations
     built.query_type.fields["userProfile"].resolve = resolvers.user_profile
+    for name, root in purchase_api.ROOTS.items():
+        built.query_type.fields[name].resolve = root
     for name, resolve in mutations.MUTATIONS.items():
         built.mutation_type.fields[name].resolve = resolve
     return built

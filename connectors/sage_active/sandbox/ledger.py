@@ -25,6 +25,7 @@ from connectors.sage_active.sandbox.entities import (
 from connectors.sage_active.sandbox.errors import BusinessError, check_length, require
 from connectors.sage_active.sandbox.inputs import PostInput, SettlementInput
 from connectors.sage_active.sandbox.invoices import get_invoice
+from connectors.sage_active.sandbox.lettering import match_credit_note
 from connectors.sage_active.sandbox.money import HUNDRED, ZERO, cents
 
 POSTED_STATES = ("Posted", "PartiallyCollected", "Collected")
@@ -63,6 +64,7 @@ def post_invoice(books: Books, clock: Clock, data: PostInput) -> AccountingEntry
     invoice.status = "Posted"
     invoice.modification_date = now
     books.put_invoice(invoice)
+    match_credit_note(books, invoice, now)
     return entry
 
 

@@ -30,6 +30,7 @@ from connectors.sage_active.sandbox.inputs import (
     ProductCreate,
     SettlementInput,
 )
+from connectors.sage_active.sandbox.purchase_api import MUTATIONS as PURCHASE_MUTATIONS
 from connectors.sage_active.sandbox.resolvers import Context
 
 M = TypeVar("M", bound=BaseModel)
@@ -80,7 +81,9 @@ def _same(value: Any) -> Any:
 
 
 def _delete(books: Books, _clock: Clock, data: InvoiceDelete) -> _Out:
+    document = invoices.get_invoice(books, data.id)
     invoices.delete_invoice(books, data.id)
+    credit.release(books, document)
     return _Out(id=data.id)
 
 
@@ -107,4 +110,5 @@ MUTATIONS: dict[str, Callable[..., Any]] = {
     ),
     "createAccountingEntryUsingCodes": _mutation(EntryByCodes, entries.create_by_codes, _same),
     "createAccountingEntryUsingIds": _mutation(EntryByIds, entries.create_by_ids, _same),
+    **PURCHASE_MUTATIONS,
 }

@@ -29,6 +29,8 @@ from connectors.sage_active.sandbox.entities import (
 )
 from connectors.sage_active.sandbox.errors import BusinessError
 from connectors.sage_active.sandbox.filters import Connection, Filter, paginate
+from connectors.sage_active.sandbox.purchase_api import COMPUTED as PURCHASE_COMPUTED
+from connectors.sage_active.sandbox.purchase_api import SOURCES as PURCHASE_SOURCES
 from connectors.sage_active.sandbox.seed import seed_id
 from connectors.sage_active.sandbox.state import SandboxState
 
@@ -94,11 +96,15 @@ def attribute_name(field_name: str) -> str:
 def _third_party(ctx: Context, line: AccountingEntryLine) -> ThirdParty | None:
     if line.third_party_id is None:
         return None
-    customer = ctx.require_books().customers.get(line.third_party_id)
+    books = ctx.require_books()
+    customer = books.customers.get(line.third_party_id)
+    supplier = books.purchases.suppliers.get(line.third_party_id) if customer is None else None
+    party = customer or supplier
     return ThirdParty(
         line.third_party_id,
-        customer.code if customer else None,
-        customer.social_name if customer else None,
+        party.code if party else None,
+        party.social_name if party else None,
+        "SUPPLIER" if supplier is not None else "CUSTOMER",
     )
 
 
@@ -142,6 +148,7 @@ _COMPUTED: dict[tuple[type, str], Callable[[Context, Any], Any]] = {
     ),
     (PaymentMethod, "subAccount"): lambda c, i: c.require_books().accounts.get(i.sub_account_id),
     (AccountingEntryLine, "accountingEntryThirdParty"): _third_party,
+    **PURCHASE_COMPUTED,
 }
 
 
@@ -199,6 +206,7 @@ SOURCES: dict[str, tuple[str, Source]] = {
     "accountingEntries": ("AccountingEntry", _all(lambda b: b.entries.values())),
     "accountingEntryLines": ("AccountingEntryLine", _all(_entry_lines)),
     "accountingAccounts": ("AccountingAccount", _all(lambda b: b.accounts.values())),
+    **PURCHASE_SOURCES,
 }
 
 

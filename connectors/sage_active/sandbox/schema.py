@@ -28,6 +28,7 @@ from connectors.sage_active.sandbox import scalars
 _COMPARABLE = ("Int", "Decimal", "DateTime", "UUID")
 _NOT_FILTERED = {"Query", "Mutation", "PageInfo", "UserProfile"}
 _OUTPUT_ONLY_SUFFIX = "GLDto"
+MAIN_SDL = "schema.graphql"
 
 
 def _named(node: TypeNode) -> tuple[str, bool]:
@@ -112,8 +113,15 @@ def _object_inputs(obj: ObjectTypeDefinitionNode, enums: set[str], objects: set[
 
 
 def sdl() -> str:
-    """The full SDL: the hand-written file plus the generated types."""
-    source = resources.files(__package__).joinpath("schema.graphql").read_text(encoding="utf-8")
+    """The full SDL: schema.graphql, then the package's other `*.graphql` files (each a
+    feature's types, extending Query and Mutation), plus the generated types."""
+    package = resources.files(__package__)
+    extra = sorted(
+        f.name for f in package.iterdir() if f.name.endswith(".graphql") and f.name != MAIN_SDL
+    )
+    source = "\n".join(
+        package.joinpath(name).read_text(encoding="utf-8") for name in (MAIN_SDL, *extra)
+    )
     document = parse(source)
     enums = [d.name.value for d in document.definitions if isinstance(d, EnumTypeDefinitionNode)]
     objects = [

@@ -26,6 +26,7 @@ from connectors.sage_active.sandbox.entities import (
 from connectors.sage_active.sandbox.errors import BusinessError
 from connectors.sage_active.sandbox.invoices import recompute_totals, today
 from connectors.sage_active.sandbox.ledger import make_open_items
+from connectors.sage_active.sandbox.purchases_seed import ensure_purchases
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://sage-active-bridge/sandbox")
 ORGANIZATION_NAME = "Boutique Démo SAS"
@@ -121,8 +122,10 @@ def seed_books(clock: Clock, name: str = ORGANIZATION_NAME, legislation: str = "
 
 def ensure_chart(books: Books, now: datetime) -> None:
     """Give books without a chart of accounts the seeded one, and the seeded payment methods
-    their accounts (a state file saved before the sandbox had accounts)."""
+    their accounts (a state file saved before the sandbox had accounts); and the purchase
+    side its journal, accounts and tax treatments."""
     if books.accounts:
+        ensure_purchases(books, now, seed_id)
         return
     for code, name in CHART:
         account = AccountingAccount(seed_id("accountingAccount", code), code, name, now, now)
@@ -131,6 +134,7 @@ def ensure_chart(books: Books, now: datetime) -> None:
         method = books.payment_methods.get(seed_id("paymentMethod", name))
         if method is not None and method.sub_account_id is None:
             method.sub_account_id = seed_id("accountingAccount", account_code)
+    ensure_purchases(books, now, seed_id)
 
 
 def bulk_invoices(books: Books, clock: Clock, count: int, status: str) -> list[UUID]:

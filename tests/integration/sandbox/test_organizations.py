@@ -20,7 +20,7 @@ def test_an_organisation_is_added_seeded_like_the_first(
 
     headers = {**sandbox_headers, "X-OrganizationId": org}
     journals = http.post("/graphql", json=QUERY, headers=headers).json()
-    assert {j["code"] for j in journals["data"]["journalTypes"]["nodes"]} == {"VT", "BQ"}
+    assert {j["code"] for j in journals["data"]["journalTypes"]["nodes"]} == {"VT", "BQ", "HA"}
     listed = http.post(
         "/graphql", json={"query": "{ organizations { nodes { id socialName } } }"}, headers=headers
     ).json()

@@ -167,6 +167,7 @@ def test_reference_lists_are_seeded(sage: Sage) -> None:
     )
     assert data["journalTypes"]["nodes"] == [
         {"code": "VT", "name": "Ventes", "type": "SALES_INVOICE"},
+        {"code": "HA", "name": "Achats", "type": "PURCHASE_INVOICE"},
         {"code": "BQ", "name": "Banque", "type": "FINANCIAL"},
     ]
     assert [m["referenceName"] for m in data["paymentMethods"]["nodes"]] == [

@@ -133,7 +133,7 @@ def test_partial_refund_makes_a_posted_credit_note_of_the_refunded_lines(
     assert pipeline.services.attention.items() == []
 
 
-def test_refund_adjustment_becomes_an_attention_item(pipeline: Pipeline) -> None:
+def test_refund_adjustment_is_credited_with_the_lines(pipeline: Pipeline) -> None:
     order = payload("shopify", "orders-create-003-ttc-mixed-rates")
     pipeline.deliver("shopify", "orders/create", order)
     refund = payload("shopify", "refunds-create-001-line-and-shipping")
@@ -144,11 +144,12 @@ def test_refund_adjustment_becomes_an_attention_item(pipeline: Pipeline) -> None
 
     result = pipeline.deliver("shopify", "refunds/create", refund)
 
+    # then the goodwill is credited too, pro rata over the invoice's VAT rates
     assert result.status == "processed", result.detail
-    [item] = pipeline.services.attention.items()
-    assert item.kind == "refund_adjustment"
-    assert item.amount == Decimal("2.00")
-    assert item.order_reference == ORDER_3
+    [note] = [d for d in pipeline.documents(ORDER_3) if d.type == "CREDIT_NOTE"]
+    assert note.status == "Posted"
+    assert note.total_liquid == Decimal("-14.40")  # tea 8.50 + shipping 3.90 + 2.00
+    assert pipeline.services.attention.items() == []
 
 
 STRIPE_ORDER = "stripe:default:in_1QmG1aBDemoInv0001"
@@ -171,9 +172,10 @@ def test_a_stripe_refund_before_its_payment_waits_for_it(pipeline: Pipeline) -> 
     later = pipeline.run(refund)  # what the sweep does when the parked refund falls due
 
     assert later.status == "processed", later.detail
-    [item] = pipeline.services.attention.items()  # a partial refund of an invoice: a person's
-    assert (item.kind, item.order_reference) == ("refund_adjustment", STRIPE_ORDER)
-    assert item.amount == Decimal("20.00")
+    # a partial refund of an invoice, with no lines: a credit note of exactly its amount
+    [note] = [d for d in pipeline.documents(STRIPE_ORDER) if d.type == "CREDIT_NOTE"]
+    assert (note.status, note.total_liquid) == ("Posted", Decimal("-20.00"))
+    assert pipeline.services.attention.items() == []
 
 
 def test_a_stripe_refund_naming_no_payment_and_no_order_fails_clearly(pipeline: Pipeline) -> None:

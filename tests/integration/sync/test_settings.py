@@ -10,7 +10,7 @@ from tests.support.pipeline import SHOP, Pipeline, payload
 STRIPE_ORDER = "stripe:default:in_1QmG1aBDemoInv0001"
 
 
-def test_stripe_invoice_keeps_its_number_and_a_partial_refund_needs_attention(
+def test_stripe_invoice_keeps_its_number_and_a_partial_refund_is_credited(
     make_pipeline: MakePipeline,
 ) -> None:
     pipeline: Pipeline = make_pipeline(BRIDGE_NUMBERING="source")
@@ -32,10 +32,9 @@ def test_stripe_invoice_keeps_its_number_and_a_partial_refund_needs_attention(
     assert invoice.operational_number == "BDEMO-0042"
     assert invoice.status == "Collected"
     assert invoice.total_liquid == Decimal("282.00")
-    [item] = pipeline.services.attention.items()
-    assert item.kind == "refund_adjustment"
-    assert item.amount == Decimal("20.00")
-    assert item.order_reference == STRIPE_ORDER
+    notes = [d for d in pipeline.documents(STRIPE_ORDER) if d.type == "CREDIT_NOTE"]
+    assert [(n.status, n.total_liquid) for n in notes] == [("Posted", Decimal("-20.00"))]
+    assert pipeline.services.attention.items() == []
 
 
 def test_invoice_on_payment_waits_for_the_payment(make_pipeline: MakePipeline) -> None:

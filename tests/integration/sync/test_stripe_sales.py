@@ -172,13 +172,14 @@ def test_a_refund_booked_before_its_credit_note_is_not_booked_twice(keyless: Pip
     refund = _connect(payload("stripe", "refund-created-001-invoice-partial-linked-by-caller"))
     refund["data"]["object"].update(id=note["data"]["object"]["refund"], amount=5880)
     assert keyless.deliver("stripe", "refund.created", refund).status == "processed"
-    [item] = keyless.services.attention.items()
-    assert item.kind == "refund_adjustment"  # a refund alone carries no lines
+    # a refund alone carries no lines: credited by amount, pro rata
+    [first] = credit_notes_of(keyless.services.sage, keyless.invoice(INVOICE).id)
+    assert first.total_liquid == Decimal("-58.80")
 
     # when the credit note comes
     result = keyless.deliver("stripe", "credit_note.created", note)
 
-    # then its line is credited once, and the refund's item is resolved by it
+    # then nothing more is credited
     assert result.status == "processed", result.detail
     [credit] = credit_notes_of(keyless.services.sage, keyless.invoice(INVOICE).id)
     assert credit.total_liquid == Decimal("-58.80")
@@ -204,18 +205,24 @@ def test_a_payment_of_no_checkout_session_is_not_taken_for_a_sale(
     assert asked == [{"payment_intent": ["pi_3QmH1aBDemoPI0101"]}]
 
 
-def test_a_voided_credit_note_of_amounts_only_leaves_nothing_to_book(keyless: Pipeline) -> None:
-    # given a credit note of a custom amount only: a person was asked to book it by hand
+def test_a_credit_note_of_amounts_only_is_credited_by_amount(keyless: Pipeline) -> None:
+    # given a credit note of a custom amount only (no invoice line)
     _book_invoice(keyless)
     note = _connect(payload("stripe", NOTE))
     obj = note["data"]["object"]
     obj["lines"]["data"][0].update(type="custom_line_item", invoice_line_item=None)
-    assert keyless.deliver("stripe", "credit_note.created", note).status == "processed"
-    [item] = keyless.services.attention.items()
-    assert (item.kind, item.amount) == ("refund_adjustment", Decimal("58.80"))
 
-    # when Stripe voids it, then that item is resolved and nothing else is asked
+    result = keyless.deliver("stripe", "credit_note.created", note)
+
+    # then it is a posted credit note of exactly its total, nothing asked of a person
+    assert result.status == "processed", result.detail
+    [credit] = credit_notes_of(keyless.services.sage, keyless.invoice(INVOICE).id)
+    assert (credit.status, credit.total_liquid) == ("Posted", Decimal("-58.80"))
+    assert keyless.services.attention.items() == []
+
+    # when Stripe voids it after that, a person is told (a posted credit note stays)
     voided = copy.deepcopy(note)
     voided["data"]["object"]["status"] = "void"
     assert keyless.deliver("stripe", "credit_note.voided", voided).status == "processed"
-    assert keyless.services.attention.items() == []
+    [item] = keyless.services.attention.items()
+    assert (item.kind, item.amount) == ("credit_note_voided", Decimal("58.80"))

@@ -10,6 +10,7 @@ from bridge.outbound.events import (
     ConnectionAuthFailedData,
     EventType,
     InvoiceEventData,
+    InvoiceUncollectibleData,
     PaymentSettledData,
     SyncFailedData,
     payload_model,
@@ -17,17 +18,19 @@ from bridge.outbound.events import (
 )
 
 
-def test_the_catalogue_has_the_eight_types() -> None:
+def test_the_catalogue_has_the_nine_types() -> None:
     assert [t.value for t in EventType] == [
         "invoice.created",
         "invoice.posted",
         "invoice.partially_collected",
         "invoice.collected",
         "invoice.credited",
+        "invoice.uncollectible",
         "payment.settled",
         "sync.failed",
         "connection.auth_failed",
     ]
+    assert payload_model(EventType.INVOICE_UNCOLLECTIBLE) is InvoiceUncollectibleData
     assert payload_model(EventType.CONNECTION_AUTH_FAILED) is ConnectionAuthFailedData
     assert payload_model(EventType.INVOICE_CREDITED) is InvoiceEventData
     assert payload_model(EventType.PAYMENT_SETTLED) is PaymentSettledData

@@ -170,3 +170,25 @@ def test_corpus_has_payloads_of_the_oldest_and_newest_supported_api_versions() -
             versions.setdefault(expected["topic"], set()).add(version)
     for topic in ("orders/create", "order_transactions/create", "refunds/create"):
         assert {window[0], window[-1]} <= versions.get(topic, set()), topic
+
+
+def test_corpus_covers_refunds_by_amount_in_each_supported_version() -> None:
+    # Stripe credit notes by amount and partial refunds, in both API versions' shapes;
+    # Shopify refunds with order adjustments in the oldest and newest supported versions
+    by_version: dict[str, set[str]] = {}
+    for provider, path in CASES:
+        body = json.loads(path.read_text("utf-8"))
+        expected = _expected(path)
+        result = expected.get("result")
+        if not isinstance(result, dict) or result.get("adjustments") in (None, "0", "0.00"):
+            continue
+        version = (
+            body.get("api_version", "")
+            if provider == "stripe"
+            else expected["context"].get("api_version", "")
+        )
+        by_version.setdefault(expected["topic"], set()).add(version)
+    assert {"2024-06-20", "2026-10-28.endive"} <= by_version["credit_note.created"]
+    assert "2026-10-28.endive" in by_version["refund.created"]
+    assert "2026-10-28.endive" in by_version["charge.refunded"]
+    assert {"2026-01", "2026-10"} <= by_version["refunds/create"]

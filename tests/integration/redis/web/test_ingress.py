@@ -350,3 +350,14 @@ def test_an_invoice_payment_is_queued(client: FlaskClient, services: Services) -
     response = client.post("/webhooks/stripe", data=body, headers=stripe_headers(body))
     assert response.json == {"id": "stripe:evt_inpay", "status": "queued"}
     assert outbox(services) == ["stripe:evt_inpay"]
+
+
+@pytest.mark.parametrize("topic", ["invoice.voided", "invoice.marked_uncollectible"])
+def test_voided_and_uncollectible_invoices_are_queued(
+    client: FlaskClient, services: Services, topic: str
+) -> None:
+    ident = f"evt_{topic.replace('.', '_')}"
+    body = stripe_event(ident, topic, id="in_1", object="invoice")
+    response = client.post("/webhooks/stripe", data=body, headers=stripe_headers(body))
+    assert response.json == {"id": f"stripe:{ident}", "status": "queued"}
+    assert outbox(services) == [f"stripe:{ident}"]

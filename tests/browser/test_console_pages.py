@@ -5,8 +5,9 @@ listing the order whose payment is not in Sage.
 
 Given a Shopify order paid and partly refunded, and a Stripe Billing invoice whose payment
 fails (the worker's payment-method mapping lacks Stripe), plus the attention item a refund
-adjustment leaves on the Shopify order. Screenshots of the orders, order, attention and
-report pages are saved under tests/artifacts/ (their paths are printed).
+adjustment the invoice's lines cannot express leaves on the Shopify order. Screenshots of
+the orders, order, attention and report pages are saved under tests/artifacts/ (their
+paths are printed).
 """
 
 from __future__ import annotations
@@ -102,13 +103,13 @@ def test_orders_order_attention_and_report_pages(
             _wait(services, event.ref, wanted)
         services.attention.add(
             AttentionItem(
-                id=f"refund_adjustment:shopify:{run.run}:0",
-                kind="refund_adjustment",
+                id=f"refund_not_exact:shopify:{run.run}",
+                kind="refund_not_exact",
                 order_reference=run.order_reference,
                 amount=Decimal("2.00"),
                 currency="EUR",
-                reason="2.00 refunded without line detail (order adjustment or provider refund): "
-                "Sage's credit note API cannot express it; book it by hand",
+                reason=f"refund {run.run} not booked: order adjustment of 2.00: no quantity of "
+                "the invoice's lines credits exactly 2.00",
                 source=str(run.run),
             )
         )
@@ -155,7 +156,7 @@ def test_orders_order_attention_and_report_pages(
         # Attention: the entry to make in Sage, named on its order.
         browser.get(f"{base}/console/attention")
         item = browser.find_element(By.CSS_SELECTOR, "article.attention-item")
-        assert "Refund without line detail" in item.text
+        assert "Refund not expressible on the invoice" in item.text
         assert "Create a credit note of 2.00 EUR" in item.text
         assert f"{run.order_name} · {customer}" in item.text
         _shot(browser, artifacts, "console-attention.png")
@@ -174,7 +175,10 @@ def test_orders_order_attention_and_report_pages(
         flash = wait.until(
             expected_conditions.presence_of_element_located((By.CLASS_NAME, "flash"))
         )
-        assert "Resolved: Refund without line detail (credit note AV-0042 booked)" in flash.text
+        assert (
+            "Resolved: Refund not expressible on the invoice (credit note AV-0042 booked)"
+            in flash.text
+        )
         assert services.attention.items() == []
 
         # The failed Stripe order says why and what to do.

@@ -100,11 +100,17 @@ class ChatChannel:
             with httpx.Client(
                 timeout=TIMEOUT, transport=self.transport, follow_redirects=False
             ) as client:
-                response = client.post(self.url, json={"text": f"*{subject}*\n{text}"})
+                body = {"text": f"*{_escape(subject)}*\n{_escape(text)}"}
+                response = client.post(self.url, json=body)
         except httpx.HTTPError as exc:
             raise NotifyError(f"chat webhook failed: {exc.__class__.__name__}") from exc
         if not response.is_success:
             raise NotifyError(f"chat webhook answered {response.status_code}")
+
+
+def _escape(text: str) -> str:
+    """Slack's escaping: a provider's text cannot ping `<!channel>` or forge a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def channels(settings: Settings) -> list[Channel]:

@@ -195,13 +195,15 @@ def _sage_entries(
     days: dict[dt.date, Figures],
     payouts: dict[str, PayoutLink],
     fees_account: str,
+    customers_account: str,
 ) -> dict[str, Decimal]:
     """Settlements and payout fees by day; returns the fees booked per payout id."""
     booked: dict[str, Decimal] = {}
     for entry in entries:
         day = (entry.date or dt.datetime.min).date()
         if entry.source_type == "BANKING":
-            days[day].sage["payments"] += entry.debit_total
+            # a customer's settlement credits the customers' account (a supplier's does not)
+            days[day].sage["payments"] -= entry.balance_on(customers_account)
         elif entry.document_number in payouts:
             fees = entry.balance_on(fees_account)
             booked[entry.document_number] = booked.get(entry.document_number, ZERO) + fees
@@ -251,7 +253,9 @@ def build_report(services: Services, first: dt.date, last: dt.date) -> Report:
     docs = list(documents_between(client, first, last))
     _sage_days(docs, days)
     entries = list(entries_between(client, first, last))
-    booked = _sage_entries(entries, days, payouts, settings.fees_account)
+    booked = _sage_entries(
+        entries, days, payouts, settings.fees_account, settings.customers_account
+    )
     orders = _orders(services, facts, docs)
     differences = _order_differences(orders)
     for payout_id, link in sorted(payouts.items()):

@@ -91,10 +91,6 @@ class ReportEntry(SageModel):
     source_type: str | None = None
     accounting_entry_lines: list[LedgerLine] = Field(default_factory=list)
 
-    @property
-    def debit_total(self) -> Decimal:
-        return sum((line.debit_amount for line in self.accounting_entry_lines), ZERO)
-
     def balance_on(self, code: str) -> Decimal:
         """Debits minus credits of the entry's lines on account `code`."""
         return sum(

@@ -34,7 +34,7 @@ ITEM = AttentionItem(
     order_reference="shopify:shop:1",
     amount=Decimal("-2.00"),
     currency="EUR",
-    reason="-2.00 refunded without line detail",
+    reason="-2.00 refunded without line detail <!channel>",
 )
 
 
@@ -134,10 +134,11 @@ def test_one_email_and_one_chat_message_for_the_batch(
         "[alerts]",
     ):
         assert words in text, words
+    assert "without line detail <!channel>" in text  # plain text: as the provider wrote it
     [body] = receiver.bodies
     assert set(body) == {"text"}
     assert "Sage needs a new login" in body["text"]
-    assert "-2.00 refunded without line detail" in body["text"]
+    assert "-2.00 refunded without line detail &lt;!channel&gt;" in body["text"]  # no ping
 
 
 def test_daily_digest_holds_dead_letters_and_attention(

@@ -76,8 +76,12 @@ def matches(link: OrderLink, query: str) -> bool:
     order: Order | None = link.order
     texts = [link.reference, link.number or "", link.invoice_id or ""]
     if order is not None:
-        texts += [order.number, order.external_reference, order.source_number or "",
-                  order.provider_id]  # fmt: skip
+        texts += [
+            order.number,
+            order.external_reference,
+            order.source_number or "",
+            order.provider_id,
+        ]
         if order.customer is not None:
             c = order.customer
             texts += [c.name, c.email or "", c.company or ""]
@@ -119,15 +123,26 @@ def search_page(
 def _problem(summaries: list[EventSummary]) -> Problem | None:
     for event in summaries:
         if event.status is EventStatus.FAILED:
-            todo = ("Fix what the error names (a mapping, a product or customer in Sage, "
-                    "a setting), then press Replay: the event is booked once.")  # fmt: skip
+            todo = (
+                "Fix what the error names (a mapping, a product or customer in Sage, "
+                "a setting), then press Replay: the event is booked once."
+            )
             return Problem(event, "failed", todo)
     for event in summaries:
         if event.status is EventStatus.PARKED:
             held = "Sage" in (event.error or "") or "circuit" in (event.error or "")
-            todo = ("Nothing to do here: it goes on by itself when what it waits for "
-                    "arrives (see the banner or the error).")  # fmt: skip
+            todo = (
+                "Nothing to do here: it goes on by itself when what it waits for "
+                "arrives (see the banner or the error)."
+            )
             return Problem(event, "held" if held else "waiting", todo)
+    for event in summaries:
+        if event.status in (EventStatus.QUEUED, EventStatus.PROCESSING):
+            todo = (
+                "It is being processed. If it stays queued, see the overview: the "
+                "doctor holds processing while the mapping names something Sage lacks."
+            )
+            return Problem(event, "waiting", todo)
     return None
 
 
@@ -147,8 +162,16 @@ def summaries(services: Services, refs: list[str]) -> dict[str, EventSummary]:
     Raises:
         redis.RedisError: Redis is unreachable.
     """
-    fields = ("ref", "provider", "provider_id", "topic", "status", "received_at",
-              "updated_at", "error")  # fmt: skip
+    fields = (
+        "ref",
+        "provider",
+        "provider_id",
+        "topic",
+        "status",
+        "received_at",
+        "updated_at",
+        "error",
+    )
     with services.redis.pipeline(transaction=False) as pipe:
         for ref in refs:
             pipe.hmget(services.events.event_key(ref), fields)
@@ -213,13 +236,18 @@ def order_context(services: Services, link: OrderLink) -> dict[str, Any]:
     events = summaries(services, refs)
     listed = [events[r] for r in refs if r in events]
     store = services.attention
-    items = [i for i in store.items(limit=10_000, include_resolved=True)
-             if i.order_reference == link.reference]  # fmt: skip
+    items = [
+        i
+        for i in store.items(limit=10_000, include_resolved=True)
+        if i.order_reference == link.reference
+    ]
     ids = [i.id for i in items]
-    payments: list[PaymentLink] = [p for p in (_first(services.links.payment, x)
-                                               for x in link.payments) if p]  # fmt: skip
-    refunds: list[RefundLink] = [r for r in (_first(services.links.refund, x)
-                                             for x in link.refunds) if r]  # fmt: skip
+    payments: list[PaymentLink] = [
+        p for p in (_first(services.links.payment, x) for x in link.payments) if p
+    ]
+    refunds: list[RefundLink] = [
+        r for r in (_first(services.links.refund, x) for x in link.refunds) if r
+    ]
     resolved = store.resolved_at(ids)
     open_items = [i for i in items if i.id not in resolved]
     return {

@@ -342,3 +342,27 @@ class Refund(_Frozen):
     def credit_total(self) -> Decimal:
         """What its credit note comes to: the lines, shipping and adjustments (VAT incl.)."""
         return sum((line.amount for line in self.lines), ZERO) + self.shipping + self.adjustments
+
+
+class EditedLine(_Frozen):
+    """One line an order edit added or removed (`delta` of its quantity)."""
+
+    provider_line_id: str = Field(min_length=1)
+    quantity: Money = Field(gt=0)
+
+
+class OrderEdit(_Frozen):
+    """An edit of an order (Shopify `orders/edited`): the lines it added and removed.
+
+    The amounts are not in the edit: the added lines are priced from the order as it is
+    after the edit (its `orders/updated`), the removed ones at the invoiced prices.
+    """
+
+    provider: Provider
+    provider_id: str = Field(min_length=1)  # the edit's id
+    order_reference: str = Field(min_length=1)
+    date: dt.date
+    added: list[EditedLine] = Field(default_factory=list)
+    removed: list[EditedLine] = Field(default_factory=list)
+    shipping_added: list[str] = Field(default_factory=list)
+    shipping_removed: list[str] = Field(default_factory=list)

@@ -29,6 +29,8 @@ DEFAULT_PAYMENT_METHODS: dict[str, str] = {
     "gift_card": "Gift cards",
     "manual": "Bank transfer",
     "bank_transfer": "Bank transfer",
+    # the part of a Stripe invoice paid from the customer's credit balance
+    "stripe_customer_balance": "Stripe customer balance",
 }
 DEFAULT_FALLBACK_PRODUCTS: dict[str, str] = {
     "20": "GEN-20",

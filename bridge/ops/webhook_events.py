@@ -19,7 +19,10 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "providers.md"
 START, END = "<!-- webhook-events:start -->", "<!-- webhook-events:end -->"
 NOTES: dict[str, dict[str, str]] = {
     "stripe": {
-        "invoice.paid": "books the Billing invoice (posted, Stripe's number kept)",
+        "invoice.paid": "books the Billing invoice (posted, Stripe's number kept; prorations at "
+        "negative quantity, a negative total as a credit document, a zero total ignored) and "
+        "settles the part paid from the customer's credit balance ([prorations and balance]"
+        "(accounting.md#prorations-and-credits-inside-stripe-invoices))",
         "invoice.finalized": "books the Billing invoice when it is finalized",
         "invoice_payment.paid": "settles the invoice with that payment (one settlement per "
         "payment: an invoice paid in parts gets several)",
@@ -51,8 +54,9 @@ NOTES: dict[str, dict[str, str]] = {
     "shopify": {
         "orders/create": "records the order; invoices it when due (`BRIDGE_INVOICE_ON`)",
         "orders/updated": "follows the order until it is invoiced",
-        "orders/edited": "optional: the edit only; the `orders/updated` that follows carries "
-        "the order",
+        "orders/edited": "the edit only: with the `orders/updated` that follows, an edit after "
+        "the invoice becomes a supplementary invoice and a credit note ([Shopify order edits]"
+        "(accounting.md#shopify-order-edits))",
         "orders/paid": "settles the invoice when no transaction came (fallback)",
         "orders/cancelled": "credits what is left on the invoice",
         "order_transactions/create": "settles the invoice with the sale or capture",

@@ -17,6 +17,8 @@ difference. Per order (by its reference, the invoice's `salesOrderNumber`):
 - refunds: the refunds' value against the credit notes of the invoice;
 - payments: the payments (an `orders/paid` fallback only when there is no transaction)
   against what was settled on the invoice's open items, by the bridge or by hand.
+An order edit's documents (`<reference>:edit:<id>`: a supplementary invoice, the credit
+note of what it removed) count with their order's sales: the order's total now.
 Per payout: its fees against the fee line of its Sage entry.
 """
 
@@ -158,6 +160,17 @@ def _provider_order(facts: list[Fact], order: _Order) -> None:
             order.fallback += fact.amount
 
 
+def base_reference(number: str) -> str:
+    """The order a document belongs to: its `salesOrderNumber` without the suffix of a
+    refund's credit note (`:refund:<id>`) or an order edit's document (`:edit:<id>`)."""
+    return number.split(":refund:")[0].split(":edit:")[0]
+
+
+def _edit_credit(doc: ReportDocument) -> bool:
+    """The credit note of what an order edit removed (not a refund)."""
+    return doc.is_credit_note and ":edit:" in (doc.sales_order_number or "")
+
+
 def _day(doc: ReportDocument) -> dt.date:
     return (doc.document_date or dt.datetime.min).date()
 
@@ -165,6 +178,9 @@ def _day(doc: ReportDocument) -> dt.date:
 def _sage_days(docs: list[ReportDocument], days: dict[dt.date, Figures]) -> None:
     for doc in docs:
         if doc.status in NOT_BOOKED:
+            continue
+        if _edit_credit(doc):  # an order edit removed something: a smaller sale
+            days[_day(doc)].sage["sales"] -= abs(doc.total_liquid)
             continue
         column = "refunds" if doc.is_credit_note else "sales"
         days[_day(doc)].sage[column] += abs(doc.total_liquid)
@@ -175,14 +191,16 @@ def _sage_orders(docs: list[ReportDocument], orders: dict[str, _Order]) -> None:
     source invoice), whatever their date."""
     by_id = {d.id: d for d in docs}
     for doc in docs:
-        reference = (doc.sales_order_number or "").split(":refund:")[0]
+        reference = base_reference(doc.sales_order_number or "")
         source = by_id.get(doc.source_sales_invoice_id or "")
         if doc.is_credit_note and source is not None and source.sales_order_number:
-            reference = source.sales_order_number
+            reference = base_reference(source.sales_order_number)
         order = orders[reference or f"{NO_ORDER}{doc.id}"]
         order.numbers.append(doc.operational_number or doc.id)
         if doc.status in NOT_BOOKED:
             order.pending.append(doc.operational_number or doc.id)
+        elif _edit_credit(doc):
+            order.invoices -= abs(doc.total_liquid)
         elif doc.is_credit_note:
             order.credit_notes += abs(doc.total_liquid)
         else:
@@ -278,14 +296,21 @@ def _orders(services: Services, facts: list[Fact], docs: list[ReportDocument]) -
     all its provider facts and all its Sage documents, whatever their dates; and the
     documents of the range made in Sage with no order reference."""
     scope = {f.reference for f in facts}
-    scope |= {d.sales_order_number for d in docs if d.sales_order_number and not d.is_credit_note}
+    scope |= {
+        base_reference(d.sales_order_number)
+        for d in docs
+        if d.sales_order_number and not d.is_credit_note
+    }
     references = sorted(scope)
+    # an order edit's supplementary invoices carry references of their own
+    chained = [doc.reference for link in services.links.orders(references) for doc in link.chain]
     orders: dict[str, _Order] = defaultdict(_Order)
     for reference, found in (
         ProviderFacts(services.redis, services.settings).of_orders(references).items()
     ):
         _provider_order(found, orders[reference])
-    _sage_orders(list(documents_of_orders(services.sage.client, references)), orders)
+    held = documents_of_orders(services.sage.client, references + sorted(set(chained)))
+    _sage_orders(list(held), orders)
     loose = [d for d in docs if not d.sales_order_number and not d.source_sales_invoice_id]
     _sage_orders(loose, orders)
     return orders

@@ -35,7 +35,7 @@ from typing import TypeVar
 import redis
 from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.models import Order
+from bridge.models import Order, OrderEdit
 from bridge.settings import Settings
 
 L = TypeVar("L", bound="Link")
@@ -59,8 +59,26 @@ class Link(BaseModel):
         return step in self.intents
 
 
+class ChainDocument(BaseModel):
+    """A document an order edit added to an invoiced order's chain (`bridge.sync.order_edits`):
+    a supplementary invoice (`total` > 0, its own OrderLink at `reference`) or the credit
+    note of what the edit removed (`total` < 0, a refund link `edit:<edit id>`)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: str  # "edit_invoice" | "edit_credit_note"
+    edit_id: str
+    reference: str
+    total: Decimal
+
+
 class OrderLink(Link):
-    """One order (by its Sage `salesOrderNumber`) and its invoice."""
+    """One order (by its Sage `salesOrderNumber`) and its invoice.
+
+    After the invoice is made, `order` stays what was invoiced; `current` is the order as
+    its latest update shows it, `edits` the order edits received, `chain` the documents
+    the booked ones added (`bridge.sync.order_edits`).
+    """
 
     reference: str
     order: Order | None = None
@@ -78,6 +96,10 @@ class OrderLink(Link):
     payments: list[str] = Field(default_factory=list)
     refunds: list[str] = Field(default_factory=list)
     cancelled: bool = False
+    current: Order | None = None
+    edits: list[OrderEdit] = Field(default_factory=list)
+    edits_booked: list[str] = Field(default_factory=list)
+    chain: list[ChainDocument] = Field(default_factory=list)
 
     @property
     def posted(self) -> bool:

@@ -124,6 +124,7 @@ _INTERNAL: set[tuple[str, str]] = set()
 HANDLER_MODULES: tuple[str, ...] = (
     "bridge.sync.shopify.handlers",
     "bridge.sync.stripe.refunds",
+    "bridge.sync.stripe.invoices",
     "bridge.sync.stripe.payments",
     "bridge.sync.stripe.handlers",
     "bridge.sync.stripe.invoice_status",

@@ -17,6 +17,7 @@ from bridge.models import Payment
 from bridge.settings import InvoiceMoment
 from bridge.store.attention import AttentionItem
 from bridge.store.links import OrderLink, PaymentLink
+from bridge.sync.chain import Groups, chain_open_items, record_chain_status
 from bridge.sync.context import SyncContext
 from bridge.sync.dispatch import Outcome, Parked, PermanentError, Processed
 from bridge.sync.expiry import UNKNOWN_ORDER, links_may_have_expired
@@ -46,11 +47,12 @@ def park(ctx: SyncContext, reference: str, event_ref: str, parked_before: int, w
 
 
 def allocate(items: list[OpenItem], amount: Decimal) -> list[SettlementLine]:
-    """Spread `amount` over open items oldest first (by due date); the caller checked that
-    it does not exceed what they still owe."""
+    """Spread `amount` over open items oldest first (by due date, and in the order given
+    when due the same day: an order's invoice before its supplementary invoices); the
+    caller checked that it does not exceed what they still owe."""
     lines: list[SettlementLine] = []
     left = amount
-    for item in sorted(items, key=lambda i: (i.due_date is None, i.due_date, i.id)):
+    for item in sorted(items, key=lambda i: (i.due_date is None, i.due_date)):
         pay = min(item.outstanding, left)
         if pay > 0:
             lines.append(SettlementLine(open_item_id=item.id, paid_amount=pay))
@@ -160,8 +162,9 @@ def _record(
     plink: PaymentLink,
     payment: Payment,
     method: str,
-    items: list[OpenItem],
+    groups: Groups,
 ) -> Processed:
+    items = [item for _, each in groups for item in each]
     collected = all(item.outstanding <= 0 for item in items)
     if payment.provider_id not in link.payments:
         link.payments.append(payment.provider_id)
@@ -169,8 +172,9 @@ def _record(
         link.presentment_paid += plink.presentment_amount or Decimal("0")
     link.status = "Collected" if collected else "PartiallyCollected"
     payment_settled(ctx, link, payment, plink.entry_id or "", method)
-    observe_invoice(ctx, link, items)
+    observe_invoice(ctx, link, groups[0][1])
     ctx.links.save_order(link)
+    record_chain_status(ctx, groups)
     plink.status = link.status
     plink.done(SETTLE)
     ctx.links.save_payment(plink)
@@ -212,11 +216,11 @@ def sync_payment(ctx: SyncContext, payment: Payment, event_ref: str, parked: int
         )
         if entries:
             plink.entry_id, plink.entry_number = entries[0].id, entries[0].number
-            items = ctx.sage.open_items(link.invoice_id or "")
-            return _record(ctx, link, plink, payment, method, items)
+            return _record(ctx, link, plink, payment, method, chain_open_items(ctx, link))
     if payment.fallback and link.payments:
         return Processed(f"orders/paid fallback: {link.reference} has settlements already")
-    items = ctx.sage.open_items(link.invoice_id or "")
+    groups = chain_open_items(ctx, link)
+    items = [item for _, each in groups for item in each if item.outstanding > 0]
     due = sum((i.outstanding for i in items), Decimal("0"))
     if payment.amount > due:
         return _overpaid(ctx, link, payment, due)
@@ -235,7 +239,8 @@ def sync_payment(ctx: SyncContext, payment: Payment, event_ref: str, parked: int
     settlement = ctx.sage.settle(values)
     plink.entry_id = settlement.accounting_entry_id
     plink.entry_number = settlement.accounting_entry_number
-    return _record(ctx, link, plink, payment, method, after_settlement(items, lines))
+    after = [(doc, after_settlement(each, lines)) for doc, each in groups]
+    return _record(ctx, link, plink, payment, method, after)
 
 
 def _overpaid(ctx: SyncContext, link: OrderLink, payment: Payment, due: Decimal) -> Processed:

@@ -3,7 +3,7 @@
 Shared by the providers' handlers (`bridge.sync.shopify.handlers`,
 `bridge.sync.stripe.handlers`, `bridge.sync.stripe.payments`): each translates the body
 (pure), takes the order's lock and calls one step (`sync_order`, `sync_payment`,
-`sync_refund`); connector and translation errors leave as the dispatcher's
+`sync_refund`, `sync_order_edit`); connector and translation errors leave as the dispatcher's
 `TransientError` / `PermanentError` (`bridge.sync.errors`).
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from bridge.models import Order, Payment, Refund
+from bridge.models import Order, OrderEdit, Payment, Refund
 from bridge.reports.facts import note_translated
 from bridge.services import Services
 from bridge.store.events import EventRecord
@@ -22,6 +22,7 @@ from bridge.sync.context import SyncContext
 from bridge.sync.dispatch import Ignored, Outcome, PermanentError, Processed
 from bridge.sync.errors import classified
 from bridge.sync.locks import OrderLock
+from bridge.sync.order_edits import refund_target, sync_order_edit
 from bridge.sync.orders import sync_order
 from bridge.sync.payments import sync_payment
 from bridge.sync.refunds import sync_refund
@@ -105,7 +106,14 @@ def run_translated(event: EventRecord, services: Services, result: Translated) -
         return run_locked(
             services,
             refund.order_reference,
-            lambda ctx: sync_refund(ctx, refund, event.ref, parked),
+            lambda ctx: sync_refund(ctx, refund_target(ctx, refund), event.ref, parked),
+        )
+    if isinstance(result, OrderEdit):
+        edit = result
+        return run_locked(
+            services,
+            edit.order_reference,
+            lambda ctx: sync_order_edit(ctx, edit, event.ref, parked),
         )
     outcomes = [run_translated(event, services, each) for each in result]
     return next((o for o in outcomes if not isinstance(o, Processed)), Processed("payments"))

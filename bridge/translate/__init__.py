@@ -5,7 +5,8 @@ payload model and calls the matching translator:
 
 | provider | topic | result |
 | --- | --- | --- |
-| shopify | `orders/create`, `orders/updated`, `orders/edited` | `Order` |
+| shopify | `orders/create`, `orders/updated` | `Order` |
+| shopify | `orders/edited` | `OrderEdit` (the edit only: see below) |
 | shopify | `orders/paid` | `list[Payment]` (fallback, see `payments_from_paid_order`) |
 | shopify | `orders/cancelled` | `Refund(full=True)` or None |
 | shopify | `order_transactions/create` | `Payment` or None |
@@ -18,11 +19,11 @@ payload model and calls the matching translator:
 | stripe | `credit_note.created` | `Refund` (its `provider_id` is the `cn_...` id) |
 
 Any other topic gives None (record, acknowledge, ignore). Shopify's `orders/edited` body
-is only the edit (`{"order_edit": ...}`): it gives None, as Shopify follows every edit with
-an `orders/updated` carrying the whole order. Stripe payloads may be the whole event or
-its `data.object`; the event's `account` (Connect) wins over `context.account`, and its
-`api_version` over `context.api_version` (each Stripe event is read in its own version's
-shapes).
+is only the edit (`{"order_edit": ...}`): the lines it added and removed; Shopify follows
+every edit with an `orders/updated` carrying the whole order, which prices them.
+Stripe payloads may be the whole event or its `data.object`; the event's `account`
+(Connect) wins over `context.account`, and its `api_version` over `context.api_version`
+(each Stripe event is read in its own version's shapes).
 
 A Checkout Session needs its line items in `context.checkout_line_items`: events never
 carry them, the sync reads them from Stripe's API (`bridge.sync.stripe.checkout`).
@@ -37,8 +38,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from bridge.models import Order, Payment, Presentment, Refund, TranslationError
+from bridge.models import Order, OrderEdit, Payment, Presentment, Refund, TranslationError
 from bridge.translate.markets import OrderMoney
+from bridge.translate.shopify import edits as shopify_edits
 from bridge.translate.shopify import orders as shopify
 from bridge.translate.stripe import checkout as stripe_checkout
 from bridge.translate.stripe import credit_note as stripe_credit_note
@@ -49,7 +51,7 @@ from connectors.stripe import checkout as co
 from connectors.stripe import payloads as st
 
 M = TypeVar("M", bound=BaseModel)
-Translated = Order | Payment | Refund | list[Payment] | None
+Translated = Order | Payment | Refund | OrderEdit | list[Payment] | None
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,8 @@ def _shopify(topic: str, payload: Mapping[str, Any], ctx: TranslationContext) ->
     shop, where = ctx.shop_domain, f"shopify {topic}"
     if topic in {"orders/create", "orders/updated", "orders/edited"}:
         if "order_edit" in payload:
-            return None
+            edited = _parse(sp.OrderEdited, payload, where)
+            return shopify_edits.edit_from_shopify(edited, shop_domain=shop)
         order = _parse(sp.ShopifyOrder, payload, where)
         return shopify.order_from_shopify(order, shop_domain=shop, tolerance=ctx.tolerance)
     if topic == "orders/paid":

@@ -190,8 +190,11 @@ class LineSet:
         taxes_included: bool,
         sku: str | None = None,
         provider_line_id: str | None = None,
+        credit: bool = False,
     ) -> None:
-        """Append the `priced_line` for these values.
+        """Append the `priced_line` for these values; with `credit`, the line gives them
+        back: `amount` and `discount` are the credit's magnitudes and the line is appended
+        with a negative quantity (`negated`).
 
         Raises:
             TranslationError: as `priced_line`.
@@ -206,11 +209,28 @@ class LineSet:
             taxes_included=taxes_included,
             sku=sku,
             provider_line_id=provider_line_id,
-            carry=self._carry,
+            carry=-self._carry if credit else self._carry,
         )
         if taxes_included:
-            self._carry += amount - discount - line.gross
-        self.lines.append(line)
+            missed = amount - discount - line.gross
+            self._carry += -missed if credit else missed
+        self.lines.append(negated(line) if credit else line)
+
+
+def negated(line: Line) -> Line:
+    """`line` giving back what it charged: the same unit price, discount and rate with the
+    opposite quantity. Sage's half-up cent rounding is symmetric, so its net and VAT are
+    exactly the opposites of `line`'s (a credit of 50.00 at 20 % is -50.00 and -10.00)."""
+    return Line.build(
+        kind=line.kind,
+        title=line.title,
+        sku=line.sku,
+        quantity=-line.quantity,
+        unit_price=line.unit_price,
+        discount_percent=line.discount_percent,
+        vat_rate=line.vat_rate,
+        provider_line_id=line.provider_line_id,
+    )
 
 
 def settle_total(

@@ -5,7 +5,10 @@ the Sage invoice, its status, the amounts paid and credited, and the lines booke
 fallback product (`fallback_lines`, indexes into the order's lines: SKUs that matched no
 Sage product). `GET /admin/orders/<reference>` gives one order's whole link with the
 settlement of each payment and the credit note of each refund, and where marking it paid
-in Shopify stands (`shopify_write_back`, see `bridge.poller.writeback`).
+in Shopify stands (`shopify_write_back`, see `bridge.poller.writeback`), and the chain
+of its documents (`documents`: its invoice, then what its edits after the invoice added,
+supplementary invoices and credit notes; `current_total` is the order's total now, which
+they add up to).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bridge.poller.writeback import WriteBackStore
-from bridge.store.links import OrderLink, PaymentLink, RefundLink
+from bridge.store.links import LinkStore, OrderLink, PaymentLink, RefundLink
 from bridge.web.common import current_services, invalid_query, json_error, require_admin
 from bridge.web.order_views import label_of
 
@@ -91,8 +94,42 @@ def get_order(reference: str) -> Response:
             "payment_links": [p.model_dump(mode="json") for p in payments if p is not None],
             "refund_links": [r.model_dump(mode="json") for r in refunds if r is not None],
             "shopify_write_back": mark.model_dump(mode="json") if mark else None,
+            "documents": documents(links, link),
+            "current_total": str(link.current.total if link.current else link.order_total),
+            "edits": [e.model_dump(mode="json") for e in link.edits],
         }
     )
+
+
+def documents(links: LinkStore, link: OrderLink) -> list[dict[str, Any]]:
+    """The order's documents, oldest first: its invoice, then its edits' (module doc)."""
+    found = [
+        {
+            "kind": "invoice",
+            "reference": link.reference,
+            "invoice_id": link.invoice_id,
+            "number": link.number,
+            "status": link.status,
+            "total": str(link.order_total),
+        }
+    ]
+    for doc in link.chain:
+        entry: dict[str, Any] = {
+            "kind": doc.kind,
+            "reference": doc.reference,
+            "edit_id": doc.edit_id,
+            "total": str(doc.total),
+        }
+        if doc.kind == "edit_invoice":
+            edit = links.order(doc.reference)
+            if edit is not None:
+                entry.update(invoice_id=edit.invoice_id, number=edit.number, status=edit.status)
+        else:
+            note = _first(links.refund, doc.reference)
+            if note is not None:
+                entry.update(invoice_id=note.credit_note_id, number=note.number, status=note.status)
+        found.append(entry)
+    return found
 
 
 def _first(read: Callable[[str, str], L | None], item_id: str) -> L | None:

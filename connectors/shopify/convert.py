@@ -297,6 +297,21 @@ def refund_body(refund: JSON, order_id: int) -> JSON:
 _FULFILMENT = {"FULFILLED": "fulfilled", "PARTIALLY_FULFILLED": "partial"}
 
 
+def _order_refunds(order: JSON) -> list[JSON] | None:
+    """The order's `refunds[]` with the units of each line they gave back, when the GraphQL
+    order was read with its refunds' `refundLineItems` (None otherwise: a translation
+    cannot then tell units refunded from units an order edit removed)."""
+    refunds = order.get("refunds")
+    if not isinstance(refunds, list) or not all(
+        isinstance(r, dict) and "refundLineItems" in r for r in refunds
+    ):
+        return None
+    return [
+        {"refund_line_items": [_refund_line(i) for i in _list(r.get("refundLineItems"))]}
+        for r in refunds
+    ]
+
+
 def _customer(customer: object) -> JSON | None:
     if not isinstance(customer, dict) or not customer.get("id"):
         return None
@@ -398,4 +413,5 @@ def order_body(order: JSON) -> JSON:
         ],
         "tax_lines": [_tax_line(t) for t in _list(order.get("taxLines"))],
         "test": bool(order.get("test")),
+        "refunds": _order_refunds(order),
     }

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -167,6 +168,19 @@ class NoteAttribute(_Payload):
     value: str | None = None
 
 
+class OrderRefundLine(_Payload):
+    """`refunds[].refund_line_items[]` of an order body: the units of a line refunded."""
+
+    line_item_id: int
+    quantity: int = Field(ge=0)
+
+
+class OrderRefund(_Payload):
+    """`refunds[]` of an order body (only what says which units went back)."""
+
+    refund_line_items: list[OrderRefundLine] = Field(default_factory=list)
+
+
 class ShopifyOrder(_Payload):
     """An Order webhook body (`orders/*` topics)."""
 
@@ -210,6 +224,20 @@ class ShopifyOrder(_Payload):
     note_attributes: list[NoteAttribute] = Field(default_factory=list)
     tax_lines: list[TaxLine] = Field(default_factory=list)
     test: bool = False
+    # None when the body does not list them (an order rebuilt from GraphQL by the backfill)
+    refunds: list[OrderRefund] | None = None
+
+    def refunded_quantity(self, line_item_id: int) -> int | None:
+        """Units of a line the order's refunds gave back (its `refunds[]`), or None when
+        the body does not list its refunds."""
+        if self.refunds is None:
+            return None
+        return sum(
+            r.quantity
+            for refund in self.refunds
+            for r in refund.refund_line_items
+            if r.line_item_id == line_item_id
+        )
 
 
 class CurrencyExchangeAdjustment(_Payload):
@@ -293,3 +321,37 @@ class ShopifyRefund(_Payload):
     # Duties and additional fees given back with this refund (both monies).
     total_duties_set: MoneySet | None = None
     total_additional_fees_set: MoneySet | None = None
+
+
+class EditDelta(_Payload):
+    """`order_edit.line_items.additions[]` / `.removals[]`: a line and its quantity change."""
+
+    id: int
+    delta: int = Field(gt=0)
+
+
+class EditChanges(_Payload):
+    additions: list[EditDelta] = Field(default_factory=list)
+    removals: list[EditDelta] = Field(default_factory=list)
+
+
+class EditRefs(_Payload):
+    """`order_edit.shipping_lines` (and `discounts.line_item`): added and removed ids."""
+
+    additions: list[dict[str, Any]] = Field(default_factory=list)
+    removals: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class OrderEditBody(_Payload):
+    """The `order_edit` of an `orders/edited` webhook (the order itself is not in it)."""
+
+    id: int
+    order_id: int
+    created_at: datetime | None = None
+    committed_at: datetime | None = None
+    line_items: EditChanges = Field(default_factory=EditChanges)
+    shipping_lines: EditRefs = Field(default_factory=EditRefs)
+
+
+class OrderEdited(_Payload):
+    order_edit: OrderEditBody

@@ -118,6 +118,16 @@ class DiscountAmount(_Object):
     discount: str | _Ref | None = None
 
 
+class PretaxCreditAmount(_Object):
+    """From `2025-03-31.basil`: a reduction of a line before tax: a discount (also listed in
+    `discount_amounts`) or a credit grant spent on it (`credit_balance_transaction`)."""
+
+    amount: int
+    type: str | None = None  # "discount" | "credit_balance_transaction"
+    discount: str | _Ref | None = None
+    credit_balance_transaction: str | _Ref | None = None
+
+
 class Price(_Object):
     id: str
     product: str | _Ref | None = None
@@ -181,6 +191,16 @@ class InvoiceLine(_Object):
     pricing: Pricing | None = None
     parent: LineParent | None = None
     subtotal: int | None = None
+    pretax_credit_amounts: Annotated[list[PretaxCreditAmount], _List] = Field(default_factory=list)
+
+    @property
+    def is_proration(self) -> bool:
+        """A proration (unused or remaining time of a subscription change), any version."""
+        if self.proration:
+            return True
+        parent = self.parent
+        details = parent and (parent.subscription_item_details or parent.invoice_item_details)
+        return bool(details and details.proration)
 
     @property
     def price_object(self) -> Price | None:
@@ -241,6 +261,11 @@ class StripeInvoice(_Object):
     subtotal: int | None = None
     amount_paid: int = 0
     amount_due: int = 0
+    # the customer's credit balance before and after this invoice (negative = credit);
+    # `ending_balance` is null until the invoice is finalized
+    starting_balance: int = 0
+    ending_balance: int | None = None
+    billing_reason: str | None = None
     lines: InvoiceLines
     default_tax_rates: Annotated[list[TaxRate], _List] = Field(default_factory=list)
     status_transitions: StatusTransitions | None = None
@@ -254,6 +279,9 @@ class StripeInvoice(_Object):
     # from 2025-03-31.basil
     total_taxes: list[Tax] | None = None
     parent: InvoiceParent | None = None
+    total_pretax_credit_amounts: Annotated[list[PretaxCreditAmount], _List] = Field(
+        default_factory=list
+    )
 
 
 class StripeRefund(_Object):

@@ -1,6 +1,6 @@
 """Stripe refunds (`charge.refunded`, `refund.created`) and disputes
-(`charge.dispute.created`), and Billing invoices (`invoice.paid`, `invoice.finalized`):
-registered here, listed in `HANDLER_MODULES`.
+(`charge.dispute.created`): registered here, listed in `HANDLER_MODULES` (Billing invoices:
+`bridge.sync.stripe.invoices`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from bridge.sync.errors import classified
 from bridge.sync.payments import park_delay
 from bridge.sync.running import (
     event_body,
-    handle,
     parked_before,
     run_translated,
     translation_context,
@@ -97,8 +96,6 @@ def handle_dispute(event: EventRecord, services: Services) -> Outcome:
     return Processed("dispute recorded for attention")
 
 
-for _topic in ("invoice.paid", "invoice.finalized"):
-    handler("stripe", _topic)(handle)
 # payment_intent.succeeded, charge.succeeded, invoice_payment.paid: bridge.sync.stripe.payments
 for _topic in ("charge.refunded", "refund.created"):
     handler("stripe", _topic)(handle_stripe_refund)

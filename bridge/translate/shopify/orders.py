@@ -28,7 +28,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bridge.models import LineKind, Order, Payment, Refund, RefundLine
-from bridge.money import ZERO
+from bridge.money import ZERO, round_cents
 from bridge.translate.common import LineSet, normalise_gateway, percent_from_fraction, settle_total
 from bridge.translate.markets import OrderMoney
 from bridge.translate.shopify import extras
@@ -40,6 +40,7 @@ from bridge.translate.shopify.parts import (
     refunded_charges,
     shop_amount,
     shop_currency,
+    sold_quantity,
     transaction_money,
     vat_rate,
 )
@@ -57,12 +58,17 @@ def _kind(item: sp.LineItem) -> LineKind:
     return LineKind.GIFT_CARD if item.gift_card else LineKind.PRODUCT
 
 
-def _add_product(lines: LineSet, item: sp.LineItem, taxes_included: bool) -> None:
+def _add_product(
+    lines: LineSet, item: sp.LineItem, taxes_included: bool, quantity: int | None = None
+) -> None:
     what = f"line item {item.id}"
-    if item.quantity == 0:
+    quantity = item.quantity if quantity is None else quantity
+    if quantity == 0:
         return
     discount = allocated(item.discount_allocations, what)
-    gross_before = item.quantity * shop_amount(item.price, item.price_set, what)
+    if quantity != item.quantity:  # an edit removed units: their share of the discounts too
+        discount = round_cents(discount * quantity / item.quantity)
+    gross_before = quantity * shop_amount(item.price, item.price_set, what)
     rate = vat_rate(item.tax_lines, item.taxable and not item.gift_card, what)
     if gross_before - discount == 0 and item.tax_lines:
         rate = percent_from_fraction(sum((t.rate for t in item.tax_lines), ZERO))
@@ -71,7 +77,7 @@ def _add_product(lines: LineSet, item: sp.LineItem, taxes_included: bool) -> Non
         title=item.name or item.title,
         sku=item.sku or None,
         provider_line_id=str(item.id),
-        quantity=Decimal(item.quantity),
+        quantity=Decimal(quantity),
         amount=gross_before,
         discount=discount,
         vat_rate=rate,
@@ -112,7 +118,7 @@ def order_from_shopify(payload: sp.ShopifyOrder, *, shop_domain: str, tolerance:
     taxes_included = payload.taxes_included
     built = LineSet()
     for item in payload.line_items:
-        _add_product(built, item, taxes_included)
+        _add_product(built, item, taxes_included, sold_quantity(item, payload))
     for ship in payload.shipping_lines:
         _add_shipping(built, ship, taxes_included)
     total = shop_amount(payload.total_price, payload.total_price_set, f"{what} total_price")

@@ -156,3 +156,16 @@ def refunded_charges(refund: sp.ShopifyRefund) -> list[RefundLine]:
         if money is not None and money.shop_money.amount != 0:
             found.append(RefundLine(kind=kind, quantity=ZERO, amount=money.shop_money.amount))
     return found
+
+
+def sold_quantity(item: sp.LineItem, payload: sp.ShopifyOrder) -> int:
+    """The units of a line the order still sells: its `quantity` less the units an order
+    edit removed. `current_quantity` is the quantity less what was removed, by an edit or
+    by a refund; the units the order's refunds list went back by refund (and are credited
+    as such), so only the rest was removed by an edit and leaves what the order sells.
+    A body that does not list its refunds cannot tell the two apart: its `quantity` is
+    kept."""
+    refunded = payload.refunded_quantity(item.id)
+    if item.current_quantity is None or refunded is None:
+        return item.quantity
+    return min(item.quantity, item.current_quantity + refunded)

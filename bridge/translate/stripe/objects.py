@@ -7,9 +7,14 @@ Choices (DESIGN.md section 4):
   shape of its own `api_version` (`stripe_taxes.new_shapes`, the one place that branches).
 - Invoice lines: `amount` is before discounts (and includes VAT when the tax is
   inclusive); `discount_amounts` are Stripe's own allocation of invoice and line
-  discounts; the rate is the line's (`stripe_taxes.LineTaxes`: the rate object when the
-  payload has it, else derived from the tax and taxable amounts and checked against the
-  books' rates), 0 % when no tax is charged.
+  discounts, and credit grants spent on a line (`pretax_credit_amounts`) reduce it too;
+  a negative line (a proration's unused time) is a line of negative quantity, so an
+  upgrade's invoice is booked with its credit and its charge, to the cent; an invoice
+  whose total is negative (a downgrade) is an Order of negative total (booked as a
+  credit document: `bridge.sync.stripe.invoices`); the rate is the line's
+  (`stripe_taxes.LineTaxes`: the rate object when the payload has it, else derived
+  from the tax and taxable amounts and checked against the books' rates), 0 % when no
+  tax is charged.
 - Payments of invoices: up to `2025-02-24.acacia` the Charge / PaymentIntent names its
   `invoice`; from `2025-03-31.basil` each payment is an InvoicePayment
   (`invoice_payment.paid`), several per invoice when it is paid in parts.
@@ -57,12 +62,38 @@ def _date(timestamp: int) -> date:
     return datetime.fromtimestamp(timestamp, tz=UTC).date()
 
 
+def line_reductions(line: st.InvoiceLine) -> int:
+    """What reduces a line before tax, in minor units: its discounts (`discount_amounts`,
+    every version) and, from `2025-03-31.basil`, the credit grants spent on it
+    (`pretax_credit_amounts` of type `credit_balance_transaction`; those of type
+    `discount` repeat `discount_amounts` and are not counted twice)."""
+    discounts = sum(d.amount for d in line.discount_amounts)
+    credits = sum(
+        c.amount for c in line.pretax_credit_amounts if c.type == "credit_balance_transaction"
+    )
+    return discounts + credits
+
+
 def _add_invoice_line(
     lines: LineSet, line: st.InvoiceLine, invoice: st.StripeInvoice, taxes: LineTaxes
 ) -> None:
+    """One Sage line for a Stripe line. A negative line (a proration's unused time, a
+    credit) becomes a line of negative quantity at the same unit price: its amount after
+    reductions (signed: a credit's discounts are negative too) must keep the line's sign.
+
+    Raises:
+        TranslationError: as `priced_line`, or a reduction turns the line's sign.
+    """
     currency = invoice.currency
     quantity = line.quantity or 1
-    discount = from_minor_units(sum(d.amount for d in line.discount_amounts), currency)
+    amount = from_minor_units(line.amount, currency)
+    discount = from_minor_units(line_reductions(line), currency)
+    credit = amount < 0
+    if credit and amount - discount > 0:
+        raise TranslationError(
+            f"Stripe invoice {invoice.number or invoice.id} line {line.id}: reductions "
+            f"{discount} turn the credit {amount} into a charge"
+        )
     price = line.price_object
     lines.add(
         kind=LineKind.PRODUCT,
@@ -70,10 +101,11 @@ def _add_invoice_line(
         sku=line.metadata.get("sku") or (price.metadata.get("sku") if price else None),
         provider_line_id=line.id,
         quantity=Decimal(quantity),
-        amount=from_minor_units(line.amount, currency),
-        discount=discount,
+        amount=-amount if credit else amount,
+        discount=-discount if credit else discount,
         vat_rate=taxes.rate(line),
         taxes_included=taxes.inclusive(line),
+        credit=credit,
     )
 
 

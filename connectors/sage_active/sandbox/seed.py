@@ -40,12 +40,15 @@ PAYMENT_METHODS = {
     "PayPal": "511700000",
     "Gift cards": "419100000",
     "Bank transfer": "512000000",
+    # what a Stripe customer's credit balance paid: the credit given earlier is spent
+    "Stripe customer balance": "419800000",
 }
 # The French chart of accounts of the seeded organisation (the accounts the bridge uses).
 CHART = (
     ("401000000", "Fournisseurs"),
     ("411000000", "Clients"),
     ("419100000", "Clients - avances et acomptes reçus"),
+    ("419800000", "Clients - avoirs à imputer (solde client Stripe)"),
     ("445660000", "TVA déductible sur autres biens et services"),
     ("445710000", "TVA collectée"),
     ("511500000", "Stripe - paiements à encaisser"),

@@ -176,6 +176,7 @@ def test_reference_lists_are_seeded(sage: Sage) -> None:
         "PayPal",
         "Shopify Payments",
         "Stripe",
+        "Stripe customer balance",
     ]
     assert {m["journalType"]["code"] for m in data["paymentMethods"]["nodes"]} == {"BQ"}
     assert [t["percentage"] for t in data["taxes"]["nodes"]] == [20, 10, 5.5, 2.1, 0]

@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 
-from bridge.models import LineKind, Order, Payment, Refund, TranslationError
+from bridge.models import LineKind, Order, OrderEdit, Payment, Refund, TranslationError
 from bridge.translate import TranslationContext, translate
+from bridge.translate.stripe.balance import balance_payment_from_invoice
 from connectors.shopify.versions import supported_versions
+from connectors.stripe import payloads as st
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 RECORDED_ON = dt.date(2026, 11, 29)
@@ -58,7 +60,7 @@ def _dump(result: object) -> object:
         return None
     if isinstance(result, list):
         return [item.model_dump(mode="json") for item in result]
-    assert isinstance(result, Order | Payment | Refund)
+    assert isinstance(result, Order | Payment | Refund | OrderEdit)
     return result.model_dump(mode="json")
 
 
@@ -89,6 +91,11 @@ def test_payload_translates_to_its_whole_expected_result(provider: str, path: Pa
         assert result.net_total + result.vat_total == result.total
         # and the expected file round-trips into an equal model
         assert Order.model_validate(expected["result"]) == result
+    if "balance_payment" in expected:
+        # and the part paid from the customer's credit balance is the expected payment
+        invoice = st.StripeInvoice.model_validate(body["data"]["object"])
+        paid = balance_payment_from_invoice(invoice, account=result.account)
+        assert _dump(paid) == expected["balance_payment"]
 
 
 def _orders() -> list[tuple[Order, dict[str, Any]]]:
@@ -145,6 +152,15 @@ def test_corpus_covers_what_the_issue_lists() -> None:
     assert any(o.currency == "JPY" for o, _ in orders)
     assert any(o.provider == "stripe" and len(o.lines) > 1 for o, _ in orders)
     assert {"checkout.session.completed", "credit_note.created"} <= topics
+    # changes inside Stripe invoices, in both versions: prorations (credit lines of
+    # negative quantity), a negative total, and a part paid from the customer's balance
+    stripe_orders = [(o, body) for o, body in orders if o.provider == "stripe"]
+    for version in ("2024-06-20", "2026-10-28.endive"):
+        mine = [o for o, body in stripe_orders if body.get("api_version") == version]
+        assert any(any(line.quantity < 0 for line in o.lines) and o.total > 0 for o in mine)
+        assert any(o.total < 0 for o in mine)
+    balances = [e for _, p in CASES if (e := _expected(p)).get("balance_payment")]
+    assert len(balances) >= 2
     for order, body in orders:
         if order.provider == "shopify":
             # independent of the translator: the body's own shop-money total, and what the
@@ -168,7 +184,7 @@ def test_corpus_has_payloads_of_the_oldest_and_newest_supported_api_versions() -
         if provider == "shopify" and version is not None:
             assert version in path.stem  # the version is in the name too
             versions.setdefault(expected["topic"], set()).add(version)
-    for topic in ("orders/create", "order_transactions/create", "refunds/create"):
+    for topic in ("orders/create", "order_transactions/create", "refunds/create", "orders/edited"):
         assert {window[0], window[-1]} <= versions.get(topic, set()), topic
 
 

@@ -95,9 +95,11 @@ def test_missing_amount_is_a_translation_error() -> None:
         translate("shopify", "orders/create", body, CTX)
 
 
-def test_unknown_topics_and_edit_deltas_give_nothing_and_shop_is_required() -> None:
+def test_unknown_topics_give_nothing_and_shop_is_required() -> None:
     assert translate("shopify", "products/update", {"id": 1}, CTX) is None
-    assert translate("shopify", "orders/edited", {"order_edit": {"id": 1}}, CTX) is None
+    # an edit is translated (`OrderEdit`, see the corpus); one without its order is refused
+    with pytest.raises(TranslationError, match=r"order_edit\.order_id: Field required"):
+        translate("shopify", "orders/edited", {"order_edit": {"id": 1}}, CTX)
     with pytest.raises(TranslationError, match="shop domain is unknown"):
         translate("shopify", "orders/create", _order(), TranslationContext())
     with pytest.raises(TranslationError, match="unknown provider"):

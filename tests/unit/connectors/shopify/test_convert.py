@@ -19,7 +19,13 @@ from connectors.shopify import convert
 from tests.support import shopify_shapes
 from tests.unit.translate.test_corpus import CASES, _context, _expected
 
-SHOPIFY = [path for provider, path in CASES if provider == "shopify"]
+# every Shopify payload but the order edits (`orders/edited`): the Admin API gives orders,
+# transactions and refunds (what the backfill reads), an edit is no object of its own there
+SHOPIFY = [
+    path
+    for provider, path in CASES
+    if provider == "shopify" and _expected(path)["topic"] != "orders/edited"
+]
 
 
 def through_graphql(topic: str, body: dict[str, Any]) -> dict[str, Any]:

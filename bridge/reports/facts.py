@@ -45,6 +45,7 @@ class Fact(BaseModel):
     currency: str | None = None
     label: str | None = None  # "#1007 · Jane Doe" for an order
     cancelled: bool = False
+    full: bool = False  # a refund that credits whatever is left (a cancellation, a void)
     event_ref: str | None = None
 
 
@@ -100,6 +101,7 @@ def facts_of(result: object, event_ref: str | None = None) -> Iterator[Fact]:
             day=result.date,
             amount=refund_value(result),
             currency=result.currency,
+            full=result.full,
             event_ref=event_ref,
         )
 

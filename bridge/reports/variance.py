@@ -132,6 +132,7 @@ def check_range(first: dt.date, last: dt.date) -> None:
 
 def _provider_days(facts: list[Fact], days: dict[dt.date, Figures]) -> None:
     refunded = {f.reference for f in facts if f.kind == "refund"}
+    totals = {f.reference: f.amount for f in facts if f.kind == "order"}
     paid = {f.reference for f in facts if f.kind == "payment"}
     for fact in facts:
         figures = days[fact.day].provider
@@ -139,7 +140,9 @@ def _provider_days(facts: list[Fact], days: dict[dt.date, Figures]) -> None:
             if not fact.cancelled or fact.reference in refunded:
                 figures["sales"] += fact.amount
         elif fact.kind == "refund":
-            figures["refunds"] += fact.amount
+            figures["refunds"] += fact.amount or (
+                totals.get(fact.reference, ZERO) if fact.full else ZERO
+            )
         elif fact.kind == "payment" or fact.reference not in paid:
             figures["payments"] += fact.amount
 
@@ -147,6 +150,7 @@ def _provider_days(facts: list[Fact], days: dict[dt.date, Figures]) -> None:
 def _provider_order(facts: list[Fact], order: _Order) -> None:
     """One order's provider figures, from all its facts whatever their day."""
     refunded = any(f.kind == "refund" for f in facts)
+    full = False
     for fact in facts:
         if fact.kind == "order":
             order.label = fact.label or fact.reference
@@ -154,10 +158,13 @@ def _provider_order(facts: list[Fact], order: _Order) -> None:
                 order.sales += fact.amount
         elif fact.kind == "refund":
             order.refunds += fact.amount
+            full = full or (fact.full and not fact.amount)
         elif fact.kind == "payment":
             order.payments += fact.amount
         else:
             order.fallback += fact.amount
+    if full:  # a cancellation or a void credits whatever the other refunds left
+        order.refunds = max(order.refunds, order.sales)
 
 
 def base_reference(number: str) -> str:

@@ -23,7 +23,13 @@ def recorded_kinds() -> set[str]:
         text = path.read_text()
         if "AttentionItem(" not in text and "CreditRefused(" not in text:
             continue
-        kinds |= set(re.findall(r'\bkind="([a-z_]+)"', text))
+        items = re.findall(r"AttentionItem\((.*?)\n\s*\)", text, re.S)
+        constants = dict(re.findall(r'^([A-Z_]+) = "([a-z_]+)"', text, re.M))
+        for body in items:
+            kinds |= set(re.findall(r'\bkind="([a-z_]+)"', body))
+            kinds |= {
+                constants[c] for c in re.findall(r"\bkind=([A-Z_]+)\b", body) if c in constants
+            }
         kinds |= set(re.findall(r'^KIND = "([a-z_]+)"', text, re.M))
         kinds |= set(re.findall(r'self\.attention\(\s*"([a-z_]+)"', text))
         kinds |= set(re.findall(r'CreditRefused\(\s*"([a-z_]+)"', text))

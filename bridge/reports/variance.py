@@ -16,7 +16,8 @@ difference. Per order (by its reference, the invoice's `salesOrderNumber`):
   anything was booked is no sale);
 - refunds: the refunds' value against the credit notes of the invoice;
 - payments: the payments (an `orders/paid` fallback only when there is no transaction)
-  against what was settled on the invoice's open items, by the bridge or by hand.
+  against what was settled on the invoice's open items, by the bridge or by hand (less
+  what its credit notes settled: Sage letters a credit note against what is still due).
 An order edit's documents (`<reference>:edit:<id>`: a supplementary invoice, the credit
 note of what it removed) count with their order's sales: the order's total now.
 Per payout: its fees against the fee line of its Sage entry.
@@ -118,6 +119,7 @@ class _Order:
     invoices: Decimal = ZERO
     credit_notes: Decimal = ZERO
     settled: Decimal = ZERO
+    credit_applied: Decimal = ZERO  # credit notes lettered against the invoice's open items
     numbers: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
 
@@ -208,8 +210,10 @@ def _sage_orders(docs: list[ReportDocument], orders: dict[str, _Order]) -> None:
             order.pending.append(doc.operational_number or doc.id)
         elif _edit_credit(doc):
             order.invoices -= abs(doc.total_liquid)
+            order.credit_applied += abs(doc.settled)
         elif doc.is_credit_note:
             order.credit_notes += abs(doc.total_liquid)
+            order.credit_applied += abs(doc.settled)
         else:
             order.invoices += doc.total_liquid
             order.settled += doc.settled
@@ -246,7 +250,12 @@ def _order_differences(orders: dict[str, _Order]) -> list[Difference]:
         pairs = (
             ("sales", o.sales, o.invoices, f"invoice {numbers}"),
             ("refunds", o.refunds, o.credit_notes, f"documents {numbers}"),
-            ("payments", o.payments or o.fallback, o.settled, "settled on the invoice"),
+            (
+                "payments",
+                o.payments or o.fallback,
+                o.settled - o.credit_applied,
+                "settled on the invoice by payments",
+            ),
         )
         for column, provider, sage, where in pairs:
             if provider != sage:

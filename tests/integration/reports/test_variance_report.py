@@ -10,6 +10,7 @@ the report lists that order's difference, and only that one.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import time
@@ -29,7 +30,7 @@ from bridge.services import Services, build_services
 from bridge.store.events import NewEvent
 from bridge.sync.dispatch import run_event
 from tests.support.payout_fakes import FakeStripePayouts
-from tests.support.pipeline import sandbox_settings
+from tests.support.pipeline import Pipeline, payload, sandbox_settings
 from tests.support.servers import serve_wsgi
 
 pytestmark = pytest.mark.integration
@@ -171,3 +172,21 @@ def _env(services: Services) -> dict[str, str]:
     return {"REDIS_URL": s.redis_url or "", "SAGE_API_URL": s.sage_api_url or "",
             "SAGE_AUTH_URL": s.sage_auth_url or "", "BRIDGE_CONNECTION": s.connection,
             "STRIPE_API_KEY": "sk_test_payouts"}  # fmt: skip
+
+
+def test_a_voided_stripe_invoice_is_a_full_credit_and_no_difference(pipeline: Pipeline) -> None:
+    """`invoice.voided` carries no amount: the report counts it as crediting what was left."""
+    body = payload("stripe", "invoice-paid-101-endive-one-line-20-vat-rate-id-only")
+    voided = copy.deepcopy(body)
+    voided.update(id=f"{body['id']}-void", type="invoice.voided")
+    voided["data"]["object"].update(status="void", amount_remaining=0)
+    assert pipeline.deliver("stripe", "invoice.paid", body).status == "processed"
+    assert pipeline.deliver("stripe", "invoice.voided", voided).status == "processed"
+    link = pipeline.services.links.order("stripe:default:in_1TDemoEndive0101")
+    assert link is not None
+    assert link.order is not None
+
+    report = build_report(pipeline.services, link.order.date, DAY)
+
+    assert report.differences == []
+    assert report.totals.provider["refunds"] == report.totals.sage["refunds"] == Decimal("120.00")

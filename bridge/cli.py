@@ -11,6 +11,9 @@ import functools
 import os
 import sys
 import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -18,11 +21,43 @@ from pydantic import ValidationError
 from bridge import __version__
 from bridge.settings import Settings, load_settings
 
+if TYPE_CHECKING:  # imported by the commands that use them (a light `bridge --help`)
+    from bridge.ops.operator import Operator
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="bridge")
 def main() -> None:
     """Sage Active Bridge: Shopify and Stripe events booked in Sage Active."""
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def operator_options(command: F) -> F:
+    """`--connection` and `--state-dir`, shared by the operator commands."""
+    command = click.option(
+        "--state-dir",
+        default=None,
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Where a running `bridge dev` is found when REDIS_URL is not set "
+        "[BRIDGE_DEV_STATE_DIR, else .bridge].",
+    )(command)
+    return click.option(
+        "--connection",
+        default=None,
+        help="The connection to work on (default: the environment's, BRIDGE_CONNECTION).",
+    )(command)
+
+
+def _operator(connection: str | None, state_dir: Path | None) -> Operator:
+    """Raises: click.ClickException: see `bridge.ops.operator.open_operator`."""
+    from bridge.ops.operator import OperatorError, open_operator
+
+    try:
+        return open_operator(connection, state_dir)
+    except OperatorError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.command()
@@ -68,21 +103,23 @@ def sandbox(
 )
 @click.option(
     "--state-dir",
-    default=".bridge",
-    show_default=True,
+    default=None,
     type=click.Path(file_okay=False),
-    help="Where Redis data, the sandbox's books and the dev secrets are kept.",
+    help="Where Redis data, the sandbox's books and the dev secrets are kept "
+    "[BRIDGE_DEV_STATE_DIR, else .bridge].",
 )
 @click.option("--concurrency", default=4, show_default=True, type=int, help="Worker threads.")
-def dev(host: str, port: int, sandbox_port: int, state_dir: str, concurrency: int) -> None:
+def dev(host: str, port: int, sandbox_port: int, state_dir: str | None, concurrency: int) -> None:
     """Run everything on this machine: Redis, the sandbox, web, worker, beat (Ctrl-C stops)."""
     from pathlib import Path
 
     from bridge.dev.supervisor import DevError, DevOptions, DevServer
 
-    options = DevOptions(host, port, sandbox_port, Path(state_dir).resolve(), concurrency)
+    settings = load_settings()
+    folder = Path(state_dir or settings.dev_state_dir).resolve()
+    options = DevOptions(host, port, sandbox_port, folder, concurrency)
     try:
-        code = DevServer(load_settings(), options).run()
+        code = DevServer(settings, options).run()
     except DevError as exc:
         raise click.ClickException(str(exc)) from exc
     sys.exit(code)
@@ -91,10 +128,9 @@ def dev(host: str, port: int, sandbox_port: int, state_dir: str, concurrency: in
 @main.command()
 @click.option(
     "--state-dir",
-    default=".bridge",
-    show_default=True,
+    default=None,
     type=click.Path(file_okay=False),
-    help="The state directory of the running `bridge dev`.",
+    help="The state directory of the running `bridge dev` [BRIDGE_DEV_STATE_DIR, else .bridge].",
 )
 @click.option("--url", default=None, help="The bridge's base URL (default: from `bridge dev`).")
 @click.option("--timeout", default=120.0, show_default=True, type=float, help="Seconds to wait.")
@@ -105,7 +141,7 @@ def dev(host: str, port: int, sandbox_port: int, state_dir: str, concurrency: in
     type=float,
     help="Seconds to wait for a `bridge dev` that is still starting.",
 )
-def demo(state_dir: str, url: str | None, timeout: float, wait: float) -> None:
+def demo(state_dir: str | None, url: str | None, timeout: float, wait: float) -> None:
     """Send signed sample Shopify and Stripe events to `bridge dev`; print what happened."""
     from pathlib import Path
 
@@ -113,7 +149,8 @@ def demo(state_dir: str, url: str | None, timeout: float, wait: float) -> None:
     from bridge.dev.state import DevStateError, wait_for_run_info
 
     try:
-        info = wait_for_run_info(Path(state_dir), wait, click.echo)
+        folder = Path(state_dir) if state_dir else _settings_or_stop().dev_state_dir
+        info = wait_for_run_info(Path(folder), wait, click.echo)
         if url:
             info = info.model_copy(update={"web_url": url.rstrip("/")})
         wait_ready(info, wait)
@@ -126,7 +163,6 @@ def demo(state_dir: str, url: str | None, timeout: float, wait: float) -> None:
 @main.command("sage-login")
 @click.option("--timeout", default=300.0, show_default=True, type=float, help="Seconds to wait.")
 @click.option("--no-browser", is_flag=True, help="Print the URL only; do not open a browser.")
-@click.option("--connection", default=None, help="The connection to log in (default: the env's).")
 @click.option(
     "--host",
     default=None,
@@ -134,8 +170,14 @@ def demo(state_dir: str, url: str | None, timeout: float, wait: float) -> None:
     "e.g. 0.0.0.0 on a server whose redirect URI reaches it. Or use an SSH tunnel.",
 )
 @click.option("--port", default=None, type=int, help="Port of the callback listener.")
+@operator_options
 def sage_login(
-    timeout: float, no_browser: bool, connection: str | None, host: str | None, port: int | None
+    timeout: float,
+    no_browser: bool,
+    host: str | None,
+    port: int | None,
+    connection: str | None,
+    state_dir: Path | None,
 ) -> None:
     """Log in to Sage Active once (OAuth code flow); the refresh token is kept in Redis.
 
@@ -143,13 +185,12 @@ def sage_login(
     or listen elsewhere with --host/--port (see docs/operations.md)."""
     import webbrowser
 
-    from bridge.connections.cli import connection_settings_for
     from bridge.ops.sage_login import Bind, SageLoginError, exchange, wait_for_code
     from bridge.services import ConfigurationError
 
-    settings = _settings_with_redis()
-    if connection is not None:
-        settings = connection_settings_for(connection)
+    operator = _operator(connection, state_dir)
+    settings = operator.settings
+    operator.close()
 
     def send_person(url: str) -> None:
         click.echo(f"Open this URL and log in to Sage Active:\n\n  {url}\n")
@@ -166,6 +207,14 @@ def sage_login(
     click.echo(f"Logged in. The refresh token is stored in Redis at {key} (rotated there).")
 
 
+def _settings_or_stop() -> Settings:
+    """Raises: click.ClickException: invalid settings (the message names them)."""
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        raise click.ClickException(f"invalid settings: {exc}") from exc
+
+
 def _settings_with_redis() -> Settings:
     try:
         settings = load_settings()
@@ -176,21 +225,46 @@ def _settings_with_redis() -> Settings:
     return settings
 
 
-def gunicorn_options(workers: int | None = None, threads: int | None = None) -> list[str]:
-    """gunicorn's worker options for `bridge web` (bench/ingress.py measures with these)."""
-    processes = str(workers or 2 * (os.cpu_count() or 1))
+def usable_cpus() -> int:
+    """The CPUs this process may run on: its affinity (a container's cpuset, `taskset`),
+    capped by a cgroup v2 CPU quota (`docker run --cpus`) when one is set."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        count = os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text(encoding="utf-8").split()[:2]
+        if quota != "max":
+            count = min(count, max(1, -(-int(quota) // int(period))))  # rounded up
+    except (OSError, ValueError):
+        pass
+    return max(1, count)
+
+
+def gunicorn_options(
+    workers: int | None = None, threads: int | None = None, concurrency: int | None = None
+) -> list[str]:
+    """gunicorn's worker options for `bridge web` (bench/ingress.py measures with these):
+    `--workers`, else `WEB_CONCURRENCY` (`concurrency`), else 2 per usable CPU."""
+    processes = str(workers or concurrency or 2 * usable_cpus())
     return ["--worker-class", "gthread", "--workers", processes, "--threads", str(threads or 4)]
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--workers", default=None, type=int, help="gunicorn processes [2 x CPUs].")
+@click.option(
+    "--workers",
+    default=None,
+    type=int,
+    help="gunicorn processes [WEB_CONCURRENCY, else 2 x the CPUs this process may use].",
+)
 @click.option("--threads", default=4, show_default=True, type=int, help="Threads per process.")
 def web(host: str, port: int, workers: int | None, threads: int) -> None:
     """Serve webhooks, the admin API and metrics with gunicorn (gthread workers)."""
-    _settings_with_redis()
-    argv = [sys.executable, "-m", "gunicorn", *gunicorn_options(workers, threads)]
+    settings = _settings_with_redis()
+    options = gunicorn_options(workers, threads, settings.web_concurrency)
+    argv = [sys.executable, "-m", "gunicorn", *options]
     argv += ["--bind", f"{host}:{port}", "--access-logfile", "-"]
     argv += ["bridge.web:create_production_app()"]
     os.execv(sys.executable, argv)  # noqa: S606 - replace this process: signals reach gunicorn
@@ -237,23 +311,38 @@ def beat(schedule_file: str | None) -> None:
     is_flag=True,
     help="Do not keep the report in Redis (where the worker's hold and the console read it).",
 )
-def doctor(no_store: bool) -> None:
-    """Check Sage, the mapping, secrets and Redis; print what to fix; exit 1 on an error."""
+@operator_options
+def doctor(no_store: bool, connection: str | None, state_dir: Path | None) -> None:
+    """Check Sage, the mapping, secrets and Redis; print what to fix; exit 1 on an error.
+
+    The report is stored (for the console and the worker's hold) only when this shell's
+    settings are complete: a partial environment's report is printed, not stored."""
     import redis
 
     from bridge.ops.doctor import DoctorStore, diagnose, render
-    from bridge.services import build_services
+    from bridge.ops.operator import missing_for_service
 
-    services = build_services(_settings_with_redis())
+    operator = _operator(connection, state_dir)
+    services = operator.services
+    missing = missing_for_service(services.settings)
     try:
         report = diagnose(services)
-        if not no_store:
+        if not no_store and not missing:
             DoctorStore(services.redis, services.settings).save(report)
     except redis.RedisError as exc:
         raise click.ClickException(f"Redis did not answer: {exc}") from exc
     finally:
-        services.close()
+        operator.close()
+    name = services.settings.connection
+    if operator.dev is not None:
+        click.echo(f"(settings completed from the running `bridge dev`, {operator.dev.web_url})")
+    click.echo(f"Connection {name}:")
     click.echo(render(report))
+    if missing and not no_store:
+        click.echo(
+            f"(report not stored: this shell lacks {', '.join(missing)}; the console keeps "
+            "the running bridge's own report)"
+        )
     sys.exit(1 if report.errors else 0)
 
 
@@ -270,6 +359,7 @@ def doctor(no_store: bool) -> None:
 @click.option("--since", default=None, help="Received at or after: ISO time or an age (48h).")
 @click.option("--until", default=None, help="Received before: same forms.")
 @click.option("--dry-run", is_flag=True, help="Only count what would be queued.")
+@operator_options
 def replay(
     ref: str | None,
     status: str | None,
@@ -278,10 +368,11 @@ def replay(
     since: str | None,
     until: str | None,
     dry_run: bool,
+    connection: str | None,
+    state_dir: Path | None,
 ) -> None:
     """Queue inbound event REF (stripe:evt_123, or the bare id evt_123) for processing again,
     or with --status every failed (or parked) event matching the filters."""
-    from bridge.services import build_services
     from bridge.store.event_models import event_ref
 
     if status is not None or ref is None:
@@ -289,15 +380,16 @@ def replay(
             raise click.UsageError("give either an event REF or --status, not both")
         if status is None:
             raise click.UsageError("give an event REF, or --status failed for a bulk replay")
-        _bulk_replay(status, provider, topic, since, until, dry_run)
+        wanted = _replay_filter(status, provider, topic, since, until, dry_run)
+        _bulk_replay(wanted, _operator(connection, state_dir))
         return
     ref = event_ref(ref)
 
-    services = build_services(_settings_with_redis())
+    operator = _operator(connection, state_dir)
     try:
-        previous = services.events.requeue(ref)
+        previous = operator.services.events.requeue(ref)
     finally:
-        services.close()
+        operator.close()
     if previous is None:
         raise click.ClickException(
             f"no event {ref!r} (refs look like stripe:evt_... or shopify:<id>)"
@@ -305,17 +397,17 @@ def replay(
     click.echo(f"{ref}: {previous.value} -> queued (back on the outbox; a worker will process it)")
 
 
-def _bulk_replay(
+def _replay_filter(
     status: str,
     provider: str | None,
     topic: str | None,
     since: str | None,
     until: str | None,
     dry_run: bool,
-) -> None:
+) -> Any:
+    """The `ReplayFilter` of the options (raises click.UsageError for a bad one)."""
     from bridge.ops.backfill import parse_moment
-    from bridge.ops.replay import ReplayFilter, replay
-    from bridge.services import build_services
+    from bridge.ops.replay import ReplayFilter
 
     now = dt.datetime.now(dt.UTC)
     try:
@@ -329,15 +421,22 @@ def _bulk_replay(
         )
     except (ValueError, ValidationError) as exc:
         raise click.UsageError(str(exc)) from exc
+    return wanted
+
+
+def _bulk_replay(wanted: Any, operator: Operator) -> None:
+    from bridge.ops.replay import replay
+
+    status, dry_run = wanted.status, wanted.dry_run
 
     def progress(done: int, total: int) -> None:  # on stderr; the summary goes to stdout
         click.echo(f"\rlooked at {done}/{total} {status} events", err=True, nl=done >= total)
 
-    services = build_services(_settings_with_redis())
+    services = operator.services
     try:
         report = replay(services.events, services.redis, wanted, progress)
     finally:
-        services.close()
+        operator.close()
     if dry_run:
         click.echo(f"{report.matched} {status} events match; would queue {report.matched}")
     else:
@@ -347,8 +446,9 @@ def _bulk_replay(
 @main.command()
 @click.option(
     "--since",
-    required=True,
-    help="Start of the window: ISO date or date-time (UTC unless it says so), or an age (48h, 7d).",
+    default=None,
+    help="Start of the window: ISO date or date-time (UTC unless it says so), or an age "
+    "(48h, 7d) [the connection's go-live date, BRIDGE_START_DATE].",
 )
 @click.option("--until", default=None, help="End of the window, same forms [now].")
 @click.option(
@@ -359,32 +459,46 @@ def _bulk_replay(
     help="Which provider to read; all = every one configured.",
 )
 @click.option("--dry-run", is_flag=True, help="Only count what would be queued; write nothing.")
-def backfill(since: str, until: str | None, provider: str, dry_run: bool) -> None:
+@operator_options
+def backfill(
+    since: str | None,
+    until: str | None,
+    provider: str,
+    dry_run: bool,
+    connection: str | None,
+    state_dir: Path | None,
+) -> None:
     """Feed what the providers' APIs say happened in a window, and the bridge lacks.
 
     Stripe needs STRIPE_API_KEY; Shopify SHOPIFY_SHOP_DOMAIN and SHOPIFY_ACCESS_TOKEN.
     Missing events are recorded and queued like webhooks; the workers book them.
     """
     from bridge.ops.backfill import Backfill, open_readers, parse_moment
-    from bridge.services import build_services
     from connectors.http import ProviderApiError
     from connectors.stripe.api import RETENTION
 
-    settings = _settings_with_redis()
+    operator = _operator(connection, state_dir)
+    settings = operator.settings
     now = dt.datetime.now(dt.UTC)
+    if since is None and settings.start_date is None:
+        operator.close()
+        raise click.UsageError("give --since, or set the go-live date (BRIDGE_START_DATE)")
+    since = since or (settings.start_date.isoformat() if settings.start_date else "")
     try:
         start = parse_moment(since, now)
         end = parse_moment(until, now) if until else now
         readers = open_readers(settings, provider)
     except ValueError as exc:
+        operator.close()
         raise click.UsageError(str(exc)) from exc
     if start >= end:
+        operator.close()
         raise click.UsageError(f"the window is empty: {start.isoformat()} .. {end.isoformat()}")
     say = functools.partial(click.echo, err=True)  # progress on stderr, the summary on stdout
     say(f"backfill {start.isoformat()} .. {end.isoformat()}" + (" (dry run)" if dry_run else ""))
     if "stripe" in readers and start < now - RETENTION:
         say("stripe: note: Stripe lists only the last 30 days of events")
-    services = build_services(settings)
+    services = operator.services
     runner = Backfill(services, dry_run=dry_run, progress=say)
     summary: list[str] = []
     try:
@@ -402,7 +516,7 @@ def backfill(since: str, until: str | None, provider: str, dry_run: bool) -> Non
     finally:
         for reader in readers.values():
             reader.close()
-        services.close()
+        operator.close()
     click.echo("\n".join(summary))
 
 

@@ -10,12 +10,23 @@ Names follow DESIGN.md section 3: the `SAGE_*`, `SHOPIFY_*`, `STRIPE_*`, `REDIS_
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bridge.outbound.subscription_spec import subscription_problem
@@ -92,10 +103,28 @@ class NumberingMode(StrEnum):
     SOURCE = "source"  # the order's number is kept (invoice created Closed)
 
 
+class Environment(StrEnum):
+    """What the deployment is: production refuses the sandbox (`production_problems`)."""
+
+    DEVELOPMENT = "development"
+    SANDBOX = "sandbox"
+    PRODUCTION = "production"
+
+
 class InvoiceMoment(StrEnum):
     ORDER = "order"
     PAYMENT = "payment"
     FULFILMENT = "fulfilment"
+
+
+ENV_FILE_VARIABLE = "BRIDGE_ENV_FILE"
+
+
+def env_file() -> str | None:
+    """The dotenv file the settings read: `.env` (in the working directory) unless
+    `BRIDGE_ENV_FILE` names another one; set it empty to read none (the test suite does,
+    so that a developer's `.env` cannot change what the tests see)."""
+    return os.environ.get(ENV_FILE_VARIABLE, ".env") or None
 
 
 def _split_secrets(value: Any) -> Any:
@@ -111,7 +140,7 @@ class Settings(BaseSettings):
     """Every setting of the bridge. See the README's configuration table."""
 
     model_config = SettingsConfigDict(
-        env_file=".env",
+        env_file=env_file(),
         env_file_encoding="utf-8",
         extra="ignore",
         populate_by_name=True,
@@ -127,6 +156,25 @@ class Settings(BaseSettings):
         validation_alias="BRIDGE_CONNECTION",
         description="Namespace of this shop/organisation pair in Redis keys.",
         pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+    )
+    environment: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        validation_alias="BRIDGE_ENV",
+        description="development, sandbox or production: production refuses to start "
+        "without a real Sage Active (SAGE_API_URL over https, not the sandbox).",
+    )
+    web_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        validation_alias="WEB_CONCURRENCY",
+        description="gunicorn processes of `bridge web` (default: 2 per CPU it may use).",
+    )
+    dev_state_dir: str = Field(
+        default=".bridge",
+        validation_alias="BRIDGE_DEV_STATE_DIR",
+        description="Where `bridge dev` keeps its state, and where the operator commands "
+        "look for a running one when REDIS_URL is not set.",
     )
     log_json: bool = Field(default=True, validation_alias="BRIDGE_LOG_JSON")
     log_level: str = Field(default="INFO", validation_alias="BRIDGE_LOG_LEVEL")
@@ -283,6 +331,12 @@ class Settings(BaseSettings):
     )
     invoice_on: InvoiceMoment = Field(
         default=InvoiceMoment.ORDER, validation_alias="BRIDGE_INVOICE_ON"
+    )
+    start_date: dt.date | None = Field(
+        default=None,
+        validation_alias="BRIDGE_START_DATE",
+        description="Go-live date (YYYY-MM-DD): orders dated before it are never invoiced; "
+        "their payments and refunds are ignored and listed to book by hand.",
     )
     payment_methods: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_PAYMENT_METHODS),
@@ -516,6 +570,19 @@ class Settings(BaseSettings):
                 raise ValueError(f"BRIDGE_SUBSCRIPTIONS[{index}]: {problem}")
         return value
 
+    @model_validator(mode="after")
+    def _production_uses_real_sage(self) -> Settings:
+        # Checked at start: one forgotten variable must not book production into a sandbox.
+        if self.environment is Environment.PRODUCTION:
+            problems = production_problems(self)
+            if problems:
+                raise ValueError(
+                    "BRIDGE_ENV=production needs a real Sage Active: "
+                    + "; ".join(problems)
+                    + " (set BRIDGE_ENV=sandbox to run against the sandbox on purpose)"
+                )
+        return self
+
     @cached_property
     def shopify_secrets(self) -> list[bytes]:
         return [s.get_secret_value().encode() for s in self.shopify_webhook_secret]
@@ -552,6 +619,32 @@ class Settings(BaseSettings):
         any other, so that connections sharing one Redis never take each other's tasks.
         """
         return "celery" if self.connection == "default" else f"celery.{self.connection}"
+
+
+SANDBOX_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0", "sandbox")  # noqa: S104 - names
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """Why `settings` would not reach a real Sage Active ([] when they would)."""
+    url = settings.sage_api_url
+    if not url:
+        return ["SAGE_API_URL is not set (the sandbox would be used)"]
+    problems = []
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        problems.append(f"SAGE_API_URL {url} is not https")
+    if (parts.hostname or "") in SANDBOX_HOSTS:
+        problems.append(f"SAGE_API_URL {url} is the sandbox or this machine")
+    sandbox_values = {
+        "SAGE_CLIENT_ID": settings.sage_client_id == SANDBOX_CLIENT_ID,
+        "SAGE_CLIENT_SECRET": settings.sage_client_secret.get_secret_value()
+        == SANDBOX_CLIENT_SECRET,
+        "SAGE_API_KEY": settings.sage_api_key.get_secret_value() == SANDBOX_API_KEY,
+    }
+    named = [name for name, is_sandbox in sandbox_values.items() if is_sandbox]
+    if named:
+        problems.append(", ".join(named) + " still hold the sandbox's development credentials")
+    return problems
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -13,6 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.environment import isolate
+
+# Before anything builds settings: the developer's `.env` and exported variables are not
+# the suite's (tests/support/environment.py).
+isolate()
+
 pytest_plugins = [
     "tests.support.redis",
     "tests.support.celery",
@@ -25,6 +31,7 @@ pytest_plugins = [
     "tests.support.subscriber",
     "tests.support.poller_env",
     "tests.support.make_pipeline",
+    "tests.support.stripe_endpoints",
 ]
 
 TESTS = Path(__file__).resolve().parent

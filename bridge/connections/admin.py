@@ -87,7 +87,7 @@ def _default(hub: ServicesHub) -> dict[str, Any]:
     return {
         "name": hub.default_name,
         "from": "environment",
-        "shop_domain": settings.shopify_shop_domain,
+        "shop_domain": hub.env_shop(),  # SHOPIFY_SHOP_DOMAIN, else the one learnt
         "sage_organization_id": settings.sage_organization_id,
         "enabled": True,
         "queues": _queues(hub, hub.default_name),
@@ -115,7 +115,7 @@ def list_connections() -> Response:
 def add_connection() -> Response:
     hub = current_hub()
     try:
-        stored = hub.registry.add(_body(ConnectionCreate))
+        stored = hub.add(_body(ConnectionCreate))
     except (BadBody, RegistryError, SecretKeyError) as exc:
         return _refusal(exc)
     hub.refresh()

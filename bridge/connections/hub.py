@@ -27,8 +27,13 @@ from pydantic import SecretStr
 
 from bridge.activity import SageActivity
 from bridge.connections.limits import SharedLimiter
-from bridge.connections.models import ConnectionMapping, Source, StoredConnection
-from bridge.connections.registry import ConnectionRegistry, Snapshot
+from bridge.connections.models import (
+    ConnectionCreate,
+    ConnectionMapping,
+    Source,
+    StoredConnection,
+)
+from bridge.connections.registry import ConnectionRegistry, RegistryError, Snapshot
 from bridge.connections.secrets import SecretBox
 from bridge.metrics import Metrics
 from bridge.services import Services, sage_config
@@ -146,6 +151,51 @@ class ServicesHub:
         """Forget the cached snapshot (after a change made in this process)."""
         with self._lock:
             self._checked = float("-inf")
+
+    def env_shop(self) -> str | None:
+        """The environment connection's shop: `SHOPIFY_SHOP_DOMAIN`, else the one learnt
+        from its first signed webhook (`learn_shop`)."""
+        declared = (self.base.settings.shopify_shop_domain or "").strip().lower()
+        return declared or self.snapshot().env_shops.get(self.default_name)
+
+    def add(self, spec: ConnectionCreate) -> StoredConnection:
+        """`ConnectionRegistry.add`, refusing the environment connection's shop (declared
+        in `SHOPIFY_SHOP_DOMAIN`; a learnt one is refused by the registry itself).
+
+        Raises:
+            RegistryError: 409, the name, shop or account is taken.
+            SecretKeyError: no usable `BRIDGE_SECRET_KEY`.
+        """
+        own = (self.base.settings.shopify_shop_domain or "").strip().lower()
+        if spec.shop_domain and spec.shop_domain.lower() == own:
+            raise RegistryError(
+                409,
+                "source_taken",
+                f"shop {spec.shop_domain} is the environment's connection's "
+                "(SHOPIFY_SHOP_DOMAIN): it keeps its webhooks",
+            )
+        stored = self.registry.add(spec)
+        self.refresh()
+        return stored
+
+    def learn_shop(self, domain: str) -> str | None:
+        """Keep `domain` as the environment connection's shop, unless it has one already
+        (once; later calls are one look-up in the cached snapshot), so that adding
+        connections never takes its webhooks away. Returns the shop it keeps (another one
+        when a concurrent delivery of another shop was first; None if a registered
+        connection took `domain` meanwhile).
+
+        Raises:
+            redis.RedisError: Redis is unreachable.
+        """
+        known = self.snapshot().env_shops.get(self.default_name)
+        if known:
+            return known
+        outcome = self.registry.claim_env_shop(self.default_name, domain)
+        self.refresh()
+        if outcome == "ok":
+            return domain
+        return self.registry.env_shop(self.default_name)
 
     def stored(self, name: str) -> StoredConnection | None:
         return self.snapshot().by_name.get(name)

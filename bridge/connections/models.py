@@ -12,6 +12,7 @@ methods, products, numbering, invoice moment, currency, payout accounts), named 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 from enum import StrEnum
@@ -46,6 +47,7 @@ class ConnectionMapping(_Strict):
 
     numbering: NumberingMode | None = None
     invoice_on: InvoiceMoment | None = None
+    start_date: dt.date | None = None  # the go-live date (BRIDGE_START_DATE)
     payment_methods: dict[Code, Code] | None = None
     sales_journal_code: Code | None = None
     shipping_product_code: Code | None = None

@@ -6,6 +6,10 @@ Keys (no connection name can start with `_`, so none of these is a connection's)
     bridge:_connections:accounts   hash Stripe account id -> name
     bridge:_connections:version    counter, bumped by every change (in-process caches
                                    compare it, see `Snapshot`)
+    bridge:_connections:env_shops  hash environment connection name -> its shop domain,
+                                   learnt from its first signed webhook (`claim_env_shop`);
+                                   the domain is also in `:shops`, owned by that name, so
+                                   no registered connection can take it over
 
 Every change is one Lua call that checks what it depends on (the name is free, the shop or
 account is nobody else's, the record is the one read) and writes the record, its indexes
@@ -33,6 +37,19 @@ ROOT = "bridge:_connections"
 SHOPS = ROOT + ":shops"
 ACCOUNTS = ROOT + ":accounts"
 VERSION = ROOT + ":version"
+ENV_SHOPS = ROOT + ":env_shops"
+
+# KEYS: shops, env_shops, version. ARGV: environment connection name, shop domain.
+_CLAIM = """
+local owner = redis.call('HGET', KEYS[1], ARGV[2])
+if owner and owner ~= ARGV[1] then return 'taken' end
+local known = redis.call('HGET', KEYS[2], ARGV[1])
+if known then return 'known' end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[1])
+redis.call('INCR', KEYS[3])
+return 'ok'
+"""
 
 # KEYS: records, shops, accounts, version. ARGV: name, expected JSON ('' = must not exist),
 # new JSON ('' = remove), old shop, new shop, old account, new account ('' = none).
@@ -86,7 +103,10 @@ def _refused(outcome: str, stored: StoredConnection) -> RegistryError:
     if outcome == "exists":
         return RegistryError(409, "exists", f"a connection named {stored.name!r} exists")
     if outcome == "shop_taken":
-        detail = f"shop {stored.shop_domain} belongs to another connection"
+        detail = (
+            f"shop {stored.shop_domain} belongs to another connection (or is the "
+            "environment's shop, SHOPIFY_SHOP_DOMAIN or learnt from its webhooks)"
+        )
         return RegistryError(409, "source_taken", detail)
     detail = f"Stripe account {stored.stripe_account} belongs to another connection"
     return RegistryError(409, "source_taken", detail)
@@ -108,6 +128,7 @@ class Snapshot:
     by_name: dict[str, StoredConnection] = field(default_factory=dict)
     by_shop: dict[str, str] = field(default_factory=dict)
     by_account: dict[str, str] = field(default_factory=dict)
+    env_shops: dict[str, str] = field(default_factory=dict)  # env connection -> its shop
 
 
 class ConnectionRegistry:
@@ -119,6 +140,7 @@ class ConnectionRegistry:
         self._redis = client
         self._box_factory = box_factory
         self._write = client.register_script(_WRITE)
+        self._claim = client.register_script(_CLAIM)
 
     def box(self) -> SecretBox:
         """Raises: SecretKeyError: `BRIDGE_SECRET_KEY` is missing or unusable."""
@@ -148,11 +170,39 @@ class ConnectionRegistry:
         pipe = self._redis.pipeline(transaction=True)
         pipe.get(VERSION)
         pipe.hgetall(ROOT)
-        version, raw = pipe.execute()
+        pipe.hgetall(ENV_SHOPS)
+        version, raw, env_raw = pipe.execute()
         by_name = {_text(n): StoredConnection.model_validate_json(_text(v)) for n, v in raw.items()}
         shops = {c.shop_domain: n for n, c in by_name.items() if c.shop_domain}
         accounts = {c.stripe_account: n for n, c in by_name.items() if c.stripe_account}
-        return Snapshot(int(_text(version or 0)), by_name, shops, accounts)
+        env_shops = {_text(n): _text(d) for n, d in env_raw.items()}
+        return Snapshot(int(_text(version or 0)), by_name, shops, accounts, env_shops)
+
+    def env_shop(self, name: str) -> str | None:
+        """The shop domain the environment's connection `name` learnt, if any."""
+        raw = self._redis.hget(ENV_SHOPS, name)
+        return _text(raw) if raw else None
+
+    def forget_env_shop(self, name: str) -> str | None:
+        """Forget the shop the environment's connection `name` learnt (its next signed
+        delivery teaches it again); returns the domain forgotten, if any."""
+        domain = self.env_shop(name)
+        if domain is None:
+            return None
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hdel(ENV_SHOPS, name)
+        if _text(self._redis.hget(SHOPS, domain) or "") == name:
+            pipe.hdel(SHOPS, domain)
+        pipe.incr(VERSION)
+        pipe.execute()
+        return domain
+
+    def claim_env_shop(self, name: str, domain: str) -> str:
+        """Keep `domain` as the shop of the environment's connection `name` (its first
+        signed webhook): "ok", "known" (it has one already) or "taken" (a registered
+        connection serves that shop)."""
+        outcome = self._claim(keys=[SHOPS, ENV_SHOPS, VERSION], args=[name, domain])
+        return _text(outcome)
 
     def add(self, spec: ConnectionCreate) -> StoredConnection:
         """Store a new connection, its secrets encrypted.

@@ -151,6 +151,15 @@ def _running(pid: int) -> bool:
     return True
 
 
+def running_instance(state_dir: Path) -> RunInfo | None:
+    """The `bridge dev` recorded in `state_dir` if it is running now, else None."""
+    try:
+        info = read_run_info(state_dir)
+    except DevStateError:
+        return None
+    return info if _running(info.pid) else None
+
+
 def wait_for_run_info(
     state_dir: Path,
     timeout: float,

@@ -34,7 +34,11 @@ from connectors.sage_active.operations import SageActive
 log = logging.getLogger(__name__)
 
 # Modules whose import registers checks. Add yours here, one line each.
-CHECK_MODULES: list[str] = ["bridge.ops.doctor_checks", "bridge.month.doctor"]
+CHECK_MODULES: list[str] = [
+    "bridge.ops.doctor_checks",
+    "bridge.month.doctor",
+    "bridge.ops.doctor_setup",
+]
 
 
 class Level(StrEnum):

@@ -4,8 +4,9 @@ Sage takes a line's VAT from its product, so a product is used only when its sal
 rate is the line's: a catalogue product sold at another rate (an export at 0 %, a reduced
 rate) goes to the fallback product of the line's rate, which keeps the invoice total equal
 to the order total. Every other kind of line (shipping, rounding, duties, fees, tip, gift
-card sold, cash rounding) uses its configured product, under the same rule. All codes are
-looked up in one call (the connector caches them).
+card sold, cash rounding) uses its configured product, under the same rule; when that
+product does not exist at all the order fails (no stand-in: `bridge doctor` reports it and
+holds processing first). All codes are looked up in one call (the connector caches them).
 """
 
 from __future__ import annotations
@@ -49,6 +50,17 @@ def kind_codes(settings: Settings) -> dict[LineKind, str]:
     }
 
 
+KIND_SETTINGS: dict[LineKind, str] = {
+    LineKind.SHIPPING: "BRIDGE_SHIPPING_PRODUCT",
+    LineKind.ROUNDING: "BRIDGE_ROUNDING_PRODUCT",
+    LineKind.DUTIES: "BRIDGE_DUTIES_PRODUCT",
+    LineKind.FEES: "BRIDGE_FEES_PRODUCT",
+    LineKind.TIP: "BRIDGE_TIP_PRODUCT",
+    LineKind.GIFT_CARD: "BRIDGE_GIFT_CARD_PRODUCT",
+    LineKind.CASH_ROUNDING: "BRIDGE_CASH_ROUNDING_PRODUCT",
+}
+
+
 def _own_code(line: Line, settings: Settings) -> str | None:
     if line.kind is not LineKind.PRODUCT:
         return kind_codes(settings)[line.kind]
@@ -78,6 +90,14 @@ def resolve_products(ctx: SyncContext, lines: Sequence[Line]) -> ProductPlan:
     fallback_lines: list[int] = []
     for index, (line, code) in enumerate(zip(lines, own, strict=True)):
         product = found.get(code) if code else None
+        if line.kind is not LineKind.PRODUCT and product is None:
+            # No stand-in for a configured product: a tip, a gift card sold (a liability)
+            # or duties booked on a generic sales product would be wrong in the books.
+            raise PermanentError(
+                f"line {line.title!r} ({line.kind.value}): {KIND_SETTINGS[line.kind]} names "
+                f"{code!r}, which Sage does not have: nothing is booked on a stand-in. "
+                f"Create product {code!r} in Sage (or change the setting), then replay"
+            )
         if not _fits(product, line.vat_rate):
             fallback_code = fallbacks.get(rate_key(line.vat_rate))
             product = found.get(fallback_code) if fallback_code else None

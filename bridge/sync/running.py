@@ -21,6 +21,7 @@ from bridge.store.events import EventRecord
 from bridge.sync.context import SyncContext
 from bridge.sync.dispatch import Ignored, Outcome, PermanentError, Processed
 from bridge.sync.errors import classified
+from bridge.sync.golive import skip_follower, skip_order
 from bridge.sync.locks import OrderLock
 from bridge.sync.order_edits import refund_target, sync_order_edit
 from bridge.sync.orders import sync_order
@@ -89,11 +90,18 @@ def run_translated(event: EventRecord, services: Services, result: Translated) -
     parked = parked_before(event)
     if result is None:
         return Ignored(f"{event.topic}: nothing to book")
-    if not isinstance(result, list):  # a list's items are noted one by one below
-        note_translated(services.redis, services.settings, event.ref, result)
     if isinstance(result, Order):
         order = result
+        skipped = skip_order(services, order)
+        if skipped is not None:
+            return skipped
+        note_translated(services.redis, services.settings, event.ref, order)
         return run_locked(services, order.reference, lambda ctx: sync_order(ctx, order))
+    if isinstance(result, Payment | Refund):
+        skipped_follower = skip_follower(services, result)
+        if skipped_follower is not None:
+            return skipped_follower
+        note_translated(services.redis, services.settings, event.ref, result)
     if isinstance(result, Payment):
         payment = result
         return run_locked(

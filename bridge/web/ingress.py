@@ -242,7 +242,9 @@ class WebhookIngress:
         return services
 
     def _shopify_target(self, environ: WSGIEnvironment) -> Services:
-        """The connection of a Shopify delivery, by its shop domain.
+        """The connection of a Shopify delivery, by its shop domain: a registered
+        connection's shop, else the environment's (`SHOPIFY_SHOP_DOMAIN`, or learnt from
+        its first signed delivery; any shop while it has none).
 
         Raises:
             Rejection: 404 for a shop no connection serves.
@@ -252,9 +254,9 @@ class WebhookIngress:
         name = snapshot.by_shop.get(domain) if domain else None
         if name is not None:
             return self._connection(name)
-        own = (self._settings.shopify_shop_domain or "").strip().lower()
-        if not domain or domain == own or (not own and not snapshot.by_shop):
-            return self._services  # the environment's connection, as before connections
+        own = self._hub.env_shop()
+        if not domain or not own or domain == own:
+            return self._services  # the environment's connection
         raise Rejection(404, "unknown_shop", f"no connection serves the shop {domain}")
 
     def _stripe_target(self, environ: WSGIEnvironment, body: bytes) -> Services:
@@ -312,7 +314,7 @@ class WebhookIngress:
         given = {name: _header(environ, name) for name in shopify.KEPT_HEADERS}
         try:
             envelope = shopify.parse_envelope({k: v for k, v in given.items() if v is not None})
-            return target, NewEvent(
+            event = NewEvent(
                 provider="shopify",
                 provider_id=envelope.delivery_id,
                 topic=envelope.topic,
@@ -328,6 +330,21 @@ class WebhookIngress:
             )
         except ValueError as exc:  # EnvelopeError, pydantic's ValidationError
             raise Rejection(400, "invalid_delivery", str(exc)) from None
+        self._learn(target, environ)
+        return target, event
+
+    def _learn(self, target: Services, environ: WSGIEnvironment) -> None:
+        """After the environment's first accepted delivery of a shop, keep that shop as its
+        own (one Redis call then; a look-up in the cached snapshot after that).
+
+        Raises:
+            Rejection: 404 when another shop became the environment's a moment before.
+        """
+        domain = (_header(environ, SHOP_HEADER) or "").strip().lower()
+        if target is self._services and domain:
+            kept = self._hub.learn_shop(domain)
+            if kept != domain and not self._settings.shopify_shop_domain:
+                raise Rejection(404, "unknown_shop", f"no connection serves the shop {domain}")
 
     def _stripe(self, environ: WSGIEnvironment) -> tuple[Services, NewEvent]:
         """A Stripe webhook delivery, verified and identified, and its connection."""

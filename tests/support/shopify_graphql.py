@@ -21,6 +21,9 @@ field is a GraphQL error, as on Shopify), priced, and run:
   over `add_payout(rest_payout, rest_transactions)`.
 - `orderMarkAsPaid(input: {id})`: marks the order PAID, recorded in `.marked_paid`; an
   order already paid gets a user error, as on Shopify.
+- `webhookSubscriptionCreate(topic, webhookSubscription: {uri, format})`: recorded in
+  `.subscriptions`; the same topic and address twice is a user error ("has already been
+  taken"), as on Shopify.
 
 `fail_next(status)` answers the next requests with an HTTP error without running them;
 `drop_next_answer(operation)` runs the next one of that name, then answers 502.
@@ -173,6 +176,15 @@ type BulkOperationRunQueryPayload { bulkOperation: BulkOperation userErrors: [Us
 input OrderMarkAsPaidInput { id: ID! }
 type OrderMarkAsPaidPayload { order: Order userErrors: [UserError!]! }
 enum OrderSortKeys { CREATED_AT ID PROCESSED_AT UPDATED_AT }
+enum WebhookSubscriptionTopic { ORDERS_CREATE ORDERS_UPDATED ORDERS_EDITED ORDERS_PAID
+  ORDERS_CANCELLED ORDER_TRANSACTIONS_CREATE REFUNDS_CREATE APP_UNINSTALLED }
+enum WebhookSubscriptionFormat { JSON XML }
+input WebhookSubscriptionInput { uri: String format: WebhookSubscriptionFormat
+  includeFields: [String!] metafieldNamespaces: [String!] filter: String }
+type WebhookSubscription implements Node { id: ID! topic: WebhookSubscriptionTopic!
+  uri: String! format: WebhookSubscriptionFormat! }
+type WebhookSubscriptionCreatePayload { webhookSubscription: WebhookSubscription
+  userErrors: [UserError!]! }
 type Query {
   orders(first: Int, after: String, query: String, sortKey: OrderSortKeys,
     reverse: Boolean): OrderConnection!
@@ -185,6 +197,8 @@ type Query {
 type Mutation {
   bulkOperationRunQuery(query: String!, groupObjects: Boolean): BulkOperationRunQueryPayload!
   orderMarkAsPaid(input: OrderMarkAsPaidInput!): OrderMarkAsPaidPayload!
+  webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!,
+    webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload!
 }
 """
 
@@ -254,6 +268,7 @@ class FakeShopifyGraphQL:
         self.requests: list[str] = []  # the operation names (or root fields) asked for
         self.refused = 0  # THROTTLED answers
         self.marked_paid: list[str] = []  # order gids `orderMarkAsPaid` changed
+        self.subscriptions: list[dict[str, Any]] = []  # `webhookSubscriptionCreate`d
         self.fail_bulk = False
         self._faults: list[int] = []
         self._drops: list[tuple[str, int]] = []
@@ -499,6 +514,27 @@ class FakeShopifyGraphQL:
             order["totalOutstandingSet"] = None
             self.marked_paid.append(input["id"])
             return {"order": order, "userErrors": []}
+
+    def webhookSubscriptionCreate(
+        self,
+        info: GraphQLResolveInfo,
+        topic: str,
+        webhookSubscription: dict[str, Any],
+    ) -> dict[str, Any]:
+        uri = webhookSubscription.get("uri") or ""
+        with self._lock:
+            if not uri.startswith("https://") and not uri.startswith("http://127.0.0.1"):
+                return _user_error("Address is invalid", ["webhookSubscription", "uri"],
+                                   key="webhookSubscription")  # fmt: skip
+            if any(s["topic"] == topic and s["uri"] == uri for s in self.subscriptions):
+                return _user_error("Address for this topic has already been taken",
+                                   ["webhookSubscription", "uri"],
+                                   key="webhookSubscription")  # fmt: skip
+            made = {"id": f"gid://shopify/WebhookSubscription/{len(self.subscriptions) + 1}",
+                    "topic": topic, "uri": uri,
+                    "format": webhookSubscription.get("format") or "JSON"}  # fmt: skip
+            self.subscriptions.append(made)
+            return {"webhookSubscription": made, "userErrors": []}
 
     # --- bulk results --------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from bridge.services import Services
 from bridge.store.events import EventRecord
 from bridge.sync.dispatch import Ignored, Outcome, PermanentError, Processed, handler
 from bridge.sync.errors import classified
+from bridge.sync.golive import skip_follower, skip_order
 from bridge.sync.running import event_body, parked_before, run_locked, translation_context
 from bridge.sync.stripe import reads as stripe_reads
 from bridge.sync.stripe.checkout import already_booked, sync_checkout
@@ -74,6 +75,10 @@ def handle_checkout_session(event: EventRecord, services: Services) -> Outcome:
         order = translate(event.provider, event.topic, body, context)
         if not isinstance(order, Order):
             return Ignored(f"Checkout Session {session.id}: nothing to book")
+        skipped = skip_order(services, order)
+        if skipped is not None:  # before the go-live date: its payment is listed to book
+            listed = skip_follower(services, payment) if payment is not None else None
+            return listed or skipped
         note_translated(services.redis, services.settings, event.ref, [order, payment])
         parked = parked_before(event)
         return run_locked(
@@ -95,6 +100,9 @@ def handle_credit_note_created(event: EventRecord, services: Services) -> Outcom
         note = co.CreditNote.model_validate(obj)
         refund = refund_from_credit_note(note, account=account)
         mark_explained(services, note)
+        skipped = skip_follower(services, refund)
+        if skipped is not None:
+            return skipped
         note_translated(services.redis, services.settings, event.ref, refund)
         parked = parked_before(event)
         return run_locked(

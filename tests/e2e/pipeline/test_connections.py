@@ -203,6 +203,11 @@ def test_a_webhook_signed_by_shop_a_claiming_shop_b_is_refused(deployment: Deplo
     before = set(d.services.redis.keys("bridge:beta:*"))
     forged = d.shopify("beta", SHOP_B, payload("shopify", ORDER_1), SECRETS["alpha"])
     assert forged.status_code == 401
+    # the environment's own shop delivered once, so its connection serves that shop only
+    home = d.shopify(
+        "default", "home-shop.myshopify.com", payload("shopify", ORDER_1), SHOPIFY_SECRET
+    )
+    assert home.status_code == 202
     unknown = d.shopify(
         "x", "stranger.myshopify.com", payload("shopify", ORDER_1), SECRETS["alpha"]
     )

@@ -182,16 +182,16 @@ def test_settle_by_hand_refuses_unposted_and_unknown(http: httpx.Client, sage: S
     assert invoice(sage, posted["id"])["status"] == "Posted"
 
 
-def test_poller_query_is_fast_on_100k_invoices(http: httpx.Client, sage: Sage) -> None:
-    # Given 100,000 posted invoices and a watermark near the end
-    started = time.monotonic()
+def test_poller_query_on_100k_invoices_answers_just_the_changes(
+    http: httpx.Client, sage: Sage
+) -> None:
+    # Given 100,000 posted invoices and a watermark near the end (how fast: bench/poller.py)
     assert (
         http.post(
             "/_sandbox/seed", json={"invoices": 100_000, "status": "Posted"}, timeout=60
         ).status_code
         == 200
     )
-    seeded = time.monotonic() - started
     page = sage.data(
         "{ salesInvoices(first: 1, order: [{modificationDate: DESC}])"
         " { nodes { modificationDate } } }"
@@ -199,15 +199,12 @@ def test_poller_query_is_fast_on_100k_invoices(http: httpx.Client, sage: Sage) -
     since = page["salesInvoices"]["nodes"][0]["modificationDate"]
     create(sage)
     # When the poller asks what changed since then
-    started = time.monotonic()
     data = sage.data(
         """query($since: DateTime!) { salesInvoices(where: {modificationDate: {gte: $since}},
            order: [{modificationDate: ASC}], first: 500) {
              totalCount nodes { id status modificationDate } } }""",
         {"since": since},
     )
-    elapsed = time.monotonic() - started
-    # Then it answers with just those, well under a second
+    # Then it answers with just those
     assert data["salesInvoices"]["totalCount"] == 2
-    assert elapsed < 0.5, elapsed
-    assert seeded < 30, seeded
+    assert [n["modificationDate"] >= since for n in data["salesInvoices"]["nodes"]] == [True] * 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -10,6 +11,9 @@ from click.testing import CliRunner
 from cryptography.fernet import Fernet
 
 from bridge.cli import main
+from bridge.connections.hub import ServicesHub
+from bridge.services import build_services
+from bridge.settings import Settings
 from tests.support.connections import KEY
 
 
@@ -81,3 +85,25 @@ def test_keygen_and_rotate_key(monkeypatch: pytest.MonkeyPatch) -> None:
     assert run("rotate-key") == (0, "1 connection(s) re-encrypted with the first key\n")
     monkeypatch.setenv("BRIDGE_SECRET_KEY", key.strip())
     assert run("show", "gamma")[0] == 0
+
+
+def test_a_go_live_date_is_given_changed_and_served(redis_url: str) -> None:
+    code, out = run(
+        "add", "alpha", "--shop", "alpha.myshopify.com", "--sage-organization", "org-a",
+        "--webhook-secret", "alpha-secret-one", "--start-date", "2026-11-01",
+    )  # fmt: skip
+    assert code == 0, out
+    assert json.loads(out)["mapping"] == {"start_date": "2026-11-01"}
+    code, out = run("update", "alpha", "--start-date", "2026-12-01")
+    assert code == 0, out
+    assert json.loads(out)["mapping"] == {"start_date": "2026-12-01"}
+    assert run("add", "beta", "--shop", "beta.myshopify.com", "--sage-organization", "org-b",
+               "--webhook-secret", "beta-secret-one", "--start-date", "1 Nov")[0] == 2  # fmt: skip
+
+    base = build_services(Settings(REDIS_URL=redis_url, BRIDGE_SECRET_KEY=KEY))
+    try:
+        served = ServicesHub(base).services("alpha")
+        assert served is not None
+        assert served.settings.start_date == dt.date(2026, 12, 1)
+    finally:
+        base.close()

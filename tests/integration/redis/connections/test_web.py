@@ -13,9 +13,11 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bridge.ops.gates import GATE_AUTH, sage_key
 from bridge.services import build_services
 from bridge.settings import Settings
 from bridge.web import create_app
+from connectors.sage_active.auth import NeedsLogin
 from tests.support.connections import KEY, SECRET_A, SECRET_B, SHOP_A, SHOP_B
 from tests.support.webhooks import (
     SHOPIFY_SECRET,
@@ -211,7 +213,11 @@ def test_shop_a_secret_claiming_shop_b_is_refused(
 def test_an_unknown_shop_is_404_and_stores_nothing(
     two_shops: FlaskClient, redis_client: redis.Redis
 ) -> None:
+    # The environment's connection learnt its shop from its first signed delivery ...
+    home = shopify_headers(ORDER, secret=SHOPIFY_SECRET, shop="home.myshopify.com")
+    assert two_shops.post("/webhooks/shopify", data=ORDER, headers=home).status_code == 202
     before = keys(redis_client)
+    # ... so another shop, even signed with the environment's secret, is nobody's.
     headers = shopify_headers(ORDER, secret=SHOPIFY_SECRET, shop="stranger.myshopify.com")
     answer = two_shops.post("/webhooks/shopify", data=ORDER, headers=headers)
     assert (answer.status_code, answer.get_json()["error"]) == (404, "unknown_shop")
@@ -363,3 +369,25 @@ def test_nothing_a_client_sends_is_a_500(client: FlaskClient, body: object) -> N
     for method, path in (("post", "/admin/connections"), ("patch", "/admin/connections/x1")):
         answer = getattr(client, method)(path, json=body, headers=AUTH)
         assert answer.status_code in (201, 400, 404, 409), answer.get_data(as_text=True)
+
+
+def test_sage_gauges_are_labelled_by_connection(
+    two_shops: FlaskClient,
+    redis_client: redis.Redis,
+) -> None:
+    alpha = Settings(BRIDGE_CONNECTION="alpha")
+    mark = NeedsLogin(since=1.0, reason="refresh token revoked").model_dump_json()
+    redis_client.set(sage_key(alpha, "needs_login"), mark)
+    redis_client.zadd(alpha.key("held", GATE_AUTH), {"shopify:1": 1.0, "shopify:2": 2.0})
+
+    page = two_shops.get("/metrics").get_data(as_text=True)
+
+    assert 'bridge_sage_needs_login{connection="alpha"} 1' in page
+    assert 'bridge_sage_needs_login{connection="beta"} 0' in page
+    assert 'bridge_sage_needs_login{connection="default"} 0' in page
+    assert f'bridge_events_held{{connection="alpha",gate="{GATE_AUTH}"}} 2' in page
+    assert f'bridge_events_held{{connection="default",gate="{GATE_AUTH}"}} 0' in page
+    for name in ("default", "alpha", "beta", "gamma"):
+        assert f'bridge_sage_circuit_state{{connection="{name}",state="closed"}} 1' in page
+    for family in ("bridge_sage_needs_login", "bridge_sage_circuit_state", "bridge_events_held"):
+        assert page.count(f"# TYPE {family} gauge") == 1

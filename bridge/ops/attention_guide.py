@@ -38,6 +38,7 @@ KIND_LABELS: dict[str, str] = {
     "invoice_uncollectible": "Invoice uncollectible in Stripe",
     "payout_bank": "Payout not seen in the bank",
     "month_close": "Month close not done",
+    "before_go_live": "Before the go-live date: book by hand",
     **{f"{kind}_refund": f"{kind.replace('_', ' ').capitalize()} refund not exact"
        for kind in LINE_KINDS},
 }  # fmt: skip
@@ -166,6 +167,13 @@ GUIDES: dict[str, Callable[[_Say], str]] = {
     "payout_bank": lambda s: (
         f"Look for {s.money} in Sage's bank transactions ({s.bank}); when it arrives, match it "
         f"with the payout's entry; if the bank never received it, ask the processor."
+    ),
+    "before_go_live": lambda s: (
+        f"The order predates the go-live date: its invoice was booked by hand. In Sage, find "
+        f"that invoice (Sales > Invoices, by the order number) and record this {s.money} on "
+        f"it: a payment as a settlement of its open item (debit the payment method's "
+        f"account, credit {s.customer}), a refund as a credit note on it (and the money paid "
+        f"back as an entry debit {s.customer}, credit the payment method's account)."
     ),
     "month_close": lambda s: (
         "Fix what the reason names (the supplier, purchase journal or tax code in Sage), then "

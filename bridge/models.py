@@ -56,6 +56,12 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
+def _without_none(data: Any, key: str) -> Any:
+    if isinstance(data, dict) and data.get(key) is None:
+        data.pop(key, None)
+    return data
+
+
 class Address(_Frozen):
     line1: str | None = None
     line2: str | None = None
@@ -80,10 +86,37 @@ class Party(_Frozen):
     # A French company's SIREN (9 digits) or SIRET (14): its Sage document type `01` and,
     # for e-invoicing, its routing address. Filled by the translators from B2B data.
     siret: str | None = None
+    # The provider says the buyer pays no VAT on this sale (Shopify customer or company
+    # location tax exemption, Stripe `customer_tax_exempt` "reverse"/"exempt").
+    tax_exempt: bool = False
+    # Shopify B2B: the order's company location (`gid://shopify/CompanyLocation/<id>`), whose
+    # tax registration the sync reads through the GraphQL Admin API.
+    company_location: str | None = None
 
     @property
     def is_guest(self) -> bool:
         return self.provider_id is None
+
+    @property
+    def is_business(self) -> bool:
+        """A company: named as one, or identified by a VAT id, a SIRET or a B2B location."""
+        return bool(self.company or self.vat_number or self.siret or self.company_location)
+
+    @property
+    def country(self) -> str | None:
+        """The buyer's country (ISO alpha-2, upper case) from its address, if known."""
+        code = (self.address.country_code or "") if self.address else ""
+        return code.upper() if len(code) == 2 else None
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_business_data(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Dumps of consumers keep their shape: business fields appear only when set.
+        data = handler(self)
+        if isinstance(data, dict):
+            _without_none(data, "company_location")
+            if data.get("tax_exempt") is False:
+                data.pop("tax_exempt")
+        return data
 
 
 def customer_code(provider: str, provider_id: str) -> str:
@@ -195,12 +228,6 @@ class Line(_Frozen):
         return self.net + self.vat
 
 
-def _without_none(data: Any, key: str) -> Any:
-    if isinstance(data, dict) and data.get(key) is None:
-        data.pop(key, None)
-    return data
-
-
 class ShownMoney(_Frozen):
     """An amount in the currency the customer saw (a Markets order's presentment currency)."""
 
@@ -245,10 +272,35 @@ class Order(_Frozen):
     fulfilled: bool = False
     paid: bool = False
     presentment: Presentment | None = None
+    # Where the goods go (ISO alpha-2): the place of supply of an EU distance sale (OSS).
+    # The customer's country unless the provider says otherwise; left out of dumps when it
+    # is the customer's (so it is filled in again on load).
+    ship_to_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ship_to_customer(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("ship_to_country"):
+            return data
+        customer = data.get("customer")
+        if isinstance(customer, dict):
+            customer = Party.model_validate(customer)
+        country = customer.country if isinstance(customer, Party) else None
+        return {**data, "ship_to_country": country} if country else data
 
     @model_serializer(mode="wrap")
     def _omit_single_currency(self, handler: SerializerFunctionWrapHandler) -> Any:
-        return _without_none(handler(self), "presentment")
+        data = _without_none(handler(self), "presentment")
+        customer_country = self.customer.country if self.customer else None
+        if isinstance(data, dict) and self.ship_to_country in (None, customer_country):
+            # (filled in again from the customer on load: `_ship_to_customer`)
+            data.pop("ship_to_country", None)
+        return data
+
+    @property
+    def destination(self) -> str | None:
+        """The country of the sale's place of supply: where it ships, else the customer's."""
+        return self.ship_to_country
 
     @property
     def net_total(self) -> Decimal:

@@ -103,6 +103,14 @@ class NumberingMode(StrEnum):
     SOURCE = "source"  # the order's number is kept (invoice created Closed)
 
 
+class WalkinBy(StrEnum):
+    """Which walk-in customer a guest checkout goes to (see `bridge.sync.customers`)."""
+
+    COUNTRY = "country"
+    ZONE = "zone"
+    SINGLE = "single"
+
+
 class Environment(StrEnum):
     """What the deployment is: production refuses the sandbox (`production_problems`)."""
 
@@ -366,6 +374,42 @@ class Settings(BaseSettings):
         description="JSON: VAT rate (percent) -> Sage product code used when a SKU has no match.",
     )
     walkin_customer_code: str = Field(default="WALKIN", validation_alias="BRIDGE_WALKIN_CUSTOMER")
+    # --- sales across borders and to businesses (bridge/sync/taxes.py, docs/accounting.md)
+    walkin_by: WalkinBy = Field(
+        default=WalkinBy.COUNTRY,
+        validation_alias="BRIDGE_WALKIN_BY",
+        description="Guests' walk-in customers: `country` (WALKIN at home, WALKIN-<CC> "
+        "abroad), `zone` (WALKIN, WALKIN-EU, WALKIN-WORLD) or `single` (WALKIN for all).",
+    )
+    oss_products: dict[str, str] = Field(
+        default_factory=dict,
+        validation_alias="BRIDGE_OSS_PRODUCTS",
+        description='JSON: "<destination>:<rate>" (e.g. "DE:19") -> the Sage product of EU '
+        "distance sales charged at that destination's rate (OSS).",
+    )
+    intra_eu_product_code: str = Field(
+        default="INTRA-EU",
+        validation_alias="BRIDGE_INTRA_EU_PRODUCT",
+        description="Sage product of intra-EU business sales at 0 % (intra-community tax "
+        "treatment, reverse charge).",
+    )
+    reverse_charge_mention: str | None = Field(
+        default=None,
+        max_length=1000,
+        validation_alias="BRIDGE_REVERSE_CHARGE_MENTION",
+        description="Mention printed on intra-EU reverse-charge invoices (default: the "
+        "legal wording of the organisation's legislation).",
+    )
+    shopify_vat_attributes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["vat_number", "vat number", "vat_id", "vat id", "tva", "tax_id"],
+        validation_alias="BRIDGE_SHOPIFY_VAT_ATTRIBUTES",
+        description="Comma-separated names of Shopify note attributes holding a buyer's VAT id.",
+    )
+    shopify_siret_attributes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["siret"],
+        validation_alias="BRIDGE_SHOPIFY_SIRET_ATTRIBUTES",
+        description="Comma-separated names of Shopify note attributes holding a SIREN/SIRET.",
+    )
     rounding_tolerance: Decimal = Field(
         default=Decimal("0.05"), ge=0, validation_alias="BRIDGE_ROUNDING_TOLERANCE"
     )
@@ -550,6 +594,12 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("shopify_vat_attributes", "shopify_siret_attributes", mode="before")
+    @classmethod
+    def _split_names(cls, value: Any) -> Any:
+        names = _split_secrets(value)
+        return [str(name).strip().lower() for name in names] if isinstance(names, list) else names
 
     @field_validator("shopify_webhook_secret", "stripe_webhook_secret", "secret_key", mode="before")
     @classmethod

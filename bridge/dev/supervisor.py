@@ -15,6 +15,7 @@ directory, so everyone reconnects to the same URL and finds everything acknowled
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -41,6 +42,7 @@ from bridge.dev.stripe_standin import STANDIN_KEY, StripeStandin
 from bridge.embedded_redis import free_port
 from bridge.services import sage_config
 from bridge.settings import Settings
+from connectors.sage_active.sandbox.legislations import oss_products
 
 START_TIMEOUT = 60.0
 STOP_GRACE = 20.0
@@ -132,6 +134,9 @@ class DevServer:
             env["BRIDGE_POLL_INTERVAL"] = DEV_POLL_INTERVAL
         if "log_json" not in given:
             env["BRIDGE_LOG_JSON"] = "false"  # people read these lines, machines do not
+        if self.settings.sage_api_url is None and "oss_products" not in given:
+            # the embedded sandbox's (French) organisation has a product per EU rate (OSS)
+            env["BRIDGE_OSS_PRODUCTS"] = json.dumps(oss_products("FR"))
         return env
 
     def _secret(self, name: str, secrets: DevSecrets) -> str:

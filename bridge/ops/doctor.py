@@ -38,6 +38,7 @@ CHECK_MODULES: list[str] = [
     "bridge.ops.doctor_checks",
     "bridge.month.doctor",
     "bridge.ops.doctor_setup",
+    "bridge.ops.doctor_vat",
 ]
 
 

@@ -16,6 +16,7 @@ from bridge.ops.doctor import DoctorContext, Finding, Level, check
 from bridge.payouts.mapping import check_payout_mapping
 from bridge.services import ConfigurationError
 from bridge.sync.products import rate_key
+from bridge.sync.taxes import fallback_products
 from connectors.sage_active.errors import SageAuthError, SageError
 
 SAGE = "Sage connection"
@@ -142,6 +143,11 @@ def payment_methods(ctx: DoctorContext) -> Iterator[Finding]:
         yield _ok("Payment methods", f"{len(mapping)} gateway(s) mapped, all found in Sage")
 
 
+def _fallbacks(ctx: DoctorContext) -> dict[str, str]:
+    """The fallback products: BRIDGE_FALLBACK_PRODUCTS, else the legislation's default."""
+    return fallback_products(ctx.settings, ctx.sage.legislation())
+
+
 def _product_codes(ctx: DoctorContext) -> dict[str, str]:
     """Product code -> what it is for, in the mapping."""
     settings = ctx.settings
@@ -149,7 +155,7 @@ def _product_codes(ctx: DoctorContext) -> dict[str, str]:
         settings.shipping_product_code: "BRIDGE_SHIPPING_PRODUCT",
         settings.rounding_product_code: "BRIDGE_ROUNDING_PRODUCT",
     }
-    for rate, code in sorted(settings.fallback_products.items()):
+    for rate, code in sorted(_fallbacks(ctx).items()):
         wanted.setdefault(code, f"BRIDGE_FALLBACK_PRODUCTS[{rate}]")
     return wanted
 
@@ -167,7 +173,7 @@ def products(ctx: DoctorContext) -> Iterator[Finding]:
                 f"{role} names {code!r}, which Sage does not have",
                 f"create product {code!r} in Sage, or change {role}",
             )
-    for rate, code in sorted(ctx.settings.fallback_products.items()):
+    for rate, code in sorted(_fallbacks(ctx).items()):
         product = found.get(code)
         vat = product.sales_vat_percentage if product else None
         if product is not None and vat is not None and rate_key(vat) != rate:
@@ -178,7 +184,7 @@ def products(ctx: DoctorContext) -> Iterator[Finding]:
                 "map that rate in BRIDGE_FALLBACK_PRODUCTS to a product sold at that rate",
             )
     if not problems:
-        rates = ", ".join(f"{r} %" for r in sorted(ctx.settings.fallback_products))
+        rates = ", ".join(f"{r} %" for r in sorted(_fallbacks(ctx)))
         yield _ok("Products", f"shipping, rounding and fallbacks for {rates or 'no rate'} found")
 
 

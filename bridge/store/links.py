@@ -153,6 +153,11 @@ class LinkStore:
         self._settings = settings
         self._clock = clock
 
+    @property
+    def redis(self) -> redis.Redis:
+        """The Redis client (for small sets kept beside the links, e.g. OSS rates seen)."""
+        return self._redis
+
     def _key(self, *parts: str) -> str:
         return self._settings.key("link", *parts)
 

@@ -31,8 +31,10 @@ from bridge.sync.customers import resolve_customer
 from bridge.sync.dispatch import PermanentError
 from bridge.sync.expiry import links_may_have_expired
 from bridge.sync.notify import invoice_event, observe_invoice
-from bridge.sync.products import resolve_products
+from bridge.sync.products import ProductPlan, resolve_products
+from bridge.sync.taxes import check_foreign_taxes, fallback_products, plan_taxes
 from bridge.sync.totals import Figures, enforce
+from bridge.sync.walkins import home_country
 from connectors.sage_active.models import SalesInvoice, SalesInvoiceInput, SalesInvoiceLineInput
 
 CREATE = "create"
@@ -55,7 +57,11 @@ def invoice_number(order: Order, numbering: NumberingMode) -> str | None:
 
 
 def invoice_input(
-    order: Order, customer_id: str, product_ids: list[str], numbering: NumberingMode
+    order: Order,
+    customer_id: str,
+    product_ids: list[str],
+    numbering: NumberingMode,
+    mention: str | None = None,
 ) -> SalesInvoiceInput:
     """The `createSalesInvoice` values for `order` (references as DESIGN.md section 3)."""
     number = invoice_number(order, numbering)
@@ -65,6 +71,7 @@ def invoice_input(
         operational_number=number or None,
         sales_order_number=order.reference,
         external_reference=order.external_reference or None,
+        special_mention=mention,
         lines=[
             SalesInvoiceLineInput(
                 product_id=product_id,
@@ -124,6 +131,23 @@ def _adopt(link: OrderLink, invoice: SalesInvoice) -> None:
         link.line_products = [str(line.product_id) for line in invoice.lines]
 
 
+def plan_lines(ctx: SyncContext, order: Order) -> tuple[ProductPlan, str | None]:
+    """Each line's product by its sale kind (`bridge.sync.taxes`: OSS, intra-EU, export,
+    domestic, under the organisation's legislation), and the invoice's legal mention.
+
+    Raises:
+        PermanentError: an unmapped OSS rate, a product not at its line's rate or on a
+            domestic tax for a foreign rate.
+        SageError: a look-up failed.
+    """
+    legislation = ctx.sage.legislation()
+    home = home_country(legislation)
+    taxes = plan_taxes(order, ctx.settings, home, legislation, ctx.links.redis)
+    check_foreign_taxes(ctx.sage, taxes, ctx.settings)
+    fallbacks = fallback_products(ctx.settings, legislation)
+    return resolve_products(ctx, order.lines, taxes.codes, fallbacks), taxes.mention
+
+
 def create_invoice(ctx: SyncContext, link: OrderLink, order: Order) -> None:
     """Create the order's invoice unless the link or Sage already has it.
 
@@ -140,8 +164,8 @@ def create_invoice(ctx: SyncContext, link: OrderLink, order: Order) -> None:
         _adopt(link, earlier)
     else:
         customer_id = resolve_customer(ctx, order)
-        plan = resolve_products(ctx, order.lines)
-        values = invoice_input(order, customer_id, plan.ids, ctx.settings.numbering)
+        plan, mention = plan_lines(ctx, order)
+        values = invoice_input(order, customer_id, plan.ids, ctx.settings.numbering, mention)
         link.customer_id, link.line_products = customer_id, plan.ids
         link.fallback_lines = plan.fallback_lines
         ctx.check()

@@ -74,23 +74,38 @@ def _fits(product: Product | None, rate: Decimal) -> bool:
     )
 
 
-def resolve_products(ctx: SyncContext, lines: Sequence[Line]) -> ProductPlan:
+def resolve_products(
+    ctx: SyncContext,
+    lines: Sequence[Line],
+    imposed: Sequence[str | None] | None = None,
+    fallbacks: dict[str, str] | None = None,
+) -> ProductPlan:
     """The Sage product id of each line (see the module docstring).
+
+    `imposed` is the product code the sale kind gives a line (`bridge.sync.taxes`: OSS,
+    intra-EU), used only at the line's rate; `fallbacks` the fallback products per rate
+    (default `BRIDGE_FALLBACK_PRODUCTS`).
 
     Raises:
         PermanentError: no usable product and no fallback product for a line's VAT rate.
         SageError: the look-up failed (classified by the caller).
     """
     settings = ctx.settings
-    fallbacks = settings.fallback_products
-    own = [_own_code(line, settings) for line in lines]
+    fallbacks = settings.fallback_products if fallbacks is None else fallbacks
+    forced = list(imposed) if imposed is not None else [None] * len(lines)
+    own = [code or _own_code(line, settings) for line, code in zip(lines, forced, strict=True)]
     wanted = [c for c in own if c] + [fallbacks[k] for k in sorted(fallbacks)]
     found = ctx.sage.products_by_codes(wanted)
     ids: list[str] = []
     fallback_lines: list[int] = []
     for index, (line, code) in enumerate(zip(lines, own, strict=True)):
         product = found.get(code) if code else None
-        if line.kind is not LineKind.PRODUCT and product is None:
+        if forced[index] is not None and not _fits(product, line.vat_rate):
+            raise PermanentError(
+                f"line {line.title!r}: product {code!r} is not in Sage at "
+                f"{rate_key(line.vat_rate)} % VAT (BRIDGE_OSS_PRODUCTS / BRIDGE_INTRA_EU_PRODUCT)"
+            )
+        if forced[index] is None and line.kind is not LineKind.PRODUCT and product is None:
             # No stand-in for a configured product: a tip, a gift card sold (a liability)
             # or duties booked on a generic sales product would be wrong in the books.
             raise PermanentError(

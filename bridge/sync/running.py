@@ -28,6 +28,7 @@ from bridge.sync.orders import sync_order
 from bridge.sync.payments import sync_payment
 from bridge.sync.refunds import sync_refund
 from bridge.sync.shopify.context import shopify_api_version
+from bridge.sync.taxes import fallback_products
 from bridge.translate import Translated, TranslationContext, translate
 
 SHOP_HEADER = "X-Shopify-Shop-Domain"
@@ -74,13 +75,24 @@ def run_locked(
         return step(SyncContext.build(services, lock))
 
 
+def _fallbacks(event: EventRecord, services: Services) -> dict[str, str]:
+    """The books' fallback products: BRIDGE_FALLBACK_PRODUCTS, else (for Stripe, whose
+    derived rates are checked against them) those of the organisation's legislation."""
+    settings = services.settings
+    if event.provider != "stripe" or "fallback_products" in settings.model_fields_set:
+        return settings.fallback_products
+    return fallback_products(settings, services.sage.legislation())
+
+
 def translation_context(event: EventRecord, services: Services, **extra: Any) -> TranslationContext:
     """What a translation needs besides the body: shop, tolerance, the books' rates."""
     return TranslationContext(
         shop_domain=event.headers.get(SHOP_HEADER),
         tolerance=services.settings.rounding_tolerance,
-        vat_rates=book_vat_rates(services.settings.fallback_products),
+        vat_rates=book_vat_rates(_fallbacks(event, services)),
         api_version=shopify_api_version(event),
+        vat_attributes=frozenset(services.settings.shopify_vat_attributes),
+        siret_attributes=frozenset(services.settings.shopify_siret_attributes),
         **extra,
     )
 

@@ -42,6 +42,7 @@ from bridge.models import Order, OrderEdit, Payment, Presentment, Refund, Transl
 from bridge.translate.markets import OrderMoney
 from bridge.translate.shopify import edits as shopify_edits
 from bridge.translate.shopify import orders as shopify
+from bridge.translate.shopify import parts as shopify_parts
 from bridge.translate.stripe import checkout as stripe_checkout
 from bridge.translate.stripe import credit_note as stripe_credit_note
 from bridge.translate.stripe import objects as stripe
@@ -80,6 +81,9 @@ class TranslationContext:
     order_total: Decimal | None = None
     presentment_currency: str | None = None
     presentment_total: Decimal | None = None
+    # Shopify: the note attributes that carry a buyer's VAT id and SIRET (lower case).
+    vat_attributes: frozenset[str] = shopify_parts.VAT_ATTRIBUTES
+    siret_attributes: frozenset[str] = shopify_parts.SIRET_ATTRIBUTES
 
     def order_money(self) -> OrderMoney | None:
         """The order's currencies and totals, when the caller knows the order."""
@@ -113,7 +117,13 @@ def _shopify(topic: str, payload: Mapping[str, Any], ctx: TranslationContext) ->
             edited = _parse(sp.OrderEdited, payload, where)
             return shopify_edits.edit_from_shopify(edited, shop_domain=shop)
         order = _parse(sp.ShopifyOrder, payload, where)
-        return shopify.order_from_shopify(order, shop_domain=shop, tolerance=ctx.tolerance)
+        return shopify.order_from_shopify(
+            order,
+            shop_domain=shop,
+            tolerance=ctx.tolerance,
+            vat_attributes=ctx.vat_attributes,
+            siret_attributes=ctx.siret_attributes,
+        )
     if topic == "orders/paid":
         order = _parse(sp.ShopifyOrder, payload, where)
         return shopify.payments_from_paid_order(order, shop_domain=shop)

@@ -90,6 +90,12 @@ class CustomerInput(SageInput):
     vat_number: str | None = Field(default=None, max_length=25)
     email: str | None = Field(default=None, max_length=70)
     address: AddressInput | None = None
+    # Identification (02-customers.md): the document type by legislation and country
+    # (`documentTypes`), its number (FR: SIREN/SIRET), and ES simplified invoices.
+    document_type_id: str | None = None
+    document_id: str | None = Field(default=None, max_length=25)
+    non_identified_customer: bool | None = None
+    comments: str | None = Field(default=None, max_length=2000)
 
     def to_graphql(self) -> dict[str, Any]:
         values = self.model_dump(
@@ -182,6 +188,8 @@ class SalesInvoiceInput(SageInput):
     sales_order_number: str | None = Field(default=None, max_length=250)
     external_reference: str | None = Field(default=None, max_length=20)
     comments: str | None = Field(default=None, max_length=1000)
+    # A legal mention printed on the invoice (e.g. intra-EU reverse charge).
+    special_mention: str | None = Field(default=None, max_length=1000)
     lines: list[SalesInvoiceLineInput] = Field(min_length=1)
 
 

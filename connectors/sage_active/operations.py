@@ -35,6 +35,7 @@ from connectors.sage_active.models import (
 )
 from connectors.sage_active.pagination import connection, paginate, parse
 from connectors.sage_active.reference import ReferenceData
+from connectors.sage_active.tax_reference import TaxReference
 from connectors.sage_active.writer import SageWriter
 
 
@@ -55,7 +56,7 @@ def _result(value: dict[str, Any] | SageError) -> dict[str, Any]:
     return value
 
 
-class SageActive(ReferenceData, AccountingOperations):
+class SageActive(ReferenceData, TaxReference, AccountingOperations):
     """The operations the bridge needs; see the module docstring.
 
     `SageActive(client, redis=None, cache_ttl=None)`: the cache uses the client's Redis

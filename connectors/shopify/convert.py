@@ -322,8 +322,20 @@ def _customer(customer: object) -> JSON | None:
         "last_name": customer.get("lastName"),
         "phone": customer.get("phone"),
         "tax_exempt": bool(customer.get("taxExempt")),
+        "tax_exemptions": [str(e) for e in customer.get("taxExemptions") or [] if e],
         "default_address": _address(customer.get("defaultAddress")),
     }
+
+
+def _company(entity: object) -> JSON | None:
+    """A B2B order's `purchasingEntity` (a `PurchasingCompany`) as the webhook's `company`."""
+    if not isinstance(entity, dict):
+        return None
+    company, location = entity.get("company"), entity.get("location")
+    if not isinstance(company, dict) or not company.get("id"):
+        return None
+    place = location.get("id") if isinstance(location, dict) else None
+    return {"id": legacy_id(company["id"]), "location_id": legacy_id(place) if place else None}
 
 
 def _order_money(order: JSON) -> JSON:
@@ -403,6 +415,7 @@ def order_body(order: JSON) -> JSON:
         "fulfillment_status": _FULFILMENT.get(status) if isinstance(status, str) else None,
         "payment_gateway_names": list(order.get("paymentGatewayNames") or []),
         "customer": _customer(order.get("customer")),
+        "company": _company(order.get("purchasingEntity")),
         "billing_address": _address(order.get("billingAddress")),
         "shipping_address": _address(order.get("shippingAddress")),
         "line_items": _line_items(order),

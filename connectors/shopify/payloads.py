@@ -73,6 +73,8 @@ class Customer(_Payload):
     last_name: str | None = None
     phone: str | None = None
     tax_exempt: bool = False
+    # e.g. "EU_REVERSE_CHARGE_EXEMPTION_RULE", "CA_STATUS_CARD_EXEMPTION"
+    tax_exemptions: list[str] = Field(default_factory=list)
     default_address: Address | None = None
 
 
@@ -168,6 +170,13 @@ class NoteAttribute(_Payload):
     value: str | None = None
 
 
+class OrderCompany(_Payload):
+    """A B2B order's purchasing company and its location (ids only, as webhooks send them)."""
+
+    id: int
+    location_id: int | None = None
+
+
 class OrderRefundLine(_Payload):
     """`refunds[].refund_line_items[]` of an order body: the units of a line refunded."""
 
@@ -222,6 +231,7 @@ class ShopifyOrder(_Payload):
     discount_applications: list[DiscountApplication] = Field(default_factory=list)
     discount_codes: list[DiscountCode] = Field(default_factory=list)
     note_attributes: list[NoteAttribute] = Field(default_factory=list)
+    company: OrderCompany | None = None
     tax_lines: list[TaxLine] = Field(default_factory=list)
     test: bool = False
     # None when the body does not list them (an order rebuilt from GraphQL by the backfill)

@@ -104,6 +104,7 @@ class CustomerDetails(_Object):
     name: str | None = None
     business_name: str | None = None
     phone: str | None = None
+    tax_exempt: str | None = None  # "none" | "exempt" | "reverse"
     tax_ids: list[TaxId] | None = None
 
 

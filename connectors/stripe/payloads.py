@@ -257,6 +257,7 @@ class StripeInvoice(_Object):
     customer_phone: str | None = None
     customer_address: StripeAddress | None = None
     customer_tax_ids: Annotated[list[TaxId], _List] = Field(default_factory=list)
+    customer_tax_exempt: str | None = None  # "none" | "exempt" | "reverse"
     total: int
     subtotal: int | None = None
     amount_paid: int = 0

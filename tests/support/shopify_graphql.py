@@ -98,7 +98,9 @@ type MailingAddress { firstName: String lastName: String name: String company: S
   address1: String address2: String city: String zip: String province: String
   provinceCode: String country: String countryCodeV2: String phone: String }
 type Customer implements Node { id: ID! email: String firstName: String lastName: String
-  phone: String taxExempt: Boolean! defaultAddress: MailingAddress }
+  phone: String taxExempt: Boolean! taxExemptions: [String!]! defaultAddress: MailingAddress }
+type PurchasingCompany { company: Company! location: CompanyLocation }
+union PurchasingEntity = Customer | PurchasingCompany
 type Attribute { key: String! value: String }
 type OrderTransaction implements Node { id: ID! kind: String! status: String! gateway: String
   createdAt: DateTime processedAt: DateTime test: Boolean! parentTransaction: OrderTransaction
@@ -132,6 +134,7 @@ type Order implements Node { id: ID! name: String! email: String createdAt: Date
   totalShippingPriceSet: MoneyBag! currentTotalPriceSet: MoneyBag! currentSubtotalPriceSet: MoneyBag
   currentTotalTaxSet: MoneyBag totalCashRoundingAdjustment: CashRoundingAdjustment
   customer: Customer billingAddress: MailingAddress shippingAddress: MailingAddress
+  purchasingEntity: PurchasingEntity
   customAttributes: [Attribute!]! taxLines: [TaxLine!]!
   lineItems(first: Int, after: String): LineItemConnection!
   shippingLines(first: Int, after: String): ShippingLineConnection!
@@ -176,6 +179,12 @@ type BulkOperationRunQueryPayload { bulkOperation: BulkOperation userErrors: [Us
 input OrderMarkAsPaidInput { id: ID! }
 type OrderMarkAsPaidPayload { order: Order userErrors: [UserError!]! }
 enum OrderSortKeys { CREATED_AT ID PROCESSED_AT UPDATED_AT }
+type Company { id: ID! name: String! }
+type CompanyAddress { countryCode: String }
+type CompanyLocationTaxSettings { taxRegistrationId: String taxExempt: Boolean!
+  taxExemptions: [String!]! }
+type CompanyLocation { id: ID! name: String! company: Company!
+  billingAddress: CompanyAddress taxSettings: CompanyLocationTaxSettings! }
 enum WebhookSubscriptionTopic { ORDERS_CREATE ORDERS_UPDATED ORDERS_EDITED ORDERS_PAID
   ORDERS_CANCELLED ORDER_TRANSACTIONS_CREATE REFUNDS_CREATE APP_UNINSTALLED }
 enum WebhookSubscriptionFormat { JSON XML }
@@ -186,6 +195,7 @@ type WebhookSubscription implements Node { id: ID! topic: WebhookSubscriptionTop
 type WebhookSubscriptionCreatePayload { webhookSubscription: WebhookSubscription
   userErrors: [UserError!]! }
 type Query {
+  companyLocation(id: ID!): CompanyLocation
   orders(first: Int, after: String, query: String, sortKey: OrderSortKeys,
     reverse: Boolean): OrderConnection!
   ordersCount(query: String, limit: Int = 10000): Count
@@ -209,6 +219,9 @@ SCHEMA.type_map["Node"].resolve_type = (  # type: ignore[attr-defined]
 )
 SCHEMA.type_map["Sale"].resolve_type = (  # type: ignore[attr-defined]
     lambda value, *_: "TipSale" if value["lineType"] == "TIP" else "ProductSale"
+)
+SCHEMA.type_map["PurchasingEntity"].resolve_type = (  # type: ignore[attr-defined]
+    lambda value, *_: "PurchasingCompany" if "location" in value else "Customer"
 )
 SCHEMA.type_map["SalesAgreement"].resolve_type = lambda *_: "OrderAgreement"  # type: ignore[attr-defined]
 _FILTER = re.compile(r"(\w+):(>=|<=|>|<)?'?([^' ]+)'?")
@@ -268,6 +281,7 @@ class FakeShopifyGraphQL:
         self.requests: list[str] = []  # the operation names (or root fields) asked for
         self.refused = 0  # THROTTLED answers
         self.marked_paid: list[str] = []  # order gids `orderMarkAsPaid` changed
+        self.locations: dict[str, dict[str, Any]] = {}  # B2B company locations by gid
         self.subscriptions: list[dict[str, Any]] = []  # `webhookSubscriptionCreate`d
         self.fail_bulk = False
         self._faults: list[int] = []
@@ -299,6 +313,15 @@ class FakeShopifyGraphQL:
             self.balance_transactions = [
                 t for t in self.balance_transactions if t["payoutId"] != payout["id"]
             ] + txns
+
+    def add_company_location(self, node: dict[str, Any]) -> None:
+        """Add (or replace) a B2B company location, in its GraphQL shape."""
+        with self._lock:
+            self.locations[node["id"]] = node
+
+    def companyLocation(self, info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self.locations.get(id)
 
     def add_graphql_order(self, node: dict[str, Any]) -> None:
         """Add (or replace) an order already in GraphQL shape."""

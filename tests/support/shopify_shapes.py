@@ -206,6 +206,18 @@ def _agreements(body: JSON) -> list[JSON]:
 _FULFILMENT = {"fulfilled": "FULFILLED", "partial": "PARTIALLY_FULFILLED"}
 
 
+def _purchasing_entity(company: object) -> JSON | None:
+    """A B2B order's `PurchasingCompany` (its company and location) from the webhook's
+    `company` ({id, location_id})."""
+    if not isinstance(company, dict):
+        return None
+    location = company.get("location_id")
+    return {
+        "company": {"id": gid("Company", company["id"]), "name": ""},
+        "location": {"id": gid("CompanyLocation", location)} if location else None,
+    }
+
+
 def order(body: JSON, transactions: list[JSON]) -> JSON:
     """A GraphQL `Order` (with `lineItems`, `shippingLines`, `transactions` and `refunds`
     as plain lists: the fake pages them) from a REST order and its transactions."""
@@ -259,8 +271,10 @@ def order(body: JSON, transactions: list[JSON]) -> JSON:
                      "firstName": customer.get("first_name"),
                      "lastName": customer.get("last_name"), "phone": customer.get("phone"),
                      "taxExempt": bool(customer.get("tax_exempt")),
+                     "taxExemptions": list(customer.get("tax_exemptions") or []),
                      "defaultAddress": _address(customer.get("default_address"))}
         if isinstance(customer, dict) else None,
+        "purchasingEntity": _purchasing_entity(body.get("company")),
         "billingAddress": _address(body.get("billing_address")),
         "shippingAddress": _address(body.get("shipping_address")),
         "customAttributes": [{"key": a.get("name"), "value": a.get("value")}

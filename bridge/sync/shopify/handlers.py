@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from bridge.models import Order
 from bridge.services import Services
 from bridge.store.events import EventRecord
 from bridge.sync.dispatch import Outcome, handler
 from bridge.sync.errors import classified
 from bridge.sync.running import event_body, handle, run_translated, translation_context
+from bridge.sync.shopify.companies import complete_b2b_order
 from bridge.sync.shopify.context import refund_context
 from bridge.translate import translate
 
@@ -35,9 +37,22 @@ def handle_shopify_refund(event: EventRecord, services: Services) -> Outcome:
         return run_translated(event, services, result)
 
 
+def handle_shopify_order(event: EventRecord, services: Services) -> Outcome:
+    """`orders/create`, `orders/updated`: a B2B order's buyer completed from its company
+    location (`bridge.sync.shopify.companies`) before it is booked.
+
+    Raises:
+        TransientError, PermanentError: as `bridge.sync.running.handle`.
+    """
+    with classified(f"shopify {event.topic} {event.ref}"):
+        body = event_body(event)
+        result = translate(event.provider, event.topic, body, translation_context(event, services))
+        if isinstance(result, Order):
+            result = complete_b2b_order(services.settings, result)
+        return run_translated(event, services, result)
+
+
 for _topic in (
-    "orders/create",
-    "orders/updated",
     "orders/edited",
     "orders/paid",
     "orders/cancelled",
@@ -45,3 +60,5 @@ for _topic in (
 ):
     handler("shopify", _topic)(handle)
 handler("shopify", "refunds/create")(handle_shopify_refund)
+handler("shopify", "orders/create")(handle_shopify_order)
+handler("shopify", "orders/updated")(handle_shopify_order)

@@ -33,6 +33,8 @@ from bridge.translate.common import LineSet, normalise_gateway, percent_from_fra
 from bridge.translate.markets import OrderMoney
 from bridge.translate.shopify import extras
 from bridge.translate.shopify.parts import (
+    SIRET_ATTRIBUTES,
+    VAT_ATTRIBUTES,
     allocated,
     order_reference,
     party,
@@ -106,8 +108,21 @@ def _add_shipping(lines: LineSet, ship: sp.ShippingLine, taxes_included: bool) -
     )
 
 
-def order_from_shopify(payload: sp.ShopifyOrder, *, shop_domain: str, tolerance: Decimal) -> Order:
-    """The neutral Order for a Shopify order payload.
+def _country(address: sp.Address | None) -> str | None:
+    code = (address.country_code or "").upper() if address else ""
+    return code if len(code) == 2 and code.isalpha() else None
+
+
+def order_from_shopify(
+    payload: sp.ShopifyOrder,
+    *,
+    shop_domain: str,
+    tolerance: Decimal,
+    vat_attributes: frozenset[str] = VAT_ATTRIBUTES,
+    siret_attributes: frozenset[str] = SIRET_ATTRIBUTES,
+) -> Order:
+    """The neutral Order for a Shopify order payload (`party` names the note attributes
+    read for the buyer's VAT id and SIRET).
 
     Raises:
         TranslationError: an amount is missing, a discount exceeds its line, or the lines
@@ -138,7 +153,7 @@ def order_from_shopify(payload: sp.ShopifyOrder, *, shop_domain: str, tolerance:
         source_number=None,
         currency=currency,
         date=(payload.processed_at or payload.created_at).date(),
-        customer=party(payload),
+        customer=party(payload, vat_attributes, siret_attributes),
         lines=lines,
         total=total,
         rounding=rounding,
@@ -148,6 +163,7 @@ def order_from_shopify(payload: sp.ShopifyOrder, *, shop_domain: str, tolerance:
         fulfilled=payload.fulfillment_status == "fulfilled",
         paid=payload.financial_status in PAID_STATUSES,
         presentment=shown,
+        ship_to_country=_country(payload.shipping_address),
     )
 
 

@@ -16,6 +16,7 @@ from connectors.shopify import payloads as sp
 
 # note_attributes that checkout apps commonly use to carry a buyer's VAT number
 VAT_ATTRIBUTES = frozenset({"vat_number", "vat number", "vat_id", "vat id", "tva", "tax_id"})
+SIRET_ATTRIBUTES = frozenset({"siret"})
 
 
 def order_reference(shop_domain: str, order_id: int | str) -> str:
@@ -69,8 +70,25 @@ def _address(address: sp.Address | None) -> Address | None:
     )
 
 
-def party(payload: sp.ShopifyOrder) -> Party | None:
-    """The order's customer; a guest (`provider_id=None`) when there is no customer record."""
+def _attribute(payload: sp.ShopifyOrder, names: frozenset[str]) -> str | None:
+    for attribute in payload.note_attributes:
+        value = (attribute.value or "").strip()
+        if value and attribute.name.strip().lower() in names:
+            return value
+    return None
+
+
+def party(
+    payload: sp.ShopifyOrder,
+    vat_attributes: frozenset[str] = VAT_ATTRIBUTES,
+    siret_attributes: frozenset[str] = SIRET_ATTRIBUTES,
+) -> Party | None:
+    """The order's customer; a guest (`provider_id=None`) when there is no customer record.
+
+    Business data: the VAT id and SIRET from the note attributes named in
+    `vat_attributes` / `siret_attributes` (shops without B2B), the customer's tax
+    exemption, and a B2B order's company location (read by the sync).
+    """
     customer, billing = payload.customer, payload.billing_address
     if customer is None and billing is None:
         return None
@@ -81,10 +99,8 @@ def party(payload: sp.ShopifyOrder) -> Party | None:
     email = (customer.email if customer else None) or payload.email
     person = " ".join(part for part in (first, last) if part)
     name = company or person or email or f"Client {payload.name}"
-    vat = next(
-        (a.value for a in payload.note_attributes if a.name.strip().lower() in VAT_ATTRIBUTES),
-        None,
-    )
+    location = payload.company.location_id if payload.company else None
+    exempt = customer is not None and (customer.tax_exempt or bool(customer.tax_exemptions))
     return Party(
         provider_id=str(customer.id) if customer else None,
         email=email,
@@ -93,8 +109,11 @@ def party(payload: sp.ShopifyOrder) -> Party | None:
         first_name=first,
         last_name=last,
         phone=(customer.phone if customer else None) or (source.phone if source else None),
-        address=_address(source),
-        vat_number=vat,
+        address=_address(source or payload.shipping_address),
+        vat_number=_attribute(payload, vat_attributes),
+        siret=_attribute(payload, siret_attributes),
+        tax_exempt=exempt,
+        company_location=f"gid://shopify/CompanyLocation/{location}" if location else None,
     )
 
 

@@ -30,7 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from bridge.models import Address, LineKind, Order, Party, Payment, TranslationError
 from bridge.money import HUNDRED, ZERO, from_minor_units
 from bridge.translate.common import LineSet, plain, settle_total
-from bridge.translate.stripe.objects import VAT_ID_TYPES, stripe_reference
+from bridge.translate.stripe.objects import TAX_EXEMPT, VAT_ID_TYPES, stripe_reference
 from connectors.stripe import checkout as co
 
 SHIPPING_TITLE = "Livraison"
@@ -169,11 +169,13 @@ def _party(session: co.CheckoutSession) -> Party | None:
         return None
     address = details.address if details else None
     tax_ids = (details.tax_ids if details else None) or []
+    vat = next((t.value for t in tax_ids if t.type in VAT_ID_TYPES), None)
+    company = details.business_name if details else None
     return Party(
         provider_id=customer,
         email=email,
         name=name[:70],
-        company=details.business_name if details else None,
+        company=company or (name[:70] if vat else None),
         phone=details.phone if details else None,
         address=Address(
             line1=address.line1,
@@ -185,7 +187,8 @@ def _party(session: co.CheckoutSession) -> Party | None:
         )
         if address and any(address.model_dump().values())
         else None,
-        vat_number=next((t.value for t in tax_ids if t.type in VAT_ID_TYPES), None),
+        vat_number=vat,
+        tax_exempt=details is not None and details.tax_exempt in TAX_EXEMPT,
     )
 
 

@@ -51,6 +51,7 @@ from bridge.translate.stripe.taxes import DEFAULT_VAT_RATES, LineTaxes
 from connectors.stripe import payloads as st
 
 VAT_ID_TYPES = frozenset({"eu_vat", "gb_vat", "ch_vat", "no_vat"})
+TAX_EXEMPT = frozenset({"exempt", "reverse"})  # Stripe's customer tax_exempt values
 
 
 def stripe_reference(account: str, object_id: str) -> str:
@@ -114,10 +115,13 @@ def _party(invoice: st.StripeInvoice) -> Party | None:
         return None
     address = invoice.customer_address
     vat = next((t.value for t in invoice.customer_tax_ids if t.type in VAT_ID_TYPES), None)
+    name = (invoice.customer_name or invoice.customer_email or invoice.customer)[:70]
     return Party(
         provider_id=invoice.customer,
         email=invoice.customer_email,
-        name=(invoice.customer_name or invoice.customer_email or invoice.customer)[:70],
+        name=name,
+        # A customer identified by a VAT id is a business, named as Stripe names it.
+        company=name if vat else None,
         phone=invoice.customer_phone,
         address=Address(
             line1=address.line1,
@@ -130,6 +134,7 @@ def _party(invoice: st.StripeInvoice) -> Party | None:
         if address
         else None,
         vat_number=vat,
+        tax_exempt=invoice.customer_tax_exempt in TAX_EXEMPT,
     )
 
 

@@ -14,6 +14,12 @@ from connectors.sage_active.sandbox.inputs import (
     CustomerUpdate,
     ProductCreate,
 )
+from connectors.sage_active.sandbox.legislation_reference import (
+    check_customer_code,
+    check_customer_identity,
+    check_vies_vat_number,
+    customer_number,
+)
 
 _CUSTOMER_LIMITS = {
     "code": 17,
@@ -35,7 +41,13 @@ def create_customer(books: Books, clock: Clock, data: CustomerFields) -> Custome
     """
     _check_customer(books, data, None)
     require("socialName", data.social_name)
-    code = data.code or _next_code(books)
+    check_customer_code(books, data.code)
+    country = data.country_acronym or next(
+        (a.country_iso_code_alpha2 for a in data.addresses or [] if a.country_iso_code_alpha2),
+        None,
+    )
+    check_vies_vat_number(books, data.customer_type, country, data.vat_number)
+    code = data.code or customer_number(books) or _next_code(books)
     now = clock.now()
     customer = Customer(
         id=uuid4(),
@@ -101,11 +113,14 @@ def create_product(books: Books, clock: Clock, data: ProductCreate) -> Product:
 
 
 def _default_tax_group(books: Books) -> UUID | None:
-    standard = max(books.taxes.values(), key=lambda tax: tax.percentage, default=None)
+    domestic = [tax for tax in books.taxes.values() if tax.tax_type != "FOREIGN"]
+    standard = max(domestic, key=lambda tax: tax.percentage, default=None)
     return standard.group_id if standard else None
 
 
 def _check_customer(books: Books, data: CustomerFields, current: Customer | None) -> None:
+    kind = data.customer_type or (current.customer_type if current else "BUSINESS")
+    check_customer_identity(books, data.document_type_id, data.non_identified_customer, kind)
     for name, limit in _CUSTOMER_LIMITS.items():
         check_length(_camel(name), getattr(data, name), limit)
     for address in data.addresses or []:
@@ -138,6 +153,10 @@ def _apply_customer(customer: Customer, data: CustomerFields, replace_all: list[
             setattr(customer, name, value)
     if data.customer_type is not None:
         customer.customer_type = data.customer_type
+    if data.document_type_id is not None:
+        customer.document_type_id = data.document_type_id
+    if data.non_identified_customer is not None:
+        customer.non_identified_customer = data.non_identified_customer
     if data.addresses is not None:
         kept = [] if "ADDRESSES" in replace_all else customer.addresses
         customer.addresses = kept + [_address(item) for item in data.addresses]

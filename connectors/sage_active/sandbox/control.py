@@ -20,6 +20,7 @@ from connectors.sage_active.sandbox.faults import FaultSpec
 from connectors.sage_active.sandbox.inputs import PaidAmountInput, SettlementInput
 from connectors.sage_active.sandbox.invoices import get_invoice
 from connectors.sage_active.sandbox.ledger import POSTED_STATES, settle
+from connectors.sage_active.sandbox.legislations import DEFAULT_NAMES
 from connectors.sage_active.sandbox.money import ZERO, dumps, to_decimal
 from connectors.sage_active.sandbox.runtime import Sandbox
 from connectors.sage_active.sandbox.scalars import parse_datetime
@@ -60,7 +61,7 @@ class AuthBody(_Strict):
 
 
 class OrganizationBody(_Strict):
-    name: str = Field(min_length=1, max_length=100)
+    name: str | None = Field(default=None, min_length=1, max_length=100)
     legislation_code: str = Field(default="FR", alias="legislationCode", pattern="^(FR|ES|DE)$")
 
 
@@ -122,7 +123,8 @@ def add_organization() -> Response:
         return body
     box = _box()
     with box.state.lock:
-        books = seed_books(box.state.clock, body.name, body.legislation_code)
+        name = body.name or DEFAULT_NAMES[body.legislation_code]
+        books = seed_books(box.state.clock, name, body.legislation_code)
         org = books.organization
         if org.id in box.state.books:
             return json_response({"error": "organisation exists", "id": str(org.id)}, 409)

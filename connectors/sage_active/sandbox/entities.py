@@ -104,6 +104,8 @@ class Product:
     comments: str | None = None
     obsolete: bool = False
     first_sales_discount: Decimal = ZERO
+    # The tax treatment of its sales (`taxTreatments`): intra-community, OSS... (None: domestic)
+    tax_treatment_id: UUID | None = None
 
 
 @dataclass(slots=True)
@@ -152,6 +154,9 @@ class Customer:
     source_type: str = "PUBLIC_API"
     addresses: list[Address] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
+    # Identification document type (`documentTypes`), ES simplified invoices.
+    document_type_id: UUID | None = None
+    non_identified_customer: bool = False
 
 
 @dataclass(slots=True)

@@ -52,6 +52,8 @@ class CustomerFields(Input):
     comments: str | None = None
     addresses: list[AddressInput] | None = None
     contacts: list[ContactInput] | None = None
+    document_type_id: UUID | None = None
+    non_identified_customer: bool | None = None
 
 
 class CustomerUpdate(CustomerFields):

@@ -25,6 +25,7 @@ from connectors.sage_active.sandbox.entities import (
 from connectors.sage_active.sandbox.errors import BusinessError, check_length, require
 from connectors.sage_active.sandbox.inputs import PostInput, SettlementInput
 from connectors.sage_active.sandbox.invoices import get_invoice
+from connectors.sage_active.sandbox.legislations import posting_accounts
 from connectors.sage_active.sandbox.lettering import match_credit_note
 from connectors.sage_active.sandbox.money import HUNDRED, ZERO, cents
 
@@ -58,7 +59,7 @@ def post_invoice(books: Books, clock: Clock, data: PostInput) -> AccountingEntry
     entry.description = data.accounting_entry_description
     entry.document_number = invoice.operational_number
     entry.source_entity_id = invoice.id
-    entry.accounting_entry_lines = _sales_lines(invoice)
+    entry.accounting_entry_lines = _sales_lines(books, invoice)
     books.add_entry(entry)
     make_open_items(books, invoice, now)
     invoice.status = "Posted"
@@ -111,9 +112,10 @@ def settle(books: Books, clock: Clock, data: SettlementInput) -> AccountingEntry
     account = books.accounts.get(method.sub_account_id) if method.sub_account_id else None
     debit_account = account.code if account else BANK_ACCOUNT
     lines = [_line(0, debit_account, data.description, total, ZERO, data.document_number)]
+    customers_account = posting_accounts(books, None)[0]
     for position, (item_id, amount) in enumerate(paying.items(), start=1):
         lines.append(
-            _line(position, CUSTOMERS_ACCOUNT, data.description, ZERO, amount, data.document_number)
+            _line(position, customers_account, data.description, ZERO, amount, data.document_number)
         )
         lines[-1].third_party_id = data.third_party_id
         _apply_payment(books, books.open_items[item_id], amount, now)
@@ -182,8 +184,9 @@ def _line(
     )
 
 
-def _sales_lines(invoice: SalesInvoice) -> list[AccountingEntryLine]:
-    """Customer 411 against sales 706 and VAT 44571; a credit note swaps the sides."""
+def _sales_lines(books: Books, invoice: SalesInvoice) -> list[AccountingEntryLine]:
+    """Customer 411 against sales and VAT 44571 (FR; `posting_accounts`: the sales account
+    by the customer's country, the accounts by legislation); a credit note swaps the sides."""
     ref = invoice.operational_number
     text = invoice.social_name
 
@@ -195,11 +198,12 @@ def _sales_lines(invoice: SalesInvoice) -> list[AccountingEntryLine]:
         credit = abs(amount) if positive != debit_when_positive else ZERO
         return _line(order, account, text, debit, credit, ref)
 
-    lines = [side(CUSTOMERS_ACCOUNT, invoice.total_liquid, True, 0)]
+    customers, sales, vat = posting_accounts(books, books.customers.get(invoice.customer_id))
+    lines = [side(customers, invoice.total_liquid, True, 0)]
     lines[0].third_party_id = invoice.customer_id
-    lines.append(side(SALES_ACCOUNT, invoice.total_net, False, 1))
+    lines.append(side(sales, invoice.total_net, False, 1))
     if invoice.total_vat:
-        lines.append(side(VAT_ACCOUNT, invoice.total_vat, False, 2))
+        lines.append(side(vat, invoice.total_vat, False, 2))
     return lines
 
 

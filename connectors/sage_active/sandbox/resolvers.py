@@ -15,6 +15,7 @@ from uuid import UUID
 
 from graphql import GraphQLResolveInfo
 
+from connectors.sage_active.sandbox import legislation_reference
 from connectors.sage_active.sandbox.books import Books
 from connectors.sage_active.sandbox.credit import available
 from connectors.sage_active.sandbox.entities import (
@@ -148,6 +149,7 @@ _COMPUTED: dict[tuple[type, str], Callable[[Context, Any], Any]] = {
     ),
     (PaymentMethod, "subAccount"): lambda c, i: c.require_books().accounts.get(i.sub_account_id),
     (AccountingEntryLine, "accountingEntryThirdParty"): _third_party,
+    **legislation_reference.computed_fields(),
     **PURCHASE_COMPUTED,
 }
 
@@ -206,7 +208,9 @@ SOURCES: dict[str, tuple[str, Source]] = {
     "accountingEntries": ("AccountingEntry", _all(lambda b: b.entries.values())),
     "accountingEntryLines": ("AccountingEntryLine", _all(_entry_lines)),
     "accountingAccounts": ("AccountingAccount", _all(lambda b: b.accounts.values())),
+    "documentTypes": ("DocumentType", _all(legislation_reference.document_types)),
     **PURCHASE_SOURCES,
+    "taxTreatments": ("TaxTreatment", _all(legislation_reference.all_tax_treatments)),
 }
 
 

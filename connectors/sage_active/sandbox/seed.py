@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from uuid import UUID, uuid4
 
 from connectors.sage_active.sandbox.books import Books, Clock
 from connectors.sage_active.sandbox.entities import (
@@ -24,11 +24,12 @@ from connectors.sage_active.sandbox.entities import (
     TaxGroup,
 )
 from connectors.sage_active.sandbox.errors import BusinessError
+from connectors.sage_active.sandbox.ids import seed_id as seed_id
 from connectors.sage_active.sandbox.invoices import recompute_totals, today
 from connectors.sage_active.sandbox.ledger import make_open_items
+from connectors.sage_active.sandbox.legislations import apply_legislation
 from connectors.sage_active.sandbox.purchases_seed import ensure_purchases
 
-NAMESPACE = uuid5(NAMESPACE_URL, "https://sage-active-bridge/sandbox")
 ORGANIZATION_NAME = "Boutique Démo SAS"
 VAT_RATES = ("20", "10", "5.5", "2.1", "0")
 # Payment method -> the account its settlements debit: the processors' clearing accounts
@@ -79,11 +80,6 @@ SERVICES = frozenset({"SHIPPING", "ROUNDING", "DUTIES", "FEES", "TIP", "GIFT-CAR
 BULK_STATUSES = ("Pending", "Closed", "Posted")
 
 
-def seed_id(kind: str, name: str) -> UUID:
-    """The stable id of a seeded record, e.g. `seed_id("journalType", "VT")`."""
-    return uuid5(NAMESPACE, f"{kind}:{name}")
-
-
 def seed_books(clock: Clock, name: str = ORGANIZATION_NAME, legislation: str = "FR") -> Books:
     """A fresh organisation (FR unless told): chart of accounts, journals, payment methods
     (each with its account), taxes, products, WALKIN. Its id is `seed_id("organization",
@@ -120,6 +116,7 @@ def seed_books(clock: Clock, name: str = ORGANIZATION_NAME, legislation: str = "
         books.products[product.id] = product
     walkin = Customer(seed_id("customer", "WALKIN"), "WALKIN", "Clients comptoir", now, now)
     books.customers[walkin.id] = walkin
+    apply_legislation(books, now)  # ES / DE books; OSS taxes and products
     return books
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from connectors.sage_active.sandbox.legislations import OSS_RATES
 from tests.integration.sandbox.helpers import Sage, close, create
 
 pytestmark = pytest.mark.integration
@@ -30,8 +31,13 @@ ALL_CODES = sorted(
         "BOOK-001",
         "TEA-001",
         "WINE-001",
+        # the FR organisation's OSS products (one per destination and rate) and 0 % products
+        *(f"OSS-{c}-{r}" for c, rates in OSS_RATES.items() if c != "FR" for r in rates),
+        "INTRA-EU",
+        "EXPORT",
     ]
 )
+PAGES = -(-len(ALL_CODES) // 5)
 
 
 def _codes(sage: Sage, where: str, order: str = "[{code: ASC}]") -> list[str]:
@@ -49,12 +55,12 @@ def test_forward_pagination_walks_every_record_once(sage: Sage) -> None:
         assert [edge["node"]["code"] for edge in page["edges"]] == [
             n["code"] for n in page["nodes"]
         ]
-        assert page["totalCount"] == 16
+        assert page["totalCount"] == len(ALL_CODES)
         pages += 1
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
-    assert (seen, pages) == (ALL_CODES, 4)
+    assert (seen, pages) == (ALL_CODES, PAGES)
 
 
 def test_backward_pagination(sage: Sage) -> None:
@@ -162,7 +168,9 @@ def test_reference_lists_are_seeded(sage: Sage) -> None:
         """{ journalTypes(order: [{code: DESC}]) { nodes { code name type } }
              paymentMethods(order: [{referenceName: ASC}]) {
                nodes { referenceName journalType { code } } }
-             taxes(order: [{percentage: DESC}]) { nodes { percentage group { name } } }
+             taxes(where: {taxType: {neq: "FOREIGN"}}, order: [{percentage: DESC}]) {
+               nodes { percentage group { name } } }
+             oss: taxes(where: {taxType: {eq: "FOREIGN"}}) { nodes { name percentage } }
              customers { nodes { code socialName } } }"""
     )
     assert data["journalTypes"]["nodes"] == [
@@ -180,6 +188,8 @@ def test_reference_lists_are_seeded(sage: Sage) -> None:
     ]
     assert {m["journalType"]["code"] for m in data["paymentMethods"]["nodes"]} == {"BQ"}
     assert [t["percentage"] for t in data["taxes"]["nodes"]] == [20, 10, 5.5, 2.1, 0]
+    # and the other EU countries' rates, for distance sales under the OSS
+    assert {"name": "DE 19 % (OSS)", "percentage": 19} in data["oss"]["nodes"]
     assert data["customers"]["nodes"] == [{"code": "WALKIN", "socialName": "Clients comptoir"}]
 
 

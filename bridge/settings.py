@@ -15,7 +15,7 @@ import os
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -525,6 +525,63 @@ class Settings(BaseSettings):
     fees_account: str = Field(default="627000000", validation_alias="BRIDGE_FEES_ACCOUNT")
     customers_account: str = Field(default="411000000", validation_alias="BRIDGE_CUSTOMERS_ACCOUNT")
     bank_journal_code: str = Field(default="BQ", validation_alias="BRIDGE_BANK_JOURNAL")
+    # --- operator alerts by e-mail and chat (bridge/ops/notify.py) ----------------------
+    alert_smtp_host: str | None = Field(
+        default=None,
+        validation_alias="BRIDGE_ALERT_SMTP_HOST",
+        description="SMTP server of the alert e-mails (unset: no e-mail).",
+    )
+    alert_smtp_port: int = Field(
+        default=587,
+        ge=1,
+        le=65535,
+        validation_alias="BRIDGE_ALERT_SMTP_PORT",
+        description="SMTP port (587 STARTTLS, 465 TLS, 25 plain).",
+    )
+    alert_smtp_tls: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls",
+        validation_alias="BRIDGE_ALERT_SMTP_TLS",
+        description="starttls (upgrade after connecting), ssl (TLS from the start) or none.",
+    )
+    alert_smtp_user: str | None = Field(
+        default=None, validation_alias="BRIDGE_ALERT_SMTP_USER", description="SMTP login."
+    )
+    alert_smtp_password: SecretStr | None = Field(
+        default=None, validation_alias="BRIDGE_ALERT_SMTP_PASSWORD", description="SMTP password."
+    )
+    alert_email_from: str | None = Field(
+        default=None, validation_alias="BRIDGE_ALERT_EMAIL_FROM", description="Sender address."
+    )
+    alert_email_to: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias="BRIDGE_ALERT_EMAIL_TO",
+        description="Recipients, comma-separated.",
+    )
+    alert_chat_webhook_url: SecretStr | None = Field(
+        default=None,
+        validation_alias="BRIDGE_ALERT_CHAT_WEBHOOK_URL",
+        description='Slack-compatible incoming webhook: alerts POSTed as {"text": ...}.',
+    )
+    alert_digest: Literal["off", "daily"] = Field(
+        default="off",
+        validation_alias="BRIDGE_ALERT_DIGEST",
+        description="daily: dead letters and attention items in one message a day "
+        "(needs-login and circuit alerts still go at once).",
+    )
+    alert_digest_hour: int = Field(
+        default=7,
+        ge=0,
+        le=23,
+        validation_alias="BRIDGE_ALERT_DIGEST_HOUR",
+        description="Hour (UTC) the daily digest is sent.",
+    )
+    alert_console_url: str | None = Field(
+        default=None,
+        validation_alias="BRIDGE_ALERT_CONSOLE_URL",
+        description="The console's public base URL, for links in alerts "
+        "(e.g. https://bridge.example.com).",
+    )
+
     # --- month end (bridge/month): fee invoices and bank reconciliation ---------------
     fee_invoices: bool = Field(
         default=False,
@@ -623,6 +680,13 @@ class Settings(BaseSettings):
         validation_alias="BRIDGE_CONNECTION_RATE_SHARE",
         description="Share of the app's Sage rate limit one registered connection may use.",
     )
+
+    @field_validator("alert_email_to", mode="before")
+    @classmethod
+    def _split_addresses(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("shopify_vat_attributes", "shopify_siret_attributes", mode="before")
     @classmethod

@@ -45,6 +45,8 @@ BLUEPRINTS: list[str] = [
     "bridge.web.console:bp",
     "bridge.web.console_einvoice:bp",
     "bridge.web.admin_einvoice:bp",
+    "bridge.web.console_orders:bp",
+    "bridge.web.console_report:bp",
     "bridge.connections.admin:bp",
     "bridge.connections.console:bp",
 ]

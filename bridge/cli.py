@@ -163,14 +163,29 @@ def demo(state_dir: str | None, url: str | None, timeout: float, wait: float) ->
 @main.command("sage-login")
 @click.option("--timeout", default=300.0, show_default=True, type=float, help="Seconds to wait.")
 @click.option("--no-browser", is_flag=True, help="Print the URL only; do not open a browser.")
+@click.option(
+    "--host",
+    default=None,
+    help="Interface the callback listener binds (default: SAGE_REDIRECT_URI's, 127.0.0.1); "
+    "e.g. 0.0.0.0 on a server whose redirect URI reaches it. Or use an SSH tunnel.",
+)
+@click.option("--port", default=None, type=int, help="Port of the callback listener.")
 @operator_options
 def sage_login(
-    timeout: float, no_browser: bool, connection: str | None, state_dir: Path | None
+    timeout: float,
+    no_browser: bool,
+    host: str | None,
+    port: int | None,
+    connection: str | None,
+    state_dir: Path | None,
 ) -> None:
-    """Log in to Sage Active once (OAuth code flow); the refresh token is kept in Redis."""
+    """Log in to Sage Active once (OAuth code flow); the refresh token is kept in Redis.
+
+    On a server: `ssh -L 8765:127.0.0.1:8765 server` and run it there with --no-browser,
+    or listen elsewhere with --host/--port (see docs/operations.md)."""
     import webbrowser
 
-    from bridge.ops.sage_login import SageLoginError, exchange, wait_for_code
+    from bridge.ops.sage_login import Bind, SageLoginError, exchange, wait_for_code
     from bridge.services import ConfigurationError
 
     operator = _operator(connection, state_dir)
@@ -179,12 +194,13 @@ def sage_login(
 
     def send_person(url: str) -> None:
         click.echo(f"Open this URL and log in to Sage Active:\n\n  {url}\n")
-        click.echo(f"Waiting for Sage to redirect to {settings.sage.redirect_uri} ...")
+        where = f" (listening on {host or 'its host'}:{port or 'its port'})" if host or port else ""
+        click.echo(f"Waiting for Sage to redirect to {settings.sage.redirect_uri}{where} ...")
         if not no_browser:
             webbrowser.open(url)
 
     try:
-        code = wait_for_code(settings, timeout, send_person)
+        code = wait_for_code(settings, timeout, send_person, Bind(host, port))
         key = exchange(settings, code)
     except (SageLoginError, ConfigurationError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -528,8 +544,10 @@ def backfill(
 
 def _add_connections() -> None:
     from bridge.connections.cli import connections
+    from bridge.einvoice.cli import einvoice
 
     main.add_command(connections)
+    main.add_command(einvoice)
 
 
 def _add_month_end() -> None:
@@ -540,6 +558,15 @@ def _add_month_end() -> None:
 
 _add_connections()
 _add_month_end()
+
+
+def _add_report() -> None:
+    from bridge.reports.cli import report
+
+    main.add_command(report)
+
+
+_add_report()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -92,10 +92,39 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
-def configure_logging(settings: Settings) -> None:
-    """Route the root logger to stderr, as JSON when `BRIDGE_LOG_JSON` (the default)."""
+class RoutineFilter(logging.Filter):
+    """Drops the INFO lines of routine periodic work, so an idle process is quiet.
+
+    Beat sends its periodic tasks every few seconds; Celery logs each as "Sending due task"
+    (beat) and "received" / "succeeded" (worker): some 50 lines a minute with nothing
+    happening. Those lines go (for the tasks named in `routine`); a failure of such a task
+    is logged at ERROR and stays, and so does anything the task logs itself.
+    """
+
+    LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")
+
+    def __init__(self, routine: frozenset[str]) -> None:
+        super().__init__()
+        self._marks = tuple(f"{name}[" for name in routine) + tuple(f"({name})" for name in routine)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO or record.name not in self.LOGGERS:
+            return True
+        message = record.getMessage()
+        return not any(mark in message for mark in self._marks)
+
+
+def configure_logging(settings: Settings, routine: frozenset[str] = frozenset()) -> None:
+    """Route the root logger to stderr, as JSON when `BRIDGE_LOG_JSON` (the default).
+
+    `routine`: names of periodic tasks whose every run is not worth a line (`RoutineFilter`).
+    Each HTTP request `httpx` makes is logged at DEBUG only (INFO would be a line per Sage
+    call); its errors reach the logs through the callers' own messages.
+    """
     handler = logging.StreamHandler()
     handler.addFilter(ContextFilter())
+    if routine:
+        handler.addFilter(RoutineFilter(routine))
     if settings.log_json:
         handler.setFormatter(JsonFormatter())
     else:
@@ -105,6 +134,8 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
+    if root.level > logging.DEBUG:
+        logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _scrub_text(text: str) -> str:

@@ -80,7 +80,7 @@ class Services:
             ConfigurationError: `SAGE_API_URL` is not set.
         """
         activity = SageActivity(self.redis, self.settings)  # metrics of every request
-        alerts = Alerts(self.settings, lambda: self.outbound)
+        alerts = Alerts(self.settings, lambda: self.outbound, self.redis)
         client = SageClient(
             sage_config(self.settings),
             self.redis,

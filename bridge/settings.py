@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -125,6 +125,34 @@ class NumberingMode(StrEnum):
 
     SAGE = "sage"  # Sage assigns the invoice number on close
     SOURCE = "source"  # the order's number is kept (invoice created Closed)
+
+
+class EInvoiceAddressType(StrEnum):
+    """The routing address type given to French business customers (Sage's values)."""
+
+    SIREN = "fr.siren"
+    SIRENSIRET = "fr.sirensiret"
+
+
+class EInvoiceSource(StrEnum):
+    """Where a customer's SIREN is found (see `bridge.einvoice.routing`)."""
+
+    SIRET = "siret"
+    VAT_NUMBER = "vat_number"
+
+
+class EInvoiceNature(StrEnum):
+    GOODS = "goods"
+    SERVICES = "services"
+
+
+# Sage product categories (`products.category`) and what they sell, for the framework.
+DEFAULT_EINVOICE_PRODUCT_TYPES: dict[str, EInvoiceNature] = {
+    "PRODUCT": EInvoiceNature.GOODS,
+    "SERVICE": EInvoiceNature.SERVICES,
+    "FEE": EInvoiceNature.SERVICES,
+    "CONCEPT": EInvoiceNature.SERVICES,
+}
 
 
 class WalkinBy(StrEnum):
@@ -383,6 +411,32 @@ class Settings(BaseSettings):
         description="JSON: VAT rate (percent) -> Sage product code used when a SKU has no match.",
     )
     walkin_customer_code: str = Field(default="WALKIN", validation_alias="BRIDGE_WALKIN_CUSTOMER")
+    # French e-invoicing (docs/einvoicing.md): used only while the organisation's
+    # registration with Sage's platform (`organizationEInvoiceSetupByOrgId`) is Accepted.
+    einvoice: bool = Field(
+        default=True,
+        validation_alias="BRIDGE_EINVOICE",
+        description="Send French B2B invoices electronically when the organisation is "
+        "registered (false: never mark an invoice for e-invoicing).",
+    )
+    einvoice_address_type: EInvoiceAddressType = Field(
+        default=EInvoiceAddressType.SIREN,
+        validation_alias="BRIDGE_EINVOICE_ADDRESS_TYPE",
+        description="Routing address written on French business customers: fr.siren (the "
+        "company) or fr.sirensiret (the establishment, when a SIRET is known).",
+    )
+    einvoice_address_sources: Annotated[list[EInvoiceSource], NoDecode] = Field(
+        default_factory=lambda: [EInvoiceSource.SIRET, EInvoiceSource.VAT_NUMBER],
+        validation_alias="BRIDGE_EINVOICE_ADDRESS_SOURCES",
+        description="Where the customer's SIREN is read, in order (comma-separated): siret "
+        "(the SIREN/SIRET the order carries), vat_number (a French VAT number FRkk+SIREN).",
+    )
+    einvoice_product_types: dict[str, EInvoiceNature] = Field(
+        default_factory=lambda: dict(DEFAULT_EINVOICE_PRODUCT_TYPES),
+        validation_alias="BRIDGE_EINVOICE_PRODUCT_TYPES",
+        description="JSON: Sage product category -> goods | services; gives the invoice's "
+        "regulatoryBillingFramework (goods B1, services S1, both M1).",
+    )
     # --- sales across borders and to businesses (bridge/sync/taxes.py, docs/accounting.md)
     walkin_by: WalkinBy = Field(
         default=WalkinBy.COUNTRY,
@@ -441,6 +495,63 @@ class Settings(BaseSettings):
     fees_account: str = Field(default="627000000", validation_alias="BRIDGE_FEES_ACCOUNT")
     customers_account: str = Field(default="411000000", validation_alias="BRIDGE_CUSTOMERS_ACCOUNT")
     bank_journal_code: str = Field(default="BQ", validation_alias="BRIDGE_BANK_JOURNAL")
+    # --- operator alerts by e-mail and chat (bridge/ops/notify.py) ----------------------
+    alert_smtp_host: str | None = Field(
+        default=None,
+        validation_alias="BRIDGE_ALERT_SMTP_HOST",
+        description="SMTP server of the alert e-mails (unset: no e-mail).",
+    )
+    alert_smtp_port: int = Field(
+        default=587,
+        ge=1,
+        le=65535,
+        validation_alias="BRIDGE_ALERT_SMTP_PORT",
+        description="SMTP port (587 STARTTLS, 465 TLS, 25 plain).",
+    )
+    alert_smtp_tls: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls",
+        validation_alias="BRIDGE_ALERT_SMTP_TLS",
+        description="starttls (upgrade after connecting), ssl (TLS from the start) or none.",
+    )
+    alert_smtp_user: str | None = Field(
+        default=None, validation_alias="BRIDGE_ALERT_SMTP_USER", description="SMTP login."
+    )
+    alert_smtp_password: SecretStr | None = Field(
+        default=None, validation_alias="BRIDGE_ALERT_SMTP_PASSWORD", description="SMTP password."
+    )
+    alert_email_from: str | None = Field(
+        default=None, validation_alias="BRIDGE_ALERT_EMAIL_FROM", description="Sender address."
+    )
+    alert_email_to: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias="BRIDGE_ALERT_EMAIL_TO",
+        description="Recipients, comma-separated.",
+    )
+    alert_chat_webhook_url: SecretStr | None = Field(
+        default=None,
+        validation_alias="BRIDGE_ALERT_CHAT_WEBHOOK_URL",
+        description='Slack-compatible incoming webhook: alerts POSTed as {"text": ...}.',
+    )
+    alert_digest: Literal["off", "daily"] = Field(
+        default="off",
+        validation_alias="BRIDGE_ALERT_DIGEST",
+        description="daily: dead letters and attention items in one message a day "
+        "(needs-login and circuit alerts still go at once).",
+    )
+    alert_digest_hour: int = Field(
+        default=7,
+        ge=0,
+        le=23,
+        validation_alias="BRIDGE_ALERT_DIGEST_HOUR",
+        description="Hour (UTC) the daily digest is sent.",
+    )
+    alert_console_url: str | None = Field(
+        default=None,
+        validation_alias="BRIDGE_ALERT_CONSOLE_URL",
+        description="The console's public base URL, for links in alerts "
+        "(e.g. https://bridge.example.com).",
+    )
+
     # --- month end (bridge/month): fee invoices and bank reconciliation ---------------
     fee_invoices: bool = Field(
         default=False,
@@ -573,6 +684,13 @@ class Settings(BaseSettings):
             update = rest
         return super().model_copy(update=update, deep=deep)
 
+    @field_validator("alert_email_to", mode="before")
+    @classmethod
+    def _split_addresses(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
     @field_validator("shopify_vat_attributes", "shopify_siret_attributes", mode="before")
     @classmethod
     def _split_names(cls, value: Any) -> Any:
@@ -583,6 +701,13 @@ class Settings(BaseSettings):
     @classmethod
     def _split(cls, value: Any) -> Any:
         return _split_secrets(value)
+
+    @field_validator("einvoice_address_sources", mode="before")
+    @classmethod
+    def _sources(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("outbound_subscriptions")
     @classmethod

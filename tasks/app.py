@@ -37,6 +37,7 @@ TASK_MODULES: list[str] = [
     "tasks.payouts",
     "tasks.gate",
     "tasks.doctor",
+    "tasks.alerts",
     "tasks.month",
 ]
 
@@ -150,8 +151,10 @@ def _seal_secrets() -> None:
 
 
 def _setup_logging(**_: Any) -> None:
-    # Connected, so Celery leaves logging to us: JSON lines with provider/event_id/task_id.
-    configure_logging(settings)
+    # Connected, so Celery leaves logging to us: JSON lines with provider/event_id/task_id;
+    # the periodic tasks' every run is not logged (an idle worker and beat stay quiet).
+    routine = frozenset(str(entry["task"]) for entry in beat_schedule(settings).values())
+    configure_logging(settings, routine | frozenset({"tasks.connections.poll"}))
 
 
 signals.worker_init.connect(_worker_init, weak=False)

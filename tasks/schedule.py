@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from celery.schedules import crontab
+
 from bridge.settings import Settings
+from bridge.store.alert_queue import alerts_enabled
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
@@ -43,4 +46,16 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "schedule": settings.reconcile_interval,
             "options": {"expires": settings.reconcile_interval},
         }
+    if alerts_enabled(settings):
+        # Operator alerts by e-mail / chat (bridge.ops.notify), and their daily digest.
+        schedule["alerts-flush"] = {
+            "task": "tasks.alerts.flush",
+            "schedule": 10.0,
+            "options": {"expires": 10},
+        }
+        if settings.alert_digest == "daily":
+            schedule["alerts-digest"] = {
+                "task": "tasks.alerts.digest",
+                "schedule": crontab(minute=0, hour=settings.alert_digest_hour),
+            }
     return schedule

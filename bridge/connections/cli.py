@@ -34,6 +34,7 @@ from bridge.connections.models import (
     ConnectionUpdate,
     ConnectionView,
 )
+from bridge.connections.organization_check import check_organization
 from bridge.connections.registry import ConnectionRegistry, RegistryError
 from bridge.connections.secrets import SecretBox, SecretKeyError, new_key
 from bridge.connections.webhooks import bridge_base, register_shopify, register_stripe
@@ -130,6 +131,9 @@ def keygen() -> None:
 )
 @click.option("--bridge-url", help="The bridge's public base URL, for --register-webhooks.")
 @click.option("--disabled", is_flag=True, help="Add it paused (its events wait).")
+@click.option(
+    "--skip-sage-check", is_flag=True, help="Do not ask Sage whether the organisation is READY."
+)
 def add(
     name: str,
     shop_domain: str | None,
@@ -145,10 +149,18 @@ def add(
     register_webhooks: bool,
     bridge_url: str | None,
     disabled: bool,
+    skip_sage_check: bool,
 ) -> None:
-    """Add a connection; prints it (secrets only as fingerprints)."""
+    """Add a connection; prints it (secrets only as fingerprints). Its Sage organisation
+    must be READY and onboarded (checked in Sage unless --skip-sage-check)."""
     if bool(shop_domain) == stripe:
         raise click.UsageError("give either --shop DOMAIN or --stripe")
+    if not skip_sage_check:
+        ok, message = check_organization(_settings(), name, organization, sage_refresh_token)
+        if not ok:
+            raise click.ClickException(message)
+        if message:
+            click.echo(message, err=True)
     given = _mapping(mapping) or {}
     if start_date is not None:
         given["start_date"] = start_date.date().isoformat()

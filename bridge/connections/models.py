@@ -18,7 +18,15 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    model_validator,
+)
 
 from bridge.settings import InvoiceMoment, NumberingMode
 
@@ -27,6 +35,20 @@ NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 SHOP_PATTERN = r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$"
 ACCOUNT_PATTERN = r"^acct_[A-Za-z0-9]{1,64}$"
 ORGANIZATION_PATTERN = r"^[A-Za-z0-9-]{1,64}$"  # a UUID; sent as the X-OrganizationId header
+
+
+def _not_the_empty_guid(value: str) -> str:
+    if value.strip("0-") == "":
+        raise ValueError(
+            "the empty GUID is what Sage lists for an organisation that is not READY and "
+            "onboarded (2026-07): finish its set-up in Sage Active and use the id it then shows"
+        )
+    return value
+
+
+OrganizationId = Annotated[
+    str, StringConstraints(pattern=ORGANIZATION_PATTERN), AfterValidator(_not_the_empty_guid)
+]
 
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -91,7 +113,7 @@ class ConnectionCreate(_Strict):
         None
     )
     stripe_account: Annotated[str, StringConstraints(pattern=ACCOUNT_PATTERN)] | None = None
-    sage_organization_id: Annotated[str, StringConstraints(pattern=ORGANIZATION_PATTERN)]
+    sage_organization_id: OrganizationId
     mapping: ConnectionMapping = Field(default_factory=ConnectionMapping)
     secrets: ConnectionSecrets
     enabled: bool = True
@@ -118,9 +140,7 @@ class ConnectionUpdate(_Strict):
         None
     )
     stripe_account: Annotated[str, StringConstraints(pattern=ACCOUNT_PATTERN)] | None = None
-    sage_organization_id: Annotated[str, StringConstraints(pattern=ORGANIZATION_PATTERN)] | None = (
-        None
-    )
+    sage_organization_id: OrganizationId | None = None
     mapping: ConnectionMapping | None = None
     secrets: ConnectionSecrets | None = None
     enabled: bool | None = None

@@ -45,6 +45,7 @@ CHECK_MODULES: list[str] = [
     "bridge.month.doctor",
     "bridge.ops.doctor_setup",
     "bridge.ops.doctor_vat",
+    "bridge.einvoice.doctor",
 ]
 
 

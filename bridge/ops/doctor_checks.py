@@ -18,6 +18,7 @@ from bridge.services import ConfigurationError
 from bridge.sync.products import rate_key
 from bridge.sync.taxes import fallback_products
 from connectors.sage_active.errors import SageAuthError, SageError
+from connectors.sage_active.organizations import OrganizationUnusable, choose
 
 SAGE = "Sage connection"
 
@@ -78,30 +79,28 @@ def sage_connection(ctx: DoctorContext) -> Iterator[Finding]:
 
 @check("Organisation", needs_sage=True)
 def organisation(ctx: DoctorContext) -> Iterator[Finding]:
+    """The connection's organisation is listed, READY and onboarded (Sage 2026-07); with
+    none configured, exactly one is visible. Otherwise processing is held (and the checks
+    that read the organisation's data are skipped): Sage refuses requests for it."""
     seen = ctx.notes.get("organizations")
     organizations = seen if isinstance(seen, list) else ctx.sage.organizations()
     wanted = ctx.settings.sage.organization_id
-    chosen = next((o for o in organizations if o.id == wanted), None) if wanted else None
-    if wanted and chosen is None:
-        seen = ", ".join(f"{o.social_name} ({o.id})" for o in organizations) or "none"
+    try:
+        chosen = choose(organizations, wanted)
+    except OrganizationUnusable as exc:
+        ctx.sage_reachable = False  # the organisation's own data cannot be read
         yield _mapping_error(
             "Organisation",
-            f"SAGE_ORGANIZATION_ID {wanted} is not visible to this Sage account",
-            f"set one of: {seen}",
+            str(exc),
+            "set SAGE_ORGANIZATION_ID to a READY, onboarded organisation, or finish its "
+            "set-up in Sage Active (processing resumes at the next check once it is READY)",
         )
         return
-    if chosen is None:
-        if not organizations:
-            yield _mapping_error(
-                "Organisation",
-                "this Sage account sees no organisation",
-                "log in with an account that has one (`bridge sage-login`)",
-            )
-            return
-        chosen = organizations[0]
-    how = "SAGE_ORGANIZATION_ID" if wanted else "the first one listed"
+    how = "SAGE_ORGANIZATION_ID" if wanted else "the only one visible"
     yield _ok(
-        "Organisation", f"{chosen.social_name} ({chosen.legislation_code}), id {chosen.id} ({how})"
+        "Organisation",
+        f"{chosen.social_name} ({chosen.legislation_code}), id {chosen.id}, "
+        f"{chosen.status or 'READY'} and onboarded ({how})",
     )
 
 

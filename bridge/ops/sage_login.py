@@ -7,6 +7,13 @@
 3. On the redirect, check the `state` (a mismatch is refused: it did not come from our
    request), trade the code for tokens at `/connect/token`, and store the refresh token in
    Redis where the connector reads it first and keeps it rotated (`<prefix>:refresh_token`).
+
+On a server without a browser, either tunnel the redirect to it (`ssh -L 8765:127.0.0.1:8765
+server`, then `bridge sage-login --no-browser` there and open the URL on your laptop), or
+listen on another interface with `--host` / `--port` (`bind`): `SAGE_REDIRECT_URI` then
+names where the person's browser reaches that listener (e.g.
+`https://bridge.example.com/sage-callback` behind a proxy that forwards to it), registered
+with the Sage app; the one-time `state` still refuses any redirect our request did not start.
 """
 
 from __future__ import annotations
@@ -80,26 +87,42 @@ def authorize_url(settings: Settings, state: str) -> str:
     return f"{settings.sage.auth_url.rstrip('/')}/connect/authorize?{query}"
 
 
-def _listen(settings: Settings, callback: Callback) -> BaseWSGIServer:
+@dataclass(frozen=True)
+class Bind:
+    """Where the listener binds when it is not the redirect URI's own (local) address."""
+
+    host: str | None = None
+    port: int | None = None
+
+
+def _listen(settings: Settings, callback: Callback, bind: Bind) -> BaseWSGIServer:
     parsed = urllib.parse.urlsplit(settings.sage.redirect_uri)
-    if parsed.scheme != "http" or parsed.hostname not in ("127.0.0.1", "localhost"):
+    if bind.host is None and (
+        parsed.scheme != "http" or parsed.hostname not in ("127.0.0.1", "localhost")
+    ):
         raise SageLoginError(
-            "SAGE_REDIRECT_URI must be http://127.0.0.1:<port>/<path> (a local listener)"
+            "SAGE_REDIRECT_URI must be http://127.0.0.1:<port>/<path> (a local listener), "
+            "or give --host/--port for a listener the redirect reaches another way"
         )
+    host = bind.host or parsed.hostname or "127.0.0.1"
+    port = bind.port or parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
-        return make_server(parsed.hostname, parsed.port or 80, callback.app, request_handler=_Quiet)
+        return make_server(host, port, callback.app, request_handler=_Quiet)
     except OSError as exc:
-        raise SageLoginError(f"cannot listen on {settings.sage.redirect_uri}: {exc}") from exc
+        raise SageLoginError(f"cannot listen on {host}:{port}: {exc}") from exc
 
 
-def wait_for_code(settings: Settings, timeout: float, on_ready: Callable[[str], None]) -> str:
-    """Listen on the redirect URI, call `on_ready(authorize URL)`, wait for Sage's redirect.
+def wait_for_code(
+    settings: Settings, timeout: float, on_ready: Callable[[str], None], bind: Bind | None = None
+) -> str:
+    """Listen (on the redirect URI, or `bind`), call `on_ready(authorize URL)`, wait for
+    Sage's redirect.
 
     Raises:
         SageLoginError: the address is taken, the login was refused, or it timed out.
     """
     callback = Callback(state=secrets.token_urlsafe(24))
-    server = _listen(settings, callback)
+    server = _listen(settings, callback, bind or Bind())
     thread = threading.Thread(target=server.serve_forever, name="sage-login", daemon=True)
     thread.start()
     try:

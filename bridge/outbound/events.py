@@ -30,6 +30,7 @@ class EventType(StrEnum):
     PAYMENT_SETTLED = "payment.settled"
     SYNC_FAILED = "sync.failed"
     CONNECTION_AUTH_FAILED = "connection.auth_failed"
+    INVOICE_EINVOICE_STATUS_CHANGED = "invoice.einvoice_status_changed"
 
 
 def _plain(value: Decimal) -> str:
@@ -67,6 +68,10 @@ class InvoiceEventData(EventData):
     credit_note_id: str | None = None
     credit_note_number: str | None = None
     credited_amount: JsonMoney | None = None
+    # French e-invoicing: the invoice's lifecycle status on Sage's platform (and the reason
+    # of a rejection), when it was sent electronically.
+    einvoicing_status: str | None = None
+    einvoicing_reason: str | None = None
 
 
 class PaymentSettledData(EventData):
@@ -125,6 +130,25 @@ class ConnectionAuthFailedData(EventData):
     since: str = Field(min_length=1)  # ISO 8601, UTC
 
 
+class EInvoiceStatusData(EventData):
+    """A sales invoice (or credit note) sent electronically moved on Sage's e-invoicing
+    platform (France): `status` is Sage's `eInvoicingStatus` (SUBMITTED, ISSUE_BY_THE_PLATFORM,
+    MADE_AVAILABLE, APPROVED, PAYMENT_RECEIVED, or REJECTED, REFUSED, FAILED_TO_SEND,
+    SUSPENDED, DISPUTED with a `reason`); `submission` counts the submissions (a retry is the
+    next one)."""
+
+    invoice_id: str = Field(min_length=1)
+    operational_number: str | None = None
+    document_type: str | None = None  # NORMAL or CREDIT_NOTE
+    order_reference: str | None = None
+    external_reference: str | None = None
+    status: str = Field(min_length=1)
+    previous_status: str | None = None
+    reason: str | None = None
+    submission: int = Field(default=1, ge=1)
+    needs_attention: bool = False
+
+
 _PAYLOADS: dict[EventType, type[EventData]] = {
     EventType.INVOICE_CREATED: InvoiceEventData,
     EventType.INVOICE_POSTED: InvoiceEventData,
@@ -135,6 +159,7 @@ _PAYLOADS: dict[EventType, type[EventData]] = {
     EventType.PAYMENT_SETTLED: PaymentSettledData,
     EventType.SYNC_FAILED: SyncFailedData,
     EventType.CONNECTION_AUTH_FAILED: ConnectionAuthFailedData,
+    EventType.INVOICE_EINVOICE_STATUS_CHANGED: EInvoiceStatusData,
 }
 
 

@@ -35,9 +35,10 @@ from typing import Protocol
 
 import redis
 
+from bridge.einvoice.lifecycle import changes, merged, read_einvoice, record_emitted
 from bridge.money import round_cents
 from bridge.outbound.delivery import Outbound
-from bridge.outbound.events import EventType, InvoiceEventData
+from bridge.outbound.events import EventType, InvoiceEventData, payload_model
 from bridge.settings import Settings
 from bridge.store.poller import InvoiceState, PendingEvent, StatusStore, stamp
 from connectors.sage_active.models import SalesInvoice
@@ -105,7 +106,11 @@ def invoice_state(invoice: SalesInvoice) -> InvoiceState:
         raise ValueError(f"invoice {invoice.id} is PartiallyCollected: pass its openItems")
     else:
         paid, due = Decimal(0), total
+    einvoice_status, einvoice_reason, submissions = read_einvoice(invoice)
     return InvoiceState(
+        einvoice_status=einvoice_status,
+        einvoice_reason=einvoice_reason,
+        einvoice_submissions=submissions,
         invoice_id=invoice.id,
         status=invoice.status,
         modification_date=stamp(invoice.modification_date) if invoice.modification_date else "",
@@ -145,6 +150,8 @@ def event_data(state: InvoiceState, currency: str) -> InvoiceEventData:
         currency=currency,
         amount_paid=state.amount_paid,
         amount_due=state.amount_due,
+        einvoicing_status=state.einvoice_status,
+        einvoicing_reason=state.einvoice_reason,
     )
 
 
@@ -207,8 +214,9 @@ def emit_events(parts: StatusParts, store: StatusStore, events: list[PendingEven
     """Hand queued events to Outbound (keyed: twice is once) and drop them from the queue."""
     ids: list[str] = []
     for event in events:
-        data = InvoiceEventData.model_validate_json(event.data)
+        data = payload_model(event.type).model_validate_json(event.data)
         ids.append(parts.outbound.emit(event.type, data, key=event.key))
+        record_emitted(parts.redis, parts.settings, event)
         store.done(event.key)
     return ids
 
@@ -233,17 +241,20 @@ def observe(parts: StatusParts, invoice: SalesInvoice) -> list[str]:
         redis.RedisError: Redis is unreachable.
     """
     store = StatusStore(parts.redis, parts.settings)
-    state = invoice_state(invoice)
+    seen = invoice_state(invoice)
     currency = parts.settings.shop_currency
     for _ in range(_MAX_TRIES):
         previous = store.read(invoice.id)
-        if not is_news(previous, state):
+        if not is_news(previous, seen):
             return []
+        before = store.state(invoice.id) if previous[0] else None
+        state = merged(before, seen)  # the sync's own view keeps the e-invoice's last status
         if state.document_type == CREDIT_NOTE:
             source = store.state(state.source_invoice_id) if state.source_invoice_id else None
             events = credit_events(previous[0], state, source, currency)
         else:
             events = invoice_events(previous[0], state, currency)
+        events += changes(before, state)
         if store.compare_and_set(previous, state, events):
             return emit_events(parts, store, events)
     raise StatusConflict(f"invoice {invoice.id}: its recorded state kept changing")

@@ -9,6 +9,7 @@ Keys (under `bridge:<connection>:`):
     attention              hash item id -> JSON `AttentionItem`
     attention:index        zset item id -> creation time (s), newest last
     attention:resolved     zset item id -> resolution time (s)
+    attention:notes        hash item id -> the note left when resolving it (what was booked)
 
 Item ids are deterministic (`<kind>:<source id>`), so recording the same finding twice
 (an event processed again) keeps one item.
@@ -29,6 +30,7 @@ import redis
 from pydantic import BaseModel, ConfigDict, Field
 
 from bridge.settings import Settings
+from bridge.store.alert_queue import queue_alert
 
 KIND_SCAN_PAGE = 500  # items read per round trip when listing one kind
 
@@ -55,10 +57,12 @@ class AttentionStore:
         self, client: redis.Redis, settings: Settings, clock: Callable[[], float] = time.time
     ) -> None:
         self._redis = client
+        self._settings = settings
         self._clock = clock
         self._hash = settings.key("attention")
         self._index = settings.key("attention", "index")
         self._resolved = settings.key("attention", "resolved")
+        self._notes = settings.key("attention", "notes")
         self._retention = settings.link_retention
 
     def add(self, item: AttentionItem) -> bool:
@@ -73,6 +77,17 @@ class AttentionStore:
             return False
         self._redis.zadd(self._index, {item.id: now})
         self._forget_resolved(now)
+        money = f" ({item.amount} {item.currency or ''})".rstrip() if item.amount else ""
+        path = f"/console/order/{item.order_reference}" if item.order_reference else None
+        queue_alert(
+            self._redis,
+            self._settings,
+            "attention",
+            f"To book by hand: {item.kind.replace('_', ' ')}",
+            f"{item.reason}{money}",
+            key=f"attention:{item.id}",
+            path=path or "/console/attention",
+        )
         return True
 
     def _forget_resolved(self, now: float) -> None:
@@ -86,6 +101,7 @@ class AttentionStore:
             pipe.hdel(self._hash, *old)
             pipe.zrem(self._index, *old)
             pipe.zrem(self._resolved, *old)
+            pipe.hdel(self._notes, *old)
             pipe.execute()
 
     def get(self, item_id: str) -> AttentionItem | None:
@@ -135,8 +151,9 @@ class AttentionStore:
         """
         return [i for i in self.items(limit=10_000) if i.order_reference == reference]
 
-    def resolve(self, item_id: str) -> bool:
-        """Mark an item handled (the first resolution time is kept); False if no such item.
+    def resolve(self, item_id: str, note: str | None = None) -> bool:
+        """Mark an item handled (the first resolution time is kept), with the person's
+        `note` (what they booked in Sage; a later note replaces it); False if no such item.
 
         Raises:
             redis.RedisError: Redis is unreachable.
@@ -145,8 +162,21 @@ class AttentionStore:
             return False
         now = self._clock()
         self._redis.zadd(self._resolved, {item_id: now}, nx=True)
+        if note:
+            self._redis.hset(self._notes, item_id, note)
         self._forget_resolved(now)
         return True
+
+    def notes(self, item_ids: list[str]) -> dict[str, str]:
+        """The resolution note of each of `item_ids` that has one.
+
+        Raises:
+            redis.RedisError: Redis is unreachable.
+        """
+        if not item_ids:
+            return {}
+        found: list[str | None] = self._redis.hmget(self._notes, item_ids)  # type: ignore[assignment]
+        return {i: n for i, n in zip(item_ids, found, strict=True) if n}
 
     def resolved_at(self, item_ids: list[str]) -> dict[str, dt.datetime]:
         """When each of `item_ids` that is resolved was resolved.

@@ -35,6 +35,7 @@ from typing import TypeVar
 import redis
 from pydantic import BaseModel, ConfigDict, Field
 
+from bridge.einvoice.routing import EInvoiceFields
 from bridge.models import Order, OrderEdit
 from bridge.settings import Settings
 
@@ -100,6 +101,10 @@ class OrderLink(Link):
     edits: list[OrderEdit] = Field(default_factory=list)
     edits_booked: list[str] = Field(default_factory=list)
     chain: list[ChainDocument] = Field(default_factory=list)
+    # French e-invoicing: what the invoice was sent with (None: not sent electronically),
+    # or why a French business customer's invoice was not (`einvoice_note`).
+    einvoice: EInvoiceFields | None = None
+    einvoice_note: str | None = None
 
     @property
     def posted(self) -> bool:

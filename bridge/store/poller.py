@@ -91,6 +91,10 @@ class InvoiceState(BaseModel):
     total: Decimal
     amount_paid: Decimal = Decimal(0)
     amount_due: Decimal
+    # French e-invoicing (`bridge.einvoice.lifecycle`): status, reason, submissions.
+    einvoice_status: str | None = None
+    einvoice_reason: str | None = None
+    einvoice_submissions: int = 0
 
 
 def settled(state: InvoiceState) -> bool:

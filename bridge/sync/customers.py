@@ -16,6 +16,7 @@ from bridge.models import Order, Party, customer_code
 from bridge.sync.context import SyncContext
 from bridge.sync.customer_codes import create_customer, find_customer
 from bridge.sync.dispatch import PermanentError
+from bridge.sync.einvoicing import with_routing
 from bridge.sync.walkins import home_country, walkin_customer
 from bridge.vat_ids import InvalidTaxId, is_eu, normalise_siret, normalise_vat_number
 from connectors.sage_active.models import AddressInput, CustomerInput
@@ -127,4 +128,4 @@ def resolve_customer(ctx: SyncContext, order: Order) -> str:
         code, party, home=home, document_type_id=doc_type.id if doc_type else None
     )
     ctx.check()
-    return create_customer(sage, values, legislation)
+    return create_customer(sage, with_routing(ctx, values, party), legislation)

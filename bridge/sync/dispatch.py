@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, TypeAlias, TypeVar
 from bridge.observability import report
 from bridge.ops.gates import HOLD_RECHECK
 from bridge.outbound.events import EventType, SyncFailedData
+from bridge.store.alert_queue import queue_alert
 from bridge.store.events import Attempt, EventStatus
 from bridge.store.workers import WorkerId
 
@@ -237,6 +238,15 @@ def dead_letter(
     )
     services.outbound.emit(
         EventType.SYNC_FAILED, data, key=f"sync.failed:{event.ref}:{started.isoformat()}"
+    )
+    queue_alert(
+        services.redis,
+        services.settings,
+        "dead_letter",
+        f"Event failed: {event.provider} {event.topic}",
+        reason,
+        key=f"dead_letter:{event.ref}:{started.isoformat()}",
+        path=f"/console/events/{event.ref}",
     )
 
 

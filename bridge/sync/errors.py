@@ -11,6 +11,7 @@ retried with a delay) or waiting for a person (`Waiting`: Sage needs a login).
 | `SageTransientError`                     | `TransientError(retry_in=Retry-After)`     |
 | `SageAuthError(needs_login=True)`        | `Waiting(gate=sage_auth)` (not counted)     |
 | `SageAuthError`                          | `TransientError` (credentials may be fixed) |
+| `OrganizationUnusable`, key `organizationNotReady` | `TransientError` (not counted) |
 | `SageBusinessError`                      | `PermanentError` naming Sage's keys         |
 | `SageInvalidRequest`                     | `PermanentError`                           |
 | `TranslationError`, `ValidationError`    | `PermanentError`                           |
@@ -40,8 +41,11 @@ from connectors.sage_active.errors import (
     SageRateLimited,
     SageTransientError,
 )
+from connectors.sage_active.organizations import OrganizationUnusable
 
 AUTH_RETRY = 60.0
+ORGANIZATION_RETRY = 60.0  # the doctor holds the connection meanwhile and names why
+ORGANIZATION_NOT_READY = "global.businessErrors.organizationNotReady"
 LOCK_RETRY = 2.0
 PROVIDER_RETRY = 30.0
 
@@ -71,7 +75,12 @@ def classified(what: str, *, auth_hint: str = "") -> Iterator[None]:
         if exc.needs_login:
             raise Waiting(f"{what}: {exc.message}", gate=GATE_AUTH) from exc
         raise TransientError(f"{what}: {exc.message}", retry_in=AUTH_RETRY) from exc
+    except OrganizationUnusable as exc:
+        raise TransientError(f"{what}: {exc.message}", ORGANIZATION_RETRY, counted=False) from exc
     except SageBusinessError as exc:
+        if ORGANIZATION_NOT_READY in exc.keys:  # its status changed in Sage: it may come back
+            reason = f"{what}: the Sage organisation is not READY and onboarded now"
+            raise TransientError(reason, ORGANIZATION_RETRY, counted=False) from exc
         keys = ", ".join(k for k in exc.keys if k) or exc.message
         raise PermanentError(f"{what}: Sage refused it ({keys})") from exc
     except SageError as exc:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from bridge.einvoice.routing import EInvoiceFields
 from bridge.models import Order
 from bridge.outbound.events import EventType
 from bridge.settings import NumberingMode
@@ -29,6 +30,7 @@ from bridge.store.links import OrderLink
 from bridge.sync.context import SyncContext
 from bridge.sync.customers import resolve_customer
 from bridge.sync.dispatch import PermanentError
+from bridge.sync.einvoicing import plan_einvoice
 from bridge.sync.expiry import links_may_have_expired
 from bridge.sync.notify import invoice_event, observe_invoice
 from bridge.sync.products import ProductPlan, resolve_products
@@ -62,10 +64,16 @@ def invoice_input(
     product_ids: list[str],
     numbering: NumberingMode,
     mention: str | None = None,
+    einvoice: EInvoiceFields | None = None,
 ) -> SalesInvoiceInput:
-    """The `createSalesInvoice` values for `order` (references as DESIGN.md section 3)."""
+    """The `createSalesInvoice` values for `order` (references as DESIGN.md section 3), with
+    the e-invoicing fields when it is sent electronically (`bridge.sync.einvoicing`)."""
     number = invoice_number(order, numbering)
     return SalesInvoiceInput(
+        should_send_via_electronic_invoicing=True if einvoice else None,
+        e_invoicing_address_type_customer=einvoice.address_type if einvoice else None,
+        e_invoicing_address_customer=einvoice.address if einvoice else None,
+        regulatory_billing_framework=einvoice.framework if einvoice else None,
         customer_id=customer_id,
         document_date=order.date,
         operational_number=number or None,
@@ -165,8 +173,17 @@ def create_invoice(ctx: SyncContext, link: OrderLink, order: Order) -> None:
     else:
         customer_id = resolve_customer(ctx, order)
         plan, mention = plan_lines(ctx, order)
-        values = invoice_input(order, customer_id, plan.ids, ctx.settings.numbering, mention)
+        party = order.customer
+        # a BUSINESS customer of its own in Sage (not a walk-in customer: see customers.py)
+        business = (
+            party is not None and party.is_business and bool(party.provider_id or party.vat_number)
+        )
+        einvoice, note = plan_einvoice(ctx, order, business, plan.categories)
+        values = invoice_input(
+            order, customer_id, plan.ids, ctx.settings.numbering, mention, einvoice
+        )
         link.customer_id, link.line_products = customer_id, plan.ids
+        link.einvoice, link.einvoice_note = einvoice, note
         link.fallback_lines = plan.fallback_lines
         ctx.check()
         link.intend(CREATE, ctx.now())

@@ -12,7 +12,7 @@ holds processing first). All codes are looked up in one call (the connector cach
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from bridge.models import Line, LineKind
@@ -31,10 +31,12 @@ def rate_key(rate: Decimal) -> str:
 
 @dataclass(frozen=True)
 class ProductPlan:
-    """Product id per line, and the indexes of lines that use a fallback product."""
+    """Product id per line, the indexes of lines that use a fallback product, and each
+    line's product category in Sage (e-invoicing: goods or services)."""
 
     ids: list[str]
     fallback_lines: list[int]
+    categories: list[str | None] = field(default_factory=list)
 
 
 def kind_codes(settings: Settings) -> dict[LineKind, str]:
@@ -97,6 +99,7 @@ def resolve_products(
     wanted = [c for c in own if c] + [fallbacks[k] for k in sorted(fallbacks)]
     found = ctx.sage.products_by_codes(wanted)
     ids: list[str] = []
+    categories: list[str | None] = []
     fallback_lines: list[int] = []
     for index, (line, code) in enumerate(zip(lines, own, strict=True)):
         product = found.get(code) if code else None
@@ -125,4 +128,5 @@ def resolve_products(
             fallback_lines.append(index)
         assert product is not None  # _fits checked it
         ids.append(product.id)
-    return ProductPlan(ids=ids, fallback_lines=fallback_lines)
+        categories.append(product.category)
+    return ProductPlan(ids=ids, fallback_lines=fallback_lines, categories=categories)

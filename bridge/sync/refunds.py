@@ -187,7 +187,9 @@ def _reference_and_post(ctx: SyncContext, link: OrderLink, rlink: RefundLink) ->
     if rlink.status == "Pending" and not rlink.referenced:
         ctx.check()
         ref = note_reference(link.reference, rlink.refund_id)
-        doc = set_sales_order_number(ctx.sage, note_id, ref)
+        # a credit note of an e-invoice is sent electronically too, with the same fields
+        extra = link.einvoice.invoice_values() if link.einvoice else None
+        doc = set_sales_order_number(ctx.sage, note_id, ref, extra)
         rlink.referenced = True
         ctx.links.save_refund(rlink)
     if rlink.status in POSTED_STATES:

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from bridge.models import Order, OrderEdit, Payment, Refund
+from bridge.reports.facts import note_translated
 from bridge.services import Services
 from bridge.settings import Settings
 from bridge.store.events import EventRecord
@@ -122,11 +123,13 @@ def run_translated(event: EventRecord, services: Services, result: Translated) -
         skipped = skip_order(services, order)
         if skipped is not None:
             return skipped
+        note_translated(services.redis, services.settings, event.ref, order)
         return run_locked(services, order.reference, lambda ctx: sync_order(ctx, order))
     if isinstance(result, Payment | Refund):
         skipped_follower = skip_follower(services, result)
         if skipped_follower is not None:
             return skipped_follower
+        note_translated(services.redis, services.settings, event.ref, result)
     if isinstance(result, Payment):
         payment = result
         return run_locked(

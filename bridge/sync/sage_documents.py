@@ -43,8 +43,11 @@ def credit_notes_of(sage: SageActive, invoice_id: str) -> list[SalesInvoice]:
     return [n for n in (parse(SalesInvoice, node) for node in nodes) if n.type == "CREDIT_NOTE"]
 
 
-def set_sales_order_number(sage: SageActive, document_id: str, reference: str) -> SalesInvoice:
-    """Write `reference` as the `salesOrderNumber` of a Pending document; returns it.
+def set_sales_order_number(
+    sage: SageActive, document_id: str, reference: str, extra: dict[str, object] | None = None
+) -> SalesInvoice:
+    """Write `reference` as the `salesOrderNumber` of a Pending document (and the `extra`
+    fields: a credit note's e-invoicing fields); returns it.
 
     Raises:
         SageBusinessError: the document is no longer Pending, or not found.
@@ -52,7 +55,7 @@ def set_sales_order_number(sage: SageActive, document_id: str, reference: str) -
     """
     data = sage.client.execute(
         UPDATE_SALES_ORDER_NUMBER,
-        {"values": {"id": document_id, "salesOrderNumber": reference}},
+        {"values": {"id": document_id, "salesOrderNumber": reference, **(extra or {})}},
         mutation=True,
         name="updateSalesInvoice",
     )

@@ -43,6 +43,10 @@ BLUEPRINTS: list[str] = [
     "bridge.web.admin_clearing:bp",
     "bridge.web.subscriptions:bp",
     "bridge.web.console:bp",
+    "bridge.web.console_einvoice:bp",
+    "bridge.web.admin_einvoice:bp",
+    "bridge.web.console_orders:bp",
+    "bridge.web.console_report:bp",
     "bridge.connections.admin:bp",
     "bridge.connections.console:bp",
 ]

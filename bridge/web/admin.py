@@ -10,12 +10,14 @@ from typing import Literal
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bridge.ops.attention_guide import guidance, kind_label
 from bridge.ops.replay import ReplayFilter, replay
 from bridge.store.event_models import event_ref
 from bridge.store.events import EventStatus
 from bridge.web.common import current_services, invalid_query, json_error, require_admin
 
 bp = Blueprint("admin_events", __name__, url_prefix="/admin")
+NOTE_MAX = 2000  # characters of a resolution note
 
 
 class EventQuery(BaseModel):
@@ -124,23 +126,57 @@ def list_attention() -> Response:
         return invalid_query(exc)
     store = current_services().attention
     items = store.items(limit=query.limit, include_resolved=query.include_resolved, kind=query.kind)
-    resolved = store.resolved_at([item.id for item in items])
+    ids = [item.id for item in items]
+    resolved, notes = store.resolved_at(ids), store.notes(ids)
+    services = current_services()
+    links = {link.reference: link for link in services.links.orders(
+        sorted({i.order_reference for i in items if i.order_reference}))}  # fmt: skip
     listed = [
-        {**item.model_dump(mode="json"), "resolved_at": _iso(resolved.get(item.id))}
+        {
+            **item.model_dump(mode="json"),
+            "resolved_at": _iso(resolved.get(item.id)),
+            "resolution_note": notes.get(item.id),
+            "label": kind_label(item.kind),
+            "book_in_sage": guidance(
+                item, links.get(item.order_reference or ""), services.settings
+            ),
+        }
         for item in items
     ]
     return jsonify({"items": listed})
 
 
+class ResolveBody(BaseModel):
+    """The optional JSON body of `POST /admin/attention/<id>/resolve`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, max_length=NOTE_MAX)
+
+
 @bp.post("/attention/<path:item_id>/resolve")
 @require_admin
 def resolve_attention(item_id: str) -> Response:
-    """Mark an item handled (idempotent); it leaves the default list."""
+    """Mark an item handled (idempotent), with an optional `{"note": "what was booked"}`;
+    it leaves the default list."""
+    body = request.get_json(silent=True)
+    if body is None and request.get_data().strip():
+        return json_error(400, "invalid_body", "the body must be a JSON object")
+    try:
+        wanted = ResolveBody.model_validate(body or {})
+    except ValidationError as exc:
+        return invalid_query(exc)
     store = current_services().attention
-    if not store.resolve(item_id):
+    if not store.resolve(item_id, (wanted.note or "").strip() or None):
         return json_error(404, "not_found", f"no attention item {item_id!r}")
     resolved = store.resolved_at([item_id])
-    return jsonify({"id": item_id, "resolved_at": _iso(resolved.get(item_id))})
+    return jsonify(
+        {
+            "id": item_id,
+            "resolved_at": _iso(resolved.get(item_id)),
+            "resolution_note": store.notes([item_id]).get(item_id),
+        }
+    )
 
 
 def _iso(moment: dt.datetime | None) -> str | None:

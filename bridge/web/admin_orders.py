@@ -19,9 +19,11 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bridge.einvoice.retry import order_einvoicing
 from bridge.poller.writeback import WriteBackStore
 from bridge.store.links import LinkStore, OrderLink, PaymentLink, RefundLink
 from bridge.web.common import current_services, invalid_query, json_error, require_admin
+from bridge.web.order_views import label_of
 
 bp = Blueprint("admin_orders", __name__, url_prefix="/admin")
 PROVIDERS = ("shopify", "stripe")  # a Shopify order may be paid through Stripe
@@ -41,6 +43,9 @@ def _summary(link: OrderLink) -> dict[str, Any]:
     order = link.order
     return {
         "reference": link.reference,
+        "label": label_of(link, link.reference),
+        "date": order.date.isoformat() if order else None,
+        "customer": order.customer.name if order and order.customer else None,
         "invoice_id": link.invoice_id,
         "number": link.number,
         "status": link.status,
@@ -93,6 +98,7 @@ def get_order(reference: str) -> Response:
             "documents": documents(links, link),
             "current_total": str(link.current.total if link.current else link.order_total),
             "edits": [e.model_dump(mode="json") for e in link.edits],
+            "einvoicing": order_einvoicing(services, link),
         }
     )
 

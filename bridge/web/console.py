@@ -37,6 +37,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from bridge.activity import events_per_minute, sage_requests_per_minute
+from bridge.ops.attention_guide import KIND_LABELS
 from bridge.ops.doctor import DoctorStore
 from bridge.ops.gates import sage_status
 from bridge.ops.replay import ReplayFilter
@@ -54,6 +55,7 @@ from bridge.web.console_sessions import (
     session_alive,
     start_session,
 )
+from bridge.web.order_views import label_of, search_page, views_of
 
 bp = Blueprint(
     "console",
@@ -170,6 +172,9 @@ def overview() -> str:
     failed, _ = services.events.list(status=EventStatus.FAILED, limit=PAGE)
     parked, _ = services.events.list(status=EventStatus.PARKED, limit=PAGE)
     dead = services.outbound.deliveries(status=DeliveryStatus.DEAD, limit=PAGE)
+    attention = services.attention.items(limit=PAGE, kind=kind)
+    refs = sorted({item.order_reference for item in attention if item.order_reference})
+    links = {link.reference: link for link in services.links.orders(refs)}
     return render_template(
         "console/overview.html",
         counts=services.events.counts(),
@@ -178,8 +183,10 @@ def overview() -> str:
         failed=failed,
         parked=[services.events.get(e.ref) or e for e in parked],
         dead=dead,
-        attention=services.attention.items(limit=PAGE, kind=kind),
+        attention=attention,
         attention_kind=kind,
+        attention_kinds=KIND_LABELS,
+        attention_labels={ref: label_of(links.get(ref), ref) for ref in refs},
         doctor=DoctorStore(services.redis, services.settings).load(),
     )
 
@@ -246,14 +253,27 @@ def _sage_banner() -> dict[str, Any]:
 
 @bp.get("/orders")
 def orders() -> str:
-    """Orders (and Stripe invoices) with their Sage invoice, status and amounts."""
-    links = current_services().links
-    found = links.orders(links.order_references(limit=PAGE * 2))
+    """Orders (and Stripe invoices) newest change first, with their date, customer, amounts,
+    Sage invoice and state; `?q=` searches number, customer, reference; `?before=` pages."""
     services = current_services()
+    query = (request.args.get("q") or "")[:200]
+    try:
+        before = float(request.args["before"]) if request.args.get("before") else None
+    except ValueError:
+        abort(400, "invalid page cursor: go back to the first page")
+    found, cursor = search_page(services.links, query, before, PAGE)
     marks = WriteBackStore(services.redis, services.settings).get_many(
         [link.reference for link in found]
     )
-    return render_template("console/orders.html", orders=found, write_back=marks)
+    return render_template(
+        "console/orders.html",
+        orders=found,
+        write_back=marks,
+        views=views_of(services, found),
+        query=query,
+        cursor=cursor,
+        first_page=before is None,
+    )
 
 
 @bp.get("/clearing")
@@ -317,3 +337,9 @@ def replay_delivery(delivery_id: str) -> BaseResponse:
 def _error_page(exc: HTTPException) -> tuple[str, int]:
     """Errors inside the console are pages, not JSON."""
     return render_template("console/error.html", error=exc), exc.code or 500
+
+
+# The console's other blueprints (`bridge.web.console_parts.console_blueprint`) share
+# these (and `console_guard`, the login and CSRF check): the Sage banner, error pages.
+sage_banner = _sage_banner
+error_page = _error_page

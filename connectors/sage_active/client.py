@@ -35,6 +35,7 @@ from connectors.sage_active.auth import TokenManager
 from connectors.sage_active.batch import Operation, build, plan
 from connectors.sage_active.circuit import CircuitBreaker, Ticket, Transition
 from connectors.sage_active.config import SageConfig
+from connectors.sage_active.documents import ORGANIZATIONS
 from connectors.sage_active.errors import (
     ErrorDetail,
     SageAuthError,
@@ -50,12 +51,13 @@ from connectors.sage_active.errors import (
     graphql_errors_error,
 )
 from connectors.sage_active.limiter import MutationSlots, RateLimiter
+from connectors.sage_active.models import Organization
+from connectors.sage_active.organizations import EMPTY_GUID, OrganizationUnusable, choose
 from connectors.sealing import Sealer
 
 RequestHook = Callable[[str, str, float], None]
 WaitHook = Callable[[float], None]
 _ROOT_FIELD = re.compile(r"\{\s*(?:\w+\s*:\s*)?(\w+)")
-_ORGANIZATIONS = "query { organizations(first: 1) { nodes { id } } }"
 _OUTCOMES: dict[type[SageError], str] = {
     SageRateLimited: "rate_limited",
     SageTransientError: "transient",
@@ -195,25 +197,39 @@ class SageClient:
         return results
 
     def organization_id(self) -> str:
-        """The organisation every request is for (configured, or the first one listed).
+        """The organisation every request is for: the configured one, else the only one
+        visible and usable (`organizations.choose`), cached in Redis.
 
         Raises:
-            SageInvalidRequest: the account sees no organisation.
+            OrganizationUnusable: none configured and none, or several, visible; or the
+                only one is not READY and onboarded.
         """
         if self._org_id:
+            if self._org_id.strip() == EMPTY_GUID:
+                raise OrganizationUnusable(
+                    "SAGE_ORGANIZATION_ID is the empty GUID: Sage lists that id for an "
+                    "organisation that is not READY and onboarded"
+                )
             return self._org_id
         key = self.config.key("organization_id")
         cached = self._redis.get(key)
         if cached:
             self._org_id = cached.decode() if isinstance(cached, bytes) else str(cached)
             return self._org_id
-        data = self.execute(_ORGANIZATIONS, name="organizations")
-        nodes = (data.get("organizations") or {}).get("nodes") or []
-        if not nodes or not isinstance(nodes[0], dict) or not nodes[0].get("id"):
-            raise SageInvalidRequest("this Sage account has no organisation")
-        self._org_id = str(nodes[0]["id"])
+        # Two are enough to know whether the choice is ours to make (a cheap query); the
+        # whole list is read only to name them all in the error.
+        found = self.list_organizations(first=2)
+        chosen = choose(found if len(found) < 2 else self.list_organizations(), None)
+        self._org_id = chosen.id
         self._redis.set(key, self._org_id, ex=self.config.cache_ttl)
         return self._org_id
+
+    def list_organizations(self, first: int = 50) -> list[Organization]:
+        """The organisations the user can access (`first` of them), with status and
+        onboarding (no cache)."""
+        data = self.execute(ORGANIZATIONS, {"first": first}, name="organizations")
+        nodes = (data.get("organizations") or {}).get("nodes") or []
+        return [Organization.model_validate(node) for node in nodes if isinstance(node, dict)]
 
     # -- batches ----------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ PRODUCTION_API_URLS: dict[str, str] = {
     "FR": "https://api.fr.active.sage.com/graphql",
     "ES": "https://api.es.active.sage.com/graphql",
     "DE": "https://api.de.active.sage.com/graphql",
+    "PT": "https://api.es.active.sage.com/graphql",  # PT shares the ES/PT environment
 }
 PRODUCTION_AUTH_URL = "https://sbcauth.sage.fr"
 
@@ -34,7 +35,9 @@ class SageConfig(BaseModel):
     )
     api_key: SecretStr = Field(description="Subscription key, sent as `x-api-key`.")
     organization_id: str | None = Field(
-        default=None, description="None: the first organisation listed, cached in Redis."
+        default=None,
+        description="X-OrganizationId. Unset: the only organisation the account sees (several "
+        "visible is an error naming them). It must be READY and onboarded in Sage (2026-07).",
     )
     timeout: float = Field(default=30.0, gt=0, description="Seconds per HTTP request.")
     rate_limit_per_minute: int = Field(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 CUSTOMER_FIELDS = "id code socialName"
-PRODUCT_FIELDS = "id code name salesVatPercentage"
+PRODUCT_FIELDS = "id code name salesVatPercentage category"
 OPEN_ITEM_FIELDS = "id amount paidAmountAccumulated status dueDate"
 INVOICE_SUMMARY_FIELDS = (
     "id status operationalNumber salesOrderNumber externalReference type customerId "
-    "sourceSalesInvoiceId documentDate modificationDate totalNet totalVat totalLiquid"
+    "sourceSalesInvoiceId documentDate modificationDate totalNet totalVat totalLiquid "
+    "eInvoicingStatus eInvoice { id status rejectedReason creationDate }"
 )
 INVOICE_FIELDS = (
     INVOICE_SUMMARY_FIELDS
@@ -18,7 +19,15 @@ INVOICE_FIELDS = (
 PAGE_INFO = "pageInfo { endCursor hasNextPage } totalCount"
 
 ORGANIZATIONS = """
-query { organizations(first: 50) { nodes { id socialName legislationCode } } }
+query ($first: Int) { organizations(first: $first) { nodes { id socialName legislationCode
+  status onboardingCompleted } } }
+"""
+ORGANIZATION_DETAIL = """
+query { organizationDetail { id socialName legislationCode documentId vatNumber } }
+"""
+EINVOICE_SETUP = """
+query { organizationEInvoiceSetupByOrgId { id status errorCode effectiveDate
+  salesInvoiceEffectiveDate } }
 """
 PAYMENT_METHODS = """
 query { paymentMethods(first: 500) { nodes { id referenceName type disabled journalTypeId } } }
@@ -107,5 +116,9 @@ OPEN_ITEMS_FIELD = (
     "nodes { id openItems { " + OPEN_ITEM_FIELDS + " } }",
 )
 GENERATE_CREDIT_NOTE = ("generateCreditNote", "GenerateCreditNoteGLDtoInput!", "id")
+RETRY_EINVOICE = (
+    "mutation ($values: RetrySalesInvoiceElectronicSubmissionGLDtoInput!) "
+    "{ retrySalesInvoiceElectronicSubmission(input: $values) { id } }"
+)
 SETTLEMENT_INPUT_TYPE = "SalesOpenItemSettlementGLDtoInput!"
 SETTLEMENT_FIELDS = "accountingEntryId accountingEntryNumber"

@@ -34,9 +34,33 @@ class SageInput(BaseModel):
 
 
 class Organization(SageModel):
+    """A row of `organizations` (selection fields, 2026-07)."""
+
     id: str
     social_name: str | None = None
     legislation_code: str | None = None
+    status: str | None = None
+    onboarding_completed: bool | None = None
+
+
+class OrganizationDetail(SageModel):
+    """`organizationDetail`: the configuration of the organisation of `X-OrganizationId`."""
+
+    id: str
+    social_name: str | None = None
+    legislation_code: str | None = None
+    document_id: str | None = None
+    vat_number: str | None = None
+
+
+class EInvoiceSetup(SageModel):
+    """`organizationEInvoiceSetupByOrgId`: the registration with the Plateforme Agréée."""
+
+    id: str | None = None
+    status: str | None = None
+    error_code: str | None = None
+    effective_date: datetime | None = None
+    sales_invoice_effective_date: datetime | None = None
 
 
 class PaymentMethod(SageModel):
@@ -90,6 +114,8 @@ class CustomerInput(SageInput):
     vat_number: str | None = Field(default=None, max_length=25)
     email: str | None = Field(default=None, max_length=70)
     address: AddressInput | None = None
+    e_invoicing_address_type: str | None = None  # FR business customers (2026-09)
+    e_invoicing_address: str | None = None
     # Identification (02-customers.md): the document type by legislation and country
     # (`documentTypes`), its number (FR: SIREN/SIRET), and ES simplified invoices.
     document_type_id: str | None = None
@@ -116,6 +142,7 @@ class Product(SageModel):
     code: str
     name: str | None = None
     sales_vat_percentage: Decimal | None = None
+    category: str | None = None  # PRODUCT, SERVICE, FEE... (the e-invoicing framework)
 
 
 class ProductInput(SageInput):
@@ -154,6 +181,15 @@ class SalesInvoiceLine(SageModel):
     available_for_credit_note_quantity: Decimal | None = None
 
 
+class EInvoiceEntry(SageModel):
+    """One submission of an invoice to the e-invoicing platform (`salesInvoices.eInvoice`)."""
+
+    id: str | None = None
+    status: str | None = None
+    rejected_reason: str | None = None
+    creation_date: datetime | None = None
+
+
 class SalesInvoice(SageModel):
     id: str
     status: str
@@ -170,6 +206,9 @@ class SalesInvoice(SageModel):
     total_liquid: Decimal | None = None
     lines: list[SalesInvoiceLine] = []
     open_items: list[OpenItem] = []
+    # French e-invoicing (2026-09): the lifecycle status and every submission.
+    e_invoicing_status: str | None = None
+    e_invoice: list[EInvoiceEntry] = []
 
 
 class SalesInvoiceLineInput(SageInput):
@@ -191,6 +230,11 @@ class SalesInvoiceInput(SageInput):
     # A legal mention printed on the invoice (e.g. intra-EU reverse charge).
     special_mention: str | None = Field(default=None, max_length=1000)
     lines: list[SalesInvoiceLineInput] = Field(min_length=1)
+    # French e-invoicing (2026-09), only while the organisation's registration is Accepted.
+    should_send_via_electronic_invoicing: bool | None = None
+    e_invoicing_address_type_customer: str | None = None
+    e_invoicing_address_customer: str | None = None
+    regulatory_billing_framework: str | None = Field(default=None, pattern="^(B1|S1|M1|B4|M4|S4)$")
 
 
 class CreatedInvoice(SageModel):

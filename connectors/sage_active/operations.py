@@ -203,6 +203,24 @@ class SageActive(ReferenceData, TaxReference, AccountingOperations):
             raise SageInvalidRequest("generateCreditNote returned no id")
         return str(value)
 
+    def retry_einvoice(self, invoice_id: str) -> str:
+        """`retrySalesInvoiceElectronicSubmission`: submit a failed e-invoice again, once
+        (sent on its own, never batched, never repeated by the client after Sage may have
+        run it); returns the invoice id Sage confirms.
+
+        Raises:
+            SageBusinessError: Sage refused (not e-invoiced, not in a state to retry...).
+            SageError: as `SageClient.execute`.
+        """
+        data = self.client.execute(
+            doc.RETRY_EINVOICE,
+            {"values": {"salesInvoiceId": invoice_id}},
+            mutation=True,
+            name="retrySalesInvoiceElectronicSubmission",
+        )
+        answer = data.get("retrySalesInvoiceElectronicSubmission") or {}
+        return str(answer.get("id") or invoice_id)
+
     def accounting_entries_by_document_number(self, document_number: str) -> list[AccountingEntry]:
         data = self.client.execute(
             doc.ACCOUNTING_ENTRIES_BY_DOCUMENT, {"doc": document_number}, name="accountingEntries"

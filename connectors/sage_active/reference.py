@@ -15,12 +15,14 @@ import redis
 from connectors.sage_active import documents as doc
 from connectors.sage_active.cache import RefCache
 from connectors.sage_active.client import SageClient
-from connectors.sage_active.errors import SageInvalidRequest
+from connectors.sage_active.errors import SageBusinessError, SageInvalidRequest
 from connectors.sage_active.models import (
     Customer,
     CustomerInput,
+    EInvoiceSetup,
     JournalType,
     Organization,
+    OrganizationDetail,
     PaymentMethod,
     Product,
     ProductInput,
@@ -52,6 +54,9 @@ class ReferenceData:
         self.client = client
         ttl = cache_ttl or client.config.cache_ttl
         self.cache = RefCache(redis or client.redis, client.config.key_prefix, ttl)
+        # What an organisation can change in Sage at any time (its e-invoicing registration)
+        # is kept a minute at most.
+        self.short_cache = RefCache(redis or client.redis, client.config.key_prefix, min(ttl, 60))
 
     # -- organisation and reference data ------------------------------------------------
 
@@ -59,8 +64,28 @@ class ReferenceData:
         return self.client.organization_id()
 
     def organizations(self) -> list[Organization]:
-        data = self.client.execute(doc.ORGANIZATIONS, name="organizations")
-        return [parse(Organization, n) for n in connection(data, "organizations").nodes]
+        """Every organisation visible, with its `status` and `onboardingCompleted`."""
+        return self.client.list_organizations()
+
+    def organization_detail(self) -> OrganizationDetail:
+        """`organizationDetail` of the organisation this client works for (not cached)."""
+        data = self.client.execute(doc.ORGANIZATION_DETAIL, name="organizationDetail")
+        return parse(OrganizationDetail, data.get("organizationDetail"))
+
+    def einvoice_setup(self) -> EInvoiceSetup | None:
+        """The organisation's registration with the e-invoicing platform (FR, 2026-09),
+        None when it never registered; cached like reference data."""
+        cached = self.short_cache.get("einvoice", "setup", EInvoiceSetup)
+        if cached is not None:
+            return cached if cached.status else None
+        try:
+            data = self.client.execute(doc.EINVOICE_SETUP, name="organizationEInvoiceSetupByOrgId")
+        except SageBusinessError:  # FR only: another legislation's organisation has none
+            data = {}
+        raw = data.get("organizationEInvoiceSetupByOrgId")
+        setup = parse(EInvoiceSetup, raw) if isinstance(raw, dict) else EInvoiceSetup()
+        self.short_cache.put("einvoice", "setup", setup)
+        return setup if setup.status else None
 
     def payment_methods(self) -> list[PaymentMethod]:
         return self._reference(
@@ -148,7 +173,7 @@ class ReferenceData:
         """The products among `codes` (missing codes are left out); one request per 500
         uncached codes."""
         wanted = list(dict.fromkeys(codes))
-        found = self.cache.get_many("product", wanted, Product)
+        found = self.cache.get_many("product:v2", wanted, Product)
         missing = [c for c in wanted if c not in found]
         for start in range(0, len(missing), MAX_PAGE_SIZE):
             chunk = missing[start : start + MAX_PAGE_SIZE]
@@ -157,7 +182,7 @@ class ReferenceData:
             )
             fetched = [parse(Product, n) for n in connection(data, "products").nodes]
             fresh = {p.code: p for p in fetched if p.code in chunk}
-            self.cache.put_many("product", fresh.items())
+            self.cache.put_many("product:v2", fresh.items())
             found.update(fresh)
         return {c: found[c] for c in wanted if c in found}
 
@@ -166,5 +191,5 @@ class ReferenceData:
             doc.CREATE_PRODUCT, {"values": values.to_graphql()}, mutation=True, name="createProduct"
         )
         product = parse(Product, data.get("createProduct"))
-        self.cache.put("product", product.code, product)
+        self.cache.put("product:v2", product.code, product)
         return product

@@ -6,12 +6,14 @@ HTTP client following the redirect to the bridge's local listener.
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import httpx
 import pytest
 import redis
 
 from bridge.embedded_redis import free_port
-from bridge.ops.sage_login import SageLoginError, exchange, wait_for_code
+from bridge.ops.sage_login import Bind, SageLoginError, exchange, wait_for_code
 from bridge.services import sage_config
 from bridge.settings import Settings
 from connectors.sage_active.client import SageClient
@@ -64,3 +66,23 @@ def test_a_reused_code_is_refused(settings: Settings) -> None:
     exchange(settings, code)
     with pytest.raises(SageLoginError, match="refused the authorization code"):
         exchange(settings, code)
+
+
+def test_a_listener_bound_with_host_and_port_takes_a_redirect_uri_of_another_host(
+    settings: Settings,
+) -> None:
+    """On a server: the redirect URI names the server (reached through a proxy or a tunnel),
+    the listener binds `--host`/`--port`; without them such a URI is refused."""
+    port = free_port()
+    remote = settings.model_copy(
+        update={"sage_redirect_uri": "https://bridge.example.test/sage-callback"}
+    )
+    with pytest.raises(SageLoginError, match="--host/--port"):
+        wait_for_code(remote, 0.5, lambda url: None)
+
+    def proxy(url: str) -> None:  # what the proxy in front of the listener forwards
+        state = parse_qs(urlsplit(url).query)["state"][0]
+        answer = httpx.get(f"http://127.0.0.1:{port}/sage-callback?code=c0de&state={state}")
+        assert answer.status_code == 200
+
+    assert wait_for_code(remote, 10, proxy, Bind("127.0.0.1", port)) == "c0de"

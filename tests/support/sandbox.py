@@ -89,6 +89,22 @@ class SandboxControl:
         body: dict[str, Any] = response.json()
         return body
 
+    def einvoicing(self, **values: Any) -> dict[str, Any]:
+        """`POST /_sandbox/einvoicing`: `status=`, `next=`, `reason=`, `stepSeconds=`."""
+        response = self.http.post("/_sandbox/einvoicing", json=values)
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
+    def organization(self, organization_id: str = "", **values: Any) -> dict[str, Any]:
+        """`POST /_sandbox/organizations/<id>`: `status=`, `onboardingCompleted=`."""
+        response = self.http.post(
+            f"/_sandbox/organizations/{organization_id or ORGANIZATION_ID}", json=values
+        )
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
     def close(self) -> None:
         self.http.close()
 

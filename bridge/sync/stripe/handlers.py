@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.models import Order
+from bridge.reports.facts import note_translated
 from bridge.services import Services
 from bridge.store.events import EventRecord
 from bridge.sync.dispatch import Ignored, Outcome, PermanentError, Processed, handler
@@ -78,6 +79,7 @@ def handle_checkout_session(event: EventRecord, services: Services) -> Outcome:
         if skipped is not None:  # before the go-live date: its payment is listed to book
             listed = skip_follower(services, payment) if payment is not None else None
             return listed or skipped
+        note_translated(services.redis, services.settings, event.ref, [order, payment])
         parked = parked_before(event)
         return run_locked(
             services,
@@ -101,6 +103,7 @@ def handle_credit_note_created(event: EventRecord, services: Services) -> Outcom
         skipped = skip_follower(services, refund)
         if skipped is not None:
             return skipped
+        note_translated(services.redis, services.settings, event.ref, refund)
         parked = parked_before(event)
         return run_locked(
             services,

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from bridge.models import Refund
 from bridge.money import from_minor_units
 from bridge.outbound.events import EventType, InvoiceUncollectibleData
+from bridge.reports.facts import note_translated
 from bridge.services import Services
 from bridge.store.attention import AttentionItem
 from bridge.store.events import EventRecord
@@ -103,6 +104,7 @@ def handle_voided(event: EventRecord, services: Services) -> Outcome:
             gateways=["stripe"],
             currency=invoice.currency.upper(),
         )
+        note_translated(services.redis, services.settings, event.ref, refund)
         parked = parked_before(event)
 
         def step(ctx: SyncContext) -> Outcome:

@@ -24,6 +24,7 @@ What each becomes in Sage (docs/accounting.md, "Changes after the sale"):
 from __future__ import annotations
 
 from bridge.models import Order, Payment
+from bridge.reports.facts import note_translated
 from bridge.services import Services
 from bridge.store.events import EventRecord
 from bridge.sync.context import SyncContext
@@ -80,6 +81,7 @@ def handle_stripe_invoice(event: EventRecord, services: Services) -> Outcome:
                 f"Stripe invoice {order.number} totals 0.00 {order.currency}: nothing to book"
             )
         balance = _balance_payment(body, order)
+        note_translated(services.redis, services.settings, event.ref, [order, balance])
         parked = parked_before(event)
         return run_locked(
             services, order.reference, lambda ctx: _book(ctx, order, balance, event.ref, parked)

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from flask import Flask, Response, current_app, redirect, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from connectors.sage_active.sandbox import control_lifecycle  # noqa: F401 - its routes
 from connectors.sage_active.sandbox.auth import OAuthError
 from connectors.sage_active.sandbox.bank_control import bank_blueprint
 from connectors.sage_active.sandbox.config import SandboxConfig

@@ -19,6 +19,7 @@ from connectors.sage_active.sandbox.entities import (
     AccountingAccount,
     AccountingEntry,
     Customer,
+    EInvoiceSetup,
     JournalType,
     OpenItem,
     Organization,
@@ -72,6 +73,10 @@ class Books:
     entry_counter: int = 0
     mod_dates: list[datetime] = field(default_factory=list)
     mod_ids: list[UUID] = field(default_factory=list)
+    # French e-invoicing (`einvoicing.py`): the registration (None: not registered) and the
+    # invoices whose submission the simulated platform still moves on.
+    einvoice_setup: EInvoiceSetup | None = None
+    einvoice_active: list[UUID] = field(default_factory=list)
 
     def put_invoice(self, invoice: SalesInvoice) -> None:
         """Store (or re-store after a change) an invoice and index its modificationDate."""

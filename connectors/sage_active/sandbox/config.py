@@ -25,3 +25,4 @@ class SandboxConfig:
     code_lifetime: int = 60
     persist_delay: float = 0.5
     max_field_cost: int = 650_000  # Sage's `maxFieldCost`; documents above are refused
+    einvoice_step: float = 2.0  # seconds per step of the simulated e-invoicing platform

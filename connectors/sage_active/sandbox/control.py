@@ -259,3 +259,9 @@ def _settle(box: Sandbox, invoice_id: str, body: SettleBody) -> Any:
         sales_open_item_linkage_paid_amounts=parts,
     )
     return settle(books, box.state.clock, data)
+
+
+# For the control routes other modules add to this blueprint (`control_lifecycle.py`).
+parse_body = _body
+current_sandbox = _box
+StrictBody = _Strict

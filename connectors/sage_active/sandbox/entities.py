@@ -25,6 +25,11 @@ class Organization:
     document_id: str | None = None
     vat_number: str | None = None
     onboarding_completed: bool = True
+    # Since 2026-07: usable only when READY and onboarded (`organizations.status`).
+    status: str = "READY"
+    onboarding_date_completed: datetime | None = None
+    vat_criterion: bool = False
+    naf_ape_code: str | None = None
 
 
 @dataclass(slots=True)
@@ -154,6 +159,9 @@ class Customer:
     source_type: str = "PUBLIC_API"
     addresses: list[Address] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
+    # French e-invoicing routing (2026-09): `fr.siren` ... and the directory identifier.
+    e_invoicing_address_type: str | None = None
+    e_invoicing_address: str | None = None
     # Identification document type (`documentTypes`), ES simplified invoices.
     document_type_id: UUID | None = None
     non_identified_customer: bool = False
@@ -180,6 +188,7 @@ class SalesInvoiceLine:
     total_vat: Decimal = ZERO
     total_liquid: Decimal = ZERO
     credited_quantity: Decimal = ZERO
+    apply_equivalence_surcharge: bool = False  # ES (2026-09); not applied by the sandbox
     source_line_id: UUID | None = None  # a credit note's line: the invoice line it credits
 
 
@@ -224,6 +233,58 @@ class SalesInvoice:
     total_net: Decimal = ZERO
     total_vat: Decimal = ZERO
     total_liquid: Decimal = ZERO
+    has_cash_vat: bool = False  # read-only since 2026-07
+    sales_invoice_template_id: UUID | None = None  # read-only since 2026-06 (recurring)
+    print_name_on_pdf: bool | None = None  # ES simplified invoices (2026-05)
+    # French e-invoicing (2026-09): inputs, and one `eInvoice` entry per submission.
+    should_send_via_electronic_invoicing: bool = False
+    e_invoicing_address_type_customer: str | None = None
+    e_invoicing_address_customer: str | None = None
+    regulatory_billing_framework: str | None = None
+    e_invoice: list[EInvoice] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class EInvoice:
+    """One submission of a sales invoice to the Plateforme Agréée (`salesInvoices.eInvoice`).
+
+    `plan` is what the simulated platform will do next (one status per clock step) and
+    `plan_reason` the reason the last planned status carries; `next_at` when it moves."""
+
+    id: UUID
+    sales_invoice_id: UUID
+    creation_date: datetime
+    status: str = "SUBMITTED"
+    rejected_reason: str | None = None
+    trace_parent: str | None = None
+    plan: list[str] = field(default_factory=list)
+    plan_reason: str | None = None
+    next_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class EInvoiceSetup:
+    """`organizationEInvoiceSetupByOrgId`: the registration with the Plateforme Agréée, and
+    (sandbox only) how the next submission ends (`next_outcome`, `next_reason`)."""
+
+    id: UUID
+    status: str
+    status_connection_date: datetime | None = None
+    connection_id: UUID | None = None
+    mandate_number: str | None = None
+    effective_date: datetime | None = None
+    sales_invoice_effective_date: datetime | None = None
+    e_reporting_start_date: datetime | None = None
+    business_invoices_toggle: bool = True
+    business_payments_toggle: bool = True
+    individual_customer_sales_toggle: bool = True
+    payments_individual_customers_toggle: bool = True
+    pa_siren_number: str | None = None
+    software_business_name: str | None = None
+    error_code: str | None = None
+    terms_and_conditions_accepted: bool = True
+    next_outcome: str | None = None
+    next_reason: str | None = None
 
 
 @dataclass(slots=True)

@@ -27,7 +27,13 @@ from graphql import (
     validate,
 )
 
-from connectors.sage_active.sandbox import mutations, purchase_api, resolvers
+from connectors.sage_active.sandbox import (
+    einvoice_platform,
+    mutations,
+    organizations,
+    purchase_api,
+    resolvers,
+)
 from connectors.sage_active.sandbox.errors import BusinessError
 from connectors.sage_active.sandbox.money import dumps
 from connectors.sage_active.sandbox.schema import schema
@@ -75,7 +81,9 @@ def executable_schema() -> GraphQLSchema:
     assert built.mutation_type is not None
     for name in resolvers.SOURCES:
         built.query_type.fields[name].resolve = resolvers.list_resolver(name)
-    built.query_type.fields["organizations"].resolve = resolvers.organizations
+    built.query_type.fields["organizations"].resolve = organizations.organizations
+    built.query_type.fields["organizationDetail"].resolve = organizations.organization_detail
+    built.query_type.fields["organizationEInvoiceSetupByOrgId"].resolve = organizations.setup_query
     built.query_type.fields["userProfile"].resolve = resolvers.user_profile
     for name, root in purchase_api.ROOTS.items():
         built.query_type.fields[name].resolve = root
@@ -131,6 +139,7 @@ def run(state: SandboxState, request: Request, organization: str | None) -> tupl
     """
     context = resolvers.Context(state=state, organization_header=organization)
     with state.lock:
+        einvoice_platform.advance(state)
         result = execute_sync(
             executable_schema(),
             request.document,

@@ -52,6 +52,8 @@ class CustomerFields(Input):
     comments: str | None = None
     addresses: list[AddressInput] | None = None
     contacts: list[ContactInput] | None = None
+    e_invoicing_address_type: str | None = None
+    e_invoicing_address: str | None = None
     document_type_id: UUID | None = None
     non_identified_customer: bool | None = None
 
@@ -80,6 +82,7 @@ class LineInput(Input):
     total_quantity: Decimal | None = None
     unit_price: Decimal | None = None
     first_discount: Decimal | None = None
+    apply_equivalence_surcharge: bool | None = None
 
 
 class PaymentTermLineInput(Input):
@@ -101,6 +104,11 @@ class InvoiceFields(Input):
     special_mention: str | None = None
     lines: list[LineInput] | None = None
     payment_term_lines: list[PaymentTermLineInput] | None = None
+    print_name_on_pdf: bool | None = None
+    should_send_via_electronic_invoicing: bool | None = None
+    e_invoicing_address_type_customer: str | None = None
+    e_invoicing_address_customer: str | None = None
+    regulatory_billing_framework: str | None = None
 
 
 class InvoiceCreate(InvoiceFields):
@@ -119,6 +127,10 @@ class InvoiceDelete(Input):
 
 
 class InvoiceRef(Input):
+    sales_invoice_id: UUID
+
+
+class RetryInput(Input):
     sales_invoice_id: UUID
 
 

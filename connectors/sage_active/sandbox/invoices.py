@@ -217,6 +217,8 @@ def _patch_line(line: SalesInvoiceLine, data: LineInput, quantity_default: bool)
         line.total_quantity = Decimal(1)
     if data.unit_price is not None:
         line.unit_price = data.unit_price
+    if data.apply_equivalence_surcharge is not None:  # ES, 2026-09: recorded, not computed
+        line.apply_equivalence_surcharge = data.apply_equivalence_surcharge
     if data.first_discount is not None:
         if not ZERO <= data.first_discount <= HUNDRED:
             raise BusinessError("invalidDiscount", field="firstDiscount")

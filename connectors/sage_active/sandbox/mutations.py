@@ -12,7 +12,15 @@ from typing import Any, TypeVar
 from graphql import GraphQLResolveInfo
 from pydantic import BaseModel, ValidationError
 
-from connectors.sage_active.sandbox import catalog, credit, entries, invoices, ledger
+from connectors.sage_active.sandbox import (
+    catalog,
+    credit,
+    einvoice_platform,
+    einvoicing,
+    entries,
+    invoices,
+    ledger,
+)
 from connectors.sage_active.sandbox.books import Books, Clock
 from connectors.sage_active.sandbox.entities import AccountingEntry
 from connectors.sage_active.sandbox.errors import BusinessError
@@ -28,10 +36,12 @@ from connectors.sage_active.sandbox.inputs import (
     InvoiceUpdate,
     PostInput,
     ProductCreate,
+    RetryInput,
     SettlementInput,
 )
 from connectors.sage_active.sandbox.purchase_api import MUTATIONS as PURCHASE_MUTATIONS
 from connectors.sage_active.sandbox.resolvers import Context
+from connectors.sage_active.sandbox.state import SandboxState
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -76,6 +86,18 @@ def _mutation(
     return resolve
 
 
+def _stateful(
+    model: type[BaseModel], make_rule: Callable[[SandboxState], Rule], shape: Callable[[Any], Any]
+) -> Callable[..., Any]:
+    """A mutation whose rule needs the sandbox state itself (e.g. the platform's clock step)."""
+
+    def resolve(root: Any, info: GraphQLResolveInfo[Context], input: dict[str, Any]) -> Any:
+        rule = make_rule(info.context.state)
+        return _mutation(model, rule, shape)(root, info, input)
+
+    return resolve
+
+
 def _same(value: Any) -> Any:
     return value
 
@@ -95,18 +117,21 @@ _settle = _mutation(SettlementInput, ledger.settle, lambda e: _Out(**{
     "accounting_entry_id": e.id, "accounting_entry_number": e.number}))  # fmt: skip
 
 MUTATIONS: dict[str, Callable[..., Any]] = {
-    "createCustomer": _mutation(CustomerFields, catalog.create_customer, _same),
-    "updateCustomer": _mutation(CustomerUpdate, catalog.update_customer, _same),
+    "createCustomer": _mutation(CustomerFields, einvoicing.create_customer, _same),
+    "updateCustomer": _mutation(CustomerUpdate, einvoicing.update_customer, _same),
     "createProduct": _mutation(ProductCreate, catalog.create_product, _same),
-    "createSalesInvoice": _mutation(InvoiceCreate, invoices.create_invoice, _same),
-    "updateSalesInvoice": _mutation(InvoiceUpdate, invoices.update_invoice, _same),
+    "createSalesInvoice": _mutation(InvoiceCreate, einvoicing.create_invoice, _same),
+    "updateSalesInvoice": _mutation(InvoiceUpdate, einvoicing.update_invoice, _same),
     "deleteSalesInvoice": _mutation(InvoiceDelete, _delete, _same),
     "closeSalesInvoice": _mutation(InvoiceRef, _close, _same),
-    "postSalesInvoice": _mutation(PostInput, ledger.post_invoice, _posted),
+    "postSalesInvoice": _stateful(PostInput, einvoice_platform.post_and_submit, _posted),
     "createSalesOpenItemSettlement": _settle,
     "salesOpenItemSettlement": _settle,
     "generateCreditNote": _mutation(
-        CreditNoteInput, credit.generate_credit_note, lambda note: _Out(id=note.id)
+        CreditNoteInput, einvoicing.generate_credit_note, lambda note: _Out(id=note.id)
+    ),
+    "retrySalesInvoiceElectronicSubmission": _stateful(
+        RetryInput, einvoice_platform.retry_submission, lambda invoice_id: _Out(id=invoice_id)
     ),
     "createAccountingEntryUsingCodes": _mutation(EntryByCodes, entries.create_by_codes, _same),
     "createAccountingEntryUsingIds": _mutation(EntryByIds, entries.create_by_ids, _same),

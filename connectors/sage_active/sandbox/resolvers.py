@@ -21,6 +21,7 @@ from connectors.sage_active.sandbox.credit import available
 from connectors.sage_active.sandbox.entities import (
     AccountingEntry,
     AccountingEntryLine,
+    EInvoice,
     OpenItem,
     PaymentMethod,
     Product,
@@ -30,6 +31,7 @@ from connectors.sage_active.sandbox.entities import (
 )
 from connectors.sage_active.sandbox.errors import BusinessError
 from connectors.sage_active.sandbox.filters import Connection, Filter, paginate
+from connectors.sage_active.sandbox.organization_status import require_usable
 from connectors.sage_active.sandbox.purchase_api import COMPUTED as PURCHASE_COMPUTED
 from connectors.sage_active.sandbox.purchase_api import SOURCES as PURCHASE_SOURCES
 from connectors.sage_active.sandbox.seed import seed_id
@@ -84,7 +86,7 @@ class Context:
             books = None
         if books is None:
             raise BusinessError("organizationNotFound", id=self.organization_header)
-        self.books = books
+        self.books = require_usable(books)
         return books
 
 
@@ -118,6 +120,11 @@ _COMPUTED: dict[tuple[type, str], Callable[[Context, Any], Any]] = {
         c.require_books().open_items[x] for x in i.open_item_ids
     ],
     (SalesInvoice, "totalVatBase"): lambda _c, i: i.total_net,
+    (SalesInvoice, "eInvoicingStatus"): lambda _c, i: (
+        i.e_invoice[-1].status if i.e_invoice else None
+    ),
+    (SalesInvoice, "eInvoiceId"): lambda _c, i: i.e_invoice[-1].id if i.e_invoice else None,
+    (EInvoice, "salesInvoice"): lambda c, i: c.require_books().invoices.get(i.sales_invoice_id),
     (SalesInvoiceLine, "salesInvoice"): lambda c, i: c.require_books().invoices.get(
         i.sales_invoice_id
     ),
@@ -214,7 +221,8 @@ SOURCES: dict[str, tuple[str, Source]] = {
 }
 
 
-def _select(ctx: Context, type_name: str, items: Iterable[Any], args: dict[str, Any]) -> Connection:
+def select(ctx: Context, type_name: str, items: Iterable[Any], args: dict[str, Any]) -> Connection:
+    """`items` filtered, sorted and paginated as the list query's arguments say."""
     where = args.get("where")
     matcher = ctx.filter
     chosen = [item for item in items if matcher.matches(type_name, item, where)]
@@ -257,17 +265,11 @@ def list_resolver(root_field: str) -> Callable[..., Connection]:
         books = ctx.require_books()
         found = _one_by_id(books, root_field, args.get("where"))
         if found is not None:  # the full filter still applies to it
-            return _select(ctx, type_name, found, args)
+            return select(ctx, type_name, found, args)
         items, where = source(books, args.get("where"))
-        return _select(ctx, type_name, items, {**args, "where": where})
+        return select(ctx, type_name, items, {**args, "where": where})
 
     return resolve
-
-
-def organizations(_root: Any, info: GraphQLResolveInfo[Context], **args: Any) -> Connection:
-    ctx: Context = info.context
-    orgs = [books.organization for books in ctx.state.books.values()]
-    return _select(ctx, "Organization", orgs, args)
 
 
 def user_profile(_root: Any, _info: GraphQLResolveInfo[Context]) -> UserProfile:

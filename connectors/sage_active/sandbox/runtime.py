@@ -19,6 +19,7 @@ class Sandbox:
         self._initial = (config.rate_limit_per_minute, config.token_lifetime)
         self._initial_cost = config.max_field_cost
         self.state = SandboxState()
+        self.state.einvoice_step = config.einvoice_step
         self.tokens = Tokens(config)
         self.limiter = RateLimiter(config)
         self.faults = Faults()
@@ -36,6 +37,7 @@ class Sandbox:
         the sandbox started. Issued tokens stay valid, so connected clients carry on."""
         self.config.rate_limit_per_minute, self.config.token_lifetime = self._initial
         self.config.max_field_cost = self._initial_cost
+        self.state.einvoice_step = self.config.einvoice_step
         self.faults.clear()
         self.tokens.refuse_grants = False
         self.stats.reset()

@@ -11,6 +11,7 @@ from decimal import Decimal
 from uuid import UUID, uuid4
 
 from connectors.sage_active.sandbox.books import Books, Clock
+from connectors.sage_active.sandbox.einvoice_setup import registered_setup
 from connectors.sage_active.sandbox.entities import (
     AccountingAccount,
     Customer,
@@ -91,8 +92,12 @@ def seed_books(clock: Clock, name: str = ORGANIZATION_NAME, legislation: str = "
         legislation_code=legislation,
         creation_date=now,
         modification_date=now,
+        onboarding_date_completed=now,
     )
     books = Books(organization=org)
+    if legislation == "FR":  # registered with the platform, as a French merchant since 2026-09
+        org.document_id, org.vat_number = "552100554", "FR96552100554"
+        books.einvoice_setup = registered_setup(now)
     for rate in VAT_RATES:
         group = TaxGroup(seed_id("taxGroup", rate), f"TVA {rate} %", f"T{rate}", now, now)
         books.tax_groups[group.id] = group

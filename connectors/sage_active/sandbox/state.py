@@ -23,6 +23,8 @@ class SandboxState:
         self.clock = Clock()
         self.books: dict[UUID, Books] = {}
         self.version = 0
+        # Seconds the simulated e-invoicing platform takes for each step (`einvoicing.py`).
+        self.einvoice_step = 2.0
         self._listeners: list[Callable[[], None]] = []
         self.reset()
 

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from bridge.outbound.events import (
     ConnectionAuthFailedData,
+    EInvoiceStatusData,
     EventType,
     InvoiceEventData,
     InvoiceUncollectibleData,
@@ -18,7 +19,7 @@ from bridge.outbound.events import (
 )
 
 
-def test_the_catalogue_has_the_nine_types() -> None:
+def test_the_catalogue_has_the_ten_types() -> None:
     assert [t.value for t in EventType] == [
         "invoice.created",
         "invoice.posted",
@@ -29,7 +30,9 @@ def test_the_catalogue_has_the_nine_types() -> None:
         "payment.settled",
         "sync.failed",
         "connection.auth_failed",
+        "invoice.einvoice_status_changed",
     ]
+    assert payload_model(EventType.INVOICE_EINVOICE_STATUS_CHANGED) is EInvoiceStatusData
     assert payload_model(EventType.INVOICE_UNCOLLECTIBLE) is InvoiceUncollectibleData
     assert payload_model(EventType.CONNECTION_AUTH_FAILED) is ConnectionAuthFailedData
     assert payload_model(EventType.INVOICE_CREDITED) is InvoiceEventData

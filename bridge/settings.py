@@ -210,9 +210,28 @@ class Settings(BaseSettings):
     )
 
     # --- infrastructure -------------------------------------------------------------
-    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
-    sentry_dsn: SecretStr | None = Field(default=None, validation_alias="SENTRY_DSN")
-    sentry_environment: str = Field(default="development", validation_alias="SENTRY_ENVIRONMENT")
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias="REDIS_URL",
+        description=(
+            "Redis for state, broker and metrics: `redis://`, `rediss://` (TLS) or "
+            "`redis+sentinel://host:port[,host:port]/<master>/<db>` (docs/operations.md, "
+            "Production Redis)."
+        ),
+    )
+    sentry_dsn: SecretStr | None = Field(
+        default=None,
+        validation_alias="SENTRY_DSN",
+        description=(
+            "Sentry DSN: errors of the web app and the workers are reported there (secrets "
+            "scrubbed); unset: off."
+        ),
+    )
+    sentry_environment: str = Field(
+        default="development",
+        validation_alias="SENTRY_ENVIRONMENT",
+        description="The environment name Sentry files the reports under.",
+    )
     connection: str = Field(
         default="default",
         validation_alias="BRIDGE_CONNECTION",
@@ -238,8 +257,16 @@ class Settings(BaseSettings):
         description="Where `bridge dev` keeps its state, and where the operator commands "
         "look for a running one when REDIS_URL is not set.",
     )
-    log_json: bool = Field(default=True, validation_alias="BRIDGE_LOG_JSON")
-    log_level: str = Field(default="INFO", validation_alias="BRIDGE_LOG_LEVEL")
+    log_json: bool = Field(
+        default=True,
+        validation_alias="BRIDGE_LOG_JSON",
+        description="Log lines as JSON objects (`true`) or as plain text.",
+    )
+    log_level: str = Field(
+        default="INFO",
+        validation_alias="BRIDGE_LOG_LEVEL",
+        description="Lowest level logged (DEBUG, INFO, WARNING, ERROR).",
+    )
 
     # --- Sage Active ----------------------------------------------------------------
     sage: SageSettings = Field(
@@ -252,38 +279,110 @@ class Settings(BaseSettings):
         default=5.0,
         gt=0,
         validation_alias="BRIDGE_SAGE_PROBE_INTERVAL",
-        description="Seconds between a worker's gate probes (token retried while Sage needs "
-        "a login; held events released).",
+        description=(
+            "Seconds between a worker's gate probes (token retried while Sage needs a login; "
+            "held events released)."
+        ),
     )
 
     # --- providers ------------------------------------------------------------------
     shopify_webhook_secret: Annotated[list[SecretStr], NoDecode] = Field(
-        default_factory=list, validation_alias="SHOPIFY_WEBHOOK_SECRET"
+        default_factory=list,
+        validation_alias="SHOPIFY_WEBHOOK_SECRET",
+        description="Shopify HMAC key.",
     )
     stripe_webhook_secret: Annotated[list[SecretStr], NoDecode] = Field(
-        default_factory=list, validation_alias="STRIPE_WEBHOOK_SECRET"
+        default_factory=list,
+        validation_alias="STRIPE_WEBHOOK_SECRET",
+        description="Stripe `whsec_` key.",
     )
-    stripe_tolerance: int = Field(default=300, gt=0, validation_alias="STRIPE_TOLERANCE")
-    stripe_api_key: SecretStr | None = Field(default=None, validation_alias="STRIPE_API_KEY")
-    shopify_shop_domain: str | None = Field(default=None, validation_alias="SHOPIFY_SHOP_DOMAIN")
+    stripe_tolerance: int = Field(
+        default=300,
+        gt=0,
+        validation_alias="STRIPE_TOLERANCE",
+        description="Seconds a Stripe signature may be off, both ways.",
+    )
+    stripe_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias="STRIPE_API_KEY",
+        description=(
+            "`bridge backfill` reads Stripe's event log; the worker reads the line items of "
+            "Checkout Sessions (needed to book Checkout sales), the session of a payment that "
+            "names no order, the credit notes of an invoice (to recognise a refund a credit "
+            "note made), and payouts with their balance transactions. A restricted key with "
+            "read access to Checkout Sessions, Invoices, Credit Notes, Events, Payouts and "
+            "Balance transactions is enough."
+        ),
+    )
+    shopify_shop_domain: str | None = Field(
+        default=None,
+        validation_alias="SHOPIFY_SHOP_DOMAIN",
+        description=(
+            "The environment connection's shop (`<shop>.myshopify.com`): only its webhooks are "
+            "accepted once set; the backfill, write-back and Shopify Payments payouts read it."
+        ),
+    )
     shopify_access_token: SecretStr | None = Field(
-        default=None, validation_alias="SHOPIFY_ACCESS_TOKEN"
+        default=None,
+        validation_alias="SHOPIFY_ACCESS_TOKEN",
+        description=(
+            "An Admin API access token of that shop for the GraphQL Admin API (scopes "
+            "`read_orders`, `read_all_orders` for windows older than 60 days, `write_orders` "
+            "for write-back, `read_shopify_payments_payouts` for payouts)."
+        ),
     )
     # Where the backfill reads the providers' APIs (overridable for a proxy or a test double).
-    stripe_api_url: str = Field(default="https://api.stripe.com", validation_alias="STRIPE_API_URL")
-    shopify_api_url: str | None = Field(default=None, validation_alias="SHOPIFY_API_URL")
+    stripe_api_url: str = Field(
+        default="https://api.stripe.com",
+        validation_alias="STRIPE_API_URL",
+        description="Where Stripe's REST API is read (a proxy or a test double).",
+    )
+    shopify_api_url: str | None = Field(
+        default=None,
+        validation_alias="SHOPIFY_API_URL",
+        description=(
+            "Where Shopify's Admin API is reached instead of `https://<shop>` (a proxy or a "
+            "test double)."
+        ),
+    )
     shopify_api_version: str = Field(
-        default="2026-10", pattern=r"^\d{4}-\d{2}$", validation_alias="SHOPIFY_API_VERSION"
+        default="2026-10",
+        pattern=r"^\d{4}-\d{2}$",
+        validation_alias="SHOPIFY_API_VERSION",
+        description=(
+            "Admin API version of the bridge's calls (and the one to subscribe webhooks in)."
+        ),
     )
     # Above this many orders in its window, the backfill reads Shopify with a bulk operation.
     shopify_bulk_threshold: int = Field(
-        default=2000, ge=0, validation_alias="SHOPIFY_BULK_THRESHOLD"
+        default=2000,
+        ge=0,
+        validation_alias="SHOPIFY_BULK_THRESHOLD",
+        description=(
+            "A backfill window with more orders than this is read with one bulk operation "
+            "instead of pages."
+        ),
     )
     # Mark a Shopify order paid when someone else collected its invoice (`bridge.poller.writeback`).
-    shopify_write_back: bool = Field(default=False, validation_alias="BRIDGE_SHOPIFY_WRITE_BACK")
+    shopify_write_back: bool = Field(
+        default=False,
+        validation_alias="BRIDGE_SHOPIFY_WRITE_BACK",
+        description=(
+            "Mark a Shopify order paid (`orderMarkAsPaid`) when its invoice is collected in "
+            "Sage outside the bridge (needs `write_orders`)."
+        ),
+    )
     # 8 MiB: a 500-line B2B order with every `*_set` field is 1.2 MiB, 2.3 MiB once fulfilled
     # (the fulfillment repeats the lines); `bench/webhook_size.py` measures it.
-    webhook_max_body: int = Field(default=8 * 1024 * 1024, gt=0, validation_alias="BRIDGE_MAX_BODY")
+    webhook_max_body: int = Field(
+        default=8 * 1024 * 1024,
+        gt=0,
+        validation_alias="BRIDGE_MAX_BODY",
+        description=(
+            "Largest webhook body (bytes; 8 MiB: a 500-line B2B order is 1.2 MiB, 2.3 MiB "
+            "fulfilled)."
+        ),
+    )
     redis_min_replicas: int = Field(
         default=0,
         ge=0,
@@ -313,7 +412,11 @@ class Settings(BaseSettings):
     )
 
     # --- bridge behaviour ------------------------------------------------------------
-    admin_token: SecretStr | None = Field(default=None, validation_alias="BRIDGE_ADMIN_TOKEN")
+    admin_token: SecretStr | None = Field(
+        default=None,
+        validation_alias="BRIDGE_ADMIN_TOKEN",
+        description="Admin API and console; both off without it.",
+    )
     secure_cookies: bool | None = Field(
         default=None,
         validation_alias="BRIDGE_SECURE_COOKIES",
@@ -321,22 +424,53 @@ class Settings(BaseSettings):
         "false, or unset: always outside BRIDGE_ENV=development, and there for every host "
         "but a loopback one.",
     )
-    poll_interval: float = Field(default=30.0, gt=0, validation_alias="BRIDGE_POLL_INTERVAL")
-    poll_overlap: float = Field(default=120.0, ge=0, validation_alias="BRIDGE_POLL_OVERLAP")
-    poll_all_invoices: bool = Field(default=False, validation_alias="BRIDGE_POLL_ALL")
+    poll_interval: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias="BRIDGE_POLL_INTERVAL",
+        description="Seconds between two polls of Sage for invoice status changes.",
+    )
+    poll_overlap: float = Field(
+        default=120.0,
+        ge=0,
+        validation_alias="BRIDGE_POLL_OVERLAP",
+        description=(
+            "Seconds each poll looks back before the last one, so changes Sage dates late are "
+            "not missed."
+        ),
+    )
+    poll_all_invoices: bool = Field(
+        default=False,
+        validation_alias="BRIDGE_POLL_ALL",
+        description="Watch every Sage invoice, not only the bridge's.",
+    )
     # The reconciliation job: a backfill of the last `reconcile_window` s, every interval.
     reconcile_interval: float = Field(
-        default=3600.0, ge=0, validation_alias="BRIDGE_RECONCILE_INTERVAL"
+        default=3600.0,
+        ge=0,
+        validation_alias="BRIDGE_RECONCILE_INTERVAL",
+        description=(
+            "Seconds between two runs of the reconciliation job, a backfill of the last window "
+            "(`0`: off); scheduled only when a provider API is configured."
+        ),
     )  # 0 = off
     reconcile_window: float = Field(
-        default=172_800.0, gt=0, validation_alias="BRIDGE_RECONCILE_WINDOW"
+        default=172_800.0,
+        gt=0,
+        validation_alias="BRIDGE_RECONCILE_WINDOW",
+        description="Seconds of provider history each reconciliation run reads again.",
     )
     outbound_allow_private: bool = Field(
         default=False,
         validation_alias="BRIDGE_OUTBOUND_ALLOW_PRIVATE",
         description="Allow subscriber URLs on private/loopback addresses and plain http.",
     )
-    outbound_timeout: float = Field(default=15.0, gt=0, validation_alias="BRIDGE_OUTBOUND_TIMEOUT")
+    outbound_timeout: float = Field(
+        default=15.0,
+        gt=0,
+        validation_alias="BRIDGE_OUTBOUND_TIMEOUT",
+        description="Seconds per delivery attempt phase.",
+    )
     outbound_subscriptions: list[dict[str, Any]] = Field(
         default_factory=list,
         validation_alias="BRIDGE_SUBSCRIPTIONS",
@@ -372,10 +506,18 @@ class Settings(BaseSettings):
 
     # --- mapping ----------------------------------------------------------------------
     numbering: NumberingMode = Field(
-        default=NumberingMode.SAGE, validation_alias="BRIDGE_NUMBERING"
+        default=NumberingMode.SAGE,
+        validation_alias="BRIDGE_NUMBERING",
+        description=(
+            "`sage`: Sage numbers the invoices of Shopify orders; `source`: they keep the "
+            "order's number. A Stripe Billing invoice always keeps Stripe's number (it was "
+            "already issued under it)."
+        ),
     )
     invoice_on: InvoiceMoment = Field(
-        default=InvoiceMoment.ORDER, validation_alias="BRIDGE_INVOICE_ON"
+        default=InvoiceMoment.ORDER,
+        validation_alias="BRIDGE_INVOICE_ON",
+        description="Invoice on `order`, `payment` or `fulfilment`.",
     )
     start_date: dt.date | None = Field(
         default=None,
@@ -388,29 +530,61 @@ class Settings(BaseSettings):
         validation_alias="BRIDGE_PAYMENT_METHODS",
         description="JSON: provider gateway -> Sage paymentMethod referenceName.",
     )
-    sales_journal_code: str = Field(default="VT", validation_alias="BRIDGE_SALES_JOURNAL")
+    sales_journal_code: str = Field(
+        default="VT", validation_alias="BRIDGE_SALES_JOURNAL", description="Sales journal code."
+    )
     shipping_product_code: str = Field(
-        default="SHIPPING", validation_alias="BRIDGE_SHIPPING_PRODUCT"
+        default="SHIPPING",
+        validation_alias="BRIDGE_SHIPPING_PRODUCT",
+        description="Product code of shipping lines.",
     )
     rounding_product_code: str = Field(
-        default="ROUNDING", validation_alias="BRIDGE_ROUNDING_PRODUCT"
+        default="ROUNDING",
+        validation_alias="BRIDGE_ROUNDING_PRODUCT",
+        description=(
+            "Product code of the rounding line (the cents between the order and what Sage "
+            "computes)."
+        ),
     )
     # Lines that are not product sales (Shopify Markets and retail), each on its own product.
-    duties_product_code: str = Field(default="DUTIES", validation_alias="BRIDGE_DUTIES_PRODUCT")
-    fees_product_code: str = Field(default="FEES", validation_alias="BRIDGE_FEES_PRODUCT")
-    tip_product_code: str = Field(default="TIP", validation_alias="BRIDGE_TIP_PRODUCT")
+    duties_product_code: str = Field(
+        default="DUTIES",
+        validation_alias="BRIDGE_DUTIES_PRODUCT",
+        description="Product code of Shopify duties (0 % VAT: what the customer paid for them).",
+    )
+    fees_product_code: str = Field(
+        default="FEES",
+        validation_alias="BRIDGE_FEES_PRODUCT",
+        description="Product code of Shopify additional fees (0 % VAT).",
+    )
+    tip_product_code: str = Field(
+        default="TIP",
+        validation_alias="BRIDGE_TIP_PRODUCT",
+        description="Product code of tips (0 % VAT: not a sale).",
+    )
     gift_card_product_code: str = Field(
-        default="GIFT-CARD", validation_alias="BRIDGE_GIFT_CARD_PRODUCT"
+        default="GIFT-CARD",
+        validation_alias="BRIDGE_GIFT_CARD_PRODUCT",
+        description=(
+            "Product code of gift cards sold (0 %: a liability until redeemed, so map it to a "
+            "4xx account)."
+        ),
     )
     cash_rounding_product_code: str = Field(
-        default="ROUNDING", validation_alias="BRIDGE_CASH_ROUNDING_PRODUCT"
+        default="ROUNDING",
+        validation_alias="BRIDGE_CASH_ROUNDING_PRODUCT",
+        description="Product code of cash rounding (0 %).",
     )
     fallback_products: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_FALLBACK_PRODUCTS),
         validation_alias="BRIDGE_FALLBACK_PRODUCTS",
         description="JSON: VAT rate (percent) -> Sage product code used when a SKU has no match.",
     )
-    walkin_customer_code: str = Field(default="WALKIN", validation_alias="BRIDGE_WALKIN_CUSTOMER")
+    walkin_customer_code: str = Field(
+        default="WALKIN",
+        validation_alias="BRIDGE_WALKIN_CUSTOMER",
+        description="Customer of guest checkouts at home.",
+    )
     # French e-invoicing (docs/einvoicing.md): used only while the organisation's
     # registration with Sage's platform (`organizationEInvoiceSetupByOrgId`) is Accepted.
     einvoice: bool = Field(
@@ -474,9 +648,16 @@ class Settings(BaseSettings):
         description="Comma-separated names of Shopify note attributes holding a SIREN/SIRET.",
     )
     rounding_tolerance: Decimal = Field(
-        default=Decimal("0.05"), ge=0, validation_alias="BRIDGE_ROUNDING_TOLERANCE"
+        default=Decimal("0.05"),
+        ge=0,
+        validation_alias="BRIDGE_ROUNDING_TOLERANCE",
+        description="Largest rounding line before an order is stopped.",
     )
-    shop_currency: str = Field(default="EUR", validation_alias="BRIDGE_SHOP_CURRENCY")
+    shop_currency: str = Field(
+        default="EUR",
+        validation_alias="BRIDGE_SHOP_CURRENCY",
+        description="The shop's (and Sage's) currency.",
+    )
     stripe_unlinked_parks: int = Field(
         default=3,
         ge=0,
@@ -486,15 +667,31 @@ class Settings(BaseSettings):
         "waiting for its invoice payment before it is ignored as unlinked.",
     )
     # --- payouts (bridge/payouts): a French chart of accounts by default -------------
-    payout_bank_account: str = Field(default="512000000", validation_alias="BRIDGE_BANK_ACCOUNT")
+    payout_bank_account: str = Field(
+        default="512000000",
+        validation_alias="BRIDGE_BANK_ACCOUNT",
+        description="Payouts: the bank account debited.",
+    )
     clearing_accounts: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_CLEARING_ACCOUNTS),
         validation_alias="BRIDGE_CLEARING_ACCOUNTS",
         description="JSON: processor (stripe, shopify_payments) -> its clearing account.",
     )
-    fees_account: str = Field(default="627000000", validation_alias="BRIDGE_FEES_ACCOUNT")
-    customers_account: str = Field(default="411000000", validation_alias="BRIDGE_CUSTOMERS_ACCOUNT")
-    bank_journal_code: str = Field(default="BQ", validation_alias="BRIDGE_BANK_JOURNAL")
+    fees_account: str = Field(
+        default="627000000",
+        validation_alias="BRIDGE_FEES_ACCOUNT",
+        description="Payouts: processor fees.",
+    )
+    customers_account: str = Field(
+        default="411000000",
+        validation_alias="BRIDGE_CUSTOMERS_ACCOUNT",
+        description="Payouts: refunds and disputes, with the customer's code.",
+    )
+    bank_journal_code: str = Field(
+        default="BQ",
+        validation_alias="BRIDGE_BANK_JOURNAL",
+        description="Payouts: the FINANCIAL journal of the entry.",
+    )
     # --- operator alerts by e-mail and chat (bridge/ops/notify.py) ----------------------
     alert_smtp_host: str | None = Field(
         default=None,

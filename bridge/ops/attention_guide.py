@@ -38,6 +38,7 @@ KIND_LABELS: dict[str, str] = {
     "invoice_uncollectible": "Invoice uncollectible in Stripe",
     "payout_bank": "Payout not seen in the bank",
     "month_close": "Month close not done",
+    "einvoice": "E-invoice not delivered",
     "before_go_live": "Before the go-live date: book by hand",
     **{f"{kind}_refund": f"{kind.replace('_', ' ').capitalize()} refund not exact"
        for kind in LINE_KINDS},
@@ -179,6 +180,13 @@ GUIDES: dict[str, Callable[[_Say], str]] = {
         "Fix what the reason names (the supplier, purchase journal or tax code in Sage), then "
         "run `bridge close-month` again; or book the processor's fee invoice by hand as a "
         "purchase invoice with reverse-charge VAT."
+    ),
+    "einvoice": lambda s: (
+        f"Nothing to book: {s.invoice} is posted, but Sage's e-invoicing platform did not "
+        f"deliver it (the reason is above). Fix what it names (the customer's SIREN/SIRET or "
+        f"routing address, the invoice's data) in Sage, then retry from the order's page, "
+        f"`bridge einvoice retry <ref>` or POST /admin/einvoice/retry; if the buyer refused "
+        f"it, make a credit note on {s.invoice} and a new invoice."
     ),
     **{f"{kind}_refund": _line_refund for kind in LINE_KINDS},
 }  # fmt: skip

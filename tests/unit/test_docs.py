@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from bridge.ops import config_reference
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
@@ -75,4 +77,15 @@ def test_a_slug_is_githubs() -> None:
     assert slug("Go-live check: `bridge doctor`") == "go-live-check-bridge-doctor"
     assert slug("Payouts and fees: clearing accounts that reconcile to zero") == (
         "payouts-and-fees-clearing-accounts-that-reconcile-to-zero"
+    )
+
+
+def test_every_setting_has_a_description() -> None:
+    assert config_reference.undescribed() == []
+
+
+def test_the_configuration_page_is_written_from_settings() -> None:
+    page = (ROOT / "docs" / "configuration.md").read_text("utf-8")
+    assert page == config_reference.render(), (
+        "docs/configuration.md is stale: run python -m bridge.ops.config_reference"
     )

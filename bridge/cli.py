@@ -195,7 +195,7 @@ def sage_login(
     def send_person(url: str) -> None:
         click.echo(f"Open this URL and log in to Sage Active:\n\n  {url}\n")
         where = f" (listening on {host or 'its host'}:{port or 'its port'})" if host or port else ""
-        click.echo(f"Waiting for Sage to redirect to {settings.sage_redirect_uri}{where} ...")
+        click.echo(f"Waiting for Sage to redirect to {settings.sage.redirect_uri}{where} ...")
         if not no_browser:
             webbrowser.open(url)
 

@@ -57,30 +57,10 @@ def sage_config(settings: Settings) -> SageConfig:
     Raises:
         ConfigurationError: `SAGE_API_URL` is not set.
     """
-    if not settings.sage_api_url:
+    if not settings.sage.api_url:
         raise ConfigurationError("SAGE_API_URL is not set (the Sage Active GraphQL endpoint)")
-    return SageConfig(
-        api_url=settings.sage_api_url,
-        auth_url=settings.sage_auth_url,
-        client_id=settings.sage_client_id,
-        client_secret=settings.sage_client_secret,
-        refresh_token=settings.sage_refresh_token,
-        api_key=settings.sage_api_key,
-        organization_id=settings.sage_organization_id,
-        timeout=settings.sage_timeout,
-        rate_limit_per_minute=settings.sage_rate_limit_per_minute,
-        rate_headroom=settings.sage_rate_headroom,
-        max_concurrent_mutations=settings.sage_max_concurrent_mutations,
-        max_retries=settings.sage_max_retries,
-        settlement_mutation=settings.sage_settlement_mutation,
-        cache_ttl=settings.sage_cache_ttl,
-        batch_max_operations=settings.sage_batch_max_operations,
-        max_batch_cost=settings.sage_batch_max_cost,
-        writer_in_flight=settings.sage_writer_in_flight,
-        circuit_threshold=settings.sage_circuit_threshold,
-        circuit_cooldown=settings.sage_circuit_cooldown,
-        key_prefix=settings.key("sage"),
-    )
+    # Field by field, by name: every field `SageSettings` shares with `SageConfig`.
+    return SageConfig(**settings.sage.connector_values(), key_prefix=settings.key("sage"))
 
 
 @dataclass

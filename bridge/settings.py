@@ -1,8 +1,10 @@
 """The bridge's configuration: one `Settings` object, built once at start and passed in.
 
-This is the only module that reads the environment (and `.env`). Every other module takes
-the values it needs as arguments. Secrets are `SecretStr` so they never end up in a log
-line or a repr; secrets that may be rotated hold several values, given comma-separated.
+This is the only module that reads the environment (and `.env`); the `SAGE_*` variables
+are its nested `sage` model (`bridge.sage_settings`), read flat by the same sources. Every
+other module takes the values it needs as arguments. Secrets are `SecretStr` so they never
+end up in a log line or a repr; secrets that may be rotated hold several values, given
+comma-separated.
 
 Names follow DESIGN.md section 3: the `SAGE_*`, `SHOPIFY_*`, `STRIPE_*`, `REDIS_URL`,
 `SENTRY_DSN` variables keep their names; bridge-specific knobs are prefixed `BRIDGE_`.
@@ -12,10 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -27,9 +30,35 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from bridge.outbound.subscription_spec import subscription_problem
+from bridge.sage_settings import (
+    SANDBOX_API_KEY,
+    SANDBOX_CLIENT_ID,
+    SANDBOX_CLIENT_SECRET,
+    SANDBOX_REFRESH_TOKEN,
+    FlatSageSource,
+    SageSettings,
+    nest_flat,
+    split_flat,
+)
+
+__all__ = [  # the sandbox's credentials and the Sage settings are also read from here
+    "SANDBOX_API_KEY",
+    "SANDBOX_CLIENT_ID",
+    "SANDBOX_CLIENT_SECRET",
+    "SANDBOX_REFRESH_TOKEN",
+    "SageSettings",
+    "Settings",
+    "load_settings",
+]
 
 # The seeded sandbox organisation uses these names; a real organisation will usually need
 # its own (see README, "Going to production").
@@ -89,11 +118,6 @@ DEFAULT_FEE_SUPPLIERS: dict[str, dict[str, str]] = {
         "zip_code": "D04 XN32",
     },
 }
-
-SANDBOX_CLIENT_ID = "sandbox-client"
-SANDBOX_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - documented development credential
-SANDBOX_API_KEY = "sandbox-key"
-SANDBOX_REFRESH_TOKEN = "sandbox-refresh"  # noqa: S105 - documented development credential
 
 
 class NumberingMode(StrEnum):
@@ -181,6 +205,8 @@ class Settings(BaseSettings):
         extra="ignore",
         populate_by_name=True,
         hide_input_in_errors=True,  # an error message must not print a secret
+        # `.env`'s other lines are not passed on (`sage_timeout` there is `sage.timeout`'s).
+        dotenv_filtering="only_existing",
     )
 
     # --- infrastructure -------------------------------------------------------------
@@ -243,120 +269,12 @@ class Settings(BaseSettings):
     )
 
     # --- Sage Active ----------------------------------------------------------------
-    sage_api_url: str | None = Field(
-        default=None, validation_alias="SAGE_API_URL", description="Sage Active GraphQL endpoint."
-    )
-    sage_auth_url: str = Field(
-        default="https://sbcauth.sage.fr",
-        validation_alias="SAGE_AUTH_URL",
-        description="OAuth server (token at `/connect/token`).",
-    )
-    sage_client_id: str = Field(
-        default=SANDBOX_CLIENT_ID,
-        validation_alias="SAGE_CLIENT_ID",
-        description="The Sage Active app's OAuth client id.",
-    )
-    sage_client_secret: SecretStr = Field(
-        default=SecretStr(SANDBOX_CLIENT_SECRET),
-        validation_alias="SAGE_CLIENT_SECRET",
-        description="The Sage Active app's OAuth client secret.",
-    )
-    sage_refresh_token: SecretStr = Field(
-        default=SecretStr(SANDBOX_REFRESH_TOKEN),
-        validation_alias="SAGE_REFRESH_TOKEN",
-        description="Used until `bridge sage-login` stores one in Redis.",
-    )
-    sage_api_key: SecretStr = Field(
-        default=SecretStr(SANDBOX_API_KEY),
-        validation_alias="SAGE_API_KEY",
-        description="`x-api-key` header.",
-    )
-    sage_organization_id: str | None = Field(
-        default=None,
-        validation_alias="SAGE_ORGANIZATION_ID",
-        description="X-OrganizationId. Unset: the only organisation the account sees (several "
-        "visible is an error naming them). It must be READY and onboarded in Sage (2026-07).",
-    )
-    sage_redirect_uri: str = Field(
-        default="http://127.0.0.1:8765/callback",
-        validation_alias="SAGE_REDIRECT_URI",
-        description="Callback of `bridge sage-login`.",
-    )
-    sage_timeout: float = Field(
-        default=30.0, gt=0, validation_alias="SAGE_TIMEOUT", description="Seconds per Sage request."
-    )
-    sage_rate_limit_per_minute: int = Field(
-        default=3000,
-        gt=0,
-        validation_alias="SAGE_RATE_LIMIT_PER_MINUTE",
-        description="Shared rate limit, share used.",
-    )
-    sage_rate_headroom: float = Field(
-        default=0.9,
-        gt=0,
-        le=1,
-        validation_alias="SAGE_RATE_HEADROOM",
-        description="Share of the rate limit the bridge allows itself.",
-    )
-    sage_max_concurrent_mutations: int = Field(
-        default=10,
-        gt=0,
-        validation_alias="SAGE_MAX_CONCURRENT_MUTATIONS",
-        description="Mutations in flight across all workers.",
-    )
-    sage_max_retries: int = Field(
-        default=5,
-        ge=0,
-        validation_alias="SAGE_MAX_RETRIES",
-        description="Retries of transient Sage failures.",
-    )
-    sage_settlement_mutation: str = Field(
-        default="createSalesOpenItemSettlement",
-        validation_alias="SAGE_SETTLEMENT_MUTATION",
-        description="Mutation that books a payment.",
-    )
-    sage_cache_ttl: int = Field(
-        default=3600,
-        gt=0,
-        validation_alias="SAGE_CACHE_TTL",
-        description="Seconds reference data is cached.",
-    )
-    sage_batch_max_operations: int = Field(
-        default=100,
-        ge=1,
-        le=1000,
-        validation_alias="SAGE_BATCH_MAX_OPERATIONS",
-        description="Most operations in one batched Sage document (1: no batching).",
-    )
-    sage_batch_max_cost: int = Field(
-        default=60_000,
-        gt=0,
-        le=650_000,
-        validation_alias="SAGE_BATCH_MAX_COST",
-        description="Most estimated field cost of one Sage document (Sage refuses 650000).",
-    )
-    sage_writer_in_flight: int = Field(
-        default=3,
-        ge=1,
-        le=10,
-        validation_alias="SAGE_WRITER_IN_FLIGHT",
-        description="Batched documents one organisation's writer keeps in flight at once.",
+    sage: SageSettings = Field(
+        default_factory=lambda: SageSettings(),
+        description="The `SAGE_*` variables (see `SageSettings`), read flat from the "
+        "environment: `SAGE_TIMEOUT` is `sage.timeout`.",
     )
     # Circuit breaker and "needs login" gate (bridge/ops/gates.py).
-    sage_circuit_threshold: int = Field(
-        default=10,
-        ge=0,
-        validation_alias="SAGE_CIRCUIT_THRESHOLD",
-        description=(
-            "Consecutive transient Sage failures that open the shared circuit breaker (`0` = off)."
-        ),
-    )
-    sage_circuit_cooldown: float = Field(
-        default=30.0,
-        gt=0,
-        validation_alias="SAGE_CIRCUIT_COOLDOWN",
-        description="Seconds an open circuit waits before letting one probe through.",
-    )
     sage_probe_interval: float = Field(
         default=5.0,
         gt=0,
@@ -930,6 +848,39 @@ class Settings(BaseSettings):
         description="Share of the app's Sage rate limit one registered connection may use.",
     )
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # `sage`'s fields are read flat (SAGE_TIMEOUT), each with its own source's priority.
+        flat = [
+            FlatSageSource(settings_cls, source)
+            for source in (env_settings, dotenv_settings)
+            if isinstance(source, EnvSettingsSource)
+        ]
+        return init_settings, *flat, env_settings, dotenv_settings, file_secret_settings
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nest_sage(cls, data: Any) -> Any:
+        # `Settings(SAGE_TIMEOUT=5)` and `Settings(sage_timeout=5)` set `sage.timeout`.
+        return nest_flat(data) if isinstance(data, dict) else data
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """`BaseModel.model_copy`; a flat Sage key of `update` (`sage_organization_id`)
+        updates `sage` (not validated either)."""
+        if update:
+            rest, flat = split_flat(update)
+            if flat:
+                rest["sage"] = rest.get("sage", self.sage).model_copy(update=flat)
+            update = rest
+        return super().model_copy(update=update, deep=deep)
+
     @field_validator("alert_email_to", mode="before")
     @classmethod
     def _split_addresses(cls, value: Any) -> Any:
@@ -1025,7 +976,7 @@ SANDBOX_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0", "sandbox")  # noqa:
 
 def production_problems(settings: Settings) -> list[str]:
     """Why `settings` would not reach a real Sage Active ([] when they would)."""
-    url = settings.sage_api_url
+    url = settings.sage.api_url
     if not url:
         return ["SAGE_API_URL is not set (the sandbox would be used)"]
     problems = []
@@ -1035,10 +986,10 @@ def production_problems(settings: Settings) -> list[str]:
     if (parts.hostname or "") in SANDBOX_HOSTS:
         problems.append(f"SAGE_API_URL {url} is the sandbox or this machine")
     sandbox_values = {
-        "SAGE_CLIENT_ID": settings.sage_client_id == SANDBOX_CLIENT_ID,
-        "SAGE_CLIENT_SECRET": settings.sage_client_secret.get_secret_value()
+        "SAGE_CLIENT_ID": settings.sage.client_id == SANDBOX_CLIENT_ID,
+        "SAGE_CLIENT_SECRET": settings.sage.client_secret.get_secret_value()
         == SANDBOX_CLIENT_SECRET,
-        "SAGE_API_KEY": settings.sage_api_key.get_secret_value() == SANDBOX_API_KEY,
+        "SAGE_API_KEY": settings.sage.api_key.get_secret_value() == SANDBOX_API_KEY,
     }
     named = [name for name, is_sandbox in sandbox_values.items() if is_sandbox]
     if named:

@@ -79,7 +79,7 @@ _probe: GateProbe | None = None
 
 def _start_probe(**_: Any) -> None:
     global _probe
-    if settings.redis_url and settings.sage_api_url and _probe is None:
+    if settings.redis_url and settings.sage.api_url and _probe is None:
         _probe = GateProbe(settings.sage_probe_interval)
         _probe.start()
 

@@ -106,7 +106,7 @@ def sweep() -> dict[str, int]:
     result = services.events.sweep(queued_grace=queued_grace)
     if any(result.model_dump().values()):
         log.info("sweep re-sent %s", result.model_dump())
-    if services.settings.sage_api_url:
+    if services.settings.sage.api_url:
         services.sage.writer.ensure_running()  # the organisation's Sage writer, if it died
     return result.model_dump()
 

@@ -88,7 +88,7 @@ def _default(hub: ServicesHub) -> dict[str, Any]:
         "name": hub.default_name,
         "from": "environment",
         "shop_domain": hub.env_shop(),  # SHOPIFY_SHOP_DOMAIN, else the one learnt
-        "sage_organization_id": settings.sage_organization_id,
+        "sage_organization_id": settings.sage.organization_id,
         "enabled": True,
         "queues": _queues(hub, hub.default_name),
     }

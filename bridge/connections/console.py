@@ -102,7 +102,9 @@ def sage_login(name: str) -> BaseResponse:
     state = secrets.token_urlsafe(24)
     services.redis.set(_login_key(state), name, ex=LOGIN_TTL)
     callback = url_for(_CALLBACK, _external=True)
-    settings = services.settings.model_copy(update={"sage_redirect_uri": callback})
+    settings = services.settings.model_copy(
+        update={"sage": services.settings.sage.model_copy(update={"redirect_uri": callback})}
+    )
     return redirect(authorize_url(settings, state))
 
 

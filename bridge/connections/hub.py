@@ -65,10 +65,15 @@ def connection_settings(
     update = {
         **ConnectionMapping.model_validate(stored.mapping).overrides(),
         "connection": stored.name,
-        "sage_organization_id": stored.sage_organization_id,
-        # A connection's own login (`bridge sage-login --connection`) is stored in Redis
-        # under its prefix and wins; until then, the refresh token given, else the app's.
-        "sage_refresh_token": refresh[0] if refresh else base.sage_refresh_token,
+        "sage": base.sage.model_copy(
+            update={
+                "organization_id": stored.sage_organization_id,
+                # A connection's own login (`bridge sage-login --connection`) is stored in
+                # Redis under its prefix and wins; until then, the refresh token given, else
+                # the app's.
+                "refresh_token": refresh[0] if refresh else base.sage.refresh_token,
+            }
+        ),
         "shopify_webhook_secret": webhook if stored.source is Source.SHOPIFY else [],
         "stripe_webhook_secret": webhook if stored.source is Source.STRIPE else [],
         "shopify_shop_domain": stored.shop_domain,

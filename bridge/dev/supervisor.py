@@ -134,7 +134,7 @@ class DevServer:
             env["BRIDGE_POLL_INTERVAL"] = DEV_POLL_INTERVAL
         if "log_json" not in given:
             env["BRIDGE_LOG_JSON"] = "false"  # people read these lines, machines do not
-        if self.settings.sage_api_url is None and "oss_products" not in given:
+        if self.settings.sage.api_url is None and "oss_products" not in given:
             # the embedded sandbox's (French) organisation has a product per EU rate (OSS)
             env["BRIDGE_OSS_PRODUCTS"] = json.dumps(oss_products("FR"))
         return env
@@ -169,7 +169,11 @@ class DevServer:
         tokens it issued when it stops: a refresh token rotated in an earlier run would be
         refused. The connector starts again from the configured development refresh token.
         """
-        config = sage_config(self.settings.model_copy(update={"sage_api_url": api_url}))
+        config = sage_config(
+            self.settings.model_copy(
+                update={"sage": self.settings.sage.model_copy(update={"api_url": api_url})}
+            )
+        )
         client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
         try:
             client.delete(config.key("token"), config.key("refresh_token"))
@@ -187,7 +191,7 @@ class DevServer:
         state_dir = self.options.state_dir
         state_dir.mkdir(parents=True, exist_ok=True)
         check_port(self.options.host, self.options.port, "--port")
-        if not self.settings.sage_api_url and self.options.sandbox_port:
+        if not self.settings.sage.api_url and self.options.sandbox_port:
             check_port("127.0.0.1", self.options.sandbox_port, "--sandbox-port")
         try:
             return self._start_all(state_dir)
@@ -199,8 +203,8 @@ class DevServer:
         secrets = load_or_create_secrets(state_dir)
         redis_url = self._start_redis()
         sandbox_url: str | None = None
-        sage = (self.settings.sage_api_url or "", self.settings.sage_auth_url)
-        if not self.settings.sage_api_url:
+        sage = (self.settings.sage.api_url or "", self.settings.sage.auth_url)
+        if not self.settings.sage.api_url:
             sandbox_url = self._start_sandbox(self._env(redis_url, secrets, ("", "")))
             sage = (f"{sandbox_url}/graphql", sandbox_url)
             self._forget_sandbox_tokens(redis_url, sage[0])

@@ -59,7 +59,7 @@ class Alerts:
         report(SageAuthError(f"Sage needs a new login (bridge sage-login): {reason}"))
         data = ConnectionAuthFailedData(
             connection=settings.connection,
-            organization_id=settings.sage_organization_id,
+            organization_id=settings.sage.organization_id,
             reason=reason,
             since=since.isoformat(),
         )

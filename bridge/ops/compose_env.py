@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bridge.settings import Settings
+from bridge.ops.config_reference import env_name, fields
 
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
 BEGIN = "    # -- every setting, passed through (python -m bridge.ops.compose_env) --"
@@ -27,11 +27,7 @@ FIXED = {
 
 def variables() -> list[str]:
     """Every environment variable `Settings` reads, in declaration order."""
-    names = []
-    for name, field in Settings.model_fields.items():
-        alias = field.validation_alias
-        names.append(alias if isinstance(alias, str) else name.upper())
-    return names
+    return [env_name(name, field) for name, field in fields()]  # `Settings.sage`'s too
 
 
 def block() -> str:

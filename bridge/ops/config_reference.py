@@ -1,7 +1,8 @@
 """The configuration reference, `docs/configuration.md`, written from `Settings` itself.
 
-Every field of `Settings` names its environment variable (`validation_alias`), its default
-and a `description`; this module lays them out as one table per group, so the page cannot
+Every field of `Settings` (and of its nested models, e.g. `Settings.sage`, whose variables
+are read flat) names its environment variable (`validation_alias`), its default and a
+`description`; this module lays them out as one table per group, so the page cannot
 drift from the code. `python -m bridge.ops.config_reference` rewrites the page;
 `--check` exits 1 when the page on disk is stale (a test does the same).
 """
@@ -17,7 +18,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
@@ -94,9 +95,27 @@ def _is_secret(field: FieldInfo) -> bool:
     return "SecretStr" in repr(field.annotation)
 
 
+def _nested(field: FieldInfo) -> type[BaseModel] | None:
+    """The model of a field whose values are read flat (`Settings.sage`), else None."""
+    annotation = field.annotation
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def fields(model: type[BaseModel] = Settings) -> Iterator[tuple[str, FieldInfo]]:
+    """Every field with a variable, in declaration order: a nested model's in its place."""
+    for name, field in model.model_fields.items():
+        inner = _nested(field)
+        if inner is None:
+            yield name, field
+        else:
+            yield from fields(inner)
+
+
 def rows() -> Iterator[tuple[str, str, str, str]]:
     """(group, env var, default, description) of every field, in declaration order."""
-    for name, field in Settings.model_fields.items():
+    for name, field in fields():
         env = env_name(name, field)
         group = next(g for g, prefixes in GROUPS if env.startswith(prefixes))
         description = " ".join((field.description or "").split()).replace("|", "\\|")
@@ -107,9 +126,7 @@ def rows() -> Iterator[tuple[str, str, str, str]]:
 def undescribed() -> list[str]:
     """Environment variables whose field has no description."""
     return [
-        env_name(name, field)
-        for name, field in Settings.model_fields.items()
-        if not (field.description or "").strip()
+        env_name(name, field) for name, field in fields() if not (field.description or "").strip()
     ]
 
 

@@ -59,7 +59,7 @@ def sage_connection(ctx: DoctorContext) -> Iterator[Finding]:
         )
         return
     except SageError as exc:
-        url = ctx.settings.sage_api_url
+        url = ctx.settings.sage.api_url
         yield Finding(
             check=SAGE,
             level=Level.ERROR,
@@ -72,7 +72,7 @@ def sage_connection(ctx: DoctorContext) -> Iterator[Finding]:
     ctx.notes["organizations"] = organizations
     yield _ok(
         SAGE,
-        f"{ctx.settings.sage_api_url} accepted our token "
+        f"{ctx.settings.sage.api_url} accepted our token "
         f"({len(organizations)} organisation(s) visible)",
     )
 
@@ -84,7 +84,7 @@ def organisation(ctx: DoctorContext) -> Iterator[Finding]:
     that read the organisation's data are skipped): Sage refuses requests for it."""
     seen = ctx.notes.get("organizations")
     organizations = seen if isinstance(seen, list) else ctx.sage.organizations()
-    wanted = ctx.settings.sage_organization_id
+    wanted = ctx.settings.sage.organization_id
     try:
         chosen = choose(organizations, wanted)
     except OrganizationUnusable as exc:

@@ -147,7 +147,7 @@ def sage_status(client: redis.Redis, settings: Settings, now: float | None = Non
         raw_mark = raw_mark.decode()
     mark = NeedsLogin.model_validate_json(raw_mark) if raw_mark else None
     moment = time.time() if now is None else now
-    circuit = circuit_state(raw_circuit, settings.sage_circuit_cooldown, moment)
+    circuit = circuit_state(raw_circuit, settings.sage.circuit_cooldown, moment)
     held = {gate: int(n) for gate, n in zip(GATES, counts, strict=True)}
     return SageStatus(needs_login=mark, circuit=circuit, held=held)
 

@@ -59,11 +59,10 @@ class Operator:
 
 def dev_overrides(settings: Settings, info: RunInfo) -> dict[str, Any]:
     """What a running `bridge dev` (`info`) adds to `settings`: only what they leave unset."""
-    given = settings.model_fields_set
     found: dict[str, Any] = {"redis_url": info.redis_url}
-    if "sage_api_url" not in given:
-        found["sage_api_url"] = info.sage_api_url
-        found["sage_auth_url"] = info.sage_auth_url
+    if "api_url" not in settings.sage.model_fields_set:
+        update = {"api_url": info.sage_api_url, "auth_url": info.sage_auth_url}
+        found["sage"] = settings.sage.model_copy(update=update)
     if not settings.shopify_webhook_secret:
         found["shopify_webhook_secret"] = [SecretStr(info.shopify_webhook_secret)]
     if not settings.stripe_webhook_secret:
@@ -138,7 +137,7 @@ def missing_for_service(settings: Settings) -> list[str]:
     """What a serving bridge has and `settings` lack (a partial environment): [] when
     they are complete enough for their doctor report to stand for the running bridge."""
     missing = []
-    if not settings.sage_api_url:
+    if not settings.sage.api_url:
         missing.append("SAGE_API_URL")
     if not settings.shopify_secrets and not settings.stripe_secrets:
         missing.append("SHOPIFY_WEBHOOK_SECRET / STRIPE_WEBHOOK_SECRET")

@@ -77,14 +77,14 @@ def authorize_url(settings: Settings, state: str) -> str:
     query = urllib.parse.urlencode(
         {
             "response_type": "code",
-            "client_id": settings.sage_client_id,
+            "client_id": settings.sage.client_id,
             "scope": SCOPES,
-            "redirect_uri": settings.sage_redirect_uri,
+            "redirect_uri": settings.sage.redirect_uri,
             "state": state,
         },
         quote_via=urllib.parse.quote,
     )
-    return f"{settings.sage_auth_url.rstrip('/')}/connect/authorize?{query}"
+    return f"{settings.sage.auth_url.rstrip('/')}/connect/authorize?{query}"
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class Bind:
 
 
 def _listen(settings: Settings, callback: Callback, bind: Bind) -> BaseWSGIServer:
-    parsed = urllib.parse.urlsplit(settings.sage_redirect_uri)
+    parsed = urllib.parse.urlsplit(settings.sage.redirect_uri)
     if bind.host is None and (
         parsed.scheme != "http" or parsed.hostname not in ("127.0.0.1", "localhost")
     ):
@@ -149,7 +149,7 @@ def exchange(settings: Settings, code: str) -> str:
     config = sage_config(settings)
     try:
         with SageClient(config, services.redis, sealer=sealer(settings.secret_key)) as client:
-            client.tokens.exchange_code(code, settings.sage_redirect_uri)
+            client.tokens.exchange_code(code, settings.sage.redirect_uri)
     except SageError as exc:
         raise SageLoginError(f"Sage refused the authorization code: {exc}") from exc
     finally:

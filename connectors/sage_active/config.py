@@ -27,18 +27,22 @@ class SageConfig(BaseModel):
     auth_url: str = Field(
         default=PRODUCTION_AUTH_URL, description="OAuth server base; token at /connect/token."
     )
-    client_id: str
-    client_secret: SecretStr
+    client_id: str = Field(description="OAuth client of the Sage app.")
+    client_secret: SecretStr = Field(description="Secret of that OAuth client.")
     refresh_token: SecretStr = Field(
         description="Used until the authorization-code exchange or a rotation stores a newer "
         "one in Redis (`<key_prefix>:refresh_token`), which then takes precedence."
     )
     api_key: SecretStr = Field(description="Subscription key, sent as `x-api-key`.")
     organization_id: str | None = Field(
-        default=None, description="None: the first organisation listed, cached in Redis."
+        default=None,
+        description="X-OrganizationId. Unset: the only organisation the account sees (several "
+        "visible is an error naming them). It must be READY and onboarded in Sage (2026-07).",
     )
     timeout: float = Field(default=30.0, gt=0, description="Seconds per HTTP request.")
-    rate_limit_per_minute: int = Field(default=3000, gt=0)
+    rate_limit_per_minute: int = Field(
+        default=3000, gt=0, description="Requests per minute Sage allows the app (shared)."
+    )
     rate_headroom: float = Field(
         default=0.9, gt=0, le=1, description="Share of the rate limit this app allows itself."
     )
@@ -48,7 +52,9 @@ class SageConfig(BaseModel):
     max_limiter_wait: float = Field(
         default=300.0, gt=0, description="Longest total wait for the limiter before giving up."
     )
-    max_concurrent_mutations: int = Field(default=10, gt=0)
+    max_concurrent_mutations: int = Field(
+        default=10, gt=0, description="Mutations in flight at once, across all workers."
+    )
     mutation_lease: float = Field(
         default=120.0, gt=0, description="Seconds after which a crashed holder's slot is freed."
     )
@@ -59,7 +65,9 @@ class SageConfig(BaseModel):
         default=300.0, ge=0, description="Refresh the access token this long before expiry."
     )
     settlement_mutation: str = Field(
-        default="createSalesOpenItemSettlement", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"
+        default="createSalesOpenItemSettlement",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="The mutation that books a payment against an invoice.",
     )
     max_batch_cost: int = Field(
         default=60_000,

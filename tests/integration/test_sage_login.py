@@ -54,7 +54,7 @@ def test_login_stores_a_working_refresh_token(settings: Settings, redis_url: str
 
 def test_a_redirect_with_another_state_is_refused(settings: Settings) -> None:
     def forger(url: str) -> None:
-        answer = httpx.get(f"{settings.sage_redirect_uri}?code=stolen&state=forged", timeout=5)
+        answer = httpx.get(f"{settings.sage.redirect_uri}?code=stolen&state=forged", timeout=5)
         assert answer.status_code == 400
 
     with pytest.raises(SageLoginError, match="no answer"):

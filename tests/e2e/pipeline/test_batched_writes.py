@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from bridge.settings import Settings
+from bridge.settings import SageSettings
 from tests.support.pipeline import SHOP, payload
 from tests.support.rig import Rig
 
 HEARTBEAT_TTL = 6  # seconds: a killed worker is known dead this soon after its last beat
 # The writer's default: this many documents go alone before the next steps gather in one.
-IN_FLIGHT = int(Settings.model_fields["sage_writer_in_flight"].default)
+IN_FLIGHT = int(SageSettings.model_fields["writer_in_flight"].default)
 ORDERS = IN_FLIGHT + 3
 
 

@@ -169,8 +169,8 @@ def test_report_totals_equal_the_sandbox_and_a_settlement_by_hand_is_listed(
 
 def _env(services: Services) -> dict[str, str]:
     s = services.settings
-    return {"REDIS_URL": s.redis_url or "", "SAGE_API_URL": s.sage_api_url or "",
-            "SAGE_AUTH_URL": s.sage_auth_url or "", "BRIDGE_CONNECTION": s.connection,
+    return {"REDIS_URL": s.redis_url or "", "SAGE_API_URL": s.sage.api_url or "",
+            "SAGE_AUTH_URL": s.sage.auth_url or "", "BRIDGE_CONNECTION": s.connection,
             "STRIPE_API_KEY": "sk_test_payouts"}  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from bridge import cli
 from bridge.ops import compose_env
+from bridge.ops.config_reference import env_name, fields
 from bridge.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -48,7 +49,7 @@ def environment(service: dict[str, Any]) -> dict[str, str | None]:
 
 
 def test_every_setting_is_passed_through_to_every_bridge_process(compose: dict[str, Any]) -> None:
-    wanted = {str(f.validation_alias) for f in Settings.model_fields.values()}
+    wanted = {env_name(name, field) for name, field in fields()}  # nested models' too
     for name in BRIDGE_SERVICES:
         passed = environment(compose["services"][name])
         missing = sorted(wanted - set(passed))

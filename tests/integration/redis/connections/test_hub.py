@@ -62,8 +62,8 @@ def test_a_connection_is_served_with_its_own_settings_and_keys(hub: ServicesHub)
     assert settings.walkin_customer_code == "WALKIN"  # the environment's, where it says nothing
     assert settings.shopify_secrets == [b"alpha-secret-1", b"alpha-2nd-secret"]
     assert settings.stripe_secrets == []
-    assert settings.sage_organization_id == "org-alpha"
-    assert settings.sage_refresh_token.get_secret_value() == "alpha-refresh"
+    assert settings.sage.organization_id == "org-alpha"
+    assert settings.sage.refresh_token.get_secret_value() == "alpha-refresh"
     assert hub.services(None) is hub.base
     assert hub.services("nobody") is None
 

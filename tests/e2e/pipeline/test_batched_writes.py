@@ -58,7 +58,9 @@ def test_lost_answer_to_a_batched_create_books_each_order_once(rig: Rig) -> None
     for reference, _ in sent:
         assert len(invoices_of(rig, reference)) == 1
     stats = rig.control.stats()
-    assert stats["by_status"].get("502", 0) == IN_FLIGHT + 1
+    # (how many requests carried them depends on how the steps gathered: on a busy machine
+    # the writer may find several waiting at once)
+    assert 1 <= stats["by_status"].get("502", 0) <= IN_FLIGHT + 1
     # and every order lost its answer in those requests: the last carried three creates
     for ref in refs:
         record = rig.services.events.get(ref)

@@ -38,7 +38,7 @@ from tests.e2e.pipeline.test_payouts import (
     txn,
 )
 from tests.support.payout_fakes import FakeStripePayouts
-from tests.support.pipeline import payload
+from tests.support.pipeline import SHOP, payload  # the shop the rig signs webhooks for
 from tests.support.rig import Rig
 from tests.support.servers import serve_wsgi
 from tests.support.shopify_graphql import ACCESS_TOKEN, FakeShopifyGraphQL
@@ -47,7 +47,6 @@ __all__ = ["stripe_api"]  # the fixture, used by name
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[3]
 MONTH_ON = {"BRIDGE_FEE_INVOICES": "true"}
-SHOP = "demo-shop.myshopify.com"
 
 
 def run_close_month(rig: Rig, *args: str) -> str:

@@ -80,5 +80,8 @@ def test_four_processes_stay_within_the_rate(
     for window, slack in ((60.0, 0), (5.0, 1)):
         worst = max(sum(1 for t in times if s <= t < s + window) for s in times)
         assert worst <= per_second * window + BURST + slack
-    # ...and the limiter lets the allowed rate through (it does not just block).
-    assert len(times) >= 0.7 * per_second * SECONDS
+    # ...and the limiter lets the allowed rate through (it does not just block), over the
+    # time the processes really raced (on a busy machine they may start late)
+    raced = start_at + SECONDS - times[0]
+    assert raced > SECONDS / 2, raced
+    assert len(times) >= 0.7 * per_second * raced

@@ -237,7 +237,7 @@ def usable_cpus() -> int:
         if quota != "max":
             count = min(count, max(1, -(-int(quota) // int(period))))  # rounded up
     except (OSError, ValueError):
-        pass
+        pass  # no readable cgroup quota: the CPUs the process may use stand
     return max(1, count)
 
 

@@ -139,7 +139,7 @@ class Front:
             while await self._one(reader, writer, client, first):
                 first = False
         except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
-            pass
+            pass  # the client went away mid-request: nobody to answer, the socket is closed below
         except asyncio.CancelledError:  # the server is stopping: close without a word
             pass
         except Exception:  # a bug here must not take the server down
